@@ -1,0 +1,33 @@
+"""Shared test fixtures: no real network, no API keys, and the ../shared reference data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+FIXTURES = SHARED / "fixtures"
+SPEC_PATH = SHARED / "spec" / "openai-chat-completions.openapi.json"
+
+requires_shared = pytest.mark.skipif(
+    not SHARED.is_dir(), reason="../shared (recorded fixtures and the OpenAPI spec) is absent"
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep every test away from real keys, real servers and proxies."""
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "OPENAI_ORG_ID",
+        "OPENAI_PROJECT_ID",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
