@@ -3,3 +3,103 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from . import types
+from ._accumulate import (
+    ChatCompletionAccumulator,
+    ChatCompletionStreamEvent,
+    ChunkEvent,
+    ContentDeltaEvent,
+    ContentDoneEvent,
+    FunctionToolCallArgumentsDeltaEvent,
+    FunctionToolCallArgumentsDoneEvent,
+    LogprobsContentDeltaEvent,
+    LogprobsContentDoneEvent,
+    LogprobsRefusalDeltaEvent,
+    LogprobsRefusalDoneEvent,
+    RefusalDeltaEvent,
+    RefusalDoneEvent,
+    accumulate,
+)
+from ._chat_stream import (
+    AsyncChatCompletionStream,
+    AsyncChatCompletionStreamManager,
+    ChatCompletionStream,
+    ChatCompletionStreamManager,
+)
+from ._client import AsyncClient, Client
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    ContentFilterFinishReasonError,
+    InternalServerError,
+    InvalidParameterError,
+    LengthFinishReasonError,
+    NotFoundError,
+    OpenAIError,
+    PermissionDeniedError,
+    RateLimitError,
+    UnprocessableEntityError,
+    WorkbenchError,
+)
+from ._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
+from ._response import APIResponse
+from ._sentinels import NOT_GIVEN, NotGiven
+from ._streaming import AsyncStream, Stream
+
+__all__ = [
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APIError",
+    "APIResponse",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncChatCompletionStream",
+    "AsyncChatCompletionStreamManager",
+    "AsyncClient",
+    "AsyncCursorPage",
+    "AsyncPaginator",
+    "AsyncStream",
+    "AuthenticationError",
+    "BadRequestError",
+    "ChatCompletionAccumulator",
+    "ChatCompletionStream",
+    "ChatCompletionStreamEvent",
+    "ChatCompletionStreamManager",
+    "ChunkEvent",
+    "Client",
+    "ConflictError",
+    "ContentDeltaEvent",
+    "ContentDoneEvent",
+    "ContentFilterFinishReasonError",
+    "FunctionToolCallArgumentsDeltaEvent",
+    "FunctionToolCallArgumentsDoneEvent",
+    "InternalServerError",
+    "InvalidParameterError",
+    "LengthFinishReasonError",
+    "LogprobsContentDeltaEvent",
+    "LogprobsContentDoneEvent",
+    "LogprobsRefusalDeltaEvent",
+    "LogprobsRefusalDoneEvent",
+    "NotFoundError",
+    "NotGiven",
+    "OpenAIError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RefusalDeltaEvent",
+    "RefusalDoneEvent",
+    "Stream",
+    "SyncCursorPage",
+    "UnprocessableEntityError",
+    "WorkbenchError",
+    "__version__",
+    "accumulate",
+    "types",
+]

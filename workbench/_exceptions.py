@@ -62,7 +62,7 @@ class WorkbenchError(Exception):
 
 
 OpenAIError = WorkbenchError
-"""The name the openai package gives its base error, so ``except OpenAIError`` code keeps working."""
+"""The openai package's name for the base error, so ``except OpenAIError`` keeps working."""
 
 
 class InvalidParameterError(WorkbenchError, ValueError):

@@ -61,7 +61,9 @@ class ChatCompletionStoreMessage(BaseModel):
     id: str
     role: str = "user"
     content: str | None = None
-    content_parts: list[ChatCompletionContentPartText | ChatCompletionContentPartImage] | None = None
+    content_parts: list[ChatCompletionContentPartText | ChatCompletionContentPartImage] | None = (
+        None
+    )
     name: str | None = None
     refusal: str | None = None
     tool_calls: list[dict[str, Any]] | None = None

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal, Union
+from typing import Any, Literal, TypeAlias, Union
 
-from typing_extensions import Required, TypeAlias, TypedDict
+from typing_extensions import Required, TypedDict
 
 __all__ = [
     "ChatCompletionAllowedToolChoiceParam",
@@ -170,7 +170,9 @@ class ChatCompletionAssistantMessageParam(TypedDict, total=False):
     function_call: FunctionCallParam | None
     name: str
     refusal: str | None
-    tool_calls: Iterable[ChatCompletionMessageToolCallParam | ChatCompletionMessageCustomToolCallParam]
+    tool_calls: Iterable[
+        ChatCompletionMessageToolCallParam | ChatCompletionMessageCustomToolCallParam
+    ]
 
 
 class ChatCompletionToolMessageParam(TypedDict, total=False):

@@ -1,0 +1,288 @@
+"""The non-I/O half of the clients: configuration, request building, retry policy, error mapping.
+
+``Client`` and ``AsyncClient`` (in ``_client.py``) add only the sending, sleeping and reading.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import os
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from . import __version__
+from ._exceptions import (
+    APIError,
+    APIStatusError,
+    WorkbenchError,
+    status_error_class,
+)
+from ._sentinels import NOT_GIVEN, NotGiven
+
+__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "BaseClient", "RequestOptions"]
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_TIMEOUT = httpx.Timeout(timeout=600.0, connect=5.0)
+DEFAULT_MAX_RETRIES = 2
+DEFAULT_CONNECTION_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+_RETRY_STATUSES = frozenset({408, 409, 429})
+_MAX_RETRY_AFTER = 60.0
+
+
+@dataclass
+class RequestOptions:
+    """One request as the resources describe it, before it becomes an ``httpx.Request``."""
+
+    method: str
+    path: str
+    json_data: Mapping[str, Any] | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    headers: Mapping[str, Any] | None = None
+    extra_query: Mapping[str, Any] | None = None
+    extra_body: Mapping[str, Any] | None = None
+    timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN
+    max_retries: int | None = None
+
+
+class BaseClient:
+    """Configuration shared by the sync and async clients, and everything that does no I/O."""
+
+    _initial_retry_delay = 0.5
+    _max_retry_delay = 8.0
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | httpx.URL | None,
+        organization: str | None,
+        project: str | None,
+        timeout: float | httpx.Timeout | NotGiven | None,
+        max_retries: int,
+        default_headers: Mapping[str, str] | None,
+        default_query: Mapping[str, object] | None,
+    ) -> None:
+        if api_key is None:
+            api_key = os.environ.get("OPENAI_API_KEY") or None
+        if base_url is None:
+            base_url = os.environ.get("OPENAI_BASE_URL") or None
+        if organization is None:
+            organization = os.environ.get("OPENAI_ORG_ID") or None
+        if project is None:
+            project = os.environ.get("OPENAI_PROJECT_ID") or None
+        if api_key is not None and not isinstance(api_key, str):
+            raise WorkbenchError("api_key must be a string")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise WorkbenchError(f"max_retries must be an integer >= 0, got {max_retries!r}")
+        if base_url is None:
+            base_url = self._default_base_url(api_key)
+        self._api_key = api_key
+        self.organization = organization
+        self.project = project
+        self.base_url = httpx.URL(str(base_url).rstrip("/") + "/")
+        self.timeout: float | httpx.Timeout | None = (
+            DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout
+        )
+        self.max_retries = max_retries
+        self._custom_headers = dict(default_headers or {})
+        self._custom_query = dict(default_query or {})
+
+    # -- configuration ---------------------------------------------------------------------
+
+    def _default_base_url(self, api_key: str | None) -> str:
+        """Where to connect when no base URL was given.
+
+        The seam for the embedded local model: with neither a key nor a base URL there is no
+        server to talk to yet, so this says how to point the client at one.
+        """
+        if api_key is None:
+            raise WorkbenchError(
+                "No API key and no base URL: pass api_key= (or set OPENAI_API_KEY) to use OpenAI,"
+                " or base_url= (or OPENAI_BASE_URL) for a compatible server such as Ollama"
+                " (http://localhost:11434/v1) or vLLM."
+            )
+        return DEFAULT_BASE_URL
+
+    @property
+    def api_key(self) -> str | None:
+        """The API key in use (never shown by ``repr``)."""
+        return self._api_key
+
+    def __repr__(self) -> str:
+        key = "set" if self._api_key else "none"
+        return f"{type(self).__name__}(base_url={str(self.base_url)!r}, api_key=<{key}>)"
+
+    @property
+    def default_headers(self) -> dict[str, str]:
+        """Headers sent with every request."""
+        headers = {
+            "Accept": "application/json",
+            "User-Agent": f"workbench/{__version__}",
+        }
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        if self.organization:
+            headers["OpenAI-Organization"] = self.organization
+        if self.project:
+            headers["OpenAI-Project"] = self.project
+        headers.update(self._custom_headers)
+        return headers
+
+    def _copy_kwargs(self) -> dict[str, Any]:
+        return {
+            "api_key": self._api_key,
+            "base_url": self.base_url,
+            "organization": self.organization,
+            "project": self.project,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "default_headers": self._custom_headers,
+            "default_query": self._custom_query,
+        }
+
+    # -- requests --------------------------------------------------------------------------
+
+    def _build_request(self, options: RequestOptions, *, retries_taken: int = 0) -> httpx.Request:
+        headers = self.default_headers
+        if options.headers:
+            for name, value in options.headers.items():
+                if isinstance(value, NotGiven):
+                    headers.pop(name, None)
+                else:
+                    headers[name] = str(value)
+        if retries_taken:
+            headers["x-stainless-retry-count"] = str(retries_taken)
+        params = {**self._custom_query, **options.params, **(options.extra_query or {})}
+        content: bytes | None = None
+        if options.json_data is not None or options.extra_body:
+            body = dict(options.json_data or {})
+            if options.extra_body:
+                body.update(options.extra_body)
+            content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            headers["Content-Type"] = "application/json"
+        url = self.base_url.join(options.path.lstrip("/"))
+        timeout = self.timeout if isinstance(options.timeout, NotGiven) else options.timeout
+        return httpx.Request(
+            options.method,
+            url,
+            params=_flatten_query(params),
+            headers=headers,
+            content=content,
+            extensions={"timeout": httpx.Timeout(timeout).as_dict()},
+        )
+
+    def _max_retries_for(self, options: RequestOptions) -> int:
+        return self.max_retries if options.max_retries is None else options.max_retries
+
+    # -- retry policy ----------------------------------------------------------------------
+
+    @staticmethod
+    def _should_retry(response: httpx.Response) -> bool:
+        should = response.headers.get("x-should-retry")
+        if should == "true":
+            return True
+        if should == "false":
+            return False
+        return response.status_code in _RETRY_STATUSES or response.status_code >= 500
+
+    def _retry_delay(self, retries_taken: int, headers: httpx.Headers | None) -> float:
+        """Seconds to wait before retry number ``retries_taken + 1``.
+
+        A ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date) header of up to a minute
+        is honoured; otherwise exponential backoff from 0.5 s up to 8 s with up to 25% jitter.
+        """
+        after = _retry_after(headers) if headers is not None else None
+        if after is not None and 0 <= after <= _MAX_RETRY_AFTER:
+            return after
+        delay = min(self._initial_retry_delay * 2.0**retries_taken, self._max_retry_delay)
+        return delay * (1 - 0.25 * random.random())
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def _redact(self, text: str) -> str:
+        """Remove the API key from text that came back from the server."""
+        if self._api_key and len(self._api_key) >= 4 and self._api_key in text:
+            return text.replace(self._api_key, "[redacted]")
+        return text
+
+    def _make_status_error(self, response: httpx.Response) -> APIStatusError:
+        """The typed error for a response whose status is >= 400 (its body already read)."""
+        text = self._redact(response.text)
+        body: object = text
+        message = ""
+        try:
+            data = json.loads(text) if text else None
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            error = data.get("error", data)
+            body = error
+            if isinstance(error, dict):
+                message = str(error.get("message") or "")
+            elif isinstance(error, str):
+                message = error
+        elif text:
+            message = text[:500]
+        summary = f"Error code: {response.status_code}"
+        if message:
+            summary += f" - {message}"
+        request_id = response.headers.get("x-request-id")
+        if request_id:
+            summary += f" (request id: {request_id})"
+        return status_error_class(response.status_code)(summary, response=response, body=body)
+
+    def _make_stream_error(self, request: httpx.Request, data: object) -> APIError:
+        """The error for an ``event: error`` (or an ``error`` object) inside a stream."""
+        error = data.get("error", data) if isinstance(data, dict) else data
+        if isinstance(error, dict):
+            message = str(error.get("message") or "An error occurred during streaming")
+        else:
+            message = str(error) or "An error occurred during streaming"
+        return APIError(self._redact(message), request, body=error)
+
+
+def _flatten_query(params: Mapping[str, object]) -> list[tuple[str, str]]:
+    """Query items as the API reads them: booleans as true/false, dicts as ``name[key]=value``."""
+    items: list[tuple[str, str]] = []
+    for name, value in params.items():
+        if isinstance(value, NotGiven) or value is None:
+            continue
+        if isinstance(value, Mapping):
+            items.extend((f"{name}[{key}]", _query_scalar(v)) for key, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            items.extend((name, _query_scalar(v)) for v in value)
+        else:
+            items.append((name, _query_scalar(value)))
+    return items
+
+
+def _query_scalar(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    value = headers.get("retry-after-ms")
+    if value is not None:
+        try:
+            return float(value) / 1000
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    parsed = email.utils.parsedate_tz(value)
+    if parsed is None:
+        return None
+    return float(email.utils.mktime_tz(parsed) - time.time())

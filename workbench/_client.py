@@ -1,0 +1,314 @@
+"""``Client`` and ``AsyncClient``: sending with retries over an injectable httpx client."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from functools import cached_property
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+import pydantic
+
+from ._base_client import DEFAULT_CONNECTION_LIMITS, BaseClient, RequestOptions
+from ._exceptions import APIConnectionError, APIResponseValidationError, APITimeoutError
+from ._response import APIResponse
+from ._sentinels import NOT_GIVEN, NotGiven
+from ._streaming import AsyncStream, Stream
+
+if TYPE_CHECKING:
+    from ._chat import AsyncChat, Chat
+    from ._models import AsyncModels, Models
+
+__all__ = ["AsyncClient", "Client"]
+
+_T = TypeVar("_T", bound=pydantic.BaseModel)
+
+
+def _parse_body(response: httpx.Response, cast_to: type[_T]) -> _T:
+    """Validate a whole JSON body into ``cast_to``; a body of another shape is a typed error."""
+    content = response.content
+    if not content.strip():
+        raise APIResponseValidationError(response, None, message="The server sent an empty body.")
+    try:
+        return cast_to.model_validate_json(content)
+    except pydantic.ValidationError as exc:
+        try:
+            body: object = response.json()
+        except ValueError:
+            body = response.text[:1000]
+            message = f"The server's response is not JSON: {body[:200]!r}"
+        else:
+            message = (
+                f"The server's response does not match {cast_to.__name__}: "
+                f"{exc.errors(include_url=False)[:3]}"
+            )
+        raise APIResponseValidationError(response, body, message=message) from None
+
+
+def _connection_error(exc: httpx.HTTPError, request: httpx.Request) -> APIConnectionError:
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(request)
+    return APIConnectionError(
+        message=f"Connection error: {type(exc).__name__}: {exc}", request=request
+    )
+
+
+class Client(BaseClient):
+    """A Chat Completions client with the surface of ``openai.OpenAI``.
+
+    Args:
+        api_key: defaults to ``OPENAI_API_KEY``.
+        base_url: defaults to ``OPENAI_BASE_URL``, then OpenAI's API. Any OpenAI-compatible
+            server works (Ollama, vLLM, llama.cpp, LM Studio); a key is then optional.
+        organization, project: default to ``OPENAI_ORG_ID`` and ``OPENAI_PROJECT_ID``.
+        timeout: seconds (float) or an ``httpx.Timeout``; default 600 s, 5 s to connect.
+        max_retries: retries on connection errors, timeouts, 408, 409, 429 and 5xx (default 2).
+        default_headers, default_query: sent with every request.
+        http_client: an ``httpx.Client`` to send with (e.g. one with a ``MockTransport``).
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | httpx.URL | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, object] | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            organization=organization,
+            project=project,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            default_query=default_query,
+        )
+        if http_client is not None and not isinstance(http_client, httpx.Client):
+            raise TypeError(
+                f"http_client must be an httpx.Client, got {type(http_client).__name__}"
+            )
+        self._owns_client = http_client is None
+        self._client = http_client or httpx.Client(limits=DEFAULT_CONNECTION_LIMITS)
+
+    @cached_property
+    def chat(self) -> Chat:
+        """``chat.completions``: create, parse, stream, and stored completions."""
+        from ._chat import Chat
+
+        return Chat(self)
+
+    @cached_property
+    def models(self) -> Models:
+        """``models.list()`` and ``models.retrieve(id)``."""
+        from ._models import Models
+
+        return Models(self)
+
+    def with_options(self, **overrides: Any) -> Client:
+        """A copy of this client with some settings changed (sharing the connection pool)."""
+        kwargs = {**self._copy_kwargs(), "http_client": self._client, **overrides}
+        client = Client(**kwargs)
+        client._owns_client = False
+        return client
+
+    copy = with_options
+
+    def _sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def _request(
+        self,
+        options: RequestOptions,
+        *,
+        cast_to: type[_T],
+        stream: bool = False,
+        raw: bool = False,
+        post_parser: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """Send with retries; return the parsed object, a ``Stream``, or an ``APIResponse``."""
+        max_retries = self._max_retries_for(options)
+        retries_taken = 0
+        while True:
+            request = self._build_request(options, retries_taken=retries_taken)
+            try:
+                response = self._client.send(request, stream=stream)
+            except httpx.HTTPError as exc:
+                if retries_taken < max_retries:
+                    self._sleep(self._retry_delay(retries_taken, None))
+                    retries_taken += 1
+                    continue
+                raise _connection_error(exc, request) from exc
+            if response.status_code < 400:
+                break
+            if retries_taken < max_retries and self._should_retry(response):
+                response.close()
+                self._sleep(self._retry_delay(retries_taken, response.headers))
+                retries_taken += 1
+                continue
+            try:
+                response.read()
+            except httpx.HTTPError as exc:
+                raise _connection_error(exc, request) from exc
+            finally:
+                response.close()
+            raise self._make_status_error(response)
+
+        def parse() -> Any:
+            if stream:
+                return Stream(cast_to=cast_to, response=response, client=self)
+            result = _parse_body(response, cast_to)
+            return post_parser(result) if post_parser is not None else result
+
+        if raw:
+            return APIResponse(response, parse, retries_taken=retries_taken)
+        return parse()
+
+    def close(self) -> None:
+        """Close the connection pool (only if this client created it)."""
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncClient(BaseClient):
+    """The async twin of ``Client`` (the surface of ``openai.AsyncOpenAI``); same arguments,
+    with ``http_client`` an ``httpx.AsyncClient``."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | httpx.URL | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, object] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            organization=organization,
+            project=project,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            default_query=default_query,
+        )
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise TypeError(
+                f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}"
+            )
+        self._owns_client = http_client is None
+        self._client = http_client or httpx.AsyncClient(limits=DEFAULT_CONNECTION_LIMITS)
+
+    @cached_property
+    def chat(self) -> AsyncChat:
+        """``chat.completions``: create, parse, stream, and stored completions."""
+        from ._chat import AsyncChat
+
+        return AsyncChat(self)
+
+    @cached_property
+    def models(self) -> AsyncModels:
+        """``models.list()`` and ``models.retrieve(id)``."""
+        from ._models import AsyncModels
+
+        return AsyncModels(self)
+
+    def with_options(self, **overrides: Any) -> AsyncClient:
+        """A copy of this client with some settings changed (sharing the connection pool)."""
+        kwargs = {**self._copy_kwargs(), "http_client": self._client, **overrides}
+        client = AsyncClient(**kwargs)
+        client._owns_client = False
+        return client
+
+    copy = with_options
+
+    async def _sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    async def _request(
+        self,
+        options: RequestOptions,
+        *,
+        cast_to: type[_T],
+        stream: bool = False,
+        raw: bool = False,
+        post_parser: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """Send with retries; return the parsed object, an ``AsyncStream`` or an ``APIResponse``."""
+        max_retries = self._max_retries_for(options)
+        retries_taken = 0
+        while True:
+            request = self._build_request(options, retries_taken=retries_taken)
+            try:
+                response = await self._client.send(request, stream=stream)
+            except httpx.HTTPError as exc:
+                if retries_taken < max_retries:
+                    await self._sleep(self._retry_delay(retries_taken, None))
+                    retries_taken += 1
+                    continue
+                raise _connection_error(exc, request) from exc
+            if response.status_code < 400:
+                break
+            if retries_taken < max_retries and self._should_retry(response):
+                await response.aclose()
+                await self._sleep(self._retry_delay(retries_taken, response.headers))
+                retries_taken += 1
+                continue
+            try:
+                await response.aread()
+            except httpx.HTTPError as exc:
+                raise _connection_error(exc, request) from exc
+            finally:
+                await response.aclose()
+            raise self._make_status_error(response)
+
+        def parse() -> Any:
+            if stream:
+                return AsyncStream(cast_to=cast_to, response=response, client=self)
+            result = _parse_body(response, cast_to)
+            return post_parser(result) if post_parser is not None else result
+
+        if raw:
+            return APIResponse(response, parse, retries_taken=retries_taken)
+        return parse()
+
+    async def close(self) -> None:
+        """Close the connection pool (only if this client created it)."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -1,0 +1,247 @@
+"""Check a Chat Completions request before it is sent; every failure names the parameter."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ._exceptions import InvalidParameterError
+
+__all__ = ["validate_create_params"]
+
+_ROLES = ("developer", "system", "user", "assistant", "tool", "function")
+_REASONING_EFFORTS = ("minimal", "low", "medium", "high")
+_VERBOSITIES = ("low", "medium", "high")
+_SERVICE_TIERS = ("auto", "default", "flex", "scale", "priority")
+_MODALITIES = ("text", "audio")
+_AUDIO_FORMATS = ("wav", "aac", "mp3", "flac", "opus", "pcm16")
+_TOOL_CHOICES = ("none", "auto", "required")
+_TOOL_TYPES = ("function", "custom")
+_PART_TYPES = {
+    "developer": ("text",),
+    "system": ("text",),
+    "user": ("text", "image_url", "input_audio", "file"),
+    "assistant": ("text", "refusal"),
+    "tool": ("text",),
+}
+_FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+# (low, high) for numeric parameters; None means unbounded on that side.
+_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "temperature": (0, 2),
+    "top_p": (0, 1),
+    "presence_penalty": (-2, 2),
+    "frequency_penalty": (-2, 2),
+    "top_logprobs": (0, 20),
+    "n": (1, 128),
+    "max_tokens": (1, None),
+    "max_completion_tokens": (1, None),
+}
+_INTEGERS = ("top_logprobs", "n", "max_tokens", "max_completion_tokens", "seed")
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "reasoning_effort": _REASONING_EFFORTS,
+    "verbosity": _VERBOSITIES,
+    "service_tier": _SERVICE_TIERS,
+}
+_BOOLEANS = ("logprobs", "parallel_tool_calls", "store", "stream")
+
+
+def validate_create_params(params: Mapping[str, Any]) -> None:
+    """Raise ``InvalidParameterError`` for the first invalid parameter of a create request.
+
+    ``params`` holds only what the caller passed (``NOT_GIVEN`` already removed); ``None`` is an
+    explicit JSON null and is left to the server. Values sent through ``extra_body`` are not
+    checked, so a caller can always send what this validator does not know.
+    """
+    model = params.get("model")
+    if not isinstance(model, str) or not model.strip():
+        raise InvalidParameterError("model", f"must be a non-empty string, got {model!r}")
+    _check_messages(params.get("messages"))
+    for name, (low, high) in _RANGES.items():
+        value = params.get(name)
+        if value is not None:
+            _check_number(name, value, low, high, integer=name in _INTEGERS)
+    seed = params.get("seed")
+    if seed is not None:
+        _check_number("seed", seed, None, None, integer=True)
+    for name, choices in _CHOICES.items():
+        value = params.get(name)
+        if value is not None and value not in choices:
+            raise InvalidParameterError(name, f"got {value!r}", allowed=choices)
+    for name in _BOOLEANS:
+        value = params.get(name)
+        if value is not None and not isinstance(value, bool):
+            raise InvalidParameterError(name, f"must be a bool, got {value!r}")
+    if params.get("top_logprobs") is not None and params.get("logprobs") is not True:
+        raise InvalidParameterError("top_logprobs", "requires logprobs=True")
+    if params.get("stream_options") is not None and params.get("stream") is not True:
+        raise InvalidParameterError("stream_options", "is only allowed with stream=True")
+    _check_stop(params.get("stop"))
+    _check_logit_bias(params.get("logit_bias"))
+    _check_metadata(params.get("metadata"))
+    _check_modalities(params.get("modalities"), params.get("audio"))
+    _check_tools(params.get("tools"))
+    _check_tool_choice(params.get("tool_choice"))
+
+
+def _check_number(
+    name: str, value: object, low: float | None, high: float | None, *, integer: bool
+) -> None:
+    kind = "an integer" if integer else "a number"
+    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok_type:
+        raise InvalidParameterError(name, f"must be {kind}, got {value!r}")
+    assert isinstance(value, (int, float))
+    if value != value or (low is not None and value < low) or (high is not None and value > high):
+        span = f"{low} to {high}" if high is not None else f">= {low}"
+        raise InvalidParameterError(name, f"{value!r} is out of range", allowed=span)
+
+
+def _check_messages(messages: object) -> None:
+    if isinstance(messages, (str, bytes)) or not isinstance(messages, (list, tuple)):
+        raise InvalidParameterError(
+            "messages", f"must be a list of message dicts, got {type(messages).__name__}"
+        )
+    if not messages:
+        raise InvalidParameterError("messages", "must hold at least one message")
+    for i, message in enumerate(messages):
+        where = f"messages[{i}]"
+        if not isinstance(message, Mapping):
+            raise InvalidParameterError(where, f"must be a dict, got {type(message).__name__}")
+        role = message.get("role")
+        if role not in _ROLES:
+            raise InvalidParameterError(f"{where}.role", f"got {role!r}", allowed=_ROLES)
+        content = message.get("content")
+        if role == "tool" and not isinstance(message.get("tool_call_id"), str):
+            raise InvalidParameterError(
+                f"{where}.tool_call_id",
+                "a tool message must name the tool call it answers (a string)",
+            )
+        if role == "function" and not isinstance(message.get("name"), str):
+            raise InvalidParameterError(f"{where}.name", "a function message needs a name")
+        if role == "assistant":
+            # An assistant message may omit content only when it carries a call, audio or refusal.
+            carries = ("tool_calls", "function_call", "audio", "refusal")
+            if content is None and not any(message.get(key) for key in carries):
+                raise InvalidParameterError(
+                    f"{where}.content", "needs content, tool_calls, function_call or audio"
+                )
+        elif role != "function" and content is None:
+            raise InvalidParameterError(f"{where}.content", "is required for this role")
+        if content is not None and not isinstance(content, str):
+            _check_parts(f"{where}.content", content, _PART_TYPES.get(str(role), ("text",)))
+
+
+def _check_parts(where: str, parts: object, allowed: tuple[str, ...]) -> None:
+    if not isinstance(parts, (list, tuple)):
+        raise InvalidParameterError(
+            where, f"must be a string or a list of content parts, got {type(parts).__name__}"
+        )
+    for j, part in enumerate(parts):
+        kind = part.get("type") if isinstance(part, Mapping) else None
+        if kind not in allowed:
+            raise InvalidParameterError(f"{where}[{j}].type", f"got {kind!r}", allowed=allowed)
+        assert isinstance(part, Mapping)
+        if kind not in part:
+            raise InvalidParameterError(f"{where}[{j}]", f"a {kind!r} part needs a {kind!r} key")
+
+
+def _check_stop(stop: object) -> None:
+    if stop is None or isinstance(stop, str):
+        return
+    if not isinstance(stop, (list, tuple)) or not all(isinstance(s, str) for s in stop):
+        raise InvalidParameterError("stop", "must be a string or a list of strings")
+    if len(stop) > 4:
+        raise InvalidParameterError("stop", f"got {len(stop)} sequences", allowed="at most 4")
+
+
+def _check_logit_bias(bias: object) -> None:
+    if bias is None:
+        return
+    if not isinstance(bias, Mapping):
+        raise InvalidParameterError("logit_bias", "must map token ids to biases")
+    for token, value in bias.items():
+        if not str(token).isdigit():
+            raise InvalidParameterError("logit_bias", f"key {token!r} is not a token id")
+        _check_number(f"logit_bias[{token}]", value, -100, 100, integer=False)
+
+
+def _check_metadata(metadata: object) -> None:
+    if metadata is None:
+        return
+    if not isinstance(metadata, Mapping):
+        raise InvalidParameterError("metadata", "must be a dict of strings")
+    if len(metadata) > 16:
+        raise InvalidParameterError("metadata", f"has {len(metadata)} keys", allowed="at most 16")
+    for key, value in metadata.items():
+        if not isinstance(key, str) or len(key) > 64:
+            raise InvalidParameterError("metadata", f"key {key!r} must be a string of <= 64 chars")
+        if not isinstance(value, str) or len(value) > 512:
+            raise InvalidParameterError(
+                f"metadata[{key!r}]", "must be a string of <= 512 characters"
+            )
+
+
+def _check_modalities(modalities: object, audio: object) -> None:
+    if modalities is not None:
+        if not isinstance(modalities, (list, tuple)) or not all(
+            m in _MODALITIES for m in modalities
+        ):
+            raise InvalidParameterError("modalities", f"got {modalities!r}", allowed=_MODALITIES)
+        if "audio" in modalities and not isinstance(audio, Mapping):
+            raise InvalidParameterError(
+                "audio",
+                'is required when modalities include "audio" ({"voice": ..., "format": ...})',
+            )
+    if isinstance(audio, Mapping):
+        if audio.get("format") not in _AUDIO_FORMATS:
+            raise InvalidParameterError(
+                "audio.format", f"got {audio.get('format')!r}", allowed=_AUDIO_FORMATS
+            )
+        if not isinstance(audio.get("voice"), str):
+            raise InvalidParameterError("audio.voice", "must name a voice, e.g. 'alloy'")
+
+
+def _check_tools(tools: object) -> None:
+    if tools is None:
+        return
+    if not isinstance(tools, (list, tuple)):
+        raise InvalidParameterError("tools", "must be a list of tool dicts")
+    for i, tool in enumerate(tools):
+        where = f"tools[{i}]"
+        kind = tool.get("type") if isinstance(tool, Mapping) else None
+        if kind not in ("function", "custom"):
+            raise InvalidParameterError(
+                f"{where}.type", f"got {kind!r}", allowed=("function", "custom")
+            )
+        assert isinstance(tool, Mapping)
+        spec = tool.get(kind)
+        if not isinstance(spec, Mapping):
+            raise InvalidParameterError(f"{where}.{kind}", "must be a dict with a name")
+        name = spec.get("name")
+        if not isinstance(name, str) or not _FUNCTION_NAME.match(name):
+            raise InvalidParameterError(
+                f"{where}.{kind}.name", f"got {name!r}", allowed="1-64 of a-z, A-Z, 0-9, _ and -"
+            )
+        parameters = spec.get("parameters")
+        if kind == "function" and parameters is not None and not isinstance(parameters, Mapping):
+            raise InvalidParameterError(
+                f"{where}.function.parameters", "must be a JSON schema dict"
+            )
+
+
+def _check_tool_choice(choice: object) -> None:
+    if choice is None or choice in _TOOL_CHOICES:
+        return
+    if isinstance(choice, Mapping) and choice.get("type") in (
+        "function",
+        "custom",
+        "allowed_tools",
+    ):
+        return
+    raise InvalidParameterError(
+        "tool_choice",
+        f"got {choice!r}",
+        allowed='"none", "auto", "required", {"type": "function", "function": {"name": ...}}',
+    )
