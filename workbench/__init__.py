@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from . import types
 from ._accumulate import (
     ChatCompletionAccumulator,
@@ -52,6 +50,7 @@ from ._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
 from ._response import APIResponse
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._streaming import AsyncStream, Stream
+from ._version import __version__
 
 __all__ = [
     "NOT_GIVEN",

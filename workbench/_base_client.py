@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from . import __version__
+from ._version import __version__
 from ._exceptions import (
     APIError,
     APIStatusError,
