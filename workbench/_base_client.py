@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
 import os
 import random
 import time
@@ -16,7 +17,6 @@ from typing import Any
 
 import httpx
 
-from ._version import __version__
 from ._exceptions import (
     APIError,
     APIStatusError,
@@ -24,6 +24,7 @@ from ._exceptions import (
     status_error_class,
 )
 from ._sentinels import NOT_GIVEN, NotGiven
+from ._version import __version__
 
 __all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "BaseClient", "RequestOptions"]
 
@@ -32,6 +33,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(timeout=600.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_CONNECTION_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 _RETRY_STATUSES = frozenset({408, 409, 429})
+log = logging.getLogger("workbench")
 _MAX_RETRY_AFTER = 60.0
 
 
@@ -191,6 +193,21 @@ class BaseClient:
             return False
         return response.status_code in _RETRY_STATUSES or response.status_code >= 500
 
+    def _retry_delay_logged(
+        self, request: httpx.Request, retries_taken: int, reason: str, headers: httpx.Headers | None
+    ) -> float:
+        """The delay before the next retry, logged (with the key scrubbed from the URL)."""
+        delay = self._retry_delay(retries_taken, headers)
+        log.info(
+            "retrying %s %s in %.2f s (retry %d, after %s)",
+            request.method,
+            self._redact(str(request.url)),
+            delay,
+            retries_taken + 1,
+            reason,
+        )
+        return delay
+
     def _retry_delay(self, retries_taken: int, headers: httpx.Headers | None) -> float:
         """Seconds to wait before retry number ``retries_taken + 1``.
 
@@ -247,9 +264,11 @@ class BaseClient:
         return APIError(self._redact(message), request, body=error)
 
 
-def _flatten_query(params: Mapping[str, object]) -> list[tuple[str, str]]:
+def _flatten_query(
+    params: Mapping[str, object],
+) -> list[tuple[str, str | int | float | bool | None]]:
     """Query items as the API reads them: booleans as true/false, dicts as ``name[key]=value``."""
-    items: list[tuple[str, str]] = []
+    items: list[tuple[str, str | int | float | bool | None]] = []
     for name, value in params.items():
         if isinstance(value, NotGiven) or value is None:
             continue

@@ -211,7 +211,8 @@ class Completions(Resource):
         query = strip_not_given(
             {"after": after, "limit": limit, "metadata": metadata, "model": model, "order": order}
         )
-        return self._page("/chat/completions", query, extra, ChatCompletion)
+        result: Any = self._page("/chat/completions", query, extra, ChatCompletion)
+        return result  # type: ignore[no-any-return]
 
 
 class Messages(Resource):

@@ -30,7 +30,11 @@ class CreateRequest:
     __slots__ = ("input_tools", "options", "response_format", "stream")
 
     def __init__(
-        self, options: RequestOptions, response_format: object, input_tools: object, stream: bool
+        self,
+        options: RequestOptions,
+        response_format: object,
+        input_tools: list[Mapping[str, Any]] | None,
+        stream: bool,
     ) -> None:
         self.options = options
         self.response_format = response_format
@@ -75,11 +79,11 @@ def build_create_request(
         from ._schema import type_to_response_format
 
         body["response_format"] = type_to_response_format(original_format)
-    tools = body.get("tools")
-    if tools is not None:
-        body["tools"] = [
-            dict(tool) if isinstance(tool, Mapping) else tool for tool in _as_list("tools", tools)
-        ]
+    tools: list[Mapping[str, Any]] | None = None
+    if body.get("tools") is not None:
+        tools = _as_list("tools", body["tools"])
+        # The originals travel on for parsing (a pydantic_function_tool remembers its model).
+        body["tools"] = [dict(tool) if isinstance(tool, Mapping) else tool for tool in tools]
     for key in ("functions", "modalities", "stop"):
         value = body.get(key)
         if value is not None and not isinstance(value, (str, list, dict)):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -46,7 +46,7 @@ class ChatCompletionStream:
     def __next__(self) -> ChatCompletionStreamEvent:
         return next(self._iterator)
 
-    def _events(self) -> Iterator[ChatCompletionStreamEvent]:
+    def _events(self) -> Generator[ChatCompletionStreamEvent, None, None]:
         add = self._accumulator.add
         for chunk in self._stream:
             yield from add(chunk)
@@ -90,7 +90,8 @@ class ChatCompletionStreamManager:
 
     def __enter__(self) -> ChatCompletionStream:
         accumulator = ChatCompletionAccumulator(
-            response_format=self._response_format, input_tools=self._input_tools  # type: ignore[arg-type]
+            response_format=self._response_format,
+            input_tools=self._input_tools,  # type: ignore[arg-type]
         )
         self._stream = ChatCompletionStream(self._open(), accumulator)
         return self._stream
@@ -131,7 +132,7 @@ class AsyncChatCompletionStream:
     async def __anext__(self) -> ChatCompletionStreamEvent:
         return await self._iterator.__anext__()
 
-    async def _events(self) -> AsyncIterator[ChatCompletionStreamEvent]:
+    async def _events(self) -> AsyncGenerator[ChatCompletionStreamEvent, None]:
         add = self._accumulator.add
         async for chunk in self._stream:
             for event in add(chunk):
@@ -172,7 +173,8 @@ class AsyncChatCompletionStreamManager:
 
     async def __aenter__(self) -> AsyncChatCompletionStream:
         accumulator = ChatCompletionAccumulator(
-            response_format=self._response_format, input_tools=self._input_tools  # type: ignore[arg-type]
+            response_format=self._response_format,
+            input_tools=self._input_tools,  # type: ignore[arg-type]
         )
         self._stream = AsyncChatCompletionStream(await self._open(), accumulator)
         return self._stream

@@ -144,7 +144,9 @@ class Client(BaseClient):
                 response = self._client.send(request, stream=stream)
             except httpx.HTTPError as exc:
                 if retries_taken < max_retries:
-                    self._sleep(self._retry_delay(retries_taken, None))
+                    self._sleep(
+                        self._retry_delay_logged(request, retries_taken, type(exc).__name__, None)
+                    )
                     retries_taken += 1
                     continue
                 raise _connection_error(exc, request) from exc
@@ -152,7 +154,10 @@ class Client(BaseClient):
                 break
             if retries_taken < max_retries and self._should_retry(response):
                 response.close()
-                self._sleep(self._retry_delay(retries_taken, response.headers))
+                reason = f"status {response.status_code}"
+                self._sleep(
+                    self._retry_delay_logged(request, retries_taken, reason, response.headers)
+                )
                 retries_taken += 1
                 continue
             try:
@@ -268,7 +273,9 @@ class AsyncClient(BaseClient):
                 response = await self._client.send(request, stream=stream)
             except httpx.HTTPError as exc:
                 if retries_taken < max_retries:
-                    await self._sleep(self._retry_delay(retries_taken, None))
+                    await self._sleep(
+                        self._retry_delay_logged(request, retries_taken, type(exc).__name__, None)
+                    )
                     retries_taken += 1
                     continue
                 raise _connection_error(exc, request) from exc
@@ -276,7 +283,10 @@ class AsyncClient(BaseClient):
                 break
             if retries_taken < max_retries and self._should_retry(response):
                 await response.aclose()
-                await self._sleep(self._retry_delay(retries_taken, response.headers))
+                reason = f"status {response.status_code}"
+                await self._sleep(
+                    self._retry_delay_logged(request, retries_taken, reason, response.headers)
+                )
                 retries_taken += 1
                 continue
             try:

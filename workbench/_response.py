@@ -46,7 +46,8 @@ class APIResponse(Generic[_T]):
     @property
     def request_id(self) -> str | None:
         """The server's ``x-request-id``, to quote when reporting a problem."""
-        return self.http_response.headers.get("x-request-id")
+        value: str | None = self.http_response.headers.get("x-request-id")
+        return value
 
     @property
     def elapsed(self) -> float:

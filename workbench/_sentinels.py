@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final, Literal, TypeVar
 
-from typing_extensions import override
+from typing_extensions import TypeAlias, override
 
 __all__ = ["NOT_GIVEN", "NotGiven", "NotGivenOr", "strip_not_given"]
 
@@ -38,7 +38,7 @@ class NotGiven:
 
 NOT_GIVEN: Final = NotGiven()
 
-NotGivenOr = _T | NotGiven
+NotGivenOr: TypeAlias = "_T | NotGiven"
 
 
 def strip_not_given(values: dict[str, object]) -> dict[str, object]:

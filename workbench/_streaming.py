@@ -6,7 +6,7 @@ The ``.stream()`` event managers, which add the accumulator on top, live in ``_c
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -82,7 +82,7 @@ class Stream(_StreamBase[_T]):
 
     def __init__(self, *, cast_to: type[_T], response: httpx.Response, client: BaseClient) -> None:
         super().__init__(cast_to=cast_to, response=response, client=client)
-        self._iterator = self._iter_chunks()
+        self._iterator: Generator[_T, None, None] = self._iter_chunks()
 
     def __iter__(self) -> Iterator[_T]:
         return self._iterator
@@ -90,7 +90,7 @@ class Stream(_StreamBase[_T]):
     def __next__(self) -> _T:
         return next(self._iterator)
 
-    def _iter_chunks(self) -> Iterator[_T]:
+    def _iter_chunks(self) -> Generator[_T, None, None]:
         decoder = self._decoder
         try:
             for piece in self.response.iter_bytes():
@@ -129,7 +129,7 @@ class AsyncStream(_StreamBase[_T]):
 
     def __init__(self, *, cast_to: type[_T], response: httpx.Response, client: BaseClient) -> None:
         super().__init__(cast_to=cast_to, response=response, client=client)
-        self._iterator = self._iter_chunks()
+        self._iterator: AsyncGenerator[_T, None] = self._iter_chunks()
 
     def __aiter__(self) -> AsyncIterator[_T]:
         return self._iterator
@@ -137,7 +137,7 @@ class AsyncStream(_StreamBase[_T]):
     async def __anext__(self) -> _T:
         return await self._iterator.__anext__()
 
-    async def _iter_chunks(self) -> AsyncIterator[_T]:
+    async def _iter_chunks(self) -> AsyncGenerator[_T, None]:
         decoder = self._decoder
         try:
             async for piece in self.response.aiter_bytes():
