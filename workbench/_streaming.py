@@ -59,9 +59,11 @@ class _StreamBase(Generic[_T]):
                 raise self._client._make_stream_error(self.response.request, data) from None
             raise APIResponseValidationError(
                 self.response,
-                data,
-                message=f"A streamed chunk does not match {self._cast_to.__name__}: "
-                f"{exc.errors(include_url=False)[:3]}",
+                self._client._scrub(data),
+                message=self._client._scrub(
+                    f"A streamed chunk does not match {self._cast_to.__name__}: "
+                    f"{exc.errors(include_url=False)[:3]}"
+                ),
             ) from None
         extra = chunk.__pydantic_extra__
         if extra and "error" in extra:
@@ -93,14 +95,15 @@ class Stream(_StreamBase[_T]):
     def _iter_chunks(self) -> Generator[_T, None, None]:
         decoder = self._decoder
         try:
-            for piece in self.response.iter_bytes():
+            pieces = self.response.iter_bytes()
+            for piece in pieces:
                 yield from self._chunks(decoder.feed(piece))
                 if self.completed:
                     break
             else:
                 yield from self._chunks(decoder.flush())
             if self.completed:
-                for _ in self.response.iter_bytes():  # drain, so the connection can be reused
+                for _ in pieces:  # drain, so the connection can be reused
                     pass
         except httpx.HTTPError as exc:
             raise self._translate(exc) from exc
@@ -140,7 +143,8 @@ class AsyncStream(_StreamBase[_T]):
     async def _iter_chunks(self) -> AsyncGenerator[_T, None]:
         decoder = self._decoder
         try:
-            async for piece in self.response.aiter_bytes():
+            pieces = self.response.aiter_bytes()
+            async for piece in pieces:
                 for chunk in self._chunks(decoder.feed(piece)):
                     yield chunk
                 if self.completed:
@@ -149,7 +153,7 @@ class AsyncStream(_StreamBase[_T]):
                 for chunk in self._chunks(decoder.flush()):
                     yield chunk
             if self.completed:
-                async for _ in self.response.aiter_bytes():
+                async for _ in pieces:
                     pass
         except httpx.HTTPError as exc:
             raise self._translate(exc) from exc
