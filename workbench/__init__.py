@@ -41,6 +41,7 @@ from ._exceptions import (
     LengthFinishReasonError,
     NotFoundError,
     OpenAIError,
+    OutputValidationError,
     PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
@@ -48,6 +49,7 @@ from ._exceptions import (
 )
 from ._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
 from ._response import APIResponse
+from ._schema import pydantic_function_tool, to_strict_json_schema
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._streaming import AsyncStream, Stream
 from ._version import __version__
@@ -90,6 +92,7 @@ __all__ = [
     "NotFoundError",
     "NotGiven",
     "OpenAIError",
+    "OutputValidationError",
     "PermissionDeniedError",
     "RateLimitError",
     "RefusalDeltaEvent",
@@ -100,5 +103,7 @@ __all__ = [
     "WorkbenchError",
     "__version__",
     "accumulate",
+    "pydantic_function_tool",
+    "to_strict_json_schema",
     "types",
 ]

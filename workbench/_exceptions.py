@@ -6,6 +6,8 @@
     ├── InvalidParameterError            bad input, raised before anything is sent (also ValueError)
     ├── LengthFinishReasonError          parse: the output was cut off by the token limit
     ├── ContentFilterFinishReasonError   parse: the output was withheld by the content filter
+    ├── OutputValidationError            parse: structured output that is not valid JSON or
+    │                                    does not fit the requested type (also ValueError)
     └── APIError                         something went wrong talking to the server
         ├── APIConnectionError           no response: refused, reset, DNS, ...
         │   └── APITimeoutError          no response in time
@@ -50,6 +52,7 @@ __all__ = [
     "LengthFinishReasonError",
     "NotFoundError",
     "OpenAIError",
+    "OutputValidationError",
     "PermissionDeniedError",
     "RateLimitError",
     "UnprocessableEntityError",
@@ -241,6 +244,27 @@ class ContentFilterFinishReasonError(WorkbenchError):
             "Could not parse the response: it was withheld by the content filter"
             " (finish_reason='content_filter')."
         )
+
+
+class OutputValidationError(WorkbenchError, ValueError):
+    """The model's structured output is not valid JSON, or does not fit the requested type.
+
+    The model is at fault, not the request: the completion is kept for inspection.
+
+    Attributes:
+        location: where the text is, such as ``choices[0].message.content``.
+        text: the text that failed to parse.
+        completion: the completion it came from, when there is one.
+    """
+
+    def __init__(
+        self, location: str, text: str, reason: str, *, completion: ChatCompletion | None = None
+    ) -> None:
+        shown = text if len(text) <= 200 else text[:200] + "..."
+        super().__init__(f"{location}: the output could not be parsed: {reason}\n  text: {shown!r}")
+        self.location = location
+        self.text = text
+        self.completion = completion
 
 
 def _opt_str(value: object) -> str | None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, Union
+
+from pydantic import Field
 
 from .chat_completion import (
     ChatCompletion,
     ChatCompletionMessage,
+    ChatCompletionMessageCustomToolCall,
     ChatCompletionMessageFunctionToolCall,
     Choice,
     Function,
@@ -35,11 +38,18 @@ class ParsedFunctionToolCall(ChatCompletionMessageFunctionToolCall):
     function: ParsedFunction
 
 
+ParsedToolCall = Annotated[
+    Union[ParsedFunctionToolCall, ChatCompletionMessageCustomToolCall],
+    Field(union_mode="left_to_right"),
+]
+"""A tool call of a parsed message: a function call with parsed arguments, or a custom call."""
+
+
 class ParsedChatCompletionMessage(ChatCompletionMessage, Generic[ContentT]):
     """A message with ``parsed``: the content as the requested type, ``None`` on a refusal."""
 
     parsed: ContentT | None = None
-    tool_calls: list[ParsedFunctionToolCall] | None = None  # type: ignore[assignment]
+    tool_calls: list[ParsedToolCall] | None = None  # type: ignore[assignment]
 
 
 class ParsedChoice(Choice, Generic[ContentT]):
