@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Project tasks that need nothing but python3: ``python3 dev.py test`` and ``python3 dev.py start``.
+"""Project tasks needing only python3: ``python3 dev.py test`` and ``python3 dev.py start``.
 
 Each task creates ``.venv`` on first use (and refreshes it when pyproject.toml changes), installs
 the project with its ``dev`` extra, then runs.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Final, Literal, TypeVar
+from typing import Final, Literal, TypeAlias, TypeVar
 
-from typing_extensions import TypeAlias, override
+from typing_extensions import override
 
 __all__ = ["NOT_GIVEN", "NotGiven", "NotGivenOr", "strip_not_given"]
 
