@@ -151,13 +151,14 @@ class BaseClient:
     # -- requests --------------------------------------------------------------------------
 
     def _build_request(self, options: RequestOptions, *, retries_taken: int = 0) -> httpx.Request:
-        headers = self.default_headers
-        if options.headers:
-            for name, value in options.headers.items():
-                if isinstance(value, NotGiven):
-                    headers.pop(name, None)
-                else:
-                    headers[name] = str(value)
+        # httpx.Headers matches names case-insensitively, so an extra header replaces (or, as
+        # NOT_GIVEN, removes) a default one however either is spelt, instead of adding a twin.
+        headers = httpx.Headers()
+        for name, value in (*self.default_headers.items(), *(options.headers or {}).items()):
+            if isinstance(value, NotGiven):
+                headers.pop(name, None)
+            else:
+                headers[name] = str(value)
         if retries_taken:
             headers["x-stainless-retry-count"] = str(retries_taken)
         params = {**self._custom_query, **options.params, **(options.extra_query or {})}
@@ -244,7 +245,7 @@ class BaseClient:
                 message = str(error.get("message") or "")
             elif isinstance(error, str):
                 message = error
-        elif text:
+        if not message:  # not OpenAI's format: the body itself is the server's message
             message = text[:500]
         summary = f"Error code: {response.status_code}"
         if message:
@@ -256,12 +257,22 @@ class BaseClient:
 
     def _make_stream_error(self, request: httpx.Request, data: object) -> APIError:
         """The error for an ``event: error`` (or an ``error`` object) inside a stream."""
-        error = data.get("error", data) if isinstance(data, dict) else data
+        error = self._scrub(data.get("error", data) if isinstance(data, dict) else data)
         if isinstance(error, dict):
             message = str(error.get("message") or "An error occurred during streaming")
         else:
             message = str(error) or "An error occurred during streaming"
-        return APIError(self._redact(message), request, body=error)
+        return APIError(message, request, body=error)
+
+    def _scrub(self, data: Any) -> Any:
+        """``data`` (decoded JSON, or text) with the API key removed from every string in it."""
+        if isinstance(data, str):
+            return self._redact(data)
+        if isinstance(data, dict):
+            return {key: self._scrub(value) for key, value in data.items()}
+        if isinstance(data, list):
+            return [self._scrub(value) for value in data]
+        return data
 
 
 def _flatten_query(

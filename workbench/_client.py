@@ -27,8 +27,11 @@ __all__ = ["AsyncClient", "Client"]
 _T = TypeVar("_T", bound=pydantic.BaseModel)
 
 
-def _parse_body(response: httpx.Response, cast_to: type[_T]) -> _T:
-    """Validate a whole JSON body into ``cast_to``; a body of another shape is a typed error."""
+def _parse_body(response: httpx.Response, cast_to: type[_T], scrub: Callable[[Any], Any]) -> _T:
+    """Validate a whole JSON body into ``cast_to``; a body of another shape is a typed error.
+
+    ``scrub`` removes the API key from what the error quotes (an echoing server may send it back).
+    """
     content = response.content
     if not content.strip():
         raise APIResponseValidationError(response, None, message="The server sent an empty body.")
@@ -45,7 +48,7 @@ def _parse_body(response: httpx.Response, cast_to: type[_T]) -> _T:
                 f"The server's response does not match {cast_to.__name__}: "
                 f"{exc.errors(include_url=False)[:3]}"
             )
-        raise APIResponseValidationError(response, body, message=message) from None
+        raise APIResponseValidationError(response, scrub(body), message=scrub(message)) from None
 
 
 def _connection_error(exc: httpx.HTTPError, request: httpx.Request) -> APIConnectionError:
@@ -171,7 +174,7 @@ class Client(BaseClient):
         def parse() -> Any:
             if stream:
                 return Stream(cast_to=cast_to, response=response, client=self)
-            result = _parse_body(response, cast_to)
+            result = _parse_body(response, cast_to, self._scrub)
             return post_parser(result) if post_parser is not None else result
 
         if raw:
@@ -300,7 +303,7 @@ class AsyncClient(BaseClient):
         def parse() -> Any:
             if stream:
                 return AsyncStream(cast_to=cast_to, response=response, client=self)
-            result = _parse_body(response, cast_to)
+            result = _parse_body(response, cast_to, self._scrub)
             return post_parser(result) if post_parser is not None else result
 
         if raw:
