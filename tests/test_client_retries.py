@@ -241,8 +241,15 @@ async def test_retry_after_as_an_http_date(kind: str, sleeps: list[float]) -> No
 @both
 @pytest.mark.parametrize(
     "headers",
-    [{"retry-after": "120"}, {"retry-after": "-5"}, {"retry-after": "tomorrow"}, {}],
-    ids=["too-long", "negative", "garbage", "none"],
+    [
+        {"retry-after": "120"},
+        {"retry-after": "-5"},
+        {"retry-after": "0"},
+        {"retry-after-ms": "0"},
+        {"retry-after": "tomorrow"},
+        {},
+    ],
+    ids=["too-long", "negative", "zero", "zero-ms", "garbage", "none"],
 )
 async def test_without_a_usable_header_the_backoff_is_used(
     kind: str, headers: dict[str, str], sleeps: list[float]

@@ -175,6 +175,29 @@ def test_sync_iteration_walks_every_page() -> None:
         assert request.url.params["metadata[k]"] == "v"
 
 
+def test_raw_list_gives_the_first_response_and_a_walking_page() -> None:
+    handler = Recorder(paged(completions()))
+    raw = make_client("sync", handler).chat.completions.with_raw_response.list(limit=2)
+    assert isinstance(raw, workbench.APIResponse)
+    assert raw.status_code == 200 and handler.calls == 1
+    page = raw.parse()
+    assert isinstance(page, workbench.SyncCursorPage)
+    assert [c.id for c in page] == IDS
+    assert handler.calls == 3
+
+
+async def test_async_raw_list_gives_the_first_response() -> None:
+    handler = Recorder(paged(completions()))
+    client = make_client("async", handler)
+    raw = await client.chat.completions.with_raw_response.list(limit=2)
+    assert isinstance(raw, workbench.APIResponse)
+    page = raw.parse()
+    assert isinstance(page, workbench.AsyncCursorPage)
+    assert [c.id async for c in page] == IDS
+    raw_models = await client.models.with_raw_response.list()
+    assert isinstance(raw_models, workbench.APIResponse)
+
+
 def test_sync_pages_one_by_one() -> None:
     handler = Recorder(paged(completions()))
     page = make_client("sync", handler).chat.completions.list(limit=2)

@@ -216,7 +216,7 @@ class BaseClient:
         is honoured; otherwise exponential backoff from 0.5 s up to 8 s with up to 25% jitter.
         """
         after = _retry_after(headers) if headers is not None else None
-        if after is not None and 0 <= after <= _MAX_RETRY_AFTER:
+        if after is not None and 0 < after <= _MAX_RETRY_AFTER:
             return after
         delay = min(self._initial_retry_delay * 2.0**retries_taken, self._max_retry_delay)
         return delay * (1 - 0.25 * random.random())

@@ -50,6 +50,11 @@ class Resource:
             result: Any = self._client._request(request_options, cast_to=cast_to)
             return result  # type: ignore[no-any-return]
 
+        if self._raw:  # the first page's APIResponse; .parse() gives the walking page
+            first = options("get", path, extra, params=query)
+            return self._client._request(
+                first, cast_to=cast_to, raw=True, post_parser=lambda p: SyncCursorPage(p, fetch)
+            )
         return SyncCursorPage(fetch(query.get("after")), fetch)
 
 
@@ -65,6 +70,15 @@ class AsyncResource(Resource):
             request_options = options("get", path, extra, params=params)
             result: Any = await self._client._request(request_options, cast_to=cast_to)
             return result  # type: ignore[no-any-return]
+
+        if self._raw:  # awaitable: the first page's APIResponse; .parse() gives the page
+            first_options = options("get", path, extra, params=query)
+            return self._client._request(
+                first_options,
+                cast_to=cast_to,
+                raw=True,
+                post_parser=lambda p: AsyncCursorPage(p, fetch),
+            )
 
         async def first() -> AsyncCursorPage[Any]:
             return AsyncCursorPage(await fetch(query.get("after")), fetch)
