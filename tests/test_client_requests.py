@@ -220,12 +220,29 @@ async def test_arguments_win_over_environment_variables(
 
 
 @pytest.mark.parametrize("cls", [workbench.Client, workbench.AsyncClient])
-def test_no_key_and_no_base_url_is_a_clear_error(cls: type[Any]) -> None:
+def test_no_key_and_no_base_url_falls_back_to_the_local_model(
+    cls: type[Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import workbench.local
+
+    monkeypatch.setattr(workbench.local, "_noticed", False)
+    client = cls()
+    assert client.local_model is workbench.local.default_local_model()
+    assert "local model" in repr(client)
+    notice = capsys.readouterr().err
+    assert notice.count("\n") == 1 and "local model" in notice and "OPENAI_API_KEY" in notice
+    cls()  # the notice is said once per process
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("cls", [workbench.Client, workbench.AsyncClient])
+def test_local_false_never_falls_back(cls: type[Any]) -> None:
+    client = cls(local=False, base_url="http://127.0.0.1:9/v1")
+    assert client.local_model is None
+    assert str(client.base_url) == "http://127.0.0.1:9/v1/"
     with pytest.raises(workbench.WorkbenchError) as info:
-        cls()
-    message = str(info.value)
-    assert "OPENAI_API_KEY" in message
-    assert "base_url" in message
+        cls(local=False)
+    assert "OPENAI_API_KEY" in str(info.value) and "base_url" in str(info.value)
 
 
 @pytest.mark.parametrize("cls", [workbench.Client, workbench.AsyncClient])

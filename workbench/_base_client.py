@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -25,6 +25,9 @@ from ._exceptions import (
 )
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from .local import LocalModel
 
 __all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "BaseClient", "RequestOptions"]
 
@@ -69,6 +72,7 @@ class BaseClient:
         max_retries: int,
         default_headers: Mapping[str, str] | None,
         default_query: Mapping[str, object] | None,
+        local_model: LocalModel | None = None,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get("OPENAI_API_KEY") or None
@@ -82,8 +86,9 @@ class BaseClient:
             raise WorkbenchError("api_key must be a string")
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise WorkbenchError(f"max_retries must be an integer >= 0, got {max_retries!r}")
+        self.local_model = local_model
         if base_url is None:
-            base_url = self._default_base_url(api_key)
+            base_url = DEFAULT_BASE_URL
         self._api_key = api_key
         self.organization = organization
         self.project = project
@@ -97,20 +102,6 @@ class BaseClient:
 
     # -- configuration ---------------------------------------------------------------------
 
-    def _default_base_url(self, api_key: str | None) -> str:
-        """Where to connect when no base URL was given.
-
-        The seam for the embedded local model: with neither a key nor a base URL there is no
-        server to talk to yet, so this says how to point the client at one.
-        """
-        if api_key is None:
-            raise WorkbenchError(
-                "No API key and no base URL: pass api_key= (or set OPENAI_API_KEY) to use OpenAI,"
-                " or base_url= (or OPENAI_BASE_URL) for a compatible server such as Ollama"
-                " (http://localhost:11434/v1) or vLLM."
-            )
-        return DEFAULT_BASE_URL
-
     @property
     def api_key(self) -> str | None:
         """The API key in use (never shown by ``repr``)."""
@@ -118,7 +109,8 @@ class BaseClient:
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "none"
-        return f"{type(self).__name__}(base_url={str(self.base_url)!r}, api_key=<{key}>)"
+        where = "local model" if self.local_model is not None else repr(str(self.base_url))
+        return f"{type(self).__name__}(base_url={where}, api_key=<{key}>)"
 
     @property
     def default_headers(self) -> dict[str, str]:
@@ -146,6 +138,7 @@ class BaseClient:
             "max_retries": self.max_retries,
             "default_headers": self._custom_headers,
             "default_query": self._custom_query,
+            "local": self.local_model or False,
         }
 
     # -- requests --------------------------------------------------------------------------

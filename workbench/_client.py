@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Mapping
 from functools import cached_property
@@ -13,7 +14,12 @@ import httpx
 import pydantic
 
 from ._base_client import DEFAULT_CONNECTION_LIMITS, BaseClient, RequestOptions
-from ._exceptions import APIConnectionError, APIResponseValidationError, APITimeoutError
+from ._exceptions import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APITimeoutError,
+    WorkbenchError,
+)
 from ._response import APIResponse
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._streaming import AsyncStream, Stream
@@ -21,6 +27,7 @@ from ._streaming import AsyncStream, Stream
 if TYPE_CHECKING:
     from ._chat import AsyncChat, Chat
     from ._models import AsyncModels, Models
+    from .local import LocalModel
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -51,6 +58,47 @@ def _parse_body(response: httpx.Response, cast_to: type[_T], scrub: Callable[[An
         raise APIResponseValidationError(response, scrub(body), message=scrub(message)) from None
 
 
+_LOCAL_BASE_URL = "http://workbench-local/v1"  # shown while the in-process model answers
+
+
+def _choose_local(
+    local: bool | LocalModel | None, api_key: str | None, base_url: str | httpx.URL | None
+) -> LocalModel | None:
+    """The local model to talk to, or None for a server.
+
+    Chosen by ``local=True`` / ``local=LocalModel(...)``, by ``base_url="local"``, or, with a
+    one-line notice, when neither an API key nor a base URL is set anywhere.
+    """
+    api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY") or None
+    base_url = base_url if base_url is not None else os.environ.get("OPENAI_BASE_URL") or None
+    if local is False:
+        if api_key is None and base_url is None:
+            raise WorkbenchError(
+                "local=False, but there is no API key and no base URL: pass api_key= (or set"
+                " OPENAI_API_KEY) for OpenAI, or base_url= (or OPENAI_BASE_URL) for a"
+                " compatible server such as Ollama (http://localhost:11434/v1)."
+            )
+        return None
+    by_url = isinstance(base_url, str) and base_url.strip().lower() == "local"
+    fallback = local is None and api_key is None and base_url is None
+    if not (local or by_url or fallback):
+        return None
+    from .local import LocalModel, default_local_model, notice
+
+    if fallback:
+        notice()
+    return local if isinstance(local, LocalModel) else default_local_model()
+
+
+def _local_transport(model: LocalModel | None) -> Any:
+    """The in-process transport of the local model, when the client talks to it."""
+    if model is None:
+        return None
+    from .local import LocalTransport
+
+    return LocalTransport(model)
+
+
 def _connection_error(exc: httpx.HTTPError, request: httpx.Request) -> APIConnectionError:
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(request)
@@ -71,6 +119,9 @@ class Client(BaseClient):
         max_retries: retries on connection errors, timeouts, 408, 409, 429 and 5xx (default 2).
         default_headers, default_query: sent with every request.
         http_client: an ``httpx.Client`` to send with (e.g. one with a ``MockTransport``).
+        local: ``True`` (or a configured ``LocalModel``) to talk to the embedded local model;
+            with no key and no base URL anywhere, the local model is used anyway (with a
+            notice). ``False`` never falls back to it.
     """
 
     def __init__(
@@ -85,23 +136,28 @@ class Client(BaseClient):
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, object] | None = None,
         http_client: httpx.Client | None = None,
+        local: bool | LocalModel | None = None,
     ) -> None:
+        model = _choose_local(local, api_key, base_url)
         super().__init__(
             api_key=api_key,
-            base_url=base_url,
+            base_url=_LOCAL_BASE_URL if model is not None else base_url,
             organization=organization,
             project=project,
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
             default_query=default_query,
+            local_model=model,
         )
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise TypeError(
                 f"http_client must be an httpx.Client, got {type(http_client).__name__}"
             )
         self._owns_client = http_client is None
-        self._client = http_client or httpx.Client(limits=DEFAULT_CONNECTION_LIMITS)
+        self._client = http_client or httpx.Client(
+            limits=DEFAULT_CONNECTION_LIMITS, transport=_local_transport(model)
+        )
 
     @cached_property
     def chat(self) -> Chat:
@@ -214,23 +270,28 @@ class AsyncClient(BaseClient):
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, object] | None = None,
         http_client: httpx.AsyncClient | None = None,
+        local: bool | LocalModel | None = None,
     ) -> None:
+        model = _choose_local(local, api_key, base_url)
         super().__init__(
             api_key=api_key,
-            base_url=base_url,
+            base_url=_LOCAL_BASE_URL if model is not None else base_url,
             organization=organization,
             project=project,
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
             default_query=default_query,
+            local_model=model,
         )
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise TypeError(
                 f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}"
             )
         self._owns_client = http_client is None
-        self._client = http_client or httpx.AsyncClient(limits=DEFAULT_CONNECTION_LIMITS)
+        self._client = http_client or httpx.AsyncClient(
+            limits=DEFAULT_CONNECTION_LIMITS, transport=_local_transport(model)
+        )
 
     @cached_property
     def chat(self) -> AsyncChat:

@@ -1,0 +1,52 @@
+"""``python -m workbench serve``: the local model over HTTP."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .local import LocalModel, Pacing, parse_fault
+from .local._server import serve
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workbench")
+    commands = parser.add_subparsers(dest="command", required=True)
+    server = commands.add_parser(
+        "serve", help="serve the local model (a simulator) on an OpenAI-compatible HTTP API"
+    )
+    server.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    server.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+    server.add_argument("--api-key", help="require this bearer key (401 without it)")
+    server.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="inject a fault, e.g. '429;times=2;retry-after=0.5', 'drop', 'cut;after=5',"
+        " 'latency;seconds=0.2', 'malformed', '503' (repeatable)",
+    )
+    server.add_argument(
+        "--first-token", type=float, default=0.0, help="seconds before a stream starts"
+    )
+    server.add_argument("--tokens-per-second", type=float, help="stream pacing (default: unpaced)")
+    server.add_argument(
+        "--refusal-trigger", default="please refuse", help="text that makes the model refuse"
+    )
+    args = parser.parse_args(argv)
+    try:
+        faults = [parse_fault(spec) for spec in args.fault]
+    except ValueError as exc:
+        parser.error(f"--fault: {exc}")
+    model = LocalModel(
+        api_key=args.api_key,
+        pacing=Pacing(first_token=args.first_token, tokens_per_second=args.tokens_per_second),
+        faults=faults,
+        refusal_trigger=args.refusal_trigger or None,
+    )
+    serve(model, host=args.host, port=args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

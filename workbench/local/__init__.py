@@ -1,0 +1,55 @@
+"""The embedded local model: a deterministic simulator that speaks the Chat Completions protocol.
+
+``workbench.Client()`` with no API key and no base URL talks to it in-process; choose it
+explicitly with ``Client(local=True)`` (or ``base_url="local"``, or ``OPENAI_BASE_URL=local``),
+or pass ``Client(local=LocalModel(pacing=Pacing(tokens_per_second=30)))`` to configure it. Over
+HTTP: ``python -m workbench serve``.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+from ._core import LOCAL_MODELS, LocalModel, LocalResponse, Pacing
+from ._faults import FAULT_HEADER, Fault, parse_fault
+from ._transport import LocalTransport
+
+__all__ = [
+    "FAULT_HEADER",
+    "LOCAL_MODELS",
+    "Fault",
+    "LocalModel",
+    "LocalResponse",
+    "LocalTransport",
+    "Pacing",
+    "default_local_model",
+    "notice",
+    "parse_fault",
+]
+
+_default: LocalModel | None = None
+_lock = threading.Lock()
+_noticed = False
+
+
+def default_local_model() -> LocalModel:
+    """The process-wide local model, shared by every client that falls back to it (so stored
+    completions outlive a client)."""
+    global _default
+    with _lock:
+        if _default is None:
+            _default = LocalModel()
+        return _default
+
+
+def notice() -> None:
+    """Say once per process, on stderr, that the local model answers instead of a real one."""
+    global _noticed
+    if not _noticed:
+        _noticed = True
+        print(
+            "workbench: no OPENAI_API_KEY or OPENAI_BASE_URL set, so replies come from the offline"
+            " local model (a simulator, not a real model).",
+            file=sys.stderr,
+        )

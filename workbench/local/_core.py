@@ -1,0 +1,379 @@
+"""The local model's core, shared by the in-process transport and the HTTP server.
+
+A request (method, path, query, headers, body) goes in; a ``LocalResponse`` comes out: a status,
+headers, and either a whole body or a sequence of SSE events, with the pacing and faults that the
+adapters carry out. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._exceptions import InvalidParameterError
+from .._validate import validate_create_params
+from ._faults import FAULT_HEADER, STREAM_KINDS, Fault, FaultPlan
+from ._generate import answer
+from ._store import CompletionStore
+from ._text import message_text
+
+__all__ = ["LOCAL_MODELS", "LocalModel", "LocalResponse", "Pacing"]
+
+LOCAL_MODELS = ("workbench-local", "workbench-local-mini", "workbench-local-reasoning")
+"""The models ``models.list()`` shows; chat requests accept any model name."""
+
+_COMPLETION = re.compile(r"^/chat/completions/([^/]+)$")
+_MESSAGES = re.compile(r"^/chat/completions/([^/]+)/messages$")
+_MODEL = re.compile(r"^/models/(.+)$")
+_JSON = [("content-type", "application/json")]
+_BEFORE = ("latency", "status", "drop")  # faults decided before the request is answered
+log = logging.getLogger("workbench.local")
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How fast a streamed reply arrives: seconds before the first chunk, then tokens per second."""
+
+    first_token: float = 0.0
+    tokens_per_second: float | None = None
+
+    @property
+    def chunk_delay(self) -> float:
+        return 1.0 / self.tokens_per_second if self.tokens_per_second else 0.0
+
+
+@dataclass
+class LocalResponse:
+    """What the core answers; the transport or server turns it into HTTP.
+
+    ``events`` (when streaming) yields encoded SSE events one by one. ``drop`` asks the adapter to
+    close the connection without a response; ``delay`` to wait before answering.
+    """
+
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    events: Iterator[bytes] | None = None
+    delay: float = 0.0
+    chunk_delay: float = 0.0
+    drop: bool = False
+
+
+class LocalModel:
+    """A deterministic chat model that speaks the Chat Completions protocol. A simulator.
+
+    Args:
+        api_key: when set, requests must carry ``Authorization: Bearer <api_key>`` (else 401).
+        pacing: stream pacing for visible demos (default: as fast as possible).
+        faults: faults injected into matching requests (see ``Fault``); per request, the
+            ``x-workbench-fault`` header adds more, e.g. ``429;times=2;retry-after=0.5``.
+        refusal_trigger: a message containing this text is refused (``refusal`` instead of
+            content); None turns refusals off.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        pacing: Pacing | None = None,
+        faults: list[Fault] | None = None,
+        refusal_trigger: str | None = "please refuse",
+    ) -> None:
+        self._api_key = api_key
+        self.pacing = pacing or Pacing()
+        self.faults = FaultPlan(list(faults or ()))
+        self.refusal_trigger = refusal_trigger
+        self.store = CompletionStore()
+        self._ids = itertools.count(1)
+        self._id_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"LocalModel(api_key=<{'set' if self._api_key else 'none'}>, pacing={self.pacing})"
+
+    # -- the entry point ---------------------------------------------------------------------
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> LocalResponse:
+        """Answer one request. ``path`` is below ``/v1`` (e.g. ``/chat/completions``);
+        ``headers`` have lower-case names."""
+        if self._api_key is not None and headers.get("authorization") != f"Bearer {self._api_key}":
+            return _error(
+                401, "Incorrect API key provided.", "invalid_request_error", code="invalid_api_key"
+            )
+        try:
+            faults = self.faults.select(headers, _BEFORE)
+        except ValueError as exc:
+            return _error(
+                400,
+                f"Invalid {FAULT_HEADER} header: {exc}",
+                "invalid_request_error",
+                param=FAULT_HEADER,
+            )
+        delay = sum(f.seconds for f in faults if f.kind == "latency")
+        for fault in faults:
+            if fault.kind == "drop":
+                return LocalResponse(0, drop=True, delay=delay)
+            if fault.kind == "status":
+                return _fault_status(fault, delay)
+        try:
+            response = self._route(method.upper(), path.rstrip("/") or "/", query, body)
+        except InvalidParameterError as exc:
+            response = _error(400, str(exc), "invalid_request_error", param=exc.param)
+        except Exception as exc:  # a bug here must reach the client as a server error, not hang
+            log.exception("the local model failed on %s %s", method, path)
+            response = _error(
+                500, f"The local model failed: {type(exc).__name__}: {exc}", "server_error"
+            )
+        response.delay += delay
+        if response.events is not None:
+            stream_faults = self.faults.select(headers, STREAM_KINDS)
+            if stream_faults:
+                response.events = _broken(response.events, stream_faults[0])
+        return response
+
+    def _route(
+        self, method: str, path: str, query: Mapping[str, str], body: bytes
+    ) -> LocalResponse:
+        if path == "/chat/completions":
+            if method == "POST":
+                return self._create(_json_body(body))
+            if method == "GET":
+                return _ok(self.store.list(**_list_query(query, with_model=True)))
+        elif match := _MESSAGES.match(path):
+            if method == "GET":
+                page = self.store.messages(match[1], **_list_query(query, default_order="asc"))
+                return _ok(page) if page is not None else _missing(match[1])
+        elif match := _COMPLETION.match(path):
+            return self._stored(method, match[1], body)
+        elif path == "/models" and method == "GET":
+            return _ok({"object": "list", "data": [_model(m) for m in LOCAL_MODELS]})
+        elif (match := _MODEL.match(path)) and method == "GET":
+            if match[1] in LOCAL_MODELS:
+                return _ok(_model(match[1]))
+            return _error(
+                404,
+                f"The model '{match[1]}' does not exist.",
+                "invalid_request_error",
+                param="model",
+                code="model_not_found",
+            )
+        return _error(404, f"Unknown route: {method} /v1{path}", "invalid_request_error")
+
+    # -- chat completions --------------------------------------------------------------------
+
+    def _create(self, body: dict[str, Any]) -> LocalResponse:
+        _validate(body)
+        with self._id_lock:
+            number = next(self._ids)
+        result = answer(
+            body,
+            id=f"chatcmpl-local{number:08d}",
+            created=int(time.time()),
+            refusal_trigger=self.refusal_trigger,
+        )
+        if body.get("store") is True:
+            self.store.put(result.completion(body.get("metadata")), body["messages"])
+        if not body.get("stream"):
+            return LocalResponse(
+                200, _JSON, json.dumps(result.completion(body.get("metadata"))).encode()
+            )
+        options = body.get("stream_options") or {}
+        chunks = result.chunks(include_usage=bool(options.get("include_usage")))
+        return LocalResponse(
+            200,
+            [("content-type", "text/event-stream"), ("cache-control", "no-cache")],
+            events=_sse(chunks),
+            delay=self.pacing.first_token,
+            chunk_delay=self.pacing.chunk_delay,
+        )
+
+    def _stored(self, method: str, completion_id: str, body: bytes) -> LocalResponse:
+        if method == "GET":
+            found = self.store.get(completion_id)
+            return _ok(found) if found is not None else _missing(completion_id)
+        if method == "POST":
+            data = _json_body(body)
+            metadata = data.get("metadata")
+            if metadata is not None and not isinstance(metadata, dict):
+                raise InvalidParameterError("metadata", "must be an object of strings or null")
+            updated = self.store.update(completion_id, metadata)
+            return _ok(updated) if updated is not None else _missing(completion_id)
+        if method == "DELETE":
+            if self.store.delete(completion_id):
+                return _ok(
+                    {"object": "chat.completion.deleted", "id": completion_id, "deleted": True}
+                )
+            return _missing(completion_id)
+        return _error(405, f"Method {method} is not allowed here.", "invalid_request_error")
+
+
+def _validate(body: dict[str, Any]) -> None:
+    """The checks the real API makes, reported as it reports them (400, naming the parameter)."""
+    if "messages" not in body:
+        raise InvalidParameterError("messages", "Missing required parameter: 'messages'.")
+    if "model" not in body:
+        raise InvalidParameterError("model", "Missing required parameter: 'model'.")
+    validate_create_params(body)
+    seen: set[str] = set()
+    for i, message in enumerate(body["messages"]):
+        for call in message.get("tool_calls") or ():
+            if isinstance(call, Mapping):
+                seen.add(str(call.get("id")))
+        if message.get("role") == "tool" and message.get("tool_call_id") not in seen:
+            raise InvalidParameterError(
+                f"messages[{i}].tool_call_id",
+                "an assistant message with 'tool_calls' must come before, with a call of id"
+                f" {message.get('tool_call_id')!r}",
+            )
+    from ._values import validate_schema
+
+    response_format = body.get("response_format")
+    if isinstance(response_format, Mapping):
+        kind = response_format.get("type")
+        if kind not in ("text", "json_object", "json_schema"):
+            raise InvalidParameterError(
+                "response_format.type",
+                f"got {kind!r}",
+                allowed=("text", "json_object", "json_schema"),
+            )
+        if kind == "json_schema":
+            spec = response_format.get("json_schema")
+            if not isinstance(spec, Mapping) or not spec.get("name"):
+                raise InvalidParameterError("response_format.json_schema.name", "is required")
+            problems = validate_schema(spec.get("schema") or {})
+            if problems:
+                raise InvalidParameterError(
+                    "response_format.json_schema.schema", f"Invalid schema: {problems[0]}"
+                )
+    for i, tool in enumerate(body.get("tools") or ()):
+        function = tool.get("function") if isinstance(tool, Mapping) else None
+        if isinstance(function, Mapping) and function.get("parameters") is not None:
+            problems = validate_schema(function["parameters"])
+            if problems:
+                raise InvalidParameterError(
+                    f"tools[{i}].function.parameters", f"Invalid schema: {problems[0]}"
+                )
+    _validate_tool_choice(body.get("tools") or (), body.get("tool_choice"))
+    for message in body["messages"]:
+        message_text(message)  # content parts must be readable
+
+
+def _validate_tool_choice(tools: Any, choice: object) -> None:
+    """A forcing ``tool_choice`` needs tools, and a named one a tool of that name (as the API)."""
+    if choice is None or choice in ("auto", "none"):
+        return
+    if not tools:
+        raise InvalidParameterError(
+            "tool_choice", "'tool_choice' is only allowed when 'tools' are specified."
+        )
+    if isinstance(choice, Mapping) and choice.get("type") in ("function", "custom"):
+        kind = str(choice["type"])
+        named = choice.get(kind)
+        name = named.get("name") if isinstance(named, Mapping) else None
+        offered = {
+            (tool.get(kind) or {}).get("name")
+            for tool in tools
+            if isinstance(tool, Mapping) and tool.get("type", "function") == kind
+        }
+        if name not in offered:
+            raise InvalidParameterError(
+                "tool_choice", f"tool choice {name!r} not found in the 'tools' parameter."
+            )
+
+
+def _json_body(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body) if body else {}
+    except ValueError:
+        raise InvalidParameterError(
+            "body", "We could not parse the JSON body of your request."
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidParameterError("body", "The request body must be a JSON object.")
+    return data
+
+
+def _list_query(
+    query: Mapping[str, str], *, with_model: bool = False, default_order: str = "desc"
+) -> dict[str, Any]:
+    try:
+        limit = int(query.get("limit", 20))
+    except ValueError:
+        raise InvalidParameterError("limit", "must be an integer") from None
+    if not 1 <= limit <= 100:
+        raise InvalidParameterError("limit", f"{limit} is out of range", allowed="1 to 100")
+    order = query.get("order", default_order)
+    if order not in ("asc", "desc"):
+        raise InvalidParameterError("order", f"got {order!r}", allowed=("asc", "desc"))
+    args: dict[str, Any] = {"after": query.get("after"), "limit": limit, "order": order}
+    if with_model:
+        args["model"] = query.get("model")
+        args["metadata"] = {
+            k[9:-1]: v for k, v in query.items() if k.startswith("metadata[") and k.endswith("]")
+        }
+    return args
+
+
+def _sse(chunks: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    for chunk in chunks:
+        yield b"data: " + dumps(chunk).encode() + b"\n\n"
+    yield b"data: [DONE]\n\n"
+
+
+def _broken(events: Iterator[bytes], fault: Fault) -> Iterator[bytes]:
+    """A stream that ends (``cut``) or breaks (``malformed``) after ``fault.after`` events."""
+    for i, event in enumerate(events):
+        if i == fault.after:
+            if fault.kind == "cut":
+                raise ConnectionResetError("the local model cut the stream (fault injection)")
+            yield b"data: {this is not json\n\n"
+        yield event
+
+
+def _model(model_id: str) -> dict[str, Any]:
+    return {"id": model_id, "object": "model", "created": 1735689600, "owned_by": "workbench"}
+
+
+def _ok(data: Mapping[str, Any]) -> LocalResponse:
+    return LocalResponse(200, list(_JSON), json.dumps(data).encode())
+
+
+def _missing(completion_id: str) -> LocalResponse:
+    return _error(
+        404, f"No chat completion found with id '{completion_id}'.", "invalid_request_error"
+    )
+
+
+def _error(
+    status: int, message: str, kind: str, *, param: str | None = None, code: str | None = None
+) -> LocalResponse:
+    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
+    return LocalResponse(status, list(_JSON), json.dumps(body).encode())
+
+
+def _fault_status(fault: Fault, delay: float) -> LocalResponse:
+    kinds = {429: "rate_limit_exceeded", 503: "server_overloaded"}
+    response = _error(
+        fault.status,
+        f"Injected fault: status {fault.status} from the local model.",
+        "requests" if fault.status == 429 else "server_error",
+        code=kinds.get(fault.status),
+    )
+    if fault.retry_after is not None:
+        response.headers.append(("retry-after", f"{fault.retry_after:g}"))
+    response.delay = delay
+    return response

@@ -1,0 +1,339 @@
+"""The local model's answer to a chat completion request, whole or as a sequence of chunks."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from ._text import (
+    count_prompt_tokens,
+    message_text,
+    reply_text,
+    stable_hash,
+    token_logprobs,
+    tokenize,
+)
+from ._tools import ToolCall, choose_tools
+
+__all__ = ["Answer", "answer"]
+
+_REASONING = {"minimal": 0, "low": 64, "medium": 192, "high": 640}
+_REASONING_MODEL = re.compile(r"^(o\d|gpt-5)")
+
+
+class Choice:
+    """One generated choice: text tokens, a refusal, or tool calls, and why it stopped."""
+
+    __slots__ = ("finish_reason", "index", "logprobs", "refusal", "tokens", "tool_calls")
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.tokens: list[str] = []
+        self.refusal: list[str] | None = None
+        self.tool_calls: list[ToolCall] = []
+        self.logprobs: list[dict[str, Any]] | None = None
+        self.finish_reason = "stop"
+
+    @property
+    def content(self) -> str | None:
+        if self.refusal is not None or self.tool_calls:
+            return None
+        return "".join(self.tokens)
+
+
+class Answer:
+    """The whole answer to one request: its choices, usage and identity."""
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        created: int,
+        model: str,
+        choices: list[Choice],
+        usage: dict[str, Any],
+        service_tier: str,
+        logprobs: bool,
+    ) -> None:
+        self.id = id
+        self.created = created
+        self.model = model
+        self.choices = choices
+        self.usage = usage
+        self.service_tier = service_tier
+        self.fingerprint = f"fp_local{stable_hash(model) % 10**6:06d}"
+        self.wants_logprobs = logprobs
+
+    def completion(self, metadata: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The non-streamed ``chat.completion`` object."""
+        choices = []
+        for choice in self.choices:
+            message: dict[str, Any] = {
+                "role": "assistant",
+                "content": choice.content,
+                "refusal": "".join(choice.refusal) if choice.refusal is not None else None,
+                "annotations": [],
+            }
+            if choice.tool_calls:
+                message["tool_calls"] = [_call_dict(call) for call in choice.tool_calls]
+            logprobs = None
+            if self.wants_logprobs:
+                key = "refusal" if choice.refusal is not None else "content"
+                logprobs = {"content": None, "refusal": None, key: choice.logprobs or []}
+            choices.append(
+                {
+                    "index": choice.index,
+                    "message": message,
+                    "logprobs": logprobs,
+                    "finish_reason": choice.finish_reason,
+                }
+            )
+        data = {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "choices": choices,
+            "usage": self.usage,
+            "service_tier": self.service_tier,
+            "system_fingerprint": self.fingerprint,
+        }
+        if metadata:
+            data["metadata"] = dict(metadata)
+        return data
+
+    def chunks(self, *, include_usage: bool) -> Iterator[dict[str, Any]]:
+        """The ``chat.completion.chunk`` objects, choices interleaved as the API sends them."""
+        head = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "service_tier": self.service_tier,
+            "system_fingerprint": self.fingerprint,
+        }
+        tail = {"usage": None} if include_usage else {}
+        streams = [self._choice_chunks(choice) for choice in self.choices]
+        for round_ in itertools.zip_longest(*streams):
+            for choice_part in round_:
+                if choice_part is not None:
+                    yield {**head, "choices": [choice_part], **tail}
+        if include_usage:
+            yield {**head, "choices": [], "usage": self.usage}
+
+    def _choice_chunks(self, choice: Choice) -> Iterator[dict[str, Any]]:
+        index = choice.index
+        lp = self.wants_logprobs
+        if choice.tool_calls:
+            first = choice.tool_calls[0]
+            yield _part(
+                index,
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [_call_start(0, first)],
+                    "refusal": None,
+                },
+            )
+            for k, call in enumerate(choice.tool_calls):
+                if k:
+                    yield _part(index, {"tool_calls": [_call_start(k, call)]})
+                text = call.arguments
+                for piece in tokenize(text):
+                    key = "input" if call.kind == "custom" else "arguments"
+                    yield _part(index, {"tool_calls": [{"index": k, call.kind: {key: piece}}]})
+        else:
+            field = "refusal" if choice.refusal is not None else "content"
+            other = "content" if field == "refusal" else "refusal"
+            # As the API opens a stream: the field that will grow starts empty, the other is null.
+            empty: dict[str, Any] | None = {field: [], other: None} if lp else None
+            yield _part(index, {"role": "assistant", field: "", other: None}, empty)
+            tokens = choice.refusal if choice.refusal is not None else choice.tokens
+            logprobs = choice.logprobs or []
+            for i, token in enumerate(tokens):
+                if lp:
+                    lps = {field: logprobs[i : i + 1], other: None}
+                    yield _part(index, {field: token}, lps)
+                else:
+                    yield _part(index, {field: token})
+        yield {"index": index, "delta": {}, "logprobs": None, "finish_reason": choice.finish_reason}
+
+
+def _part(index: int, delta: dict[str, Any], logprobs: object = None) -> dict[str, Any]:
+    return {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": None}
+
+
+def _call_start(k: int, call: ToolCall) -> dict[str, Any]:
+    key = "input" if call.kind == "custom" else "arguments"
+    return {"index": k, "id": call.id, "type": call.kind, call.kind: {"name": call.name, key: ""}}
+
+
+def _call_dict(call: ToolCall) -> dict[str, Any]:
+    if call.kind == "custom":
+        return {
+            "id": call.id,
+            "type": "custom",
+            "custom": {"name": call.name, "input": call.arguments},
+        }
+    return {
+        "id": call.id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": call.arguments},
+    }
+
+
+def _tool_results(messages: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """The trailing tool messages, as (tool name, result) pairs."""
+    names: dict[str, str] = {}
+    for message in messages:
+        for call in message.get("tool_calls") or ():
+            if isinstance(call, Mapping):
+                spec = call.get(call.get("type", "function")) or {}
+                names[str(call.get("id"))] = str(spec.get("name", "tool"))
+    results = []
+    for message in reversed(messages):
+        if message.get("role") != "tool":
+            break
+        name = names.get(str(message.get("tool_call_id")), "tool")
+        results.append((name, message_text(message)))
+    return list(reversed(results))
+
+
+def answer(
+    body: Mapping[str, Any], *, id: str, created: int, refusal_trigger: str | None
+) -> Answer:
+    """Generate the answer to a validated chat completion request body."""
+    from ._values import extract_hints, generate
+
+    messages: Sequence[Mapping[str, Any]] = body["messages"]
+    model = str(body["model"])
+    n = int(body.get("n") or 1)
+    seed = body.get("seed")
+    temperature = body.get("temperature")
+    tools = [t for t in body.get("tools") or () if isinstance(t, Mapping)]
+    tool_choice = body.get("tool_choice")
+    parallel = body.get("parallel_tool_calls", True) is not False
+    response_format = body.get("response_format") or {}
+    limit = body.get("max_completion_tokens") or body.get("max_tokens")
+    stop = body.get("stop")
+    stops = [stop] if isinstance(stop, str) else list(stop or ())
+    want_lp = body.get("logprobs") is True
+    top = int(body.get("top_logprobs") or 0)
+    effort = body.get("reasoning_effort")
+    if effort is None and _REASONING_MODEL.match(model):
+        effort = "medium"
+    users = [m for m in messages if m.get("role") == "user"]
+    user_text = message_text(users[-1]) if users else ""
+    last_role = messages[-1].get("role") if messages else None
+    prompt_tokens = count_prompt_tokens(messages, tools)
+    reasoning = 0
+    if effort in _REASONING:
+        reasoning = _REASONING[effort] + (prompt_tokens * 2 if effort != "minimal" else 0)
+    if limit is not None:  # the token limit bounds reasoning and visible tokens together
+        reasoning = min(reasoning, int(limit))
+    # At temperature 0 the seed changes nothing (greedy): not the text, arguments or logprobs.
+    greedy = temperature is not None and float(temperature) == 0
+    base_seed = stable_hash(
+        model, user_text, len(messages), seed if seed is not None and not greedy else 0
+    )
+
+    choices: list[Choice] = []
+    completion_tokens = 0
+    for i in range(n):
+        choice = Choice(i)
+        choice_seed = base_seed + i * 7919
+        trigger = refusal_trigger.lower() if refusal_trigger else None
+        if trigger and last_role == "user" and trigger in user_text.lower():
+            text = (
+                "I'm sorry, but I can't help with that. (The local model refuses any message"
+                f" containing {refusal_trigger!r}.)"
+            )
+            choice.refusal = tokenize(text)
+        elif (
+            tools
+            and last_role == "user"
+            and (
+                calls := choose_tools(
+                    tools=tools,
+                    tool_choice=tool_choice,
+                    parallel=parallel,
+                    user_text=user_text,
+                    seed=choice_seed,
+                )
+            )
+        ):
+            choice.tool_calls = calls
+            choice.finish_reason = "tool_calls"
+        else:
+            kind = response_format.get("type") if isinstance(response_format, Mapping) else None
+            if kind == "json_schema":
+                spec = response_format.get("json_schema") or {}
+                value = generate(
+                    spec.get("schema") or {}, seed=choice_seed, hints=extract_hints(user_text)
+                )
+                text = json.dumps(value, ensure_ascii=False)
+            elif kind == "json_object":
+                text = json.dumps(
+                    {
+                        "model": model,
+                        "you_said": user_text,
+                        "words": len(user_text.split()),
+                        "simulated": True,
+                    },
+                    ensure_ascii=False,
+                )
+            else:
+                text = reply_text(
+                    model=model,
+                    messages=messages,
+                    seed=seed,
+                    temperature=temperature,
+                    verbosity=body.get("verbosity"),
+                    choice_index=i,
+                    tool_results=_tool_results(messages) if last_role == "tool" else (),
+                )
+            text, choice.finish_reason = _apply_stop(text, stops)
+            choice.tokens = tokenize(text)
+            if limit is not None:
+                room = max(0, int(limit) - reasoning)
+                if len(choice.tokens) > room:
+                    choice.tokens = choice.tokens[:room]
+                    choice.finish_reason = "length"
+        visible = choice.refusal if choice.refusal is not None else choice.tokens
+        if want_lp and not choice.tool_calls:
+            choice.logprobs = token_logprobs(visible, top_logprobs=top, rng_seed=choice_seed)
+        spoken = len(visible) + sum(len(tokenize(c.arguments)) + 4 for c in choice.tool_calls)
+        completion_tokens += spoken + reasoning
+        choices.append(choice)
+
+    usage = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": reasoning * n,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+    tier = body.get("service_tier")
+    return Answer(
+        id=id,
+        created=created,
+        model=model,
+        choices=choices,
+        usage=usage,
+        service_tier="default" if tier in (None, "auto") else str(tier),
+        logprobs=want_lp,
+    )
+
+
+def _apply_stop(text: str, stops: Sequence[str]) -> tuple[str, str]:
+    """Cut the text before the first stop sequence (which is not included)."""
+    cut = min((i for s in stops if s and (i := text.find(s)) >= 0), default=-1)
+    return (text[:cut], "stop") if cut >= 0 else (text, "stop")
