@@ -1,25 +1,20 @@
-"""Quickstart: a chat completion, a streamed reply, and a structured output with workbench.Client.
+"""Quickstart: a chat completion, a streamed reply, a tool call and a structured output.
 
 With OPENAI_API_KEY (or OPENAI_BASE_URL, e.g. Ollama's http://localhost:11434/v1) set, this talks
-to that server. Without either, it replays real OpenAI responses recorded in ../shared/fixtures
-through the same client code (the embedded offline model replaces this replay when it lands).
+to that server; without either, to workbench's offline local model (a simulator).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
-from pathlib import Path
 from typing import Literal
 
-import httpx
 from pydantic import BaseModel
 
 import workbench
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-MODEL = os.environ.get("WORKBENCH_MODEL", "gpt-4o-2024-08-06")
+MODEL = os.environ.get("WORKBENCH_MODEL", "gpt-4o-mini")
 
 
 class Location(BaseModel):
@@ -28,47 +23,45 @@ class Location(BaseModel):
     units: Literal["c", "f"]
 
 
-def replay_client() -> workbench.Client:
-    """A client whose transport answers with recorded OpenAI responses."""
-    if not FIXTURES.is_dir():
-        sys.exit("Set OPENAI_API_KEY or OPENAI_BASE_URL (no recorded fixtures to replay here).")
+def get_weather(city: str, units: str = "c") -> dict[str, object]:
+    """A stand-in weather service."""
+    return {"city": city, "temperature": 21 if units == "c" else 70, "units": units}
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        wants_schema = body.get("response_format", {}).get("type") == "json_schema"
-        if body.get("stream"):
-            name = "structured-pydantic.sse" if wants_schema else "plain-text.sse"
-            data = (FIXTURES / "recorded-streams" / name).read_bytes()
-            return httpx.Response(200, content=data, headers={"content-type": "text/event-stream"})
-        name = "structured-pydantic.json" if wants_schema else "plain-text.json"
-        return httpx.Response(200, content=(FIXTURES / "recorded-responses" / name).read_bytes())
 
-    print("(no key or base URL set: replaying recorded OpenAI responses)\n")
-    return workbench.Client(
-        base_url="https://replay.invalid/v1",
-        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
-    )
+WEATHER_TOOL = workbench.pydantic_function_tool(Location, name="get_weather")
 
 
 def main() -> None:
-    live = os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL")
-    client = workbench.Client() if live else replay_client()
-    question = [{"role": "user", "content": "What's the weather like in SF?"}]
+    client = workbench.Client()
+    question = [{"role": "user", "content": "What's the weather like in San Francisco?"}]
 
     completion = client.chat.completions.create(model=MODEL, messages=question)
     print("reply:", completion.choices[0].message.content)
-    print("usage:", completion.usage)
+    print("usage:", completion.usage, "\n")
 
-    print("\nstreamed: ", end="")
+    print("streamed: ", end="")
     with client.chat.completions.stream(model=MODEL, messages=question) as stream:
         for event in stream:
             if event.type == "content.delta":
                 print(event.delta, end="", flush=True)
         final = stream.get_final_completion()
-    print(f"\nfinish_reason: {final.choices[0].finish_reason}")
+    print(f"\nfinish_reason: {final.choices[0].finish_reason}\n")
+
+    called = client.chat.completions.create(
+        model=MODEL, messages=question, tools=[WEATHER_TOOL], tool_choice="required"
+    )
+    message = called.choices[0].message
+    follow_up = [*question, message]
+    for call in message.tool_calls or []:
+        arguments = json.loads(call.function.arguments)
+        print(f"tool call: {call.function.name}({arguments})")
+        result = get_weather(arguments["city"], arguments.get("units", "c"))
+        follow_up.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)})
+    answer = client.chat.completions.create(model=MODEL, messages=follow_up)
+    print("after the tool:", answer.choices[0].message.content, "\n")
 
     parsed = client.chat.completions.parse(model=MODEL, messages=question, response_format=Location)
-    print("\nparsed:", repr(parsed.choices[0].message.parsed))
+    print("parsed:", repr(parsed.choices[0].message.parsed))
 
     try:
         client.chat.completions.create(model=MODEL, messages=question, temperature=3)
