@@ -207,7 +207,7 @@ class Completions(Resource):
         order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
         **extra: Unpack[OptionsParams],
     ) -> SyncCursorPage[ChatCompletion]:
-        """Stored completions, newest first by default; iterating walks every page."""
+        """Stored completions (oldest first unless ``order="desc"``); iterating walks every page."""
         query = strip_not_given(
             {"after": after, "limit": limit, "metadata": metadata, "model": model, "order": order}
         )

@@ -154,7 +154,7 @@ class LocalModel:
                 return _ok(self.store.list(**_list_query(query, with_model=True)))
         elif match := _MESSAGES.match(path):
             if method == "GET":
-                page = self.store.messages(match[1], **_list_query(query, default_order="asc"))
+                page = self.store.messages(match[1], **_list_query(query))
                 return _ok(page) if page is not None else _missing(match[1])
         elif match := _COMPLETION.match(path):
             return self._stored(method, match[1], body)
@@ -306,16 +306,14 @@ def _json_body(body: bytes) -> dict[str, Any]:
     return data
 
 
-def _list_query(
-    query: Mapping[str, str], *, with_model: bool = False, default_order: str = "desc"
-) -> dict[str, Any]:
+def _list_query(query: Mapping[str, str], *, with_model: bool = False) -> dict[str, Any]:
     try:
         limit = int(query.get("limit", 20))
     except ValueError:
         raise InvalidParameterError("limit", "must be an integer") from None
     if not 1 <= limit <= 100:
         raise InvalidParameterError("limit", f"{limit} is out of range", allowed="1 to 100")
-    order = query.get("order", default_order)
+    order = query.get("order", "asc")  # the API's default for both lists: oldest first
     if order not in ("asc", "desc"):
         raise InvalidParameterError("order", f"got {order!r}", allowed=("asc", "desc"))
     args: dict[str, Any] = {"after": query.get("after"), "limit": limit, "order": order}
