@@ -11,15 +11,19 @@ import logging
 import os
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
+import pydantic
 
 from ._exceptions import (
+    APIConnectionError,
     APIError,
+    APIResponseValidationError,
     APIStatusError,
+    APITimeoutError,
     WorkbenchError,
     status_error_class,
 )
@@ -38,6 +42,7 @@ DEFAULT_CONNECTION_LIMITS = httpx.Limits(max_connections=100, max_keepalive_conn
 _RETRY_STATUSES = frozenset({408, 409, 429})
 log = logging.getLogger("workbench")
 _MAX_RETRY_AFTER = 60.0
+_M = TypeVar("_M", bound=pydantic.BaseModel)
 
 
 @dataclass
@@ -187,6 +192,47 @@ class BaseClient:
             return False
         return response.status_code in _RETRY_STATUSES or response.status_code >= 500
 
+    def _retry_after_error(
+        self, exc: httpx.HTTPError, request: httpx.Request, retries_taken: int, max_retries: int
+    ) -> float:
+        """The delay before retrying a request that got no response; raises when none is left."""
+        if retries_taken >= max_retries:
+            raise _connection_error(exc, request) from exc
+        return self._retry_delay_logged(request, retries_taken, type(exc).__name__, None)
+
+    def _retry_after_status(
+        self, response: httpx.Response, retries_taken: int, max_retries: int
+    ) -> float | None:
+        """The delay before retrying an error status, or None when it is final."""
+        if retries_taken >= max_retries or not self._should_retry(response):
+            return None
+        reason = f"status {response.status_code}"
+        return self._retry_delay_logged(response.request, retries_taken, reason, response.headers)
+
+    def _result(
+        self,
+        response: httpx.Response,
+        cast_to: type[Any],
+        stream_cls: type[Any] | None,
+        raw: bool,
+        post_parser: Callable[[Any], Any] | None,
+        retries_taken: int,
+    ) -> Any:
+        """What a call returns for a successful response: the parsed object, a stream over it,
+        or (``raw``) an ``APIResponse`` that parses on demand."""
+
+        def parse() -> Any:
+            if stream_cls is not None:
+                return stream_cls(cast_to=cast_to, response=response, client=self)
+            result = _parse_body(response, cast_to, self._scrub)
+            return post_parser(result) if post_parser is not None else result
+
+        if raw:
+            from ._response import APIResponse
+
+            return APIResponse(response, parse, retries_taken=retries_taken)
+        return parse()
+
     def _retry_delay_logged(
         self, request: httpx.Request, retries_taken: int, reason: str, headers: httpx.Headers | None
     ) -> float:
@@ -266,6 +312,38 @@ class BaseClient:
         if isinstance(data, list):
             return [self._scrub(value) for value in data]
         return data
+
+
+def _parse_body(response: httpx.Response, cast_to: type[_M], scrub: Callable[[Any], Any]) -> _M:
+    """Validate a whole JSON body into ``cast_to``; a body of another shape is a typed error.
+
+    ``scrub`` removes the API key from what the error quotes (an echoing server may send it back).
+    """
+    content = response.content
+    if not content.strip():
+        raise APIResponseValidationError(response, None, message="The server sent an empty body.")
+    try:
+        return cast_to.model_validate_json(content)
+    except pydantic.ValidationError as exc:
+        try:
+            body: object = response.json()
+        except ValueError:
+            body = response.text[:1000]
+            message = f"The server's response is not JSON: {body[:200]!r}"
+        else:
+            message = (
+                f"The server's response does not match {cast_to.__name__}: "
+                f"{exc.errors(include_url=False)[:3]}"
+            )
+        raise APIResponseValidationError(response, scrub(body), message=scrub(message)) from None
+
+
+def _connection_error(exc: httpx.HTTPError, request: httpx.Request) -> APIConnectionError:
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(request)
+    return APIConnectionError(
+        message=f"Connection error: {type(exc).__name__}: {exc}", request=request
+    )
 
 
 def _flatten_query(

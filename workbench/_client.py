@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 import pydantic
 
-from ._base_client import DEFAULT_CONNECTION_LIMITS, BaseClient, RequestOptions
+from ._base_client import (
+    DEFAULT_CONNECTION_LIMITS,
+    BaseClient,
+    RequestOptions,
+    _connection_error,
+)
 from ._exceptions import (
-    APIConnectionError,
-    APIResponseValidationError,
-    APITimeoutError,
     WorkbenchError,
 )
-from ._response import APIResponse
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._streaming import AsyncStream, Stream
 
@@ -32,30 +33,6 @@ if TYPE_CHECKING:
 __all__ = ["AsyncClient", "Client"]
 
 _T = TypeVar("_T", bound=pydantic.BaseModel)
-
-
-def _parse_body(response: httpx.Response, cast_to: type[_T], scrub: Callable[[Any], Any]) -> _T:
-    """Validate a whole JSON body into ``cast_to``; a body of another shape is a typed error.
-
-    ``scrub`` removes the API key from what the error quotes (an echoing server may send it back).
-    """
-    content = response.content
-    if not content.strip():
-        raise APIResponseValidationError(response, None, message="The server sent an empty body.")
-    try:
-        return cast_to.model_validate_json(content)
-    except pydantic.ValidationError as exc:
-        try:
-            body: object = response.json()
-        except ValueError:
-            body = response.text[:1000]
-            message = f"The server's response is not JSON: {body[:200]!r}"
-        else:
-            message = (
-                f"The server's response does not match {cast_to.__name__}: "
-                f"{exc.errors(include_url=False)[:3]}"
-            )
-        raise APIResponseValidationError(response, scrub(body), message=scrub(message)) from None
 
 
 _LOCAL_BASE_URL = "http://workbench-local/v1"  # shown while the in-process model answers
@@ -97,14 +74,6 @@ def _local_transport(model: LocalModel | None) -> Any:
     from .local import LocalTransport
 
     return LocalTransport(model)
-
-
-def _connection_error(exc: httpx.HTTPError, request: httpx.Request) -> APIConnectionError:
-    if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(request)
-    return APIConnectionError(
-        message=f"Connection error: {type(exc).__name__}: {exc}", request=request
-    )
 
 
 class Client(BaseClient):
@@ -202,40 +171,26 @@ class Client(BaseClient):
             try:
                 response = self._client.send(request, stream=stream)
             except httpx.HTTPError as exc:
-                if retries_taken < max_retries:
-                    self._sleep(
-                        self._retry_delay_logged(request, retries_taken, type(exc).__name__, None)
-                    )
-                    retries_taken += 1
-                    continue
-                raise _connection_error(exc, request) from exc
-            if response.status_code < 400:
-                break
-            if retries_taken < max_retries and self._should_retry(response):
-                response.close()
-                reason = f"status {response.status_code}"
-                self._sleep(
-                    self._retry_delay_logged(request, retries_taken, reason, response.headers)
-                )
+                wait = self._retry_after_error(exc, request, retries_taken, max_retries)
+                self._sleep(wait)
                 retries_taken += 1
                 continue
+            if response.status_code < 400:
+                break
+            delay = self._retry_after_status(response, retries_taken, max_retries)
             try:
                 response.read()
             except httpx.HTTPError as exc:
                 raise _connection_error(exc, request) from exc
             finally:
                 response.close()
-            raise self._make_status_error(response)
-
-        def parse() -> Any:
-            if stream:
-                return Stream(cast_to=cast_to, response=response, client=self)
-            result = _parse_body(response, cast_to, self._scrub)
-            return post_parser(result) if post_parser is not None else result
-
-        if raw:
-            return APIResponse(response, parse, retries_taken=retries_taken)
-        return parse()
+            if delay is None:
+                raise self._make_status_error(response)
+            self._sleep(delay)
+            retries_taken += 1
+        return self._result(
+            response, cast_to, Stream if stream else None, raw, post_parser, retries_taken
+        )
 
     def close(self) -> None:
         """Close the connection pool (only if this client created it)."""
@@ -336,40 +291,26 @@ class AsyncClient(BaseClient):
             try:
                 response = await self._client.send(request, stream=stream)
             except httpx.HTTPError as exc:
-                if retries_taken < max_retries:
-                    await self._sleep(
-                        self._retry_delay_logged(request, retries_taken, type(exc).__name__, None)
-                    )
-                    retries_taken += 1
-                    continue
-                raise _connection_error(exc, request) from exc
-            if response.status_code < 400:
-                break
-            if retries_taken < max_retries and self._should_retry(response):
-                await response.aclose()
-                reason = f"status {response.status_code}"
-                await self._sleep(
-                    self._retry_delay_logged(request, retries_taken, reason, response.headers)
-                )
+                wait = self._retry_after_error(exc, request, retries_taken, max_retries)
+                await self._sleep(wait)
                 retries_taken += 1
                 continue
+            if response.status_code < 400:
+                break
+            delay = self._retry_after_status(response, retries_taken, max_retries)
             try:
                 await response.aread()
             except httpx.HTTPError as exc:
                 raise _connection_error(exc, request) from exc
             finally:
                 await response.aclose()
-            raise self._make_status_error(response)
-
-        def parse() -> Any:
-            if stream:
-                return AsyncStream(cast_to=cast_to, response=response, client=self)
-            result = _parse_body(response, cast_to, self._scrub)
-            return post_parser(result) if post_parser is not None else result
-
-        if raw:
-            return APIResponse(response, parse, retries_taken=retries_taken)
-        return parse()
+            if delay is None:
+                raise self._make_status_error(response)
+            await self._sleep(delay)
+            retries_taken += 1
+        return self._result(
+            response, cast_to, AsyncStream if stream else None, raw, post_parser, retries_taken
+        )
 
     async def close(self) -> None:
         """Close the connection pool (only if this client created it)."""

@@ -31,15 +31,14 @@ class CursorPage(pydantic.BaseModel, Generic[_T]):
         return str(last) if last else None
 
 
-class SyncCursorPage(Generic[_T]):
-    """A page of results; iterating it walks every item of every following page."""
+class _PageView(Generic[_T]):
+    """What both page kinds show of the page they hold."""
 
-    def __init__(self, page: CursorPage[_T], fetch: Callable[[str], CursorPage[_T]]) -> None:
-        self._page = page
-        self._fetch = fetch
+    _page: CursorPage[_T]
 
     @property
     def data(self) -> list[_T]:
+        """The items of this page."""
         return self._page.data
 
     @property
@@ -52,6 +51,14 @@ class SyncCursorPage(Generic[_T]):
 
     def has_next_page(self) -> bool:
         return self._page.next_cursor() is not None
+
+
+class SyncCursorPage(_PageView[_T]):
+    """A page of results; iterating it walks every item of every following page."""
+
+    def __init__(self, page: CursorPage[_T], fetch: Callable[[str], CursorPage[_T]]) -> None:
+        self._page = page
+        self._fetch = fetch
 
     def get_next_page(self) -> SyncCursorPage[_T]:
         """The following page; raises ``StopIteration``-free ``LookupError`` on the last page."""
@@ -76,7 +83,7 @@ class SyncCursorPage(Generic[_T]):
         return f"SyncCursorPage(data=[{len(self.data)} items], has_more={self.has_more})"
 
 
-class AsyncCursorPage(Generic[_T]):
+class AsyncCursorPage(_PageView[_T]):
     """An async page of results; ``async for`` walks every item of every following page."""
 
     def __init__(
@@ -84,21 +91,6 @@ class AsyncCursorPage(Generic[_T]):
     ) -> None:
         self._page = page
         self._fetch = fetch
-
-    @property
-    def data(self) -> list[_T]:
-        return self._page.data
-
-    @property
-    def has_more(self) -> bool:
-        return self._page.has_more
-
-    @property
-    def last_id(self) -> str | None:
-        return self._page.last_id
-
-    def has_next_page(self) -> bool:
-        return self._page.next_cursor() is not None
 
     async def get_next_page(self) -> AsyncCursorPage[_T]:
         cursor = self._page.next_cursor()
