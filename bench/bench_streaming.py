@@ -173,6 +173,41 @@ def _raw_typed(settings: Settings) -> Runner:
     return Runner(run, client.close)
 
 
+def _sse_typed(settings: Settings, decoder: str) -> Runner:
+    """One SSE decoder plus the typed chunk: httpx-sse (text events) or workbench's (bytes)."""
+    _import_workbench()
+    from workbench.types import ChatCompletionChunk
+
+    validate = ChatCompletionChunk.model_validate_json
+    client = httpx.Client(timeout=120)
+    url = f"{settings.base_url}/chat/completions"
+    body = {**settings.request, "stream": True}
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    tool = settings.variant == "tool"
+
+    def run_httpx_sse() -> str:
+        import httpx_sse
+
+        with httpx_sse.connect_sse(client, "POST", url, json=body, headers=headers) as source:
+            chunks = (validate(e.data) for e in source.iter_sse() if e.data != "[DONE]")
+            return _consume_chunks(chunks, tool)
+
+    def run_workbench_sse() -> str:
+        from workbench._sse import SSEDecoder
+
+        decoder = SSEDecoder()
+        with client.stream("POST", url, json=body, headers=headers) as response:
+            chunks = (
+                validate(event.raw)
+                for piece in response.iter_bytes()
+                for event in decoder.feed(piece)
+                if event.raw != b"[DONE]"
+            )
+            return _consume_chunks(chunks, tool)
+
+    return Runner(run_httpx_sse if decoder == "httpx-sse" else run_workbench_sse, client.close)
+
+
 def _consume_chunks(stream: Any, tool: bool) -> str:
     """Iterate ChatCompletionChunk objects as an app would: pull out each delta."""
     parts: list[str] = []
@@ -252,6 +287,8 @@ def _workbench_client(settings: Settings) -> Any:
 CONTENDERS = (
     Contender("raw", "raw httpx + json.loads (floor)", _raw_floor),
     Contender("raw-typed", "raw + workbench chunk model", _raw_typed),
+    Contender("sse-httpx", "httpx-sse + chunk model", lambda s: _sse_typed(s, "httpx-sse")),
+    Contender("sse-workbench", "workbench SSE + chunk model", lambda s: _sse_typed(s, "workbench")),
     Contender(
         "openai-create",
         "openai create(stream=True)",
@@ -533,7 +570,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         type=_parse_only,
-        help="comma-separated subset: raw, raw-typed, openai-create, openai-stream, "
+        help="comma-separated subset: raw, raw-typed, sse-httpx, sse-workbench, openai-create, "
+        "openai-stream, "
         "workbench-create, workbench-stream, or the groups openai, workbench",
     )
     parser.add_argument("--variant", choices=VARIANTS, default="text", help="text or a tool call")

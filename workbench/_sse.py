@@ -2,7 +2,8 @@
 
 httpx-sse decodes text lines first and builds an object per field; this decoder splits the raw
 bytes once and keeps each event's data as bytes, which pydantic validates without a decode step.
-``bench/bench_streaming.py`` measures both (the reason this module exists instead of httpx-sse).
+``bench/bench_streaming.py --only sse-httpx,sse-workbench`` measures both in one run: about
+17.3 against 14.9 µs a chunk with validation here, the reason this module exists.
 """
 
 from __future__ import annotations
