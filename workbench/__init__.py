@@ -47,12 +47,16 @@ from ._exceptions import (
     UnprocessableEntityError,
     WorkbenchError,
 )
+from ._messages import Message
 from ._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
+from ._params import ChatParams
 from ._response import APIResponse
 from ._schema import pydantic_function_tool, to_strict_json_schema
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._streaming import AsyncStream, Stream
+from ._tools import Tool, ToolArgumentsError, tool_from_function
 from ._version import __version__
+from .conversation import Conversation, ToolRoundLimitError
 
 __all__ = [
     "NOT_GIVEN",
@@ -74,12 +78,14 @@ __all__ = [
     "ChatCompletionStream",
     "ChatCompletionStreamEvent",
     "ChatCompletionStreamManager",
+    "ChatParams",
     "ChunkEvent",
     "Client",
     "ConflictError",
     "ContentDeltaEvent",
     "ContentDoneEvent",
     "ContentFilterFinishReasonError",
+    "Conversation",
     "FunctionToolCallArgumentsDeltaEvent",
     "FunctionToolCallArgumentsDoneEvent",
     "InternalServerError",
@@ -89,6 +95,7 @@ __all__ = [
     "LogprobsContentDoneEvent",
     "LogprobsRefusalDeltaEvent",
     "LogprobsRefusalDoneEvent",
+    "Message",
     "NotFoundError",
     "NotGiven",
     "OpenAIError",
@@ -99,11 +106,15 @@ __all__ = [
     "RefusalDoneEvent",
     "Stream",
     "SyncCursorPage",
+    "Tool",
+    "ToolArgumentsError",
+    "ToolRoundLimitError",
     "UnprocessableEntityError",
     "WorkbenchError",
     "__version__",
     "accumulate",
     "pydantic_function_tool",
     "to_strict_json_schema",
+    "tool_from_function",
     "types",
 ]

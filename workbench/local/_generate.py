@@ -228,6 +228,10 @@ def answer(
     users = [m for m in messages if m.get("role") == "user"]
     user_text = message_text(users[-1]) if users else ""
     last_role = messages[-1].get("role") if messages else None
+    # "required" or a named tool forces a call even after tool results, as the API does.
+    forced = tool_choice == "required" or (
+        isinstance(tool_choice, Mapping) and tool_choice.get("type") in ("function", "custom")
+    )
     prompt_tokens = count_prompt_tokens(messages, tools)
     reasoning = 0
     if effort in _REASONING:
@@ -254,7 +258,7 @@ def answer(
             choice.refusal = tokenize(text)
         elif (
             tools
-            and last_role == "user"
+            and (last_role == "user" or forced)
             and (
                 calls := choose_tools(
                     tools=tools,

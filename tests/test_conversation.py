@@ -1,0 +1,221 @@
+"""Conversation against the local model: turns, parameters, tools, branches, failures, events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Literal
+
+import pytest
+from pydantic import BaseModel
+
+import workbench
+from workbench._turn_events import TurnEvent
+from workbench.conversation import Conversation, ToolRoundLimitError
+from workbench.local import Fault, LocalModel
+
+
+class Location(BaseModel):
+    city: str
+    temperature: float
+    units: Literal["c", "f"]
+
+
+def chat(**kwargs: Any) -> Conversation:
+    kwargs.setdefault("client", workbench.Client(local=LocalModel()))
+    kwargs.setdefault("model", "gpt-4o-mini")
+    return Conversation(**kwargs)
+
+
+def get_weather(city: str, units: Literal["c", "f"] = "c") -> dict[str, Any]:
+    """Get the current weather for a city.
+
+    Args:
+        city: the city's name.
+        units: c or f.
+    """
+    return {"city": city, "temperature": 21, "units": units}
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_multi_turn_history_reaches_the_model(stream: bool) -> None:
+    c = chat()
+    first = c.send("Hello there", stream=stream)
+    second = c.send("And again", stream=stream)
+    assert [m.role for m in c.messages] == ["user", "assistant", "user", "assistant"]
+    assert first.status == second.status == "complete"
+    assert "message number 2" in second.text  # the model saw the first turn
+    assert second.usage is not None and second.usage.prompt_tokens > first.usage.prompt_tokens  # type: ignore[union-attr]
+    assert second.latency is not None and second.latency.total is not None
+    assert second.params["model"] == "gpt-4o-mini" and second.finish_reason == "stop"
+
+
+def test_the_system_prompt_goes_first() -> None:
+    c = chat(system="Be brief.")
+    c.send("hi")
+    assert c.to_messages()[0] == {"role": "system", "content": "Be brief."}
+
+
+def test_invalid_parameters_fail_before_any_request() -> None:
+    with pytest.raises(workbench.InvalidParameterError, match="temperature"):
+        chat(temperature=3)
+    c = chat()
+    with pytest.raises(workbench.InvalidParameterError, match="temperature"):
+        c.params.temperature = 3
+    with pytest.raises(workbench.InvalidParameterError, match="top_p"):
+        c.send("hi", top_p=7)
+    assert c.messages == [], "nothing was added or sent"
+
+
+def test_one_turn_overrides_are_not_kept() -> None:
+    c = chat(temperature=1.0)
+    reply = c.send("hi", temperature=0, seed=3)
+    assert reply.params["temperature"] == 0 and reply.params["seed"] == 3, "the params used"
+    assert c.params.temperature == 1.0 and c.params.seed is None
+    assert c.send("again").params["temperature"] == 1.0
+
+
+def test_structured_output_is_parsed_and_a_refusal_is_not_an_error() -> None:
+    c = chat(response_format=Location)
+    reply = c.send("What's the weather in Paris in celsius?")
+    assert isinstance(reply.parsed, Location) and reply.parsed.city == "Paris"
+    refused = c.send("please refuse this")
+    assert refused.refusal and refused.parsed is None and refused.status == "complete"
+
+
+def test_the_tool_loop_runs_python_and_answers_with_the_result() -> None:
+    events: list[TurnEvent] = []
+    c = chat(tools=[get_weather])
+    c.subscribe(events.append)
+    reply = c.send("What is the weather in Edinburgh?")
+    roles = [m.role for m in c.messages]
+    assert roles == ["user", "assistant", "tool", "assistant"]
+    tool_message = c.messages[2]
+    assert json.loads(tool_message.content)["city"] == "Edinburgh"  # type: ignore[arg-type]
+    assert "get_weather tool returned" in reply.text
+    kinds = [e.type for e in events]
+    assert kinds[0] == "turn.started" and kinds[-1] == "turn.finished"
+    assert "tool_call.started" in kinds and "tool_call.finished" in kinds
+
+
+def test_a_raising_tool_sends_its_error_to_the_model() -> None:
+    c = chat()
+
+    @c.tool
+    def get_weather(city: str) -> str:
+        """Get the weather for a city."""
+        raise RuntimeError("the weather service is down")
+
+    reply = c.send("What is the weather in Oslo?")
+    tool_message = c.messages[2]
+    assert tool_message.error and "weather service is down" in tool_message.text
+    assert reply.status == "complete" and "down" in reply.text
+
+
+def test_the_round_limit_stops_with_the_history_intact() -> None:
+    c = chat(tools=[get_weather], tool_choice="required", max_tool_rounds=2)
+    with pytest.raises(ToolRoundLimitError):
+        c.send("weather in Rome")
+    assert [m.role for m in c.messages] == ["user"] + ["assistant", "tool"] * 3
+
+
+def test_a_refused_tool_is_never_run() -> None:
+    ran: list[str] = []
+
+    def get_weather(city: str) -> str:
+        """Get the weather for a city."""
+        ran.append(city)
+        return "sunny"
+
+    c = chat(tools=[get_weather], confirm_tools=lambda name, args: False)
+    c.send("weather in Rome")
+    assert ran == []
+    assert "declined" in c.messages[2].text
+
+
+async def test_async_tools_run_concurrently_on_the_async_path() -> None:
+    running = 0
+    peak = 0
+
+    async def get_weather(city: str) -> str:
+        """Get the weather for a city."""
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.05)
+        running -= 1
+        return f"sunny in {city}"
+
+    async def get_time(city: str) -> str:
+        """Get the local time in a city."""
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.05)
+        running -= 1
+        return "noon"
+
+    c = chat(tools=[get_weather, get_time])
+    reply = await c.asend("What is the weather and the time in Lisbon?")
+    assert [m.role for m in c.messages] == ["user", "assistant", "tool", "tool", "assistant"]
+    assert peak == 2, "the two calls of one round ran at the same time"
+    assert reply.status == "complete"
+
+
+def test_edit_regenerate_switch_undo_and_fork() -> None:
+    c = chat(temperature=1.0)
+    c.send("first question")
+    c.send("second question")
+    old_reply = c.messages[3]
+    new_reply = c.regenerate(seed=99)
+    assert new_reply.id != old_reply.id
+    assert [m.id for m in c.branches(3)] == [old_reply.id, new_reply.id]
+    c.switch(3, 0)
+    assert c.messages[3].id == old_reply.id
+    edited = c.edit(2, "a different second question")
+    assert "different" in c.messages[2].text and edited.role == "assistant"
+    assert len(c.branches(2)) == 2
+    dropped = c.undo()
+    assert [m.role for m in dropped] == ["user", "assistant"] and len(c) == 2
+    fork = c.fork(at=0)
+    assert len(fork) == 1 and len(c) == 2
+    fork.send("in the fork")
+    assert len(c) == 2 and len(fork) == 3
+
+
+def test_a_cut_stream_keeps_the_partial_reply_and_the_conversation_goes_on() -> None:
+    model = LocalModel(faults=[Fault("cut", times=1, after=6)])
+    c = chat(client=workbench.Client(local=model))
+    with pytest.raises(workbench.APIConnectionError):
+        c.send("tell me something")
+    partial = c.messages[-1]
+    assert partial.role == "assistant" and partial.status == "incomplete" and partial.text
+    assert partial.error
+    assert all(m["role"] != "assistant" for m in c.to_messages()), "the partial reply is not sent"
+    reply = c.send("try again")
+    assert reply.status == "complete"
+
+
+def test_a_failed_request_marks_an_error_and_keeps_the_user_message() -> None:
+    model = LocalModel(faults=[Fault("status", status=500, times=3)])
+    c = chat(client=workbench.Client(local=model, max_retries=0))
+    with pytest.raises(workbench.InternalServerError):
+        c.send("hello")
+    assert [m.role for m in c.messages] == ["user", "assistant"]
+    assert c.messages[-1].status == "error" and "500" in (c.messages[-1].error or "")
+
+
+def test_stop_keeps_the_partial_reply_marked_incomplete() -> None:
+    c = chat()
+    seen: list[str] = []
+
+    def observer(event: TurnEvent) -> None:
+        if event.type == "content.delta":
+            seen.append(event.delta)
+            if len(seen) == 3:
+                c.stop()
+
+    c.subscribe(observer)
+    reply = c.send("hello there")
+    assert reply.status == "incomplete" and reply.text == "".join(seen)
+    assert c.send("next").status == "complete"

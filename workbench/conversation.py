@@ -1,0 +1,547 @@
+"""``Conversation``: a history of messages, a turn engine with tools, branches, and events.
+
+Nothing here imports a UI: widgets, magics and grids observe the events and call the methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ._exceptions import WorkbenchError
+from ._messages import History, Latency, Message
+from ._turn_events import (
+    ContentDelta,
+    RefusalDelta,
+    ToolCallArgumentsDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+    TurnEvent,
+    TurnFailed,
+    TurnFinished,
+    TurnStarted,
+    UsageReported,
+)
+
+__all__ = ["Conversation", "ToolRoundLimitError", "TurnStopped"]
+
+Observer = Callable[[TurnEvent], None]
+Approval = Callable[[str, dict[str, Any]], bool]
+
+
+class ToolRoundLimitError(WorkbenchError):
+    """The model kept calling tools past ``max_tool_rounds``; the history is intact."""
+
+
+class TurnStopped(WorkbenchError):
+    """The turn was stopped by ``stop()``; the partial reply is kept, marked incomplete."""
+
+
+class _Reply:
+    """What one model call has streamed so far."""
+
+    __slots__ = ("calls", "first_token", "message", "parts", "refusal", "started")
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+        self.parts: list[str] = []
+        self.refusal: list[str] = []
+        self.calls: dict[int, list[str]] = {}
+        self.started = time.perf_counter()
+        self.first_token: float | None = None
+
+
+class Conversation:
+    """A chat kept across notebook cells: history, parameters, tools, branches, and events.
+
+    Args:
+        model: the model to talk to (default: the local model's, or ``gpt-4o-mini``).
+        system: a system prompt, sent first in every request.
+        client: a ``workbench.Client`` (default: ``Client()``, the local model when offline).
+        tools: Python functions (or ``pydantic_function_tool`` / tool dicts) the model may call.
+        max_tool_rounds: how many rounds of tool calls one turn may take (default 8).
+        confirm_tools: ``True`` to ask before running a tool, or a callable
+            ``(name, arguments) -> bool``; a refused call is never run.
+        **params: request parameters (temperature, response_format, ...), validated at once.
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        system: str | None = None,
+        client: Any = None,
+        tools: Iterable[Any] = (),
+        *,
+        max_tool_rounds: int = 8,
+        confirm_tools: bool | Approval = False,
+        **params: Any,
+    ) -> None:
+        from ._params import ChatParams
+        from ._tools import as_tool
+
+        if client is None:
+            from ._client import Client
+
+            client = Client()
+        self.client = client
+        if model is None:
+            model = "workbench-local" if getattr(client, "local_model", None) else "gpt-4o-mini"
+        self.params = ChatParams(model=model, **params)
+        self.system = system
+        self.tools = {tool.name: tool for tool in map(as_tool, tools)}
+        self.max_tool_rounds = max_tool_rounds
+        self.confirm_tools = confirm_tools
+        self.history = History()
+        self._observers: list[Observer] = []
+        self._stop = False
+        self._async_client: Any = None
+        self._snapshot: dict[str, Any] = {}
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[Message]:
+        """The current branch of the conversation."""
+        return self.history.path()
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+    def __getitem__(self, index: int) -> Message:
+        return self.messages[index]
+
+    def __repr__(self) -> str:
+        return f"Conversation(model={self.params.model!r}, messages={len(self)})"
+
+    def to_messages(self) -> list[dict[str, Any]]:
+        """What the model sees next: the system prompt and the sendable messages of the branch."""
+        out: list[dict[str, Any]] = []
+        if self.system:
+            out.append({"role": "system", "content": self.system})
+        out.extend(m.to_param() for m in self.messages if m.sendable)
+        return out
+
+    # -- observers and tools -----------------------------------------------------------------
+
+    def subscribe(self, observer: Observer) -> Callable[[], None]:
+        """Call ``observer(event)`` for every event; returns a function that unsubscribes."""
+        self._observers.append(observer)
+        return lambda: self._observers.remove(observer) if observer in self._observers else None
+
+    def _emit(self, event: TurnEvent) -> None:
+        for observer in self._observers:
+            observer(event)
+
+    def tool(self, function: Any = None, **options: Any) -> Any:
+        """Register a function as a tool; use bare (``@chat.tool``) or with options."""
+        from ._tools import tool_from_function
+
+        def register(fn: Any) -> Any:
+            tool = tool_from_function(fn, **options)
+            self.tools[tool.name] = tool
+            return fn
+
+        return register(function) if function is not None else register
+
+    def stop(self) -> None:
+        """Stop the running turn; its partial reply is kept, marked ``incomplete``."""
+        self._stop = True
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def send(
+        self, content: str | list[dict[str, Any]], *, stream: bool = True, **overrides: Any
+    ) -> Message:
+        """Send a user turn and return the reply (after any tool rounds).
+
+        ``overrides`` change parameters for this turn only; they are validated before sending.
+        """
+        request = self._request(overrides)
+        user = self.history.append(Message(role="user", content=content))
+        self._emit(TurnStarted(user))
+        return self._turn(request, stream)
+
+    async def asend(
+        self, content: str | list[dict[str, Any]], *, stream: bool = True, **overrides: Any
+    ) -> Message:
+        """The async twin of ``send`` (tool calls of one round run concurrently)."""
+        request = self._request(overrides)
+        user = self.history.append(Message(role="user", content=content))
+        self._emit(TurnStarted(user))
+        return await self._aturn(request, stream)
+
+    def _request(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        """The request keywords for a turn: validated parameters, overrides and the tools."""
+        request = self.params.to_request(**overrides)
+        self._snapshot = self.params.merged(**overrides).snapshot()
+        tools = [tool.to_param() for tool in self.tools.values() if tool.enabled]
+        if tools and "tools" not in request:
+            request["tools"] = tools
+        return request
+
+    def _turn(self, request: dict[str, Any], stream: bool) -> Message:
+        self._stop = False
+        for _ in range(self.max_tool_rounds + 1):
+            reply = self._call_model(request, stream)
+            if not reply.tool_calls or reply.status != "complete":
+                return reply
+            for call in reply.tool_calls:
+                self._add_tool_result(call, self._run_tool(call))
+        raise self._round_limit()
+
+    async def _aturn(self, request: dict[str, Any], stream: bool) -> Message:
+        self._stop = False
+        for _ in range(self.max_tool_rounds + 1):
+            reply = await self._acall_model(request, stream)
+            if not reply.tool_calls or reply.status != "complete":
+                return reply
+            results = await asyncio.gather(*(self._arun_tool(c) for c in reply.tool_calls))
+            for call, result in zip(reply.tool_calls, results, strict=True):
+                self._add_tool_result(call, result)
+        raise self._round_limit()
+
+    def _round_limit(self) -> ToolRoundLimitError:
+        error = ToolRoundLimitError(
+            f"the model was still calling tools after {self.max_tool_rounds} rounds; the history"
+            " is intact: send again to continue, or raise max_tool_rounds"
+        )
+        self._emit(TurnFailed(self.history.leaf(), error))
+        return error
+
+    # -- one model call ----------------------------------------------------------------------
+
+    def _new_reply(self, request: dict[str, Any]) -> _Reply:
+        leaf = self.history.leaf()
+        message = Message(
+            role="assistant",
+            parent_id=leaf.id if leaf else None,
+            model=request.get("model"),
+            params=self._snapshot,
+            status="incomplete",
+        )
+        self.history.add(message)
+        return _Reply(message)
+
+    def _call_model(self, request: dict[str, Any], stream: bool) -> Message:
+        reply = self._new_reply(request)
+        completions = self.client.chat.completions
+        try:
+            if stream:
+                with completions.stream(messages=self.to_messages(), **_usage(request)) as s:
+                    reply.message.request_id = s.response.headers.get("x-request-id")
+                    for event in s:
+                        self._on_event(reply, event)
+                        if self._stop:
+                            raise TurnStopped("stopped")
+                    s.until_done()
+                    completion = _parsed(s.current_completion_snapshot, request)
+            else:
+                completion = _parsed(
+                    completions.create(messages=self.to_messages(), **request), request
+                )
+        except BaseException as exc:
+            return self._failed(reply, exc)
+        return self._finished(reply, completion)
+
+    async def _acall_model(self, request: dict[str, Any], stream: bool) -> Message:
+        reply = self._new_reply(request)
+        completions = self._aclient().chat.completions
+        try:
+            if stream:
+                messages = self.to_messages()
+                async with completions.stream(messages=messages, **_usage(request)) as s:
+                    reply.message.request_id = s.response.headers.get("x-request-id")
+                    async for event in s:
+                        self._on_event(reply, event)
+                        if self._stop:
+                            raise TurnStopped("stopped")
+                    await s.until_done()
+                    completion = _parsed(s.current_completion_snapshot, request)
+            else:
+                created = await completions.create(messages=self.to_messages(), **request)
+                completion = _parsed(created, request)
+        except BaseException as exc:
+            return self._failed(reply, exc)
+        return self._finished(reply, completion)
+
+    def _on_event(self, reply: _Reply, event: Any) -> None:
+        kind = event.type
+        if kind == "content.delta":
+            if event.choice_index == 0:
+                if reply.first_token is None:
+                    reply.first_token = time.perf_counter()
+                reply.parts.append(event.delta)
+                if self._observers:
+                    self._emit(ContentDelta(reply.message.id, event.delta))
+        elif kind == "refusal.delta":
+            if event.choice_index == 0:
+                reply.refusal.append(event.delta)
+                self._emit(RefusalDelta(reply.message.id, event.delta))
+        elif kind == "tool_calls.function.arguments.delta" and event.choice_index == 0:
+            if reply.first_token is None:
+                reply.first_token = time.perf_counter()
+            parts = reply.calls.get(event.index)
+            if parts is None:
+                parts = reply.calls[event.index] = []
+                self._emit(ToolCallStarted(reply.message.id, event.index, "", event.name))
+            parts.append(event.arguments_delta)
+            self._emit(
+                ToolCallArgumentsDelta(
+                    reply.message.id, event.index, event.arguments_delta, "".join(parts)
+                )
+            )
+
+    def _finished(self, reply: _Reply, completion: Any) -> Message:
+        message = reply.message
+        now = time.perf_counter()
+        first = completion.choices[0] if completion.choices else None
+        if first is not None:
+            self._fill(message, first)
+            for other in completion.choices[1:]:  # n > 1: the other choices become siblings
+                sibling = Message(
+                    role="assistant",
+                    parent_id=message.parent_id,
+                    model=message.model,
+                    params=message.params,
+                )
+                self._fill(sibling, other)
+                self.history.add(sibling, select=False)
+        message.usage = completion.usage
+        message.model = completion.model or message.model
+        message.latency = Latency(
+            first_token=(reply.first_token - reply.started) if reply.first_token else None,
+            total=now - reply.started,
+        )
+        message.status = "complete"
+        if completion.usage is not None:
+            self._emit(UsageReported(message.id, completion.usage))
+        if not message.tool_calls:
+            self._emit(TurnFinished(message))
+        return message
+
+    @staticmethod
+    def _fill(message: Message, choice: Any) -> None:
+        data = choice.message
+        message.content = data.content
+        message.refusal = data.refusal
+        message.finish_reason = choice.finish_reason
+        message.parsed = getattr(data, "parsed", None)
+        if data.tool_calls:
+            message.tool_calls = [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.function.name, "arguments": call.function.arguments},
+                }
+                for call in data.tool_calls
+                if getattr(call, "function", None) is not None
+            ]
+        if data.audio is not None:
+            message.audio = data.audio.model_dump()
+
+    def _failed(self, reply: _Reply, exc: BaseException) -> Message:
+        """Keep what arrived; mark it; tell observers; re-raise unless it was ``stop()``."""
+        message = reply.message
+        message.content = "".join(reply.parts) or None
+        message.refusal = "".join(reply.refusal) or None
+        has_text = bool(message.content or message.refusal)
+        message.status = "incomplete" if has_text or isinstance(exc, TurnStopped) else "error"
+        message.error = "stopped by the user" if isinstance(exc, TurnStopped) else str(exc)
+        message.latency = Latency(total=time.perf_counter() - reply.started)
+        self._emit(TurnFailed(message, exc))
+        if isinstance(exc, TurnStopped):
+            self._stop = False
+            return message
+        raise exc
+
+    # -- tools -------------------------------------------------------------------------------
+
+    def _approved(self, name: str, arguments: dict[str, Any]) -> bool:
+        if self.confirm_tools is False:
+            return True
+        if callable(self.confirm_tools):
+            return bool(self.confirm_tools(name, arguments))
+        answer = input(f"Run tool {name}({json.dumps(arguments)})? [y/N] ")
+        return answer.strip().lower() in ("y", "yes")
+
+    def _prepare_tool(self, call: dict[str, Any]) -> tuple[Any, dict[str, Any] | None, str | None]:
+        """The tool and its arguments, or the error the model should hear instead."""
+        from ._tools import tool_error_to_content
+
+        function = call.get("function") or {}
+        name = str(function.get("name"))
+        tool = self.tools.get(name)
+        if tool is None or not tool.enabled or tool.function is None:
+            known = ", ".join(n for n, t in self.tools.items() if t.enabled) or "none"
+            return None, None, json.dumps({"error": f"unknown tool {name!r}; available: {known}"})
+        try:
+            arguments = tool.parse_arguments(str(function.get("arguments") or "{}"))
+        except Exception as exc:
+            return tool, None, tool_error_to_content(exc)
+        if not self._approved(name, arguments):
+            return tool, None, json.dumps({"error": f"the user declined to run {name}"})
+        return tool, arguments, None
+
+    def _run_tool(self, call: dict[str, Any]) -> tuple[Any, str | None, float]:
+        from ._tools import tool_error_to_content, tool_result_to_content
+
+        started = time.perf_counter()
+        tool, arguments, error = self._prepare_tool(call)
+        if error is not None:
+            return None, error, time.perf_counter() - started
+        try:
+            result = tool.call(arguments)
+        except Exception as exc:
+            return None, tool_error_to_content(exc), time.perf_counter() - started
+        return tool_result_to_content(result), None, time.perf_counter() - started
+
+    async def _arun_tool(self, call: dict[str, Any]) -> tuple[Any, str | None, float]:
+        from ._tools import tool_error_to_content, tool_result_to_content
+
+        started = time.perf_counter()
+        tool, arguments, error = self._prepare_tool(call)
+        if error is not None:
+            return None, error, time.perf_counter() - started
+        try:
+            result = await tool.acall(arguments)
+        except Exception as exc:
+            return None, tool_error_to_content(exc), time.perf_counter() - started
+        return tool_result_to_content(result), None, time.perf_counter() - started
+
+    def _add_tool_result(
+        self, call: dict[str, Any], outcome: tuple[Any, str | None, float]
+    ) -> None:
+        content, error, seconds = outcome
+        function = call.get("function") or {}
+        message = Message(
+            role="tool",
+            tool_call_id=call["id"],
+            name=function.get("name"),
+            content=error if error is not None else content,
+            error=error,
+        )
+        self.history.append(message)
+        self._emit(
+            ToolCallFinished(
+                call["id"],
+                str(function.get("name")),
+                str(function.get("arguments")),
+                content,
+                error,
+                seconds,
+            )
+        )
+
+    def _aclient(self) -> Any:
+        """An AsyncClient twin of ``client`` (same settings and local model), made once."""
+        from ._client import AsyncClient, Client
+
+        if isinstance(self.client, Client):
+            if self._async_client is None:
+                kwargs = self.client._copy_kwargs()
+                self._async_client = AsyncClient(**kwargs)
+            return self._async_client
+        return self.client
+
+    # -- branches ----------------------------------------------------------------------------
+
+    def _at(self, index: int) -> Message:
+        path = self.messages
+        try:
+            return path[index]
+        except IndexError:
+            raise IndexError(f"no message {index}: the conversation has {len(path)}") from None
+
+    def edit(
+        self,
+        index: int,
+        content: str | list[dict[str, Any]],
+        *,
+        send: bool = True,
+        **overrides: Any,
+    ) -> Message:
+        """Replace user message ``index`` with ``content`` (the old one stays as a branch) and,
+        by default, ask for a new reply."""
+        old = self._at(index)
+        if old.role != "user":
+            raise WorkbenchError(
+                f"message {index} is a {old.role} message; only user messages can be edited"
+            )
+        request = self._request(overrides)
+        new = self.history.add(Message(role="user", content=content, parent_id=old.parent_id))
+        if not send:
+            return new
+        self._emit(TurnStarted(new))
+        return self._turn(request, stream=True)
+
+    def regenerate(self, *, stream: bool = True, **overrides: Any) -> Message:
+        """Ask again from the last user message; the previous reply stays as a branch."""
+        request = self._request(overrides)
+        path = self.messages
+        users = [i for i, m in enumerate(path) if m.role == "user"]
+        if not users:
+            raise WorkbenchError("there is no user message to regenerate from")
+        user = path[users[-1]]
+        self.history.cut_after(user.id)
+        self._emit(TurnStarted(user))
+        return self._turn(request, stream)
+
+    def branches(self, index: int) -> list[Message]:
+        """The versions of message ``index`` (siblings, oldest first), the current one included."""
+        return self.history.siblings(self._at(index))
+
+    def switch(self, index: int, branch: int) -> None:
+        """Make version ``branch`` of message ``index`` current (as in "< 2/3 >")."""
+        versions = self.branches(index)
+        if not -len(versions) <= branch < len(versions):
+            raise IndexError(f"message {index} has {len(versions)} versions, not {branch + 1}")
+        self.history.select(versions[branch].id)
+
+    def undo(self) -> list[Message]:
+        """Drop the last turn (the last user message and its replies) from the branch; it is
+        kept as a branch and returned."""
+        path = self.messages
+        users = [i for i, m in enumerate(path) if m.role == "user"]
+        if not users:
+            return []
+        start = users[-1]
+        self.history.cut_after(path[start].parent_id)
+        return path[start:]
+
+    def fork(self, at: int | None = None) -> Conversation:
+        """A new conversation sharing this one's branch up to message ``at`` (default: all)."""
+        twin = Conversation.__new__(Conversation)
+        twin.__dict__.update(self.__dict__)
+        twin.params = self.params.merged()
+        twin.tools = dict(self.tools)
+        twin.history = self.history.copy_path(len(self) if at is None else at + 1)
+        twin._observers = []
+        twin._stop = False
+        return twin
+
+    def keep(self, index: int) -> None:
+        """Send an incomplete message to the model again from now on."""
+        self._at(index).kept = True
+
+
+def _parsed(completion: Any, request: dict[str, Any]) -> Any:
+    """The completion with its content parsed into the ``response_format``.
+
+    Tool arguments are left to the tools (``Tool.parse_arguments``), so that bad arguments
+    become an error message for the model instead of failing the turn.
+    """
+    from ._parsing import parse_chat_completion
+
+    return parse_chat_completion(
+        completion=completion, response_format=request.get("response_format"), input_tools=None
+    )
+
+
+def _usage(request: dict[str, Any]) -> dict[str, Any]:
+    """Ask a stream for its usage too (the log and the grid count every token)."""
+    if "stream_options" in request:
+        return request
+    return {**request, "stream_options": {"include_usage": True}}
