@@ -23,16 +23,10 @@ import workbench
 from tests._mock import schema_validator
 from tests.conftest import requires_shared
 from workbench._docstrings import parse_docstring
-from workbench._exceptions import InvalidParameterError, WorkbenchError
+from workbench._exceptions import InvalidParameterError, ToolArgumentsError, WorkbenchError
 from workbench._schema import pydantic_function_tool
-from workbench._tools import (
-    Tool,
-    ToolArgumentsError,
-    as_tool,
-    tool_error_to_content,
-    tool_from_function,
-    tool_result_to_content,
-)
+from workbench._tool_content import tool_error_to_content, tool_result_to_content
+from workbench._tools import Tool, as_tool, tool_from_function
 
 # -- the functions ----------------------------------------------------------------------------
 

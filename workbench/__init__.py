@@ -44,6 +44,7 @@ from ._exceptions import (
     OutputValidationError,
     PermissionDeniedError,
     RateLimitError,
+    ToolArgumentsError,
     UnprocessableEntityError,
     WorkbenchError,
 )
@@ -54,7 +55,7 @@ from ._response import APIResponse
 from ._schema import pydantic_function_tool, to_strict_json_schema
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._streaming import AsyncStream, Stream
-from ._tools import Tool, ToolArgumentsError, tool_from_function
+from ._tools import Tool, tool_from_function
 from ._version import __version__
 from .conversation import Conversation, ToolRoundLimitError
 

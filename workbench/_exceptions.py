@@ -8,6 +8,8 @@
     ├── ContentFilterFinishReasonError   parse: the output was withheld by the content filter
     ├── OutputValidationError            parse: structured output that is not valid JSON or
     │                                    does not fit the requested type (also ValueError)
+    ├── ToolArgumentsError               a tool call's arguments do not fit the tool (sent back
+    │                                    to the model as the tool's result; also ValueError)
     └── APIError                         something went wrong talking to the server
         ├── APIConnectionError           no response: refused, reset, DNS, ...
         │   └── APITimeoutError          no response in time
@@ -55,6 +57,7 @@ __all__ = [
     "OutputValidationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ToolArgumentsError",
     "UnprocessableEntityError",
     "WorkbenchError",
 ]
@@ -265,6 +268,23 @@ class OutputValidationError(WorkbenchError, ValueError):
         self.location = location
         self.text = text
         self.completion = completion
+
+
+class ToolArgumentsError(WorkbenchError, ValueError):
+    """The arguments a model sent for a tool are not valid JSON or do not fit its parameters.
+
+    The message is written to be sent back to the model: what was wrong, with which field.
+
+    Attributes:
+        tool: the tool's name.
+        errors: one ``(field, problem)`` pair per fault; the field is ``""`` for the whole input.
+    """
+
+    def __init__(self, tool: str, errors: list[tuple[str, str]]) -> None:
+        faults = "; ".join(f"{field}: {problem}" if field else problem for field, problem in errors)
+        super().__init__(f"Invalid arguments for tool {tool!r}: {faults}")
+        self.tool = tool
+        self.errors = errors
 
 
 def _opt_str(value: object) -> str | None:

@@ -6,13 +6,9 @@ import asyncio
 import concurrent.futures
 import contextvars
 import copy
-import dataclasses
-import datetime
-import enum
 import functools
 import inspect
 import json
-import math
 import re
 import typing
 from collections.abc import Awaitable, Callable, Mapping
@@ -23,18 +19,11 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaWarningKind
 
 from ._docstrings import parse_docstring
-from ._exceptions import InvalidParameterError, WorkbenchError
+from ._exceptions import InvalidParameterError, ToolArgumentsError, WorkbenchError
 from ._schema import is_model_class, pydantic_function_tool, strict_schema, tool_model
 from .types import ChatCompletionFunctionToolParam
 
-__all__ = [
-    "Tool",
-    "ToolArgumentsError",
-    "as_tool",
-    "tool_error_to_content",
-    "tool_from_function",
-    "tool_result_to_content",
-]
+__all__ = ["Tool", "as_tool", "tool_from_function"]
 
 T = TypeVar("T")
 
@@ -45,24 +34,6 @@ ALLOWED_TOOLS = (
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _NAME_RULE = "1 to 64 characters of a-z, A-Z, 0-9, '_' and '-'"
 _MAX_ERRORS = 10
-_MAX_DEPTH = 64
-
-
-class ToolArgumentsError(WorkbenchError, ValueError):
-    """The arguments a model sent for a tool are not valid JSON or do not fit its parameters.
-
-    The message is written to be sent back to the model: what was wrong, with which field.
-
-    Attributes:
-        tool: the tool's name.
-        errors: one ``(field, problem)`` pair per fault; the field is ``""`` for the whole input.
-    """
-
-    def __init__(self, tool: str, errors: list[tuple[str, str]]) -> None:
-        faults = "; ".join(f"{field}: {problem}" if field else problem for field, problem in errors)
-        super().__init__(f"Invalid arguments for tool {tool!r}: {faults}")
-        self.tool = tool
-        self.errors = errors
 
 
 class Tool:
@@ -348,29 +319,6 @@ def as_tool(obj: object) -> Tool:
     raise InvalidParameterError("tools", f"cannot use {obj!r} as a tool", allowed=ALLOWED_TOOLS)
 
 
-def tool_result_to_content(value: object) -> str:
-    """The text of a tool message for what a tool returned.
-
-    A string is sent as it is; anything else as JSON: None as ``null``; pydantic models,
-    dataclasses, enums, datetimes (ISO 8601), sets and tuples (lists), numpy values (via
-    ``tolist()``) and pandas objects (a DataFrame as a list of records) are converted;
-    NaN and infinities become ``null``; whatever is left is written with ``str``.
-    """
-    if isinstance(value, str):
-        return value
-    return json.dumps(_jsonable(value, 0), ensure_ascii=False, default=str)
-
-
-def tool_error_to_content(exc: BaseException) -> str:
-    """The text of a tool message for a tool that raised or arguments that were refused.
-
-    ``{"error": "<ExceptionType>: <message>"}``: no traceback, no module path.
-    """
-    message = str(exc)
-    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    return json.dumps({"error": text}, ensure_ascii=False)
-
-
 def run_sync(factory: Callable[[], Awaitable[T]]) -> T:
     """Run the awaitable ``factory()`` makes to completion from sync code, loop or no loop."""
     try:
@@ -492,43 +440,3 @@ def _has_description(annotation: object) -> bool:
         return False
     metadata = getattr(annotation, "__metadata__", ())
     return any(isinstance(item, FieldInfo) and item.description for item in metadata)
-
-
-def _jsonable(value: object, depth: int) -> Any:
-    """``value`` as plain JSON data (dicts, lists, str, numbers, bool, None)."""
-    if depth > _MAX_DEPTH:
-        return str(value)
-    if value is None or isinstance(value, (str, bool, int)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, pydantic.BaseModel):
-        return _jsonable(value.model_dump(mode="json"), depth + 1)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-        return _jsonable(fields, depth + 1)
-    if isinstance(value, enum.Enum):
-        return _jsonable(value.value, depth + 1)
-    if isinstance(value, (datetime.date, datetime.time)):  # datetime is a date
-        return value.isoformat()
-    if type(value).__module__.startswith("pandas") and hasattr(value, "to_dict"):
-        # Never import pandas: a DataFrame (it has columns) becomes records, a Series a dict.
-        records = value.to_dict(orient="records") if hasattr(value, "columns") else value.to_dict()
-        return _jsonable(records, depth + 1)
-    if isinstance(value, Mapping):
-        plain = (str, int, float, bool, type(None))  # keys json.dumps writes by itself
-        return {
-            k if isinstance(k, plain) else str(_jsonable(k, depth)): _jsonable(v, depth + 1)
-            for k, v in value.items()
-        }
-    if isinstance(value, (set, frozenset)):
-        try:
-            value = sorted(value)
-        except TypeError:
-            value = list(value)
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(item, depth + 1) for item in value]
-    tolist = getattr(value, "tolist", None)  # numpy arrays and scalars
-    if callable(tolist):
-        return _jsonable(tolist(), depth + 1)
-    return value
