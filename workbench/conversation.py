@@ -369,7 +369,7 @@ class Conversation:
 
     def _prepare_tool(self, call: dict[str, Any]) -> tuple[Any, dict[str, Any] | None, str | None]:
         """The tool and its arguments, or the error the model should hear instead."""
-        from ._tools import tool_error_to_content
+        from ._tool_content import tool_error_to_content
 
         function = call.get("function") or {}
         name = str(function.get("name"))
@@ -386,7 +386,7 @@ class Conversation:
         return tool, arguments, None
 
     def _run_tool(self, call: dict[str, Any]) -> tuple[Any, str | None, float]:
-        from ._tools import tool_error_to_content, tool_result_to_content
+        from ._tool_content import tool_error_to_content, tool_result_to_content
 
         started = time.perf_counter()
         tool, arguments, error = self._prepare_tool(call)
@@ -399,7 +399,7 @@ class Conversation:
         return tool_result_to_content(result), None, time.perf_counter() - started
 
     async def _arun_tool(self, call: dict[str, Any]) -> tuple[Any, str | None, float]:
-        from ._tools import tool_error_to_content, tool_result_to_content
+        from ._tool_content import tool_error_to_content, tool_result_to_content
 
         started = time.perf_counter()
         tool, arguments, error = self._prepare_tool(call)
