@@ -16,8 +16,9 @@ requires_shared = pytest.mark.skipif(
 
 
 @pytest.fixture(autouse=True)
-def _no_real_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep every test away from real keys, real servers and proxies."""
+def _no_real_requests(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep every test away from real keys, real servers, proxies and the user's own log."""
+    monkeypatch.setenv("WORKBENCH_LOG", str(tmp_path / "workbench-log.sqlite3"))
     for name in (
         "OPENAI_API_KEY",
         "OPENAI_BASE_URL",

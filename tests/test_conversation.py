@@ -219,3 +219,52 @@ def test_stop_keeps_the_partial_reply_marked_incomplete() -> None:
     reply = c.send("hello there")
     assert reply.status == "incomplete" and reply.text == "".join(seen)
     assert c.send("next").status == "complete"
+
+
+def test_the_log_restores_a_conversation_with_branches_in_a_fresh_process(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "log.sqlite3"
+    c = chat(log=path, temperature=0.5)
+    c.send("first question")
+    c.send("second question")
+    c.regenerate(seed=5)
+    c.switch(3, 0)
+    expected = [m.text for m in c.messages]
+    code = (
+        "import json, sys, workbench\n"
+        f"c = workbench.Conversation.load({c.id!r}, log={str(path)!r}, "
+        "client=workbench.Client(local=True))\n"
+        "print(json.dumps({'texts': [m.text for m in c.messages], 'branches': len(c.branches(3)),"
+        " 'temperature': c.params.temperature, 'ids': [s.id for s in workbench.conversations(log="
+        f"{str(path)!r})]}}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    restored = json.loads(out.strip().splitlines()[-1])
+    assert restored["texts"] == expected
+    assert restored["branches"] == 2 and restored["temperature"] == 0.5
+    assert restored["ids"] == [c.id]
+    again = Conversation.load(c.id, log=path, client=workbench.Client(local=True))
+    assert again.send("third").status == "complete"
+
+
+def test_a_canary_key_never_reaches_the_log(tmp_path: Any) -> None:
+    canary = "sk-canary-" + "Q" * 30
+    path = tmp_path / "log.sqlite3"
+    model = LocalModel(api_key=canary)
+    c = chat(client=workbench.Client(local=model, api_key=canary), log=path)
+    c.send(f"a key pasted by mistake: {canary}")
+    with pytest.raises(workbench.AuthenticationError):
+        Conversation(client=workbench.Client(local=model, api_key="sk-wrong"), log=path).send("x")
+    data = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("log.sqlite3"))
+    assert canary.encode() not in data
+    assert canary not in repr(c) and canary not in repr(c.client)
+
+
+def test_log_false_writes_nothing(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKBENCH_LOG", str(tmp_path / "never.sqlite3"))
+    chat(log=False).send("hi")
+    assert not (tmp_path / "never.sqlite3").exists()

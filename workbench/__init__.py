@@ -57,7 +57,7 @@ from ._sentinels import NOT_GIVEN, NotGiven
 from ._streaming import AsyncStream, Stream
 from ._tools import Tool, tool_from_function
 from ._version import __version__
-from .conversation import Conversation, ToolRoundLimitError
+from .conversation import Conversation, ToolRoundLimitError, conversations
 
 __all__ = [
     "NOT_GIVEN",
@@ -114,6 +114,7 @@ __all__ = [
     "WorkbenchError",
     "__version__",
     "accumulate",
+    "conversations",
     "pydantic_function_tool",
     "to_strict_json_schema",
     "tool_from_function",

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
+import uuid
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from ._exceptions import WorkbenchError
@@ -26,7 +29,9 @@ from ._turn_events import (
     UsageReported,
 )
 
-__all__ = ["Conversation", "ToolRoundLimitError", "TurnStopped"]
+__all__ = ["Conversation", "ToolRoundLimitError", "TurnStopped", "conversations"]
+
+log = logging.getLogger("workbench")
 
 Observer = Callable[[TurnEvent], None]
 Approval = Callable[[str, dict[str, Any]], bool]
@@ -63,6 +68,8 @@ class Conversation:
         client: a ``workbench.Client`` (default: ``Client()``, the local model when offline).
         tools: Python functions (or ``pydantic_function_tool`` / tool dicts) the model may call.
         max_tool_rounds: how many rounds of tool calls one turn may take (default 8).
+        log: where every message and exchange is written as it completes (a SQLite file):
+            by default ``WORKBENCH_LOG`` or the user's data directory; ``False`` turns it off.
         confirm_tools: ``True`` to ask before running a tool, or a callable
             ``(name, arguments) -> bool``; a refused call is never run.
         **params: request parameters (temperature, response_format, ...), validated at once.
@@ -77,6 +84,7 @@ class Conversation:
         *,
         max_tool_rounds: int = 8,
         confirm_tools: bool | Approval = False,
+        log: str | Path | bool | None = None,
         **params: Any,
     ) -> None:
         from ._params import ChatParams
@@ -99,6 +107,10 @@ class Conversation:
         self._stop = False
         self._async_client: Any = None
         self._snapshot: dict[str, Any] = {}
+        self.id = f"conv_{uuid.uuid4().hex[:16]}"
+        self._log = _open_log(log, client)
+        self._logged: dict[str, str] = {}
+        self._log_conversation()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -161,6 +173,7 @@ class Conversation:
         """
         request = self._request(overrides)
         user = self.history.append(Message(role="user", content=content))
+        self._log_sync()
         self._emit(TurnStarted(user))
         return self._turn(request, stream)
 
@@ -170,6 +183,7 @@ class Conversation:
         """The async twin of ``send`` (tool calls of one round run concurrently)."""
         request = self._request(overrides)
         user = self.history.append(Message(role="user", content=content))
+        self._log_sync()
         self._emit(TurnStarted(user))
         return await self._aturn(request, stream)
 
@@ -270,14 +284,15 @@ class Conversation:
     def _on_event(self, reply: _Reply, event: Any) -> None:
         kind = event.type
         if kind == "content.delta":
-            if event.choice_index == 0:
+            # Skip the empty delta of the role chunk: it is not a token (nor worth an event).
+            if event.choice_index == 0 and event.delta:
                 if reply.first_token is None:
                     reply.first_token = time.perf_counter()
                 reply.parts.append(event.delta)
                 if self._observers:
                     self._emit(ContentDelta(reply.message.id, event.delta))
         elif kind == "refusal.delta":
-            if event.choice_index == 0:
+            if event.choice_index == 0 and event.delta:
                 reply.refusal.append(event.delta)
                 self._emit(RefusalDelta(reply.message.id, event.delta))
         elif kind == "tool_calls.function.arguments.delta" and event.choice_index == 0:
@@ -316,6 +331,7 @@ class Conversation:
             total=now - reply.started,
         )
         message.status = "complete"
+        self._log_exchange(message, completion.model_dump(mode="json"), "complete")
         if completion.usage is not None:
             self._emit(UsageReported(message.id, completion.usage))
         if not message.tool_calls:
@@ -345,12 +361,23 @@ class Conversation:
     def _failed(self, reply: _Reply, exc: BaseException) -> Message:
         """Keep what arrived; mark it; tell observers; re-raise unless it was ``stop()``."""
         message = reply.message
+        # A reply that arrived whole but failed to parse (cut off by the token limit, invalid
+        # structured output) comes with the exception: keep its text and usage, streamed or not.
+        received: Any = getattr(exc, "completion", None)
+        if received is not None:
+            message.usage = received.usage
+            if received.choices and not reply.parts:
+                reply.parts.append(received.choices[0].message.content or "")
         message.content = "".join(reply.parts) or None
         message.refusal = "".join(reply.refusal) or None
         has_text = bool(message.content or message.refusal)
         message.status = "incomplete" if has_text or isinstance(exc, TurnStopped) else "error"
-        message.error = "stopped by the user" if isinstance(exc, TurnStopped) else str(exc)
+        stopped = isinstance(exc, TurnStopped)
+        message.error = "stopped by the user" if stopped else str(exc) or type(exc).__name__
         message.latency = Latency(total=time.perf_counter() - reply.started)
+        self._log_exchange(
+            message, {"error": message.error, "partial": message.text}, message.status
+        )
         self._emit(TurnFailed(message, exc))
         if isinstance(exc, TurnStopped):
             self._stop = False
@@ -424,6 +451,7 @@ class Conversation:
             error=error,
         )
         self.history.append(message)
+        self._log_sync()
         self._emit(
             ToolCallFinished(
                 call["id"],
@@ -473,6 +501,7 @@ class Conversation:
         request = self._request(overrides)
         new = self.history.add(Message(role="user", content=content, parent_id=old.parent_id))
         if not send:
+            self._log_sync()
             return new
         self._emit(TurnStarted(new))
         return self._turn(request, stream=True)
@@ -499,6 +528,7 @@ class Conversation:
         if not -len(versions) <= branch < len(versions):
             raise IndexError(f"message {index} has {len(versions)} versions, not {branch + 1}")
         self.history.select(versions[branch].id)
+        self._log_sync()
 
     def undo(self) -> list[Message]:
         """Drop the last turn (the last user message and its replies) from the branch; it is
@@ -509,6 +539,7 @@ class Conversation:
             return []
         start = users[-1]
         self.history.cut_after(path[start].parent_id)
+        self._log_sync()
         return path[start:]
 
     def fork(self, at: int | None = None) -> Conversation:
@@ -520,11 +551,88 @@ class Conversation:
         twin.history = self.history.copy_path(len(self) if at is None else at + 1)
         twin._observers = []
         twin._stop = False
+        twin.id = f"conv_{uuid.uuid4().hex[:16]}"
+        twin._logged = {}
+        twin._log_conversation()
+        twin._log_sync()
         return twin
 
     def keep(self, index: int) -> None:
         """Send an incomplete message to the model again from now on."""
         self._at(index).kept = True
+        self._log_sync()
+
+    # -- the log -----------------------------------------------------------------------------
+
+    def _log_call(self, action: Callable[[Any], None]) -> None:
+        """Write to the log; a failing log is reported once and never breaks the conversation."""
+        if self._log is None:
+            return
+        try:
+            action(self._log)
+        except Exception as exc:
+            log.warning("workbench: the conversation log failed and is now off: %s", exc)
+            self._log = None
+
+    def _log_conversation(self) -> None:
+        meta = {
+            "params": self.params.snapshot(),
+            "tools": sorted(self.tools),
+            "max_tool_rounds": self.max_tool_rounds,
+        }
+        self._log_call(
+            lambda db: db.save_conversation(
+                self.id, model=self.params.model, system=self.system, meta=meta
+            )
+        )
+
+    def _log_sync(self) -> None:
+        """Write every message that changed since the last write, and the current branch."""
+
+        def write(db: Any) -> None:
+            for message in self.history:
+                data = message.model_dump_json()
+                if self._logged.get(message.id) != data:
+                    db.save_message(self.id, message)
+                    self._logged[message.id] = data
+            db.save_selection(self.id, self.history.selected)
+
+        self._log_call(write)
+
+    def _log_exchange(self, message: Message, response: dict[str, Any], status: str) -> None:
+        request = {"messages": self.to_messages(), "params": message.params}
+        self._log_call(
+            lambda db: db.record_exchange(self.id, message.id, request, response, status)
+        )
+        self._log_sync()
+
+    @classmethod
+    def load(
+        cls, conversation_id: str, *, client: Any = None, log: str | Path | None = None
+    ) -> Conversation:
+        """Bring a conversation back from the log, branches included (e.g. after a restart).
+
+        Tools are not stored: register them again with ``tools=`` or ``@chat.tool``.
+        """
+        from ._log import ConversationLog, default_log_path
+
+        with ConversationLog(log or default_log_path()) as db:
+            saved = db.load(conversation_id)
+        params = dict(saved.meta.get("params") or {})
+        params.pop("model", None)
+        chat = cls(
+            model=saved.model,
+            system=saved.system,
+            client=client,
+            log=False,
+            max_tool_rounds=int(saved.meta.get("max_tool_rounds", 8)),
+            **params,
+        )
+        chat._log = _open_log(log if log is not None else True, chat.client)
+        chat.id = conversation_id
+        chat.history = saved.history()
+        chat._logged = {m.id: m.model_dump_json() for m in chat.history}
+        return chat
 
 
 def _parsed(completion: Any, request: dict[str, Any]) -> Any:
@@ -545,3 +653,22 @@ def _usage(request: dict[str, Any]) -> dict[str, Any]:
     if "stream_options" in request:
         return request
     return {**request, "stream_options": {"include_usage": True}}
+
+
+def _open_log(log: str | Path | bool | None, client: Any) -> Any:
+    """The conversation log to write to, or None when it is off."""
+    if log is False:
+        return None
+    from ._log import ConversationLog, default_log_path
+
+    db = ConversationLog(default_log_path() if log in (None, True) else Path(str(log)))
+    db.add_secret(getattr(client, "api_key", None))
+    return db
+
+
+def conversations(log: str | Path | None = None) -> list[Any]:
+    """The conversations in the log, most recently updated first (``Conversation.load(id)``)."""
+    from ._log import ConversationLog, default_log_path
+
+    with ConversationLog(log or default_log_path()) as db:
+        return db.conversations()
