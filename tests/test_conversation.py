@@ -10,6 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 import workbench
+import workbench.local
 from workbench._turn_events import TurnEvent
 from workbench.conversation import Conversation, ToolRoundLimitError
 from workbench.local import Fault, LocalModel
@@ -268,3 +269,59 @@ def test_log_false_writes_nothing(tmp_path: Any, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("WORKBENCH_LOG", str(tmp_path / "never.sqlite3"))
     chat(log=False).send("hi")
     assert not (tmp_path / "never.sqlite3").exists()
+
+
+def test_content_parts_reach_the_model() -> None:
+    c = chat()
+    parts = [
+        {"type": "text", "text": "What is in this picture?"},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+    ]
+    reply = c.send(parts)
+    assert c.messages[0].content == parts
+    assert "picture" in reply.text
+
+
+def test_confirm_tools_true_asks_on_the_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[str] = []
+
+    def answer(prompt: str) -> str:
+        asked.append(prompt)
+        return "n"
+
+    monkeypatch.setattr("builtins.input", answer)
+    c = chat(tools=[get_weather], confirm_tools=True)
+    c.send("weather in Rome")
+    assert asked and "get_weather" in asked[0]
+    assert "declined" in c.messages[2].text
+
+
+async def test_an_async_client_works_from_send_and_asend() -> None:
+    client = workbench.AsyncClient(local=LocalModel())
+    c = chat(client=client, tools=[get_weather])
+    reply = await c.asend("weather in Oslo")
+    assert reply.status == "complete" and "get_weather" in reply.text
+    again = c.send("and again")  # a loop is running here: the turn runs in a worker thread
+    assert again.status == "complete"
+    await client.close()
+
+
+async def test_asend_with_a_sync_client_of_its_own_transport_runs_in_a_thread() -> None:
+    import httpx
+
+    local = workbench.local.LocalTransport(LocalModel())
+    client = workbench.Client(base_url="http://mock/v1", http_client=httpx.Client(transport=local))
+    c = chat(client=client)
+    reply = await c.asend("hello")
+    assert reply.status == "complete" and c._async_client is None
+    c.close()
+
+
+async def test_asend_with_a_local_client_uses_one_async_twin() -> None:
+    c = chat()
+    await c.asend("one")
+    twin = c._async_client
+    await c.asend("two")
+    assert twin is not None and c._async_client is twin
+    await c.aclose()
+    assert c._async_client is None

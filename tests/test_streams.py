@@ -743,3 +743,28 @@ def test_the_reference_reader_sees_every_chunk() -> None:
         body = (STREAMS / name).read_bytes()
         assert len(recorded_chunks(name)) == body.count(b"data: {")
         assert body.rstrip().endswith(b"data: [DONE]")
+
+
+@both
+async def test_a_json_answer_to_a_stream_request_is_a_clear_error(kind: str) -> None:
+    body = completion_json("not streamed")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
+
+    client = make_client(kind, Recorder(handler))
+    stream = await resolve(
+        client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+    )
+    with pytest.raises(workbench.APIResponseValidationError, match="JSON body"):
+        await collect(stream)
+
+    def error_handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"error": {"message": "streams are off here"}})
+
+    client = make_client(kind, Recorder(error_handler))
+    stream = await resolve(
+        client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+    )
+    with pytest.raises(workbench.APIError, match="streams are off here"):
+        await collect(stream)

@@ -39,6 +39,23 @@ class _StreamBase(Generic[_T]):
         self._client = client
         self._decoder = SSEDecoder()
 
+    def _is_json(self) -> bool:
+        """Whether the server answered a streamed request with JSON (it ignored ``stream``)."""
+        kind: str = self.response.headers.get("content-type", "")
+        return kind.split(";")[0].strip().lower() == "application/json"
+
+    def _not_a_stream(self) -> Exception:
+        """The error for a JSON answer to a streamed request (its body already read)."""
+        data = _loads(self.response.content)
+        if isinstance(data, dict) and "error" in data:
+            return self._client._make_stream_error(self.response.request, data)
+        return APIResponseValidationError(
+            self.response,
+            data,
+            message="The request asked for a stream, but the server answered with one JSON body"
+            " (does it support stream=True?).",
+        )
+
     def _chunks(self, events: list[ServerSentEvent]) -> Iterator[_T]:
         """The chunks of some events, up to ``[DONE]`` (which sets ``completed``)."""
         for event in events:
@@ -95,6 +112,9 @@ class Stream(_StreamBase[_T]):
     def _iter_chunks(self) -> Generator[_T, None, None]:
         decoder = self._decoder
         try:
+            if self._is_json():
+                self.response.read()
+                raise self._not_a_stream()
             pieces = self.response.iter_bytes()
             for piece in pieces:
                 yield from self._chunks(decoder.feed(piece))
@@ -143,6 +163,9 @@ class AsyncStream(_StreamBase[_T]):
     async def _iter_chunks(self) -> AsyncGenerator[_T, None]:
         decoder = self._decoder
         try:
+            if self._is_json():
+                await self.response.aread()
+                raise self._not_a_stream()
             pieces = self.response.aiter_bytes()
             async for piece in pieces:
                 for chunk in self._chunks(decoder.feed(piece)):

@@ -106,6 +106,7 @@ class Conversation:
         self._observers: list[Observer] = []
         self._stop = False
         self._async_client: Any = None
+        self._async_for: Any = None
         self._snapshot: dict[str, Any] = {}
         self.id = f"conv_{uuid.uuid4().hex[:16]}"
         self._log = _open_log(log, client)
@@ -169,8 +170,17 @@ class Conversation:
     ) -> Message:
         """Send a user turn and return the reply (after any tool rounds).
 
+        With an ``AsyncClient`` this runs ``asend`` to completion (in a worker thread when an
+        event loop is already running, as in a notebook).
+
         ``overrides`` change parameters for this turn only; they are validated before sending.
         """
+        from ._client import AsyncClient
+
+        if isinstance(self.client, AsyncClient):
+            from ._tools import run_sync
+
+            return run_sync(lambda: self.asend(content, stream=stream, **overrides))
         request = self._request(overrides)
         user = self.history.append(Message(role="user", content=content))
         self._log_sync()
@@ -181,6 +191,8 @@ class Conversation:
         self, content: str | list[dict[str, Any]], *, stream: bool = True, **overrides: Any
     ) -> Message:
         """The async twin of ``send`` (tool calls of one round run concurrently)."""
+        if self._aclient() is None:  # a sync client with its own transport: send in a thread
+            return await asyncio.to_thread(self.send, content, stream=stream, **overrides)
         request = self._request(overrides)
         user = self.history.append(Message(role="user", content=content))
         self._log_sync()
@@ -464,15 +476,38 @@ class Conversation:
         )
 
     def _aclient(self) -> Any:
-        """An AsyncClient twin of ``client`` (same settings and local model), made once."""
+        """The async client for ``asend``: the client itself when it is async; for a sync
+        ``Client``, an ``AsyncClient`` with the same settings (made once per client); None when
+        the sync client sends through an ``http_client`` of its own, which has no async twin."""
         from ._client import AsyncClient, Client
 
-        if isinstance(self.client, Client):
-            if self._async_client is None:
-                kwargs = self.client._copy_kwargs()
-                self._async_client = AsyncClient(**kwargs)
-            return self._async_client
-        return self.client
+        client = self.client
+        if not isinstance(client, Client):
+            return client
+        if self._async_client is None or self._async_for is not client:
+            if not client._owns_client and client.local_model is None:
+                return None
+            self._async_client = AsyncClient(**client._copy_kwargs())
+            self._async_for = client
+        return self._async_client
+
+    def close(self) -> None:
+        """Close the log and the async twin of the client (the client itself stays open)."""
+        twin, self._async_client = self._async_client, None
+        if twin is not None:
+            from ._tools import run_sync
+
+            run_sync(twin.close)
+        if self._log is not None:
+            self._log.close()
+
+    async def aclose(self) -> None:
+        """Close the log and the async twin of the client, from async code."""
+        twin, self._async_client = self._async_client, None
+        if twin is not None:
+            await twin.close()
+        if self._log is not None:
+            self._log.close()
 
     # -- branches ----------------------------------------------------------------------------
 
