@@ -325,3 +325,18 @@ async def test_asend_with_a_local_client_uses_one_async_twin() -> None:
     assert twin is not None and c._async_client is twin
     await c.aclose()
     assert c._async_client is None
+
+
+def test_a_declared_tool_without_a_function_answers_with_an_error() -> None:
+    declared = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Get the weather for a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+    c = chat(tools=[declared])
+    reply = c.send("weather in Rome")
+    assert "cannot run here" in c.messages[2].text
+    assert reply.status == "complete"

@@ -413,9 +413,15 @@ class Conversation:
         function = call.get("function") or {}
         name = str(function.get("name"))
         tool = self.tools.get(name)
-        if tool is None or not tool.enabled or tool.function is None:
+        if tool is None or not tool.enabled:
             known = ", ".join(n for n, t in self.tools.items() if t.enabled) or "none"
             return None, None, json.dumps({"error": f"unknown tool {name!r}; available: {known}"})
+        if tool.function is None:
+            return (
+                tool,
+                None,
+                json.dumps({"error": f"tool {name!r} is declared but cannot run here"}),
+            )
         try:
             arguments = tool.parse_arguments(str(function.get("arguments") or "{}"))
         except Exception as exc:
