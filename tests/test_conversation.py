@@ -340,3 +340,17 @@ def test_a_declared_tool_without_a_function_answers_with_an_error() -> None:
     reply = c.send("weather in Rome")
     assert "cannot run here" in c.messages[2].text
     assert reply.status == "complete"
+
+
+def test_a_failing_observer_does_not_break_the_turn(caplog: pytest.LogCaptureFixture) -> None:
+    c = chat()
+
+    def broken(event: TurnEvent) -> None:
+        raise ValueError("a buggy view")
+
+    c.subscribe(broken)
+    seen: list[str] = []
+    c.subscribe(lambda event: seen.append(event.type))
+    reply = c.send("hello")
+    assert reply.status == "complete" and seen[-1] == "turn.finished"
+    assert "buggy view" in caplog.text

@@ -146,7 +146,10 @@ class Conversation:
 
     def _emit(self, event: TurnEvent) -> None:
         for observer in self._observers:
-            observer(event)
+            try:
+                observer(event)
+            except Exception:  # a broken view must not break the turn (Ctrl-C still does)
+                log.exception("workbench: an observer of the conversation failed on %s", event.type)
 
     def tool(self, function: Any = None, **options: Any) -> Any:
         """Register a function as a tool; use bare (``@chat.tool``) or with options."""
