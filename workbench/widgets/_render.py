@@ -1,0 +1,342 @@
+"""Messages to safe HTML: Markdown rendered, code highlighted, everything sanitized.
+
+Model output is treated as an attacker's. The pipeline for Markdown is: markdown-it-py with
+``html=False`` (raw HTML in the text is escaped, never passed through) and its own link check
+(no ``javascript:``, ``vbscript:``, ``file:``, ``data:`` other than raster images), then nh3 with
+the explicit allow-lists below. Everything that is not Markdown goes through ``html.escape``,
+and the whole message is sanitized once more at the end.
+
+The allow-lists:
+
+* tags: ``_TAGS`` (text structure, lists, tables, code, links, images, details/summary); no
+  script, style, iframe, form, input, object, embed, svg or math (their content is dropped).
+* attributes: ``a``: href, title; ``img``: src, alt, title; ``ol``: start; ``code``/``pre``/
+  ``span``/``div``: only our own classes (``_CLASSES``: ``wb-*`` and Pygments' token classes).
+  No ``style``, no ``id``, no ``on*``: nothing from the content can carry CSS or script.
+* links: only ``http:``, ``https:`` and ``mailto:`` (no relative URLs); each gets
+  ``rel="noopener noreferrer nofollow"`` and ``target="_blank"``.
+* images in the model's Markdown: only ``data:image/(png|jpeg|gif|webp)`` URLs are shown; a
+  remote image becomes a plain link instead, because loading it would let the model (or text
+  injected into its prompt) send data to any server just by being displayed. Images the user put
+  in a message (``image_url`` parts) are shown for ``data:`` raster URLs and ``https:``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import nh3
+import pydantic
+import pydantic_core
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from pygments import highlight  # type: ignore[import-untyped]
+from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
+from pygments.lexer import Lexer  # type: ignore[import-untyped]
+from pygments.lexers import TextLexer, get_lexer_by_name  # type: ignore[import-untyped]
+from pygments.token import STANDARD_TYPES  # type: ignore[import-untyped]
+from pygments.util import ClassNotFound  # type: ignore[import-untyped]
+
+from .._messages import Message
+
+__all__ = [
+    "CSS",
+    "markdown_to_html",
+    "message_to_html",
+    "partial_json_preview",
+    "sanitize",
+]
+
+LONG_RESULT = 400  # characters above which a tool result is collapsed in <details>
+
+_DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*$", re.I)
+_LINK = re.compile(r"^(https?://|mailto:)", re.I)
+_HTTPS = re.compile(r"^https://", re.I)
+
+_TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "s", "del", "code",
+    "pre", "blockquote", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th",
+    "td", "span", "div", "details", "summary",
+}  # fmt: skip
+# Dropped with their content (the rest of an unknown tag is kept as text).
+_DROP_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "template", "svg", "math"}
+_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
+_OWN_CLASSES = {
+    "wb-message", "wb-role", "wb-body", "wb-plain", "wb-markdown", "wb-code", "wb-status",
+    "wb-incomplete", "wb-error", "wb-refusal", "wb-parsed", "wb-tool-call", "wb-tool-name",
+    "wb-tool-args", "wb-tool-result", "wb-tool-error", "wb-chip", "wb-thumb", "wb-parts",
+    "wb-role-system", "wb-role-developer", "wb-role-user", "wb-role-assistant", "wb-role-tool",
+}  # fmt: skip
+_TOKEN_CLASSES = {name for name in STANDARD_TYPES.values() if name}
+_CLASSES = {tag: _OWN_CLASSES | _TOKEN_CLASSES for tag in ("div", "span", "pre", "code")}
+_CLASSES["img"] = {"wb-thumb"}
+
+
+def _attribute_filter(remote_images: bool) -> Any:
+    def check(tag: str, attribute: str, value: str) -> str | None:
+        if attribute == "href":
+            return value if _LINK.match(value.strip()) else None
+        if attribute == "src":
+            ok = _DATA_IMAGE.match(value.strip()) or (remote_images and _HTTPS.match(value))
+            return value if ok else None
+        return value
+
+    return check
+
+
+def _cleaner(remote_images: bool) -> nh3.Cleaner:
+    return nh3.Cleaner(
+        tags=_TAGS,
+        clean_content_tags=_DROP_WITH_CONTENT,
+        attributes=_ATTRIBUTES,
+        attribute_filter=_attribute_filter(remote_images),
+        link_rel="noopener noreferrer nofollow",
+        set_tag_attribute_values={"a": {"target": "_blank"}},
+        url_schemes={"http", "https", "mailto", "data"},
+        url_relative="deny",
+        allowed_classes=_CLASSES,
+        strip_comments=True,
+    )
+
+
+_MARKDOWN_CLEANER = _cleaner(remote_images=False)
+_MESSAGE_CLEANER = _cleaner(remote_images=True)
+
+
+def sanitize(fragment: str, *, remote_images: bool = False) -> str:
+    """Clean an HTML fragment with the allow-lists above (remote images only if asked)."""
+    cleaner = _MESSAGE_CLEANER if remote_images else _MARKDOWN_CLEANER
+    return cleaner.clean(fragment)
+
+
+# -- Markdown ---------------------------------------------------------------------------------
+
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+def _lexer(language: str) -> Lexer:
+    try:
+        return get_lexer_by_name(language) if language else TextLexer()
+    except ClassNotFound:
+        return TextLexer()
+
+
+def highlight_code(code: str, language: str = "") -> str:
+    """Code as a highlighted ``<pre class="wb-code">`` block (Pygments' CSS classes)."""
+    body = highlight(code, _lexer(language.strip().split(" ")[0]), _FORMATTER)
+    return f'<pre class="wb-code"><code>{body}</code></pre>'
+
+
+def _highlight_fence(content: str, language: str, attrs: str) -> str:
+    return highlight_code(content, language)
+
+
+def _render_image(
+    self: RendererHTML, tokens: list[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """A ``data:`` raster image stays an image; any other image becomes a link to it."""
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    if _DATA_IMAGE.match(src):
+        return f'<img src="{html.escape(src)}" alt="{html.escape(alt)}">'
+    label = html.escape(f"image: {alt}" if alt else "image")
+    return f'<a href="{html.escape(src)}">{label}</a>'
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "highlight": _highlight_fence})
+    md.enable(["table", "strikethrough"])
+    md.add_render_rule("image", _render_image)
+    return md
+
+
+_MD = _markdown()
+
+
+def markdown_to_html(text: str) -> str:
+    """Render Markdown to sanitized HTML: raw HTML escaped, code highlighted, links checked."""
+    return sanitize(_MD.render(text))
+
+
+# -- JSON -------------------------------------------------------------------------------------
+
+
+def pretty_json(value: Any) -> str:
+    """``value`` as indented JSON (pydantic models and other objects made JSON-safe first)."""
+    if isinstance(value, pydantic.BaseModel):
+        value = value.model_dump(mode="json")
+    return json.dumps(pydantic_core.to_jsonable_python(value, fallback=repr), indent=2,
+                      ensure_ascii=False)  # fmt: skip
+
+
+def partial_json_preview(text: str) -> str:
+    """Pretty-print JSON that may still be streaming (cut anywhere); the raw text if it is not
+    JSON at all."""
+    if not text.strip():
+        return text
+    try:
+        value = pydantic_core.from_json(text, allow_partial="trailing-strings")
+    except ValueError:
+        return text
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def _json_block(text: str) -> str:
+    return highlight_code(text, "json")
+
+
+# -- messages ---------------------------------------------------------------------------------
+
+
+def _plain(text: str) -> str:
+    return f'<div class="wb-plain">{html.escape(text)}</div>'
+
+
+def _chip(label: str) -> str:
+    return f'<span class="wb-chip">{html.escape(label)}</span>'
+
+
+def _part_html(part: Mapping[str, Any], markdown: bool) -> str:
+    kind = part.get("type")
+    if kind == "text":
+        text = str(part.get("text", ""))
+        return markdown_to_html(text) if markdown else _plain(text)
+    if kind == "refusal":
+        return _refusal(str(part.get("refusal", "")))
+    if kind == "image_url":
+        image = part.get("image_url")
+        url = str(image.get("url", "")) if isinstance(image, Mapping) else str(image or "")
+        if _DATA_IMAGE.match(url) or _HTTPS.match(url):
+            return f'<img class="wb-thumb" src="{html.escape(url)}" alt="image">'
+        return _chip("image")
+    if kind == "input_audio":
+        audio = part.get("input_audio")
+        fmt = audio.get("format") if isinstance(audio, Mapping) else None
+        return _chip(f"audio ({fmt})" if fmt else "audio")
+    if kind == "file":
+        file = part.get("file")
+        name = None
+        if isinstance(file, Mapping):
+            name = file.get("filename") or file.get("file_id")
+        return _chip(f"file: {name}" if name else "file")
+    return _chip(str(kind or "part"))
+
+
+def _refusal(text: str) -> str:
+    return f'<div class="wb-refusal">Refused: {html.escape(text)}</div>'
+
+
+def _status(message: Message) -> str:
+    if message.status == "complete":
+        return ""
+    label = "incomplete" if message.status == "incomplete" else "error"
+    detail = f": {message.error}" if message.error else ""
+    return f'<div class="wb-status wb-{label}">{html.escape(label + detail)}</div>'
+
+
+def _result_html(result: Message) -> str:
+    text = result.text
+    if result.error:
+        return f'<div class="wb-tool-error">error: {html.escape(result.error)}</div>'
+    body = _json_block(pretty_json(json.loads(text))) if _is_json(text) else _plain(text)
+    if len(text) > LONG_RESULT:
+        summary = html.escape(f"result ({len(text)} characters)")
+        return f'<details class="wb-tool-result"><summary>{summary}</summary>{body}</details>'
+    return f'<div class="wb-tool-result">{body}</div>'
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def tool_call_html(call: Mapping[str, Any], result: Message | None = None) -> str:
+    """One tool call: its name, its arguments as pretty JSON (as text when they are not JSON),
+    and its result or error when known."""
+    function = call.get("function")
+    function = function if isinstance(function, Mapping) else {}
+    name = html.escape(str(function.get("name") or "?"))
+    arguments = str(function.get("arguments") or "")
+    if _is_json(arguments):
+        args = _json_block(pretty_json(json.loads(arguments)))
+    else:
+        args = f'<pre class="wb-tool-args"><code>{html.escape(arguments)}</code></pre>'
+    out = f'<div class="wb-tool-call"><div class="wb-tool-name">{name}</div>{args}'
+    if result is not None:
+        out += _result_html(result)
+    return out + "</div>"
+
+
+def message_to_html(message: Message, *, tool_results: dict[str, Message] | None = None) -> str:
+    """A message as a role-labelled, sanitized HTML block.
+
+    Args:
+        message: the message; assistant text is Markdown, other roles' text is plain.
+        tool_results: tool messages by ``tool_call_id``, shown under the calls they answer.
+    """
+    role = message.role
+    markdown = role == "assistant"
+    parts = [f'<div class="wb-role">{html.escape(role)}</div>', _status(message)]
+    if message.refusal:
+        parts.append(_refusal(message.refusal))
+    content = message.content
+    if isinstance(content, str) and content:
+        parts.append(markdown_to_html(content) if markdown else _plain(content))
+    elif isinstance(content, list):
+        rendered = (_part_html(p, markdown) for p in content if isinstance(p, Mapping))
+        parts.append(f'<div class="wb-parts">{"".join(rendered)}</div>')
+    if message.audio and message.audio.get("transcript"):
+        parts.append(_chip("audio") + _plain(str(message.audio["transcript"])))
+    if message.parsed is not None:
+        parsed = _json_block(pretty_json(message.parsed))
+        parts.append(f'<div class="wb-parsed">{parsed}</div>')
+    for call in message.tool_calls or ():
+        result = (tool_results or {}).get(str(call.get("id")))
+        parts.append(tool_call_html(call, result))
+    if role == "tool" and message.error and not content:
+        parts.append(f'<div class="wb-tool-error">error: {html.escape(message.error)}</div>')
+    body = "".join(parts)
+    block = f'<div class="wb-message wb-role-{html.escape(role)}">{body}</div>'
+    return sanitize(block, remote_images=True)
+
+
+# -- style ------------------------------------------------------------------------------------
+
+
+def _css() -> str:
+    rules = [
+        line
+        for line in HtmlFormatter(style="default").get_style_defs(".wb-code").splitlines()
+        if line.startswith(".wb-code")  # Pygments also styles bare `pre`: not ours to change
+    ]
+    own = """
+.wb-message { margin: 0.4em 0; padding: 0.3em 0.6em; border-left: 3px solid #ccc; }
+.wb-role { font-size: 0.8em; font-weight: bold; text-transform: uppercase; color: #666; }
+.wb-role-user { border-color: #4a90d9; }
+.wb-role-assistant { border-color: #7cb342; }
+.wb-role-tool { border-color: #aaa; }
+.wb-plain { white-space: pre-wrap; }
+.wb-code { padding: 0.5em; overflow-x: auto; background: #f8f8f8; }
+.wb-status, .wb-refusal, .wb-tool-error { color: #b71c1c; font-weight: bold; }
+.wb-refusal { border: 1px solid #b71c1c; padding: 0.2em 0.5em; }
+.wb-tool-call { border: 1px dashed #bbb; padding: 0.3em 0.5em; margin: 0.3em 0; }
+.wb-tool-name { font-family: monospace; font-weight: bold; }
+.wb-chip { display: inline-block; border: 1px solid #bbb; border-radius: 1em;
+  padding: 0 0.6em; margin: 0 0.2em; font-size: 0.85em; }
+.wb-thumb { max-width: 12em; max-height: 12em; }
+"""
+    return own.strip() + "\n" + "\n".join(rules) + "\n"
+
+
+CSS = _css()
+"""The style sheet for the HTML this module makes (its own classes and Pygments' tokens)."""
