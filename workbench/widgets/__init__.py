@@ -1,1 +1,13 @@
-"""The notebook widgets of workbench: the only package that imports ipywidgets or anywidget."""
+"""The notebook widgets of workbench: the only package that imports ipywidgets or anywidget.
+
+``workbench.widgets.widget(chat)`` (or ``display(ConversationWidget(chat))``) shows a
+conversation live; where no widget front end renders, the display falls back to the text
+transcript of ``transcript_text``.
+"""
+
+from __future__ import annotations
+
+from ._text import transcript_text
+from ._widget import ConversationWidget, widget
+
+__all__ = ["ConversationWidget", "transcript_text", "widget"]
