@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import pydantic
+from typing_extensions import Self
 
 from ._exceptions import (
     APIConnectionError,
@@ -62,6 +63,9 @@ class RequestOptions:
 
 class BaseClient:
     """Configuration shared by the sync and async clients, and everything that does no I/O."""
+
+    _client: Any
+    _owns_client: bool
 
     _initial_retry_delay = 0.5
     _max_retry_delay = 8.0
@@ -132,6 +136,15 @@ class BaseClient:
             headers["OpenAI-Project"] = self.project
         headers.update(self._custom_headers)
         return headers
+
+    def with_options(self, **overrides: Any) -> Self:
+        """A copy of this client with some settings changed (sharing the connection pool)."""
+        kwargs = {**self._copy_kwargs(), "http_client": self._client, **overrides}
+        client = type(self)(**kwargs)
+        client._owns_client = False
+        return client
+
+    copy = with_options
 
     def _copy_kwargs(self) -> dict[str, Any]:
         return {

@@ -35,6 +35,21 @@ __all__ = ["AsyncClient", "Client"]
 _T = TypeVar("_T", bound=pydantic.BaseModel)
 
 
+_HttpT = TypeVar("_HttpT", httpx.Client, httpx.AsyncClient)
+
+
+def _http_client(cls: type[_HttpT], given: object, model: LocalModel | None) -> _HttpT:
+    """The httpx client to send with: the caller's (checked), or a new pool (in-process for the
+    local model)."""
+    if given is None:
+        return cls(limits=DEFAULT_CONNECTION_LIMITS, transport=_local_transport(model))
+    if not isinstance(given, cls):
+        raise TypeError(
+            f"http_client must be an {cls.__module__}.{cls.__name__}, got {type(given).__name__}"
+        )
+    return given
+
+
 _LOCAL_BASE_URL = "http://workbench-local/v1"  # shown while the in-process model answers
 
 
@@ -119,14 +134,8 @@ class Client(BaseClient):
             default_query=default_query,
             local_model=model,
         )
-        if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise TypeError(
-                f"http_client must be an httpx.Client, got {type(http_client).__name__}"
-            )
+        self._client = _http_client(httpx.Client, http_client, model)
         self._owns_client = http_client is None
-        self._client = http_client or httpx.Client(
-            limits=DEFAULT_CONNECTION_LIMITS, transport=_local_transport(model)
-        )
 
     @cached_property
     def chat(self) -> Chat:
@@ -141,15 +150,6 @@ class Client(BaseClient):
         from ._models import Models
 
         return Models(self)
-
-    def with_options(self, **overrides: Any) -> Client:
-        """A copy of this client with some settings changed (sharing the connection pool)."""
-        kwargs = {**self._copy_kwargs(), "http_client": self._client, **overrides}
-        client = Client(**kwargs)
-        client._owns_client = False
-        return client
-
-    copy = with_options
 
     def _sleep(self, seconds: float) -> None:
         time.sleep(seconds)
@@ -239,14 +239,8 @@ class AsyncClient(BaseClient):
             default_query=default_query,
             local_model=model,
         )
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise TypeError(
-                f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}"
-            )
+        self._client = _http_client(httpx.AsyncClient, http_client, model)
         self._owns_client = http_client is None
-        self._client = http_client or httpx.AsyncClient(
-            limits=DEFAULT_CONNECTION_LIMITS, transport=_local_transport(model)
-        )
 
     @cached_property
     def chat(self) -> AsyncChat:
@@ -261,15 +255,6 @@ class AsyncClient(BaseClient):
         from ._models import AsyncModels
 
         return AsyncModels(self)
-
-    def with_options(self, **overrides: Any) -> AsyncClient:
-        """A copy of this client with some settings changed (sharing the connection pool)."""
-        kwargs = {**self._copy_kwargs(), "http_client": self._client, **overrides}
-        client = AsyncClient(**kwargs)
-        client._owns_client = False
-        return client
-
-    copy = with_options
 
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
