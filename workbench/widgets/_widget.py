@@ -47,7 +47,6 @@ from .._turn_events import (
     TurnFailed,
     TurnFinished,
     TurnStarted,
-    UsageReported,
 )
 from ..conversation import TurnStopped
 from ._render import CSS, message_to_html, partial_json_preview
@@ -58,7 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FLUSH_SECONDS", "ConversationWidget", "widget"]
 
-FLUSH_SECONDS = 0.033
+FLUSH_SECONDS = 1 / 30
 """The least time between two streamed updates to the front end (about 30 a second)."""
 
 _STATIC = Path(__file__).parent / "_static"
@@ -290,8 +289,6 @@ class ConversationWidget(anywidget.AnyWidget):
         elif isinstance(event, ToolCallFinished):
             self._coalescer.flush()
             self._rebuild()
-        elif isinstance(event, UsageReported):
-            self.usage_text = _usage_text(self._chat.messages)
         elif isinstance(event, (TurnFinished, TurnFailed)):
             self._coalescer.flush()
             self._rebuild()
