@@ -48,7 +48,6 @@ def build_create_request(
     params: Mapping[str, Any],
     *,
     stream: bool | NotGiven | None,
-    stream_options_allowed: bool = True,
 ) -> CreateRequest:
     """Validate the parameters and build the request body.
 
@@ -72,8 +71,6 @@ def build_create_request(
     body["model"] = model
     if not isinstance(stream, NotGiven):
         body["stream"] = stream
-    if not stream_options_allowed and "stream_options" in body:
-        raise InvalidParameterError("stream_options", "is not used by this method")
     original_format = body.get("response_format")
     if original_format is not None:
         from ._schema import type_to_response_format

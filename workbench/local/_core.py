@@ -22,7 +22,6 @@ from .._validate import validate_create_params
 from ._faults import FAULT_HEADER, STREAM_KINDS, Fault, FaultPlan
 from ._generate import answer
 from ._store import CompletionStore
-from ._text import message_text
 
 __all__ = ["LOCAL_MODELS", "LocalModel", "LocalResponse", "Pacing"]
 
@@ -267,8 +266,6 @@ def _validate(body: dict[str, Any]) -> None:
                     f"tools[{i}].function.parameters", f"Invalid schema: {problems[0]}"
                 )
     _validate_tool_choice(body.get("tools") or (), body.get("tool_choice"))
-    for message in body["messages"]:
-        message_text(message)  # content parts must be readable
 
 
 def _validate_tool_choice(tools: Any, choice: object) -> None:

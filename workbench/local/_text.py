@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 import re
 import zlib
@@ -193,8 +192,3 @@ def token_logprobs(
         }
         out.append(entry)
     return out
-
-
-def probability(logprob: float) -> float:
-    """``exp(logprob)``, for display."""
-    return math.exp(logprob)
