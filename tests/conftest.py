@@ -32,3 +32,13 @@ def _no_real_requests(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "all_proxy",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def recording_comm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Widgets talk to a comm that records what they send (see ``tests/_widgets.py``)."""
+    import comm
+
+    from tests._widgets import RecordingComm
+
+    monkeypatch.setattr(comm, "create_comm", lambda **kwargs: RecordingComm(**kwargs))

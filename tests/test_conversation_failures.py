@@ -198,7 +198,7 @@ def test_a_keyboard_interrupt_from_an_observer_keeps_the_partial_and_is_re_raise
     partial = c.messages[-1]
     assert partial.role == "assistant" and partial.status == "incomplete"
     assert partial.text == "one two three " and partial.usage is None
-    assert partial.error == "KeyboardInterrupt"
+    assert partial.error == "interrupted"
     assert len(failed) == 1 and isinstance(failed[0].error, KeyboardInterrupt)  # type: ignore[union-attr]
     unsubscribe()
     reply = c.send("again")

@@ -13,76 +13,22 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 
-import comm
 import pytest
 
 import workbench
 import workbench.local
 import workbench.local._generate as generate
-from workbench.conversation import Conversation
 from workbench.widgets._text import transcript_text
-from workbench.widgets._widget import FLUSH_SECONDS, ConversationWidget, _Coalescer, widget
+from workbench.widgets._widget import FLUSH_SECONDS, _Coalescer, widget
+
+from ._widgets import front_end, make_chat, recorded
 
 HOSTILE = "<img src=x onerror=alert(1)><script>alert(1)</script>"
 
 
-class RecordingComm:
-    """A comm that records what the widget sends (after ipywidgets' tests' ``DummyComm``)."""
-
-    comm_id = "comm-test"
-    kernel = "Truthy"  # ipywidgets only sends when the comm has a kernel
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.opened_with = kwargs
-        self.messages: list[dict[str, Any]] = []
-
-    def open(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def on_msg(self, callback: Any) -> None:
-        self.callback = callback
-
-    def send(self, data: Any = None, buffers: Any = None, **kwargs: Any) -> None:
-        self.messages.append(data)
-
-    def close(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    # -- reading what was sent --
-
-    def custom(self, kind: str) -> list[dict[str, Any]]:
-        return [
-            m["content"]
-            for m in self.messages
-            if m["method"] == "custom" and m["content"].get("type") == kind
-        ]
-
-    def clear(self) -> None:
-        self.messages.clear()
-
-
 @pytest.fixture(autouse=True)
-def _recording_comm(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(comm, "create_comm", lambda **kwargs: RecordingComm(**kwargs))
-
-
-def get_weather(city: str) -> dict[str, Any]:
-    """Get the current weather for a city.
-
-    Args:
-        city: the city's name.
-    """
-    return {"city": city, "temperature": 21}
-
-
-def make_chat(pacing: workbench.local.Pacing | None = None, **kwargs: Any) -> Conversation:
-    return workbench.Conversation(
-        client=workbench.Client(local=workbench.local.LocalModel(pacing=pacing)),
-        model="m",
-        log=False,
-        tools=[get_weather],
-        **kwargs,
-    )
+def _comm(recording_comm: None) -> None:
+    """Every widget here talks to a recording comm."""
 
 
 class Tags(HTMLParser):
@@ -110,18 +56,6 @@ class FakeClock:
     def tick(self, event: Any) -> None:
         if event.type == "content.delta":
             self.now += 0.001
-
-
-def recorded(w: ConversationWidget) -> RecordingComm:
-    assert isinstance(w.comm, RecordingComm)
-    return w.comm
-
-
-def front_end(w: ConversationWidget, content: dict[str, Any]) -> None:
-    """Deliver a custom message as the kernel would from the front end."""
-    recorded(w).callback(
-        {"content": {"data": {"method": "custom", "content": content}}, "buffers": []}
-    )
 
 
 def test_send_fills_the_transcript_and_streams_coalesced_deltas() -> None:

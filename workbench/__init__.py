@@ -56,8 +56,21 @@ from ._schema import pydantic_function_tool, to_strict_json_schema
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._streaming import AsyncStream, Stream
 from ._tools import Tool, tool_from_function
+from ._turn_events import SettingsChanged, ToolApprovalRequested, ToolDecision
 from ._version import __version__
 from .conversation import Conversation, ToolRoundLimitError, conversations
+from .conversation import set_view_factory as _set_view_factory
+
+
+def _conversation_widget(chat: Conversation, **kwargs: object) -> object:
+    """``Conversation.widget()``: the widgets package, imported on first use (it is slow to
+    import, and the conversation must not know it)."""
+    from .widgets import widget
+
+    return widget(chat, **kwargs)
+
+
+_set_view_factory(_conversation_widget)
 
 __all__ = [
     "NOT_GIVEN",
@@ -105,10 +118,13 @@ __all__ = [
     "RateLimitError",
     "RefusalDeltaEvent",
     "RefusalDoneEvent",
+    "SettingsChanged",
     "Stream",
     "SyncCursorPage",
     "Tool",
+    "ToolApprovalRequested",
     "ToolArgumentsError",
+    "ToolDecision",
     "ToolRoundLimitError",
     "UnprocessableEntityError",
     "WorkbenchError",

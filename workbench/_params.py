@@ -15,11 +15,11 @@ When rules are checked:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
 import pydantic
-from pydantic import ConfigDict, Field, SkipValidation
+from pydantic import ConfigDict, Field, PrivateAttr, SkipValidation
 from typing_extensions import override
 
 from ._exceptions import InvalidParameterError
@@ -145,6 +145,8 @@ class ChatParams(pydantic.BaseModel):
         None, description="Up to 16 string key/value pairs stored with the completion."
     )
 
+    _watchers: list[Callable[[str], None]] = PrivateAttr(default_factory=list)
+
     def __init__(self, **values: Any) -> None:
         for name, value in values.items():
             _check_field(name, value)
@@ -155,11 +157,35 @@ class ChatParams(pydantic.BaseModel):
 
     @override
     def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            super().__setattr__(name, value)
+            return
         _check_field(name, value)
         try:
             super().__setattr__(name, value)
         except pydantic.ValidationError as exc:
             raise _translate(exc) from None
+        for watcher in list(self._watchers):
+            watcher(name)
+
+    @override
+    def __eq__(self, other: object) -> bool:
+        """Equal when the same fields hold the same values (watchers do not count)."""
+        if not isinstance(other, ChatParams):
+            return NotImplemented
+        return dict(self._set_items()) == dict(other._set_items())
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def watch(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``callback(name)`` after each successful assignment; returns the unwatch."""
+        self._watchers.append(callback)
+
+        def unwatch() -> None:
+            if callback in self._watchers:
+                self._watchers.remove(callback)
+
+        return unwatch
 
     def to_request(self, **overrides: Any) -> dict[str, Any]:
         """The keyword arguments for ``client.chat.completions.create``, without ``messages``.

@@ -12,16 +12,19 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._exceptions import WorkbenchError
 from ._messages import History, Latency, Message
 from ._turn_events import (
     ContentDelta,
     RefusalDelta,
+    SettingsChanged,
+    ToolApprovalRequested,
     ToolCallArgumentsDelta,
     ToolCallFinished,
     ToolCallStarted,
+    ToolDecision,
     TurnEvent,
     TurnFailed,
     TurnFinished,
@@ -29,12 +32,25 @@ from ._turn_events import (
     UsageReported,
 )
 
+if TYPE_CHECKING:
+    from ._params import ChatParams
+
 __all__ = ["Conversation", "ToolRoundLimitError", "TurnStopped", "conversations"]
 
 log = logging.getLogger("workbench")
 
 Observer = Callable[[TurnEvent], None]
 Approval = Callable[[str, dict[str, Any]], bool]
+View = Callable[..., Any]
+
+_view_factory: View | None = None
+
+
+def set_view_factory(factory: View | None) -> None:
+    """Register what ``Conversation.widget()`` builds (the widgets package registers its view;
+    the conversation itself knows no UI)."""
+    global _view_factory
+    _view_factory = factory
 
 
 class ToolRoundLimitError(WorkbenchError):
@@ -97,13 +113,15 @@ class Conversation:
         self.client = client
         if model is None:
             model = "workbench-local" if getattr(client, "local_model", None) else "gpt-4o-mini"
+        self._observers: list[Observer] = []
+        self._unwatch: Callable[[], None] | None = None
         self.params = ChatParams(model=model, **params)
-        self.system = system
+        self._system = system
         self.tools = {tool.name: tool for tool in map(as_tool, tools)}
         self.max_tool_rounds = max_tool_rounds
         self.confirm_tools = confirm_tools
         self.history = History()
-        self._observers: list[Observer] = []
+        self._pending: dict[str, ToolApprovalRequested] = {}
         self._stop = False
         self._async_client: Any = None
         self._async_for: Any = None
@@ -112,6 +130,60 @@ class Conversation:
         self._log = _open_log(log, client)
         self._logged: dict[str, str] = {}
         self._log_conversation()
+
+    # -- settings ----------------------------------------------------------------------------
+
+    @property
+    def params(self) -> ChatParams:
+        """The request parameters, validated on assignment; observers hear of every change."""
+        return self._params
+
+    @params.setter
+    def params(self, value: ChatParams) -> None:
+        from ._params import ChatParams
+
+        if not isinstance(value, ChatParams):
+            raise TypeError(f"params must be a ChatParams, not {type(value).__name__}")
+        if self._unwatch is not None:
+            self._unwatch()
+        self._params = value
+        self._unwatch = value.watch(lambda name: self._emit(SettingsChanged(name)))
+        self._emit(SettingsChanged("params"))
+
+    @property
+    def system(self) -> str | None:
+        """The system prompt, sent first in every request (``None``: none)."""
+        return self._system
+
+    @system.setter
+    def system(self, value: str | None) -> None:
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"system must be a string or None, not {type(value).__name__}")
+        self._system = value or None
+        self._emit(SettingsChanged("system"))
+
+    def enable_tool(self, name: str, enabled: bool = True) -> None:
+        """Offer tool ``name`` to the model (or, with ``enabled=False``, stop offering it)."""
+        if name not in self.tools:
+            known = ", ".join(self.tools) or "none"
+            raise KeyError(f"no tool {name!r}; registered: {known}")
+        self.tools[name].enabled = bool(enabled)
+        self._emit(SettingsChanged("tools"))
+
+    # -- display -----------------------------------------------------------------------------
+
+    def widget(self, **kwargs: Any) -> Any:
+        """A live view of this conversation (``workbench.widgets.ConversationWidget``)."""
+        if _view_factory is None:
+            raise WorkbenchError("no view is registered: import workbench.widgets")
+        return _view_factory(self, **kwargs)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """In Jupyter, ``chat`` as a cell's last line shows its widget (with a text transcript
+        for front ends that cannot draw widgets)."""
+        if _view_factory is None:
+            return None
+        return self.widget()._repr_mimebundle_(**kwargs)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -163,8 +235,16 @@ class Conversation:
         return register(function) if function is not None else register
 
     def stop(self) -> None:
-        """Stop the running turn; its partial reply is kept, marked ``incomplete``."""
+        """Stop the running turn; its partial reply is kept, marked ``incomplete``. A tool call
+        waiting for approval is denied."""
         self._stop = True
+        for pending in list(self._pending.values()):
+            pending.deny("the turn was stopped")
+
+    @property
+    def pending_approvals(self) -> list[ToolApprovalRequested]:
+        """Tool calls waiting for the user's decision (with ``confirm_tools=True``)."""
+        return list(self._pending.values())
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -218,7 +298,7 @@ class Conversation:
             if not reply.tool_calls or reply.status != "complete":
                 return reply
             for call in reply.tool_calls:
-                self._add_tool_result(call, self._run_tool(call))
+                self._add_tool_result(call, self._run_tool(reply.id, call))
         raise self._round_limit()
 
     async def _aturn(self, request: dict[str, Any], stream: bool) -> Message:
@@ -227,7 +307,9 @@ class Conversation:
             reply = await self._acall_model(request, stream)
             if not reply.tool_calls or reply.status != "complete":
                 return reply
-            results = await asyncio.gather(*(self._arun_tool(c) for c in reply.tool_calls))
+            results = await asyncio.gather(
+                *(self._arun_tool(reply.id, c) for c in reply.tool_calls)
+            )
             for call, result in zip(reply.tool_calls, results, strict=True):
                 self._add_tool_result(call, result)
         raise self._round_limit()
@@ -386,9 +468,17 @@ class Conversation:
         message.content = "".join(reply.parts) or None
         message.refusal = "".join(reply.refusal) or None
         has_text = bool(message.content or message.refusal)
-        message.status = "incomplete" if has_text or isinstance(exc, TurnStopped) else "error"
         stopped = isinstance(exc, TurnStopped)
-        message.error = "stopped by the user" if stopped else str(exc) or type(exc).__name__
+        # A kernel interrupt (KeyboardInterrupt) or a cancelled task ends the turn like stop():
+        # the partial reply stays, marked incomplete; the exception still propagates.
+        interrupted = isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError))
+        message.status = "incomplete" if has_text or stopped or interrupted else "error"
+        if stopped:
+            message.error = "stopped by the user"
+        elif interrupted:
+            message.error = "interrupted"
+        else:
+            message.error = str(exc) or type(exc).__name__
         message.latency = Latency(total=time.perf_counter() - reply.started)
         self._log_exchange(
             message, {"error": message.error, "partial": message.text}, message.status
@@ -401,16 +491,8 @@ class Conversation:
 
     # -- tools -------------------------------------------------------------------------------
 
-    def _approved(self, name: str, arguments: dict[str, Any]) -> bool:
-        if self.confirm_tools is False:
-            return True
-        if callable(self.confirm_tools):
-            return bool(self.confirm_tools(name, arguments))
-        answer = input(f"Run tool {name}({json.dumps(arguments)})? [y/N] ")
-        return answer.strip().lower() in ("y", "yes")
-
-    def _prepare_tool(self, call: dict[str, Any]) -> tuple[Any, dict[str, Any] | None, str | None]:
-        """The tool and its arguments, or the error the model should hear instead."""
+    def _check_tool(self, call: dict[str, Any]) -> tuple[Any, dict[str, Any] | None, str | None]:
+        """The tool and its parsed arguments, or the error the model should hear instead."""
         from ._tool_content import tool_error_to_content
 
         function = call.get("function") or {}
@@ -429,32 +511,102 @@ class Conversation:
             arguments = tool.parse_arguments(str(function.get("arguments") or "{}"))
         except Exception as exc:
             return tool, None, tool_error_to_content(exc)
-        if not self._approved(name, arguments):
-            return tool, None, json.dumps({"error": f"the user declined to run {name}"})
         return tool, arguments, None
 
-    def _run_tool(self, call: dict[str, Any]) -> tuple[Any, str | None, float]:
+    def _ask(
+        self, message_id: str, call: dict[str, Any], tool: Any, arguments: dict[str, Any]
+    ) -> ToolDecision | ToolApprovalRequested:
+        """The decision at once (no confirmation asked, or a callable's answer), or the request
+        an observer claimed, to wait on."""
+        if self.confirm_tools is False:
+            return ToolDecision("approve", arguments)
+        if callable(self.confirm_tools):
+            approved = bool(self.confirm_tools(tool.name, arguments))
+            return ToolDecision("approve", arguments) if approved else ToolDecision("deny")
+        request = ToolApprovalRequested(message_id, str(call.get("id")), tool.name, arguments)
+        self._pending[request.call_id] = request
+        self._emit(request)
+        if not request.claimed:
+            del self._pending[request.call_id]
+        return request
+
+    def _console_decision(self, tool: Any, arguments: dict[str, Any]) -> ToolDecision:
+        answer = input(f"Run tool {tool.name}({json.dumps(arguments)})? [y/N] ")
+        approved = answer.strip().lower() in ("y", "yes")
+        return ToolDecision("approve", arguments) if approved else ToolDecision("deny")
+
+    def _decided(
+        self, message_id: str, call: dict[str, Any], decision: ToolDecision, tool: Any
+    ) -> tuple[dict[str, Any] | None, str | None, str | None]:
+        """The arguments to run with; or the user's answer for the tool; or the refusal.
+
+        Arguments the user edited replace the model's in the reply's tool call, so the history
+        says what actually ran.
+        """
+        self._pending.pop(str(call.get("id")), None)
+        if decision.kind == "approve":
+            arguments = decision.arguments if decision.arguments is not None else {}
+            function = call.get("function") or {}
+            edited = json.dumps(arguments)
+            if arguments != tool.parse_arguments(str(function.get("arguments") or "{}")):
+                self._record_edit(message_id, str(call.get("id")), edited)
+            return arguments, None, None
+        if decision.kind == "answer":
+            return None, decision.content or "", None
+        reason = f": {decision.reason}" if decision.reason else ""
+        return None, None, json.dumps({"error": f"the user declined to run {tool.name}{reason}"})
+
+    def _run_tool(self, message_id: str, call: dict[str, Any]) -> tuple[Any, str | None, float]:
         from ._tool_content import tool_error_to_content, tool_result_to_content
 
         started = time.perf_counter()
-        tool, arguments, error = self._prepare_tool(call)
-        if error is not None:
+        tool, arguments, error = self._check_tool(call)
+        if error is not None or arguments is None:
             return None, error, time.perf_counter() - started
+        asked = self._ask(message_id, call, tool, arguments)
+        if isinstance(asked, ToolDecision):
+            decision = asked
+        elif asked.claimed:
+            decision = asked.decision.result()
+        else:
+            decision = self._console_decision(tool, arguments)
+        run_with, answer, refused = self._decided(message_id, call, decision, tool)
+        if run_with is None:
+            return answer, refused, time.perf_counter() - started
         try:
-            result = tool.call(arguments)
+            result = tool.call(run_with)
         except Exception as exc:
             return None, tool_error_to_content(exc), time.perf_counter() - started
         return tool_result_to_content(result), None, time.perf_counter() - started
 
-    async def _arun_tool(self, call: dict[str, Any]) -> tuple[Any, str | None, float]:
+    def _record_edit(self, message_id: str, call_id: str, arguments: str) -> None:
+        message = self.history.messages.get(message_id)
+        for held in (message.tool_calls or ()) if message is not None else ():
+            if held.get("id") == call_id:
+                held["function"] = {**(held.get("function") or {}), "arguments": arguments}
+        self._log_sync()
+
+    async def _arun_tool(
+        self, message_id: str, call: dict[str, Any]
+    ) -> tuple[Any, str | None, float]:
         from ._tool_content import tool_error_to_content, tool_result_to_content
 
         started = time.perf_counter()
-        tool, arguments, error = self._prepare_tool(call)
-        if error is not None:
+        tool, arguments, error = self._check_tool(call)
+        if error is not None or arguments is None:
             return None, error, time.perf_counter() - started
+        asked = self._ask(message_id, call, tool, arguments)
+        if isinstance(asked, ToolDecision):
+            decision = asked
+        elif asked.claimed:
+            decision = await asyncio.wrap_future(asked.decision)
+        else:
+            decision = await asyncio.to_thread(self._console_decision, tool, arguments)
+        run_with, answer, refused = self._decided(message_id, call, decision, tool)
+        if run_with is None:
+            return answer, refused, time.perf_counter() - started
         try:
-            result = await tool.acall(arguments)
+            result = await tool.acall(run_with)
         except Exception as exc:
             return None, tool_error_to_content(exc), time.perf_counter() - started
         return tool_result_to_content(result), None, time.perf_counter() - started
@@ -470,6 +622,7 @@ class Conversation:
             name=function.get("name"),
             content=error if error is not None else content,
             error=error,
+            latency=Latency(total=seconds),
         )
         self.history.append(message)
         self._log_sync()
@@ -590,10 +743,12 @@ class Conversation:
         """A new conversation sharing this one's branch up to message ``at`` (default: all)."""
         twin = Conversation.__new__(Conversation)
         twin.__dict__.update(self.__dict__)
+        twin._observers = []
+        twin._unwatch = None
+        twin._pending = {}
         twin.params = self.params.merged()
         twin.tools = dict(self.tools)
         twin.history = self.history.copy_path(len(self) if at is None else at + 1)
-        twin._observers = []
         twin._stop = False
         twin.id = f"conv_{uuid.uuid4().hex[:16]}"
         twin._logged = {}

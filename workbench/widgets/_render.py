@@ -70,7 +70,8 @@ _ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"s
 _OWN_CLASSES = {
     "wb-message", "wb-role", "wb-body", "wb-plain", "wb-markdown", "wb-code", "wb-status",
     "wb-incomplete", "wb-error", "wb-refusal", "wb-parsed", "wb-tool-call", "wb-tool-name",
-    "wb-tool-args", "wb-tool-result", "wb-tool-error", "wb-chip", "wb-thumb", "wb-parts",
+    "wb-tool-args", "wb-tool-result", "wb-tool-error", "wb-tool-state", "wb-tool-done",
+    "wb-tool-failed", "wb-tool-pending", "wb-chip", "wb-thumb", "wb-parts",
     "wb-role-system", "wb-role-developer", "wb-role-user", "wb-role-assistant", "wb-role-tool",
 }  # fmt: skip
 _TOKEN_CLASSES = {name for name in STANDARD_TYPES.values() if name}
@@ -268,11 +269,19 @@ def tool_call_html(call: Mapping[str, Any], result: Message | None = None) -> st
     name = html.escape(str(function.get("name") or "?"))
     arguments = str(function.get("arguments") or "")
     if _is_json(arguments):
-        args = _json_block(pretty_json(json.loads(arguments)))
+        args = f'<div class="wb-tool-args">{_json_block(pretty_json(json.loads(arguments)))}</div>'
     else:
         args = f'<pre class="wb-tool-args"><code>{html.escape(arguments)}</code></pre>'
     out = f'<div class="wb-tool-call"><div class="wb-tool-name">{name}</div>{args}'
-    if result is not None:
+    if result is None:
+        out += '<div class="wb-tool-state wb-tool-pending">not run yet</div>'
+    else:
+        failed = bool(result.error)
+        took = result.latency.total if result.latency is not None else None
+        timing = f" in {took:.2f} s" if took is not None else ""
+        label = ("error" if failed else "done") + timing
+        state = "wb-tool-failed" if failed else "wb-tool-done"
+        out += f'<div class="wb-tool-state {state}">{html.escape(label)}</div>'
         out += _result_html(result)
     return out + "</div>"
 

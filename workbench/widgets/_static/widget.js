@@ -2,9 +2,11 @@
 //
 // The transcript is drawn from the `messages_html` trait (HTML sanitized in Python). While a
 // reply streams, custom messages carry only what changed: {type: "delta"} appends text,
-// {type: "tool_call"} and {type: "tool_args"} show a running tool call. Streamed text is set
-// with textContent, never as HTML; the sanitized HTML replaces it when the turn ends.
-// Every control calls a Python method through model.send({action: ...}).
+// {type: "refusal"} appends refusal text, {type: "json"} replaces a structured output's partial
+// preview, {type: "tool_call"} and {type: "tool_args"} show a running tool call. Streamed text is
+// set with textContent, never as HTML; the sanitized HTML replaces it when the turn ends.
+// Every control calls a Python method through model.send({action: ...}); the controls are drawn
+// from the `param_info` trait and follow `params` (changed from code or from another view).
 
 function h(tag, className, text) {
   const node = document.createElement(tag);
@@ -13,54 +15,127 @@ function h(tag, className, text) {
   return node;
 }
 
+function button(className, text, title, onclick) {
+  const node = h("button", className, text);
+  node.type = "button";
+  if (title) node.title = title;
+  node.onclick = onclick;
+  return node;
+}
+
+function labelled(text, control, className) {
+  const label = h("label", `wb-field ${className || ""}`);
+  label.append(h("span", "wb-field-name", text), control);
+  return label;
+}
+
+async function copyText(text, node) {
+  try {
+    await navigator.clipboard.writeText(text);
+    node.textContent = "Copied";
+  } catch (err) {
+    node.textContent = "Copy failed";
+  }
+  setTimeout(() => {
+    node.textContent = "Copy";
+  }, 1200);
+}
+
 function render({ model, el }) {
+  const send = (content) => model.send(content);
   const root = h("div", "wb-widget");
-  const header = h("div", "wb-controls");
+
+  // -- header: badge, model, copy as code ---------------------------------------------------
+  const header = h("div", "wb-header");
   const badge = h("span", "wb-badge", "local model");
+  badge.title = "Replies come from workbench's offline local model, not a real model.";
   const modelInput = h("input", "wb-model");
   modelInput.type = "text";
   modelInput.placeholder = "model";
-  const temperature = h("input", "wb-temperature");
-  Object.assign(temperature, { type: "range", min: "0", max: "2", step: "0.05" });
-  const temperatureValue = h("span", "wb-temperature-value");
-  const temperatureLabel = h("label", "", "temperature ");
-  temperatureLabel.append(temperature, temperatureValue);
-  header.append(badge, modelInput, temperatureLabel);
+  const listId = `wb-models-${Math.random().toString(36).slice(2)}`;
+  const modelList = h("datalist");
+  modelList.id = listId;
+  modelInput.setAttribute("list", listId);
+  let modelsAsked = false;
+  modelInput.addEventListener("focus", () => {
+    if (!modelsAsked) send({ action: "models" });
+    modelsAsked = true;
+  });
+  modelInput.addEventListener("change", () => {
+    send({ action: "set_param", name: "model", value: modelInput.value.trim() });
+  });
+  const codeButton = button("wb-code-button", "Copy as code", "The next request as code", () =>
+    send({ action: "code", text: input.value }),
+  );
+  header.append(badge, labelled("model", modelInput), modelList, codeButton);
 
+  // -- the main area: transcript beside the settings ------------------------------------------
+  const main = h("div", "wb-main");
+  const left = h("div", "wb-left");
   const transcript = h("div", "wb-transcript");
+  const approvals = h("div", "wb-approvals");
+  const codePanel = h("div", "wb-code-panel");
+  codePanel.hidden = true;
   const error = h("div", "wb-error-line");
   const input = h("textarea", "wb-input");
   input.rows = 2;
   input.placeholder = "Message (Enter sends, Shift+Enter adds a line)";
-  const sendButton = h("button", "wb-send", "Send");
-  const stopButton = h("button", "wb-stop", "Stop");
+  const sendButton = button("wb-send", "Send", "Send (Enter)", () => sendInput());
+  const stopButton = button("wb-stop", "Stop", "Stop the reply; what arrived stays", () =>
+    send({ action: "stop" }),
+  );
   const inputRow = h("div", "wb-input-row");
   inputRow.append(input, sendButton, stopButton);
   const footer = h("div", "wb-footer");
-  root.append(header, transcript, error, inputRow, footer);
+  left.append(transcript, approvals, codePanel, error, inputRow, footer);
+
+  const settings = h("details", "wb-settings");
+  settings.open = true;
+  settings.appendChild(h("summary", "", "Parameters"));
+  const settingsBody = h("div", "wb-settings-body");
+  settings.appendChild(settingsBody);
+  main.append(left, settings);
+  root.append(header, main);
   el.appendChild(root);
 
-  // -- the transcript ----------------------------------------------------------------------
+  // -- the transcript ------------------------------------------------------------------------
 
   function branchSwitcher(entry) {
     const [i, n] = entry.branch;
     const nav = h("span", "wb-branch");
-    const prev = h("button", "", "<");
-    const next = h("button", "", ">");
+    const prev = button("", "<", "Previous version", () =>
+      send({ action: "switch", index: entry.index, branch: i - 1 }),
+    );
+    const next = button("", ">", "Next version", () =>
+      send({ action: "switch", index: entry.index, branch: i + 1 }),
+    );
     prev.disabled = i <= 0;
     next.disabled = i >= n - 1;
-    prev.onclick = () => model.send({ action: "switch", index: entry.index, branch: i - 1 });
-    next.onclick = () => model.send({ action: "switch", index: entry.index, branch: i + 1 });
     nav.append(prev, h("span", "", ` ${i + 1}/${n} `), next);
     return nav;
   }
 
+  function editor(item, entry) {
+    const box = h("div", "wb-edit");
+    const area = h("textarea", "wb-edit-text");
+    area.value = entry.text || "";
+    area.rows = Math.min(10, Math.max(2, area.value.split("\n").length));
+    const save = button("wb-edit-save", "Save and send", "Replace the message and ask again", () =>
+      send({ action: "edit", index: entry.index, text: area.value }),
+    );
+    const cancel = button("wb-edit-cancel", "Cancel", "", () => drawTranscript());
+    box.append(area, save, cancel);
+    item.querySelector(".wb-entry-body").replaceChildren(box);
+    area.focus();
+  }
+
   function drawTranscript() {
     const entries = model.get("messages_html") || [];
+    const streaming = model.get("streaming");
     transcript.replaceChildren();
     const lastAssistant = entries.map((e) => e.role).lastIndexOf("assistant");
     entries.forEach((entry, k) => {
-      const item = h("div", "wb-entry");
+      const item = h("div", `wb-entry wb-entry-${entry.role}`);
       item.dataset.id = entry.id;
       item.dataset.status = entry.status;
       const body = h("div", "wb-entry-body");
@@ -68,39 +143,59 @@ function render({ model, el }) {
       item.appendChild(body);
       const actions = h("div", "wb-actions");
       if (entry.branch && entry.branch[1] > 1) actions.appendChild(branchSwitcher(entry));
-      if (k === lastAssistant && !model.get("streaming")) {
-        const again = h("button", "wb-regenerate", "Regenerate");
-        again.onclick = () => model.send({ action: "regenerate" });
-        actions.appendChild(again);
+      const copy = button("wb-copy", "Copy", "Copy the text", () =>
+        copyText(entry.text || "", copy),
+      );
+      actions.appendChild(copy);
+      if (entry.role === "user" && !streaming) {
+        actions.appendChild(button("wb-edit-button", "Edit", "", () => editor(item, entry)));
       }
-      if (actions.childElementCount) item.appendChild(actions);
+      if (k === lastAssistant && !streaming) {
+        actions.appendChild(
+          button("wb-regenerate", "Regenerate", "Ask again; this reply stays as a version", () =>
+            send({ action: "regenerate" }),
+          ),
+        );
+      }
+      item.appendChild(actions);
       transcript.appendChild(item);
     });
     transcript.scrollTop = transcript.scrollHeight;
   }
 
-  // A reply that is streaming: a plain-text element per message id, created on first use.
+  // A reply that is streaming: plain-text elements per message id, created on first use.
   function streamingEntry(id) {
     let item = transcript.querySelector(`.wb-entry[data-id="${CSS.escape(id)}"]`);
     if (!item) {
       item = h("div", "wb-entry wb-entry-streaming");
       item.dataset.id = id;
+      item.dataset.status = "streaming";
       item.appendChild(h("div", "wb-role", "assistant"));
       transcript.appendChild(item);
-    }
-    let text = item.querySelector(".wb-stream-text");
-    if (!text) {
-      text = h("div", "wb-stream-text wb-plain");
-      item.appendChild(text);
     }
     return item;
   }
 
+  function part(item, className, tag) {
+    let node = item.querySelector(`.${className}`);
+    if (!node) {
+      node = h(tag || "div", className);
+      item.appendChild(node);
+    }
+    return node;
+  }
+
   function onCustom(msg) {
     if (!msg || typeof msg !== "object") return;
-    const item = msg.id ? streamingEntry(msg.id) : null;
+    if (msg.type === "code") return showCode(msg);
+    if (!msg.id) return;
+    const item = streamingEntry(msg.id);
     if (msg.type === "delta") {
-      item.querySelector(".wb-stream-text").append(msg.text);
+      part(item, "wb-stream-text wb-plain").append(msg.text);
+    } else if (msg.type === "refusal") {
+      part(item, "wb-stream-refusal wb-refusal").append(msg.text);
+    } else if (msg.type === "json") {
+      part(item, "wb-stream-json wb-code", "pre").textContent = msg.text;
     } else if (msg.type === "tool_call" || msg.type === "tool_args") {
       let call = item.querySelector(`.wb-tool-call[data-index="${msg.index}"]`);
       if (!call) {
@@ -115,14 +210,270 @@ function render({ model, el }) {
     transcript.scrollTop = transcript.scrollHeight;
   }
 
-  // -- controls ----------------------------------------------------------------------------
+  // -- tool approval -------------------------------------------------------------------------
+
+  function drawApprovals() {
+    approvals.replaceChildren();
+    for (const pending of model.get("pending") || []) {
+      const box = h("div", "wb-approval");
+      box.dataset.callId = pending.call_id;
+      box.appendChild(h("div", "wb-approval-title", `Run tool ${pending.name}?`));
+      const args = h("textarea", "wb-approval-args");
+      args.value = pending.arguments;
+      args.rows = Math.min(12, pending.arguments.split("\n").length + 1);
+      const answer = h("input", "wb-approval-answer");
+      answer.type = "text";
+      answer.placeholder = "…or answer for the tool";
+      const decide = (decision, value) =>
+        send({ action: "decide", call_id: pending.call_id, decision, value });
+      const row = h("div", "wb-approval-buttons");
+      row.append(
+        button("wb-approve", "Approve", "Run it with these arguments", () =>
+          decide("approve", args.value),
+        ),
+        button("wb-deny", "Deny", "Do not run it; the model is told", () => decide("deny")),
+        answer,
+        button("wb-answer", "Answer", "Do not run it; the model gets this answer", () =>
+          decide("answer", answer.value),
+        ),
+      );
+      box.append(args, row);
+      approvals.appendChild(box);
+    }
+  }
+
+  // -- copy as code --------------------------------------------------------------------------
+
+  function showCode(msg) {
+    codePanel.replaceChildren();
+    const tabs = h("div", "wb-code-tabs");
+    const pre = h("pre", "wb-code wb-code-snippet");
+    const copy = button("wb-copy", "Copy", "", () => copyText(pre.textContent, copy));
+    const close = button("wb-code-close", "Close", "", () => {
+      codePanel.hidden = true;
+    });
+    for (const flavor of ["workbench", "openai", "curl"]) {
+      const tab = button("wb-code-tab", flavor, `The request with ${flavor}`, () => {
+        pre.textContent = msg[flavor];
+        for (const other of tabs.children) other.classList.toggle("wb-active", other === tab);
+      });
+      tabs.appendChild(tab);
+    }
+    tabs.append(copy, close);
+    codePanel.append(tabs, pre);
+    codePanel.hidden = false;
+    tabs.firstChild.click();
+  }
+
+  // -- parameter controls --------------------------------------------------------------------
+
+  const controls = {}; // name -> {node, show(value)}
+  const setParam = (name, value) => send({ action: "set_param", name, value });
+
+  function numberControl(name, info) {
+    const [low, high] = info.range || [null, null];
+    const wrap = h("span", "wb-number");
+    let field;
+    if (low !== null && high !== null && info.type === "number") {
+      field = h("input", `wb-param-${name} wb-${name.replace(/_/g, "-")}`);
+      Object.assign(field, { type: "range", min: String(low), max: String(high) });
+      field.step = String((high - low) / 40);
+      const shown = h("span", "wb-value");
+      field.addEventListener("input", () => {
+        shown.textContent = field.value;
+      });
+      field.addEventListener("change", () => setParam(name, Number(field.value)));
+      wrap.append(field, shown);
+      controls[name] = {
+        show(value) {
+          field.value = String(value ?? (low + high) / 2);
+          shown.textContent = value === undefined ? "default" : String(value);
+        },
+      };
+    } else {
+      field = h("input", `wb-param-${name} wb-${name.replace(/_/g, "-")}`);
+      field.type = "number";
+      if (info.type === "integer") field.step = "1";
+      if (low !== null) field.min = String(low);
+      if (high !== null) field.max = String(high);
+      field.placeholder = "default";
+      field.addEventListener("change", () =>
+        setParam(name, field.value === "" ? null : Number(field.value)),
+      );
+      wrap.append(field);
+      controls[name] = {
+        show(value) {
+          if (document.activeElement !== field) field.value = value === undefined ? "" : value;
+        },
+      };
+    }
+    const reset = button("wb-reset", "×", "Back to the server's default", () =>
+      setParam(name, null),
+    );
+    wrap.appendChild(reset);
+    return wrap;
+  }
+
+  function choiceControl(name, choices, toValue, fromValue) {
+    const select = h("select", `wb-param-${name} wb-${name.replace(/_/g, "-")}`);
+    const fill = (options) => {
+      const current = select.value;
+      select.replaceChildren(h("option", "", "default"));
+      select.firstChild.value = "";
+      for (const [value, text] of options) {
+        const option = h("option", "", text);
+        option.value = value;
+        select.appendChild(option);
+      }
+      select.value = current;
+    };
+    fill(choices.map((c) => [c, c]));
+    select.addEventListener("change", () =>
+      setParam(name, toValue ? toValue(select.value) : select.value || null),
+    );
+    controls[name] = {
+      fill,
+      show(value) {
+        const key = fromValue ? fromValue(value) : value;
+        select.value = key === undefined || key === null ? "" : String(key);
+      },
+    };
+    return select;
+  }
+
+  // response_format: default / text / json_object / json_schema (an editor) / a pydantic model.
+  function responseFormatControl() {
+    const wrap = h("span", "wb-response-format");
+    const select = h("select", "wb-param-response_format wb-response-format-kind");
+    const schema = h("textarea", "wb-schema");
+    schema.rows = 6;
+    schema.placeholder = '{"type": "object", "properties": {...}}';
+    const apply = button("wb-schema-apply", "Apply schema", "", () => {
+      let parsed;
+      try {
+        parsed = JSON.parse(schema.value);
+      } catch (err) {
+        error.textContent = `response_format: the schema is not valid JSON: ${err.message}`;
+        return;
+      }
+      setParam("response_format", parsed);
+    });
+    const editor = h("div", "wb-schema-editor");
+    editor.append(schema, apply);
+    editor.hidden = true;
+    const fill = () => {
+      const current = select.value;
+      select.replaceChildren();
+      for (const [value, text] of [
+        ["", "default"],
+        ["text", "text"],
+        ["json_object", "json_object"],
+        ["json_schema", "json_schema…"],
+      ]) {
+        const option = h("option", "", text);
+        option.value = value;
+        select.appendChild(option);
+      }
+      for (const name of model.get("response_models") || []) {
+        const option = h("option", "", `pydantic: ${name}`);
+        option.value = `pydantic:${name}`;
+        select.appendChild(option);
+      }
+      select.value = current;
+    };
+    select.addEventListener("focus", () => {
+      if (!modelsAsked) send({ action: "models" });
+      modelsAsked = true;
+    });
+    select.addEventListener("change", () => {
+      const value = select.value;
+      editor.hidden = value !== "json_schema";
+      if (value === "json_schema") return; // waits for Apply
+      if (value.startsWith("pydantic:")) {
+        setParam("response_format", { pydantic: value.slice("pydantic:".length) });
+      } else {
+        setParam("response_format", value || null);
+      }
+    });
+    fill();
+    wrap.append(select, editor);
+    controls.response_format = {
+      fill,
+      show(value) {
+        let kind = "";
+        if (typeof value === "string") kind = value;
+        else if (value && value.type === "json_schema") {
+          kind = "json_schema";
+          const spec = value.json_schema || {};
+          if (document.activeElement !== schema) {
+            schema.value = JSON.stringify(spec.schema || {}, null, 2);
+          }
+        } else if (value && value.type) kind = value.type;
+        if (document.activeElement !== select) select.value = kind;
+        editor.hidden = kind !== "json_schema";
+      },
+    };
+    return wrap;
+  }
+
+  const systemBox = h("textarea", "wb-system");
+  systemBox.rows = 3;
+  systemBox.placeholder = "system prompt";
+  systemBox.addEventListener("change", () => send({ action: "set_system", text: systemBox.value }));
+  const toolsBox = h("div", "wb-tools");
+
+  function buildControls() {
+    const info = model.get("param_info") || {};
+    settingsBody.replaceChildren(labelled("system", systemBox, "wb-field-wide"));
+    for (const [name, spec] of Object.entries(info)) {
+      if (name === "model") continue; // in the header
+      let control;
+      if (name === "response_format") control = responseFormatControl();
+      else if (name === "tool_choice") {
+        control = choiceControl(
+          name,
+          ["auto", "none", "required"],
+          (v) => (v.startsWith("tool:") ? { type: "function", function: { name: v.slice(5) } } : v || null),
+          (v) => (v && typeof v === "object" ? `tool:${(v.function || {}).name}` : v),
+        );
+      } else if (spec.type === "choice") control = choiceControl(name, spec.choices || []);
+      else if (spec.type === "number" || spec.type === "integer") {
+        control = numberControl(name, spec);
+      } else continue;
+      const field = labelled(name.replace(/_/g, " "), control);
+      field.title = spec.description || "";
+      settingsBody.appendChild(field);
+    }
+    settingsBody.appendChild(labelled("tools", toolsBox, "wb-field-wide"));
+  }
+
+  function drawTools() {
+    const tools = model.get("tools") || [];
+    toolsBox.replaceChildren();
+    if (!tools.length) toolsBox.appendChild(h("span", "wb-muted", "none registered"));
+    for (const tool of tools) {
+      const toggle = h("input", "wb-tool-toggle");
+      toggle.type = "checkbox";
+      toggle.checked = tool.enabled;
+      toggle.dataset.name = tool.name;
+      toggle.addEventListener("change", () =>
+        send({ action: "set_tool", name: tool.name, enabled: toggle.checked }),
+      );
+      const row = h("label", "wb-tool-row");
+      row.title = tool.description;
+      row.append(toggle, h("span", "", ` ${tool.name}`));
+      toolsBox.appendChild(row);
+    }
+    const choice = controls.tool_choice;
+    if (choice) choice.fill([["auto", "auto"], ["none", "none"], ["required", "required"],
+      ...tools.map((t) => [`tool:${t.name}`, `tool: ${t.name}`])]);
+  }
 
   function drawControls() {
     const params = model.get("params") || {};
     if (document.activeElement !== modelInput) modelInput.value = params.model ?? "";
-    const t = params.temperature ?? 1;
-    temperature.value = String(t);
-    temperatureValue.textContent = params.temperature === undefined ? "default" : String(t);
+    for (const [name, control] of Object.entries(controls)) control.show(params[name]);
+    if (document.activeElement !== systemBox) systemBox.value = model.get("system") || "";
     badge.hidden = !model.get("local_badge");
     const streaming = model.get("streaming");
     sendButton.disabled = streaming;
@@ -132,50 +483,59 @@ function render({ model, el }) {
     if (document.activeElement !== input) input.value = model.get("input_text") || "";
   }
 
-  function send() {
+  function drawModels() {
+    modelList.replaceChildren(
+      ...(model.get("models") || []).map((id) => {
+        const option = h("option");
+        option.value = id;
+        return option;
+      }),
+    );
+    if (controls.response_format) controls.response_format.fill();
+    drawControls();
+  }
+
+  function sendInput() {
     const text = input.value;
     if (!text.trim() || model.get("streaming")) return;
     input.value = "";
-    model.send({ action: "send", text });
+    send({ action: "send", text });
   }
 
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
-      send();
+      sendInput();
     }
   });
   input.addEventListener("input", () => {
     model.set("input_text", input.value);
     model.save_changes();
   });
-  sendButton.onclick = send;
-  stopButton.onclick = () => model.send({ action: "stop" });
-  temperature.addEventListener("input", () => {
-    temperatureValue.textContent = temperature.value;
-  });
-  temperature.addEventListener("change", () => {
-    model.send({ action: "set_param", name: "temperature", value: Number(temperature.value) });
-  });
-  modelInput.addEventListener("change", () => {
-    model.send({ action: "set_param", name: "model", value: modelInput.value.trim() });
-  });
 
-  const traits = ["params", "local_badge", "streaming", "error", "usage_text", "input_text"];
-  const onTranscript = () => drawTranscript();
-  const onControls = () => drawControls();
-  model.on("change:messages_html", onTranscript);
-  model.on("change:streaming", onTranscript);
-  for (const name of traits) model.on(`change:${name}`, onControls);
-  model.on("msg:custom", onCustom);
+  const handlers = [
+    ["change:messages_html", drawTranscript],
+    ["change:streaming", drawTranscript],
+    ["change:pending", drawApprovals],
+    ["change:tools", () => { drawTools(); drawControls(); }],
+    ["change:models", drawModels],
+    ["change:response_models", drawModels],
+    ["change:param_info", () => { buildControls(); drawTools(); drawControls(); }],
+  ];
+  for (const name of ["params", "system", "local_badge", "streaming", "error", "usage_text",
+    "input_text"]) {
+    handlers.push([`change:${name}`, drawControls]);
+  }
+  handlers.push(["msg:custom", onCustom]);
+  for (const [name, handler] of handlers) model.on(name, handler);
+  buildControls();
+  drawTools();
   drawTranscript();
+  drawApprovals();
   drawControls();
 
   return () => {
-    model.off("change:messages_html", onTranscript);
-    model.off("change:streaming", onTranscript);
-    for (const name of traits) model.off(`change:${name}`, onControls);
-    model.off("msg:custom", onCustom);
+    for (const [name, handler] of handlers) model.off(name, handler);
   };
 }
 
