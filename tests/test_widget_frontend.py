@@ -1,0 +1,433 @@
+"""The widget's front end (``widget.js``) in headless Chromium, wired to a real Python widget.
+
+No Jupyter here: the page imports ``widget.js`` and renders it against a stand-in for the
+anywidget model (``get``/``set``/``on``/``off``/``send``/``save_changes``). A ``Bridge`` plays
+the kernel: what the page sends goes to the Python widget as front-end messages, and what the
+Python widget sends over its (recording) comm, state updates and custom messages, goes back to
+the page in the order it was sent. So every control is checked end to end: a click in the page,
+the Python method it calls, the conversation it changes, and the page redrawn from the result.
+(``test_browser.py`` runs the same widget in a real JupyterLab.)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import pytest
+
+from workbench.widgets._widget import ConversationWidget, widget
+
+from ._browser import CHROMIUM, CHROMIUM_FLAGS
+from ._widgets import RecordingComm, front_end, make_chat, recorded
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("recording_comm")]
+
+STATIC = Path(__file__).resolve().parents[1] / "workbench" / "widgets" / "_static"
+
+# A stand-in for anywidget's model, and the render call, in the page.
+HARNESS = """
+async ([source, css, state]) => {
+  class Model {
+    constructor(state) { this.state = state; this.handlers = {}; this.sent = []; }
+    get(name) { return this.state[name]; }
+    set(name, value) { this.state[name] = value; this.dirty = true; }
+    save_changes() { this.saved = (this.saved || 0) + 1; }
+    on(name, fn) { (this.handlers[name] = this.handlers[name] || []).push(fn); }
+    off(name, fn) { this.handlers[name] = (this.handlers[name] || []).filter((g) => g !== fn); }
+    send(content) { this.sent.push(JSON.parse(JSON.stringify(content))); }
+    fire(name, arg) { for (const fn of this.handlers[name] || []) fn(arg); }
+    update(changes) {
+      for (const [name, value] of Object.entries(changes)) this.state[name] = value;
+      for (const name of Object.keys(changes)) this.fire(`change:${name}`);
+    }
+    custom(content) { this.fire("msg:custom", content); }
+    take() { const out = this.sent; this.sent = []; return out; }
+  }
+  const style = document.createElement("style");
+  style.textContent = css;
+  document.head.appendChild(style);
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  const module = await import(url);
+  window.model = new Model(state);
+  const el = document.getElementById("root");
+  window.cleanup = module.default.render({ model: window.model, el });
+}
+"""
+
+
+class Bridge:
+    """The kernel between the page and a Python ``ConversationWidget``."""
+
+    def __init__(self, page: Any, w: ConversationWidget) -> None:
+        self.page = page
+        self.widget = w
+        self.comm: RecordingComm = recorded(w)
+        self.forwarded = len(self.comm.messages)
+        state = {k: v for k, v in w.get_state().items() if not k.startswith("_")}
+        source = (STATIC / "widget.js").read_text(encoding="utf-8")
+        page.set_content('<div id="root"></div>')
+        page.evaluate(HARNESS, [source, w._css, json.loads(json.dumps(state))])
+
+    def forward(self, limit: int | None = None) -> None:
+        """Send what the Python widget sent since last time (or only ``limit`` messages)."""
+        pending = self.comm.messages[self.forwarded :]
+        if limit is not None:
+            pending = pending[:limit]
+        for message in pending:
+            if message["method"] == "update":
+                self.page.evaluate("s => model.update(s)", message["state"])
+            elif message["method"] == "custom":
+                self.page.evaluate("c => model.custom(c)", message["content"])
+        self.forwarded += len(pending)
+
+    def pump(self, *, forward: bool = True) -> list[dict[str, Any]]:
+        """Deliver the page's messages to Python, let a turn they start run to its end, then
+        (by default) forward Python's answers."""
+        sent: list[dict[str, Any]] = self.page.evaluate("() => model.take()")
+        for content in sent:
+            front_end(self.widget, content)
+        self.settle()
+        if forward:
+            self.forward()
+        return sent
+
+    def settle(self, until: Any = None, timeout: float = 20.0) -> None:
+        """Wait until the widget's turn ends (or ``until()`` holds).
+
+        Playwright's sync API runs an event loop on this thread, as ipykernel does, so the
+        widget starts its turns as tasks on it; they run while Playwright waits.
+        """
+        deadline = time.monotonic() + timeout
+        task = self.widget._task
+        done = until or (lambda: task is None or task.done())
+        while not done():
+            assert time.monotonic() < deadline, "the turn did not end"
+            self.page.wait_for_timeout(5)
+
+    def text(self, selector: str) -> str:
+        return str(self.page.locator(selector).first.text_content())
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `python3 dev.py test` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    page = browser.new_page()
+    page.set_default_timeout(5000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("dialog", lambda d: errors.append(f"dialog: {d.message}"))
+    yield page
+    page.close()
+    assert errors == [], errors
+
+
+def test_a_turn_with_a_tool_streams_in_then_settles(page: Any) -> None:
+    chat = make_chat()
+    w = widget(chat)
+    bridge = Bridge(page, w)
+    page.fill(".wb-input", "What's the weather in Paris?")
+    page.click(".wb-send")
+    bridge.pump(forward=False)  # runs the turn in Python; its messages are recorded
+    assert [m.role for m in chat.messages] == ["user", "assistant", "tool", "assistant"]
+
+    # Replay the turn up to the first streamed text of the final reply: the tool call is shown
+    # as it streamed, the reply grows as plain text.
+    messages = bridge.comm.messages[bridge.forwarded :]
+    first_delta = next(
+        i
+        for i, m in enumerate(messages)
+        if m["method"] == "custom" and m["content"]["type"] == "delta"
+    )
+    bridge.forward(first_delta + 1)
+    assert page.locator(".wb-entry").count() >= 2
+    assert "Paris" in bridge.text(".wb-tool-args") and "get_weather" in bridge.text(".wb-tool-name")
+    streaming = page.locator(".wb-entry-streaming .wb-stream-text")
+    assert streaming.count() == 1 and streaming.text_content()
+    assert page.locator(".wb-stop").is_enabled() and page.locator(".wb-send").is_disabled()
+
+    bridge.forward()  # the rest: the sanitized transcript replaces the streamed text
+    statuses = page.locator(".wb-entry").evaluate_all("es => es.map(e => e.dataset.status)")
+    assert statuses == ["complete", "complete", "complete"]
+    assert page.locator(".wb-entry-streaming").count() == 0
+    assert "21" in bridge.text(".wb-tool-result") and "done in" in bridge.text(".wb-tool-done")
+    last = chat.messages[-1].text
+    assert last[-20:] in bridge.text(".wb-entry:last-child .wb-message")
+    assert page.locator(".wb-send").is_enabled() and page.locator(".wb-stop").is_disabled()
+    assert "tokens" in bridge.text(".wb-footer") and page.locator(".wb-badge").is_visible()
+
+
+def test_enter_sends_and_shift_enter_adds_a_line(page: Any) -> None:
+    chat = make_chat()
+    bridge = Bridge(page, widget(chat))
+    box = page.locator(".wb-input")
+    box.click()
+    box.type("first line")
+    box.press("Shift+Enter")
+    box.type("second line")
+    box.press("Enter")
+    sent = bridge.pump()
+    assert {"action": "send", "text": "first line\nsecond line"} in sent
+    assert chat.messages[0].text == "first line\nsecond line"
+    assert box.input_value() == ""
+
+
+def test_every_control_reaches_chat_params_and_follows_it_back(page: Any) -> None:
+    chat = make_chat()
+    bridge = Bridge(page, widget(chat))
+
+    def change(selector: str, value: str) -> None:
+        page.eval_on_selector(
+            selector,
+            "(e, v) => { e.value = v; e.dispatchEvent(new Event('change', {bubbles: true})); }",
+            value,
+        )
+        bridge.pump()
+
+    change(".wb-temperature", "0.7")
+    change(".wb-param-top_p", "0.5")
+    change(".wb-param-max_completion_tokens", "256")
+    change(".wb-param-seed", "7")
+    change(".wb-param-reasoning_effort", "low")
+    change(".wb-param-verbosity", "high")
+    change(".wb-param-tool_choice", "tool:get_weather")
+    change(".wb-model", "other-model")
+    p = chat.params
+    assert (p.temperature, p.top_p, p.max_completion_tokens, p.seed) == (0.7, 0.5, 256, 7)
+    assert (p.reasoning_effort, p.verbosity, p.model) == ("low", "high", "other-model")
+    assert p.tool_choice == {"type": "function", "function": {"name": "get_weather"}}
+
+    page.fill(".wb-system", "Be brief.")
+    page.locator(".wb-system").dispatch_event("change")
+    page.locator(".wb-tool-toggle[data-name='get_weather']").uncheck()
+    bridge.pump()
+    assert chat.system == "Be brief." and not chat.tools["get_weather"].enabled
+
+    # From code to the page: the controls follow.
+    chat.params.temperature = 1.2
+    chat.params.reasoning_effort = None
+    chat.enable_tool("get_weather")
+    bridge.forward()
+    assert page.locator(".wb-temperature").input_value() == "1.2"
+    assert bridge.text(".wb-number .wb-value") == "1.2"
+    assert page.locator(".wb-param-reasoning_effort").input_value() == ""
+    assert page.locator(".wb-tool-toggle").is_checked()
+
+    # A reset button unsets a parameter (back to the server's default).
+    page.locator(".wb-param-seed + .wb-reset").click()
+    bridge.pump()
+    assert chat.params.seed is None and page.locator(".wb-param-seed").input_value() == ""
+
+
+def test_an_invalid_value_is_refused_in_the_control_with_the_validators_message(
+    page: Any,
+) -> None:
+    chat = make_chat(top_p=0.4)
+    bridge = Bridge(page, widget(chat))
+    page.eval_on_selector(
+        ".wb-param-max_completion_tokens",
+        "e => { e.value = '-5'; e.dispatchEvent(new Event('change')); }",
+    )
+    bridge.pump()
+    assert chat.params.max_completion_tokens is None
+    assert "max_completion_tokens" in bridge.text(".wb-error-line")
+    assert page.locator(".wb-param-top_p").input_value() == "0.4"
+
+
+class Person(pydantic.BaseModel):
+    name: str
+    age: int
+
+
+def test_response_format_from_json_schema_editor_and_the_namespace(
+    page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import workbench.widgets._widget as module
+
+    monkeypatch.setattr(module, "_user_namespace", lambda: {"Person": Person, "x": 1})
+    chat = make_chat()
+    bridge = Bridge(page, widget(chat))
+    kind = page.locator(".wb-response-format-kind")
+    kind.focus()  # asks for the model lists (in a worker thread)
+    bridge.pump()
+    bridge.settle(until=lambda: bool(bridge.widget.response_models))
+    bridge.forward()
+    assert bridge.widget.response_models == ["Person"]
+    assert bridge.widget.models, "models.list() filled the list"
+    options = page.locator(".wb-response-format-kind option").evaluate_all(
+        "os => os.map(o => o.value)"
+    )
+    assert "pydantic:Person" in options
+    listed = page.locator("datalist option").evaluate_all("os => os.map(o => o.value)")
+    assert listed == bridge.widget.models
+    kind.select_option("pydantic:Person")
+    bridge.pump()
+    assert chat.params.response_format is Person
+
+    kind.select_option("json_schema")
+    assert page.locator(".wb-schema-editor").is_visible()
+    schema = {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    }
+    page.fill(".wb-schema", json.dumps(schema))
+    page.click(".wb-schema-apply")
+    bridge.pump()
+    assert chat.params.response_format == schema
+
+    # A structured reply streams as partial JSON, pretty-printed, then settles.
+    page.fill(".wb-input", "Where?")
+    page.click(".wb-send")
+    bridge.pump()
+    assert json.loads(chat.messages[-1].text).keys() == {"city"}
+    json_previews = [m for m in bridge.comm.custom("json")]
+    assert json_previews and json.loads(json_previews[-1]["text"]).keys() == {"city"}
+
+
+def test_edit_a_user_message_makes_a_branch_shown_as_2_of_2(page: Any) -> None:
+    chat = make_chat()
+    chat.send("first version")
+    bridge = Bridge(page, widget(chat))
+    page.click(".wb-entry-user .wb-edit-button")
+    page.fill(".wb-edit-text", "second version")
+    page.click(".wb-edit-save")
+    bridge.pump()
+    assert chat.messages[0].text == "second version"
+    assert "2/2" in bridge.text(".wb-entry-user .wb-branch")
+    page.click(".wb-entry-user .wb-branch button:first-child")
+    bridge.pump()
+    assert chat.messages[0].text == "first version"
+    assert "1/2" in bridge.text(".wb-entry-user .wb-branch")
+
+
+def test_copy_as_code_shows_three_flavors_without_a_key(page: Any) -> None:
+    chat = make_chat(temperature=0.2)
+    bridge = Bridge(page, widget(chat))
+    page.fill(".wb-input", "draft")
+    page.click(".wb-code-button")
+    bridge.pump()
+    assert page.locator(".wb-code-panel").is_visible()
+    snippet = bridge.text(".wb-code-snippet")
+    assert "workbench" in snippet and '"draft"' in snippet and "0.2" in snippet
+    page.click(".wb-code-tab:has-text('curl')")
+    assert "curl" in bridge.text(".wb-code-snippet") and "OPENAI_API_KEY" in bridge.text(
+        ".wb-code-snippet"
+    )
+
+
+def test_hostile_content_is_inert_in_the_page(page: Any) -> None:
+    chat = make_chat()
+    w = widget(chat)
+    bridge = Bridge(page, w)
+    hostile = (
+        '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
+        ' [link](javascript:window.__pwned=3) <a href="javascript:window.__pwned=4">a</a>'
+    )
+    page.fill(".wb-input", hostile)
+    page.click(".wb-send")
+    bridge.pump()
+    assert "onerror" in chat.messages[-1].text, "the local model quoted it back"
+    for link in page.locator(".wb-widget a").all():
+        link.click(modifiers=["Alt"], no_wait_after=True)
+    page.wait_for_timeout(100)
+    assert page.evaluate("() => window.__pwned") is None
+    found = page.evaluate(
+        """() => ({
+          scripts: document.querySelectorAll('.wb-widget script').length,
+          handlers: [...document.querySelectorAll('.wb-widget *')]
+            .filter(e => [...e.attributes].some(a => a.name.startsWith('on'))).length,
+          js: document.querySelectorAll('.wb-widget [href^="javascript:"]').length,
+        })"""
+    )
+    assert found == {"scripts": 0, "handlers": 0, "js": 0}
+    assert "onerror" in bridge.text(".wb-entry:last-child .wb-message"), "shown as text"
+
+
+def test_a_tool_call_waits_for_approval_with_editable_arguments(page: Any) -> None:
+    chat = make_chat(confirm_tools=True)
+    w = widget(chat)
+    bridge = Bridge(page, w)
+    page.fill(".wb-input", "What's the weather in Paris?")
+    page.click(".wb-send")
+    page.evaluate("() => model.take()")  # delivered by hand: the turn must not be awaited
+    front_end(w, {"action": "send", "text": "What's the weather in Paris?"})
+    bridge.settle(until=lambda: bool(chat.pending_approvals))
+    page.wait_for_timeout(50)
+    assert chat.pending_approvals and w._task is not None and not w._task.done(), "it waits"
+    assert [m.role for m in chat.messages] == ["user", "assistant"], "nothing ran"
+    bridge.forward()
+    assert page.locator(".wb-approval").count() == 1
+    assert "get_weather" in bridge.text(".wb-approval-title")
+    args = page.locator(".wb-approval-args")
+    assert json.loads(args.input_value()) == {"city": "Paris"}
+    args.fill('{"city": "Lyon"}')
+    page.click(".wb-approve")
+    bridge.pump()
+    tool_message = next(m for m in chat.messages if m.role == "tool")
+    assert "Lyon" in tool_message.text, "ran with the edited arguments"
+    call = chat.messages[1].tool_calls[0]  # type: ignore[index]
+    assert json.loads(call["function"]["arguments"]) == {"city": "Lyon"}, "history says so"
+    assert page.locator(".wb-approval").count() == 0
+    assert "Lyon" in bridge.text(".wb-tool-args")
+
+
+def test_deny_and_answer_for_the_tool(page: Any) -> None:
+    ran: list[str] = []
+
+    def get_weather(city: str) -> str:
+        """Get the current weather for a city."""
+        ran.append(city)
+        return "sunny"
+
+    chat = make_chat(confirm_tools=True)
+    chat.tools.clear()
+    chat.tool(get_weather)
+    w = widget(chat)
+    bridge = Bridge(page, w)
+    for decision, button, expected in (
+        ("deny", ".wb-deny", "declined"),
+        ("answer", ".wb-answer", "cloudy, says the user"),
+    ):
+        front_end(w, {"action": "send", "text": "What's the weather in Paris?"})
+        bridge.settle(until=lambda: bool(chat.pending_approvals))
+        bridge.forward()
+        if decision == "answer":
+            page.fill(".wb-approval-answer", "cloudy, says the user")
+        page.click(button)
+        bridge.pump()
+        tool_message = [m for m in chat.messages if m.role == "tool"][-1]
+        assert expected in tool_message.text
+    assert ran == [], "a denied or answered call never runs"
+
+
+def test_stop_denies_a_call_waiting_for_approval(page: Any) -> None:
+    chat = make_chat(confirm_tools=True)
+    w = widget(chat)
+    bridge = Bridge(page, w)
+    front_end(w, {"action": "send", "text": "What's the weather in Paris?"})
+    bridge.settle(until=lambda: bool(chat.pending_approvals))
+    bridge.forward()
+    page.click(".wb-stop")
+    bridge.pump()
+    assert not chat.pending_approvals and not w.streaming
+    assert page.locator(".wb-approval").count() == 0
+    assert "declined" in next(m for m in chat.messages if m.role == "tool").text
