@@ -19,7 +19,7 @@ import workbench
 import workbench.local
 import workbench.local._generate as generate
 from workbench.widgets._text import transcript_text
-from workbench.widgets._widget import FLUSH_SECONDS, _Coalescer, widget
+from workbench.widgets._widget import FLUSH_SECONDS, ConversationWidget, _Coalescer, widget
 
 from ._widgets import front_end, make_chat, recorded
 
@@ -288,3 +288,130 @@ def test_comm_traffic_for_a_long_reply_is_small(long_reply: str) -> None:
     )
     assert len(deltas) <= math.ceil(clock.now / FLUSH_SECONDS) + 1
     assert sum(size) - rebuilds[-1] <= 3 * reply_bytes
+
+
+def test_several_widgets_on_one_conversation_stay_in_sync() -> None:
+    chat = make_chat()
+    first, second = widget(chat), widget(chat)
+    first.send("hello")
+    assert first.messages_html == second.messages_html and len(second.messages_html) == 2
+    assert "".join(d["text"] for d in recorded(second).custom("delta")) == chat.messages[-1].text
+    assert first.set_param("temperature", 0.4)
+    assert second.params["temperature"] == 0.4, "a change in one shows in the other"
+    second.set_system("Be brief.")
+    second.set_tool("get_weather", False)
+    assert first.system == "Be brief." and first.tools[0]["enabled"] is False
+
+
+def test_changes_from_code_reach_the_controls_without_a_refresh() -> None:
+    chat = make_chat()
+    w = widget(chat)
+    chat.params.temperature = 0.9
+    chat.params.reasoning_effort = "low"
+    chat.system = "You are terse."
+    chat.enable_tool("get_weather", False)
+    assert w.params["temperature"] == 0.9 and w.params["reasoning_effort"] == "low"
+    assert w.system == "You are terse." and w.tools[0]["enabled"] is False
+    chat.params = workbench.ChatParams(model="other", seed=3)
+    assert w.params == {"model": "other", "seed": 3}
+    chat.params.seed = 4  # the new params object is watched too
+    assert w.params["seed"] == 4
+    with pytest.raises(workbench.InvalidParameterError):
+        chat.params.top_p = 7
+    assert "top_p" not in w.params
+
+
+def test_param_info_describes_each_control() -> None:
+    w = widget(make_chat())
+    info = w.param_info
+    assert info["temperature"]["range"] == [0, 2] and info["top_p"]["range"] == [0, 1]
+    assert info["reasoning_effort"]["choices"][:2] == ["minimal", "low"]
+    assert set(info) >= {"model", "max_completion_tokens", "seed", "verbosity", "tool_choice"}
+
+
+def test_a_conversation_displays_as_its_widget_with_a_text_fallback() -> None:
+    chat = make_chat(seed=1)
+    chat.send("hello")
+    view = chat.widget()
+    assert isinstance(view, ConversationWidget) and view.chat is chat
+    data, metadata = chat._repr_mimebundle_()
+    assert data["text/plain"] == transcript_text(chat)
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert metadata["workbench"]["replies"][0]["model"] == "m"
+
+
+def test_a_streamed_refusal_is_shown_as_it_arrives() -> None:
+    chat = make_chat()
+    w = widget(chat)
+    reply = w.send("please refuse this")
+    assert reply is not None and reply.refusal
+    assert "".join(m["text"] for m in recorded(w).custom("refusal")) == reply.refusal
+    assert "wb-refusal" in w.messages_html[-1]["html"]
+
+
+def test_structured_output_streams_as_partial_json_and_shows_validation_errors() -> None:
+    import pydantic
+
+    class City(pydantic.BaseModel):
+        name: str
+
+        @pydantic.field_validator("name")
+        @classmethod
+        def never(cls, value: str) -> str:
+            raise ValueError("no city is good enough")
+
+    chat = make_chat(response_format=City)
+    w = widget(chat)
+    with pytest.raises(workbench.OutputValidationError):
+        chat.send("Which city?")
+    previews = recorded(w).custom("json")
+    assert previews and recorded(w).custom("delta") == []
+    assert json.loads(previews[-1]["text"]).keys() == {"name"}
+    last = w.messages_html[-1]
+    assert last["status"] == "incomplete" and "no city is good enough" in last["html"]
+
+
+async def test_a_widget_turn_waits_for_approval_and_runs_what_was_approved() -> None:
+    chat = make_chat(confirm_tools=True)
+    w = widget(chat)
+    w.send("What's the weather in Paris?")
+    while not chat.pending_approvals:
+        await asyncio.sleep(0.005)
+    assert [p["name"] for p in w.pending] == ["get_weather"]
+    assert json.loads(w.pending[0]["arguments"]) == {"city": "Paris"}
+    w.decide(w.pending[0]["call_id"], "approve", "not json")
+    assert "not valid JSON" in w.error and chat.pending_approvals, "still waiting"
+    front_end(w, {"action": "decide", "call_id": w.pending[0]["call_id"], "decision": "approve"})
+    assert w._task is not None
+    await w._task
+    assert w.pending == [] and "21" in next(m for m in chat.messages if m.role == "tool").text
+
+
+def test_a_turn_from_code_with_confirm_tools_asks_on_the_console(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chat = make_chat(confirm_tools=True)
+    w = widget(chat)
+    asked: list[str] = []
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "n")
+    chat.send("What's the weather in Paris?")  # the kernel is busy: the widget cannot answer
+    assert asked and "get_weather" in asked[0] and w.pending == []
+    assert "declined" in next(m for m in chat.messages if m.role == "tool").text
+
+
+async def test_a_kernel_interrupt_stops_a_widget_turn_like_stop() -> None:
+    import signal
+
+    chat = make_chat(pacing=workbench.local.Pacing(tokens_per_second=300))
+    w = widget(chat)
+    before = signal.getsignal(signal.SIGINT)
+    w.send("hello there, tell me a long story")
+    seen = asyncio.Event()
+    chat.subscribe(lambda e: seen.set() if e.type == "content.delta" else None)
+    await seen.wait()
+    signal.raise_signal(signal.SIGINT)  # what Jupyter's interrupt button sends the kernel
+    assert w._task is not None
+    await w._task
+    last = chat.messages[-1]
+    assert last.status == "incomplete" and last.error == "stopped by the user"
+    assert signal.getsignal(signal.SIGINT) is before, "the handler is given back"

@@ -29,6 +29,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("recording_comm")]
 
 STATIC = Path(__file__).resolve().parents[1] / "workbench" / "widgets" / "_static"
 
+PAGE_URL = "http://localhost:1/widget"
+PAGE = '<!doctype html><html><head></head><body><div id="root"></div></body></html>'
+
 # A stand-in for anywidget's model, and the render call, in the page.
 HARNESS = """
 async ([source, css, state]) => {
@@ -70,7 +73,10 @@ class Bridge:
         self.forwarded = len(self.comm.messages)
         state = {k: v for k, v in w.get_state().items() if not k.startswith("_")}
         source = (STATIC / "widget.js").read_text(encoding="utf-8")
-        page.set_content('<div id="root"></div>')
+        # A localhost page (served by Playwright's router) is a secure context, as Jupyter on
+        # localhost is: the clipboard API exists there.
+        page.route(PAGE_URL, lambda route: route.fulfill(body=PAGE, content_type="text/html"))
+        page.goto(PAGE_URL)
         page.evaluate(HARNESS, [source, w._css, json.loads(json.dumps(state))])
 
     def forward(self, limit: int | None = None) -> None:
@@ -431,3 +437,24 @@ def test_stop_denies_a_call_waiting_for_approval(page: Any) -> None:
     assert not chat.pending_approvals and not w.streaming
     assert page.locator(".wb-approval").count() == 0
     assert "declined" in next(m for m in chat.messages if m.role == "tool").text
+
+
+def test_copy_puts_a_messages_text_on_the_clipboard(browser: Any) -> None:
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    try:
+        chat = make_chat()
+        chat.send("Show me **bold** text")
+        bridge = Bridge(page, widget(chat))
+        page.click(".wb-entry-user .wb-copy")
+        assert page.evaluate("() => navigator.clipboard.readText()") == "Show me **bold** text"
+        page.click(".wb-entry-assistant .wb-copy")
+        bridge.pump()  # a reply's text is fetched from Python, not sent with every rebuild
+        page.wait_for_function(
+            "() => document.querySelector('.wb-entry-assistant .wb-copy').textContent === 'Copied'"
+        )
+        assert page.evaluate("() => navigator.clipboard.readText()") == chat.messages[-1].text
+        assert "**" in chat.messages[-1].text, "the Markdown source, not the rendered text"
+    finally:
+        context.close()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import signal
 import threading
 import time
 import weakref
@@ -337,6 +338,15 @@ class ConversationWidget(anywidget.AnyWidget):
         self._send_custom({"type": "code", **snippets})
         return snippets
 
+    def copy_text(self, message_id: str) -> str | None:
+        """A message's text (Markdown for replies), sent to the front end as
+        ``{"type": "copy", "id", "text"}`` for its clipboard."""
+        message = self._chat.history.messages.get(message_id)
+        if message is None:
+            return None
+        self._send_custom({"type": "copy", "id": message_id, "text": message.text})
+        return message.text
+
     def refresh(self) -> None:
         """Re-read the conversation's parameters, system prompt, tools, usage and client."""
         chat = self._chat
@@ -385,7 +395,31 @@ class ConversationWidget(anywidget.AnyWidget):
         self.streaming = True  # at once: a second click does not start a second turn
         self._task = loop.create_task(turn())
         self._task.add_done_callback(self._task_done)
+        self._catch_interrupt()
         return None
+
+    def _catch_interrupt(self) -> None:
+        """While a background turn runs, a kernel interrupt (SIGINT) stops it like Stop.
+
+        ipykernel leaves SIGINT alone while it is idle, which it is while a widget's turn runs
+        as a task; a cell run meanwhile gets its own handler and gives ours back after.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return
+        previous = signal.getsignal(signal.SIGINT)
+        if previous is None:  # installed outside Python: give back Python's default
+            previous = signal.default_int_handler
+
+        def on_interrupt(signum: int, frame: Any) -> None:
+            self.stop()
+
+        def restore(_task: Any) -> None:
+            if signal.getsignal(signal.SIGINT) is on_interrupt:
+                signal.signal(signal.SIGINT, previous)
+
+        signal.signal(signal.SIGINT, on_interrupt)
+        assert self._task is not None
+        self._task.add_done_callback(restore)
 
     def _guarded(self, run: Callable[[], Message]) -> Message | None:
         try:
@@ -449,6 +483,8 @@ class ConversationWidget(anywidget.AnyWidget):
             self.load_models()
         elif action == "code":
             self.code(content.get("text"))
+        elif action == "copy":
+            self.copy_text(str(content.get("id")))
         elif action == "refresh":
             self._rebuild()
             self.refresh()
@@ -532,12 +568,13 @@ class ConversationWidget(anywidget.AnyWidget):
                 "index": index,
                 "role": message.role,
                 "html": self._html(message, results),
-                "text": message.text,
                 "status": message.status,
                 "branch": branch,
             }
-            if message.role == "assistant":
+            if message.role == "assistant":  # its text is fetched when copied: never sent twice
                 entry["meta"] = _meta(message)
+            else:
+                entry["text"] = message.text
             entries.append(entry)
         self.messages_html = entries
 

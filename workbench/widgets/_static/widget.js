@@ -29,13 +29,24 @@ function labelled(text, control, className) {
   return label;
 }
 
+// The clipboard API exists only in secure contexts (https, localhost); elsewhere (Jupyter served
+// over plain http) the older execCommand route copies from a hidden text area.
 async function copyText(text, node) {
+  let copied = false;
   try {
     await navigator.clipboard.writeText(text);
-    node.textContent = "Copied";
+    copied = true;
   } catch (err) {
-    node.textContent = "Copy failed";
+    const area = h("textarea");
+    area.value = text;
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    copied = document.execCommand("copy");
+    area.remove();
   }
+  node.textContent = copied ? "Copied" : "Copy failed";
   setTimeout(() => {
     node.textContent = "Copy";
   }, 1200);
@@ -143,9 +154,10 @@ function render({ model, el }) {
       item.appendChild(body);
       const actions = h("div", "wb-actions");
       if (entry.branch && entry.branch[1] > 1) actions.appendChild(branchSwitcher(entry));
-      const copy = button("wb-copy", "Copy", "Copy the text", () =>
-        copyText(entry.text || "", copy),
-      );
+      const copy = button("wb-copy", "Copy", "Copy the text", () => {
+        if (entry.text !== undefined) copyText(entry.text, copy);
+        else send({ action: "copy", id: entry.id }); // a reply's text comes back as "copy"
+      });
       actions.appendChild(copy);
       if (entry.role === "user" && !streaming) {
         actions.appendChild(button("wb-edit-button", "Edit", "", () => editor(item, entry)));
@@ -188,6 +200,12 @@ function render({ model, el }) {
   function onCustom(msg) {
     if (!msg || typeof msg !== "object") return;
     if (msg.type === "code") return showCode(msg);
+    if (msg.type === "copy") {
+      const item = transcript.querySelector(`.wb-entry[data-id="${CSS.escape(msg.id)}"]`);
+      const node = item && item.querySelector(".wb-copy");
+      if (node) copyText(msg.text, node);
+      return;
+    }
     if (!msg.id) return;
     const item = streamingEntry(msg.id);
     if (msg.type === "delta") {
