@@ -221,10 +221,8 @@ def test_conversation_widget_in_jupyterlab(lab: LabServer, page: Page) -> None:
         calls = widget.locator(".wb-tool-call")
         assert calls.count() == 1, log
         assert calls.locator(".wb-tool-name").inner_text().strip() == "get_weather"
-        # `.wb-tool-args` while the call streams; the finished call's JSON arguments are (for
-        # now) a highlighted block right after the name, without that class.
-        args = calls.locator(".wb-tool-args, .wb-tool-name + pre").first
-        assert '"city": "Paris"' in args.inner_text(), calls.inner_html()
+        args = calls.locator(".wb-tool-args").inner_text()
+        assert '"city": "Paris"' in args, calls.inner_html()
         result = calls.locator(".wb-tool-result").inner_text()
         assert "21" in result and "sunny" in result, result
         replies = widget.locator(".wb-entry[data-status='complete'] .wb-message.wb-role-assistant")
