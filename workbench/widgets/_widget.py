@@ -42,6 +42,7 @@ import traitlets
 from .._exceptions import WorkbenchError
 from .._messages import Message
 from .._params import ChatParams
+from .._pricing import cost_usd
 from .._turn_events import (
     ContentDelta,
     RefusalDelta,
@@ -357,7 +358,11 @@ class ConversationWidget(anywidget.AnyWidget):
             for t in chat.tools.values()
         ]
         self.local_badge = getattr(chat.client, "local_model", None) is not None
-        self.usage_text = _usage_text(chat.messages)
+        self.usage_text = _usage_text(chat.messages, self._base_url())
+
+    def _base_url(self) -> str | None:
+        url = getattr(self._chat.client, "base_url", None)
+        return str(url) if url is not None else None
 
     def close(self) -> None:
         """Stop observing the conversation and close the comm."""
@@ -572,7 +577,7 @@ class ConversationWidget(anywidget.AnyWidget):
                 "branch": branch,
             }
             if message.role == "assistant":  # its text is fetched when copied: never sent twice
-                entry["meta"] = _meta(message)
+                entry["meta"] = _meta(message, self._base_url())
             else:
                 entry["text"] = message.text
             entries.append(entry)
@@ -649,9 +654,10 @@ def _is_json_format(value: object) -> bool:
     return not (isinstance(value, dict) and value.get("type") == "text")
 
 
-def _meta(message: Message) -> dict[str, Any]:
-    """Provenance of a reply: model, parameters, request id, usage, latency."""
+def _meta(message: Message, base_url: str | None) -> dict[str, Any]:
+    """Provenance of a reply: model, parameters, request id, usage, cost, latency."""
     return {
+        "cost_usd": cost_usd(message.model, message.usage, base_url),
         "model": message.model,
         "params": message.params,
         "request_id": message.request_id,
@@ -662,12 +668,14 @@ def _meta(message: Message) -> dict[str, Any]:
     }
 
 
-def _usage_text(path: list[Message]) -> str:
-    """The footer: tokens of the last reply and of the branch, and the last reply's timing."""
+def _usage_text(path: list[Message], base_url: str | None = None) -> str:
+    """The footer: tokens (and cost, where known) of the last reply and of the branch, and the
+    last reply's timing."""
     replies = [m for m in path if m.role == "assistant"]
-    used = [m.usage for m in replies if m.usage is not None]
     if not replies:
         return ""
+    used = [m for m in replies if m.usage is not None]
+    costs = [cost_usd(m.model, m.usage, base_url) for m in used]
     parts = []
     last = replies[-1]
     if last.usage is not None:
@@ -679,12 +687,26 @@ def _usage_text(path: list[Message]) -> str:
         cached = getattr(u.prompt_tokens_details, "cached_tokens", None)
         if cached:
             details.append(f"cached {cached}")
-        parts.append(f"last reply: {u.total_tokens} tokens ({', '.join(details)})")
+        text = f"last reply: {u.total_tokens} tokens ({', '.join(details)})"
+        if costs[-1] is not None:
+            text += f", {_dollars(costs[-1])}"
+        parts.append(text)
     if used:
-        parts.append(f"conversation: {sum(u.total_tokens for u in used)} tokens")
+        total = sum(m.usage.total_tokens for m in used if m.usage is not None)
+        text = f"conversation: {total} tokens"
+        known = [c for c in costs if c is not None]
+        if known:
+            some_unknown = len(known) < len(costs)
+            text += f", {_dollars(sum(known))}{'+ (some prices unknown)' if some_unknown else ''}"
+        parts.append(text)
     if last.latency is not None and last.latency.total is not None:
         timing = f"{last.latency.total:.2f} s"
         if last.latency.first_token is not None:
             timing += f", first token {last.latency.first_token:.2f} s"
         parts.append(timing)
     return " · ".join(parts)
+
+
+def _dollars(amount: float) -> str:
+    """``$0.000435``: four significant digits, however small."""
+    return f"${amount:.4g}" if amount < 1 else f"${amount:,.2f}"
