@@ -1,0 +1,1 @@
+"""Transcripts and usage to pandas, JSONL and Parquet, and back (being built)."""

@@ -1,0 +1,1 @@
+"""Comparison grids: prompts x models x parameter sets, run concurrently (being built)."""
