@@ -12,138 +12,17 @@ the Python method it calls, the conversation it changes, and the page redrawn fr
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pydantic
 import pytest
 
-from workbench.widgets._widget import ConversationWidget, widget
+from workbench.widgets._widget import widget
 
-from ._browser import CHROMIUM, CHROMIUM_FLAGS
-from ._widgets import RecordingComm, front_end, make_chat, recorded
+from ._frontend import Bridge
+from ._widgets import front_end, make_chat
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("recording_comm")]
-
-STATIC = Path(__file__).resolve().parents[1] / "workbench" / "widgets" / "_static"
-
-PAGE_URL = "http://localhost:1/widget"
-PAGE = '<!doctype html><html><head></head><body><div id="root"></div></body></html>'
-
-# A stand-in for anywidget's model, and the render call, in the page.
-HARNESS = """
-async ([source, css, state]) => {
-  class Model {
-    constructor(state) { this.state = state; this.handlers = {}; this.sent = []; }
-    get(name) { return this.state[name]; }
-    set(name, value) { this.state[name] = value; this.dirty = true; }
-    save_changes() { this.saved = (this.saved || 0) + 1; }
-    on(name, fn) { (this.handlers[name] = this.handlers[name] || []).push(fn); }
-    off(name, fn) { this.handlers[name] = (this.handlers[name] || []).filter((g) => g !== fn); }
-    send(content) { this.sent.push(JSON.parse(JSON.stringify(content))); }
-    fire(name, arg) { for (const fn of this.handlers[name] || []) fn(arg); }
-    update(changes) {
-      for (const [name, value] of Object.entries(changes)) this.state[name] = value;
-      for (const name of Object.keys(changes)) this.fire(`change:${name}`);
-    }
-    custom(content) { this.fire("msg:custom", content); }
-    take() { const out = this.sent; this.sent = []; return out; }
-  }
-  const style = document.createElement("style");
-  style.textContent = css;
-  document.head.appendChild(style);
-  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
-  const module = await import(url);
-  window.model = new Model(state);
-  const el = document.getElementById("root");
-  window.cleanup = module.default.render({ model: window.model, el });
-}
-"""
-
-
-class Bridge:
-    """The kernel between the page and a Python ``ConversationWidget``."""
-
-    def __init__(self, page: Any, w: ConversationWidget) -> None:
-        self.page = page
-        self.widget = w
-        self.comm: RecordingComm = recorded(w)
-        self.forwarded = len(self.comm.messages)
-        state = {k: v for k, v in w.get_state().items() if not k.startswith("_")}
-        source = (STATIC / "widget.js").read_text(encoding="utf-8")
-        # A localhost page (served by Playwright's router) is a secure context, as Jupyter on
-        # localhost is: the clipboard API exists there.
-        page.route(PAGE_URL, lambda route: route.fulfill(body=PAGE, content_type="text/html"))
-        page.goto(PAGE_URL)
-        page.evaluate(HARNESS, [source, w._css, json.loads(json.dumps(state))])
-
-    def forward(self, limit: int | None = None) -> None:
-        """Send what the Python widget sent since last time (or only ``limit`` messages)."""
-        pending = self.comm.messages[self.forwarded :]
-        if limit is not None:
-            pending = pending[:limit]
-        for message in pending:
-            if message["method"] == "update":
-                self.page.evaluate("s => model.update(s)", message["state"])
-            elif message["method"] == "custom":
-                self.page.evaluate("c => model.custom(c)", message["content"])
-        self.forwarded += len(pending)
-
-    def pump(self, *, forward: bool = True) -> list[dict[str, Any]]:
-        """Deliver the page's messages to Python, let a turn they start run to its end, then
-        (by default) forward Python's answers."""
-        sent: list[dict[str, Any]] = self.page.evaluate("() => model.take()")
-        for content in sent:
-            front_end(self.widget, content)
-        self.settle()
-        if forward:
-            self.forward()
-        return sent
-
-    def settle(self, until: Any = None, timeout: float = 20.0) -> None:
-        """Wait until the widget's turn ends (or ``until()`` holds).
-
-        Playwright's sync API runs an event loop on this thread, as ipykernel does, so the
-        widget starts its turns as tasks on it; they run while Playwright waits.
-        """
-        deadline = time.monotonic() + timeout
-        task = self.widget._task
-        done = until or (lambda: task is None or task.done())
-        while not done():
-            assert time.monotonic() < deadline, "the turn did not end"
-            self.page.wait_for_timeout(5)
-
-    def text(self, selector: str) -> str:
-        return str(self.page.locator(selector).first.text_content())
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `python3 dev.py test` installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    page = browser.new_page()
-    page.set_default_timeout(5000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("dialog", lambda d: errors.append(f"dialog: {d.message}"))
-    yield page
-    page.close()
-    assert errors == [], errors
 
 
 def test_a_turn_with_a_tool_streams_in_then_settles(page: Any) -> None:

@@ -1,0 +1,105 @@
+"""Front ends in headless Chromium without Jupyter: ``Bridge`` plays the kernel between a page
+that renders an anywidget's ES module against a stand-in model and the real Python widget.
+
+What the page sends goes to the Python widget as front-end messages; what the Python widget
+sends over its (recording) comm, state updates and custom messages, goes back to the page in the
+order it was sent. The ``browser`` and ``page`` fixtures are in conftest.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from ._widgets import RecordingComm, front_end, recorded
+
+PAGE_URL = "http://localhost:1/widget"
+PAGE = '<!doctype html><html><head></head><body><div id="root"></div></body></html>'
+
+# A stand-in for anywidget's model, and the render call, in the page.
+HARNESS = """
+async ([source, css, state]) => {
+  class Model {
+    constructor(state) { this.state = state; this.handlers = {}; this.sent = []; }
+    get(name) { return this.state[name]; }
+    set(name, value) { this.state[name] = value; this.dirty = true; }
+    save_changes() { this.saved = (this.saved || 0) + 1; }
+    on(name, fn) { (this.handlers[name] = this.handlers[name] || []).push(fn); }
+    off(name, fn) { this.handlers[name] = (this.handlers[name] || []).filter((g) => g !== fn); }
+    send(content) { this.sent.push(JSON.parse(JSON.stringify(content))); }
+    fire(name, arg) { for (const fn of this.handlers[name] || []) fn(arg); }
+    update(changes) {
+      for (const [name, value] of Object.entries(changes)) this.state[name] = value;
+      for (const name of Object.keys(changes)) this.fire(`change:${name}`);
+    }
+    custom(content) { this.fire("msg:custom", content); }
+    take() { const out = this.sent; this.sent = []; return out; }
+  }
+  const style = document.createElement("style");
+  style.textContent = css;
+  document.head.appendChild(style);
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  const module = await import(url);
+  window.model = new Model(state);
+  const el = document.getElementById("root");
+  window.cleanup = module.default.render({ model: window.model, el });
+}
+"""
+
+
+class Bridge:
+    """The kernel between the page and a Python ``ConversationWidget``."""
+
+    def __init__(self, page: Any, w: Any) -> None:
+        self.page = page
+        self.widget = w
+        self.comm: RecordingComm = recorded(w)
+        self.forwarded = len(self.comm.messages)
+        full = w.get_state()
+        state = {k: v for k, v in full.items() if not k.startswith("_")}
+        source, css = str(full["_esm"]), str(full["_css"])
+        # A localhost page (served by Playwright's router) is a secure context, as Jupyter on
+        # localhost is: the clipboard API exists there.
+        page.route(PAGE_URL, lambda route: route.fulfill(body=PAGE, content_type="text/html"))
+        page.goto(PAGE_URL)
+        page.evaluate(HARNESS, [source, css, json.loads(json.dumps(state))])
+
+    def forward(self, limit: int | None = None) -> None:
+        """Send what the Python widget sent since last time (or only ``limit`` messages)."""
+        pending = self.comm.messages[self.forwarded :]
+        if limit is not None:
+            pending = pending[:limit]
+        for message in pending:
+            if message["method"] == "update":
+                self.page.evaluate("s => model.update(s)", message["state"])
+            elif message["method"] == "custom":
+                self.page.evaluate("c => model.custom(c)", message["content"])
+        self.forwarded += len(pending)
+
+    def pump(self, *, forward: bool = True) -> list[dict[str, Any]]:
+        """Deliver the page's messages to Python, let a turn they start run to its end, then
+        (by default) forward Python's answers."""
+        sent: list[dict[str, Any]] = self.page.evaluate("() => model.take()")
+        for content in sent:
+            front_end(self.widget, content)
+        self.settle()
+        if forward:
+            self.forward()
+        return sent
+
+    def settle(self, until: Any = None, timeout: float = 20.0) -> None:
+        """Wait until the widget's turn ends (or ``until()`` holds).
+
+        Playwright's sync API runs an event loop on this thread, as ipykernel does, so the
+        widget starts its turns as tasks on it; they run while Playwright waits.
+        """
+        deadline = time.monotonic() + timeout
+        task = getattr(self.widget, "_task", None)
+        done = until or (lambda: task is None or task.done())
+        while not done():
+            assert time.monotonic() < deadline, "the turn did not end"
+            self.page.wait_for_timeout(5)
+
+    def text(self, selector: str) -> str:
+        return str(self.page.locator(selector).first.text_content())

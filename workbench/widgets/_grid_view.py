@@ -1,0 +1,293 @@
+"""The live view of a comparison grid: a table whose cells stream, a progress bar, Stop, and the
+full transcript of a clicked cell.
+
+Design, as for the conversation widget:
+
+* The durable state is in synced traits (``cells``: one small dict per cell with its status and
+  the first ``PREVIEW_CHARS`` characters of its output; ``progress``), so a view created later
+  draws the table. The ``cells`` trait is synced at most once per ``SYNC_SECONDS`` while the
+  grid runs, and once at the end: never once per cell, which would send the whole table a
+  thousand times for a thousand cells.
+* Between syncs, custom messages carry only what changed: streamed text per cell (coalesced
+  with the conversation widget's ``_Coalescer``, at most ~30 messages a second), and each
+  cell's start and end.
+* Model output is shown as text (``textContent`` in the front end), never as HTML.
+* ``GridView`` is an ``ipywidgets.VBox`` of the table and a detail area; clicking a cell puts
+  that cell's ``ConversationWidget`` in the detail area. Its ``text/plain`` is the grid as a
+  text table, which is what nbconvert, nbval and terminals show; it holds no timings, so it is
+  the same from run to run on the local model.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import ipywidgets  # type: ignore[import-untyped]
+import traitlets
+
+from ._widget import ConversationWidget, _Coalescer
+
+__all__ = ["GridView", "grid_text", "grid_view"]
+
+PREVIEW_CHARS = 400
+"""How much of a cell's output the table holds (the transcript has all of it)."""
+SYNC_SECONDS = 1.0
+"""The least time between two syncs of the whole ``cells`` trait while the grid runs."""
+PROGRESS_SECONDS = 0.25
+"""The least time between two progress updates."""
+
+_STATIC = Path(__file__).parent / "_static"
+_FINAL = ("done", "error", "cancelled", "skipped")
+
+
+def _preview(text: str | None) -> str:
+    text = text or ""
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
+
+
+def _cell_state(index: int, cell: Any) -> dict[str, Any]:
+    return {
+        "i": index,
+        "row": cell.row,
+        "column": cell.column,
+        "repeat": cell.repeat,
+        "status": cell.status,
+        "text": _preview(cell.output),
+        "error": cell.error or "",
+    }
+
+
+class GridTable(anywidget.AnyWidget):
+    """The table of a running grid (the front end is ``_static/grid.js``).
+
+    Args:
+        grid: the ``workbench.Grid`` to show.
+        on_open: called with a cell's index when the user clicks it.
+        clock: the clock that paces updates (tests pass a fake one).
+    """
+
+    _esm = _STATIC / "grid.js"
+    _css = _STATIC / "grid.css"
+
+    row_labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    column_labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    repeats = traitlets.Int(1).tag(sync=True)
+    cells = traitlets.List(traitlets.Dict()).tag(sync=True)
+    progress = traitlets.Dict().tag(sync=True)
+    running = traitlets.Bool(False).tag(sync=True)
+    selected = traitlets.Int(-1).tag(sync=True)
+
+    def __init__(
+        self,
+        grid: Any,
+        on_open: Callable[[int], object] | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._grid = grid
+        self._on_open = on_open
+        self._clock = clock
+        self._coalescer = _Coalescer(self._send_custom, clock)
+        self._lock = threading.Lock()
+        self._index: dict[Any, int] = {}
+        self._started_at: float | None = None
+        self._last_sync = -math.inf
+        self._last_progress = -math.inf
+        self._dirty = False
+        self.sync()
+        self._unsubscribe = grid.subscribe(self._on_event)
+        self.on_msg(self._on_front_end)
+
+    def sync(self) -> None:
+        """Send the whole table (labels, every cell) and the progress."""
+        grid = self._grid
+        self._index = {cell.key: i for i, cell in enumerate(grid.cells)}
+        self.row_labels = list(grid.row_labels)
+        self.column_labels = list(grid.column_labels)
+        self.repeats = int(grid.repeats)
+        self.cells = [_cell_state(i, cell) for i, cell in enumerate(grid.cells)]
+        self._last_sync = self._clock()
+        self._dirty = False
+        self._send_progress(force=True)
+
+    def close(self) -> None:
+        """Stop observing the grid and close the comm."""
+        self._unsubscribe()
+        super().close()
+
+    # -- the grid's events -------------------------------------------------------------------
+
+    def _on_event(self, event: Any) -> None:
+        kind = type(event).__name__
+        if kind == "CellDelta":
+            index = self._index.get(event.cell.key)
+            if index is not None:
+                self._coalescer.add(str(index), event.delta)
+        elif kind == "CellStarted":
+            self._cell_changed(event.cell, "start")
+        elif kind == "CellFinished":
+            self._coalescer.flush()
+            self._cell_changed(event.cell, "end")
+        elif kind == "GridStarted":
+            self._started_at = self._clock()
+            self.running = True
+            self.sync()
+        elif kind == "GridFinished":
+            self._coalescer.flush()
+            self.running = False
+            self.sync()
+
+    def _cell_changed(self, cell: Any, what: str) -> None:
+        index = self._index.get(cell.key)
+        if index is None:  # a cell the table does not know (the grid changed): redraw all
+            self.sync()
+            return
+        message = {"type": what, **_cell_state(index, cell)}
+        if what == "start":
+            message.pop("text")
+        self._send_custom(message)
+        self._dirty = True
+        now = self._clock()
+        if now - self._last_sync >= SYNC_SECONDS:
+            self.sync()
+        else:
+            self._send_progress()
+
+    def _send_progress(self, *, force: bool = False) -> None:
+        now = self._clock()
+        if not force and now - self._last_progress < PROGRESS_SECONDS:
+            return
+        self._last_progress = now
+        statuses = [cell.status for cell in self._grid.cells]
+        done = sum(s in _FINAL for s in statuses)
+        total = len(statuses)
+        elapsed = now - self._started_at if self._started_at is not None else 0.0
+        rate = done / elapsed if elapsed > 0 and done else 0.0
+        self.progress = {
+            "done": done,
+            "total": total,
+            "running": statuses.count("running"),
+            "errors": statuses.count("error"),
+            "cancelled": statuses.count("cancelled") + statuses.count("skipped"),
+            "rate": round(rate, 2),
+            "eta": round((total - done) / rate, 1) if rate else None,
+        }
+
+    # -- the front end -----------------------------------------------------------------------
+
+    def _send_custom(self, content: dict[str, Any], buffers: Any = None) -> None:
+        self.send(content, buffers)
+
+    def _on_front_end(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        action = content.get("action")
+        if action == "stop":
+            self._grid.cancel()
+        elif action == "open":
+            index = int(content["i"])
+            self.selected = index
+            if self._on_open is not None:
+                self._on_open(index)
+
+
+class GridView(ipywidgets.VBox):  # type: ignore[misc]
+    """A grid's live table above the transcript of the cell last clicked.
+
+    Args:
+        grid: the ``workbench.Grid`` to show.
+        **kwargs: passed to ``GridTable`` (``clock``).
+    """
+
+    def __init__(self, grid: Any, **kwargs: Any) -> None:
+        self.grid = grid
+        self.table = GridTable(grid, self.show_cell, **kwargs)
+        self.detail = ipywidgets.Box(layout=ipywidgets.Layout(width="100%"))
+        super().__init__(children=[self.table, self.detail])
+
+    def show_cell(self, index: int) -> ConversationWidget | None:
+        """Show the transcript of cell ``index`` (None while the cell has not started)."""
+        cell = self.grid.cells[index]
+        chat = getattr(cell, "conversation", None)
+        if chat is None:
+            self.detail.children = []
+            return None
+        old = self.detail.children
+        view = ConversationWidget(chat)
+        self.detail.children = [view]
+        for child in old:
+            child.close()
+        return view
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The widget, with the grid as a text table for front ends that cannot draw it."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        return {**data, "text/plain": grid_text(self.grid)}, metadata
+
+
+def grid_view(grid: Any) -> GridView | None:
+    """Show ``grid`` live in the notebook and return the view; None outside a kernel (a plain
+    script or a terminal, where the grid prints its progress line instead)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return None
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return None
+    view = GridView(grid)
+    handle = display(view, display_id=True)  # type: ignore[no-untyped-call]
+
+    def refresh(event: Any) -> None:
+        # The display's text/plain was the table at the start: make it the final one.
+        if type(event).__name__ == "GridFinished" and handle is not None:
+            handle.update(view)
+
+    grid.subscribe(refresh)
+    return view
+
+
+def grid_text(grid: Any, width: int = 40) -> str:
+    """The grid as a text table: one line per row and column (and repeat), the output cut to
+    ``width`` characters, then a count of the cells by status. No timings: it reads the same
+    from run to run."""
+    lines: list[str] = []
+    columns = list(grid.column_labels)
+    by_row: dict[int, list[Any]] = {}
+    for cell in grid.cells:
+        by_row.setdefault(cell.row, []).append(cell)
+    for row, label in enumerate(grid.row_labels):
+        lines.append(f"[{row + 1}] {_one_line(label, 72)}")
+        for cell in sorted(by_row.get(row, []), key=lambda c: (c.column, c.repeat)):
+            column = columns[cell.column] if cell.column < len(columns) else str(cell.column)
+            repeat = f" #{cell.repeat + 1}" if grid.repeats > 1 else ""
+            if cell.status == "done":
+                shown = _one_line(cell.output or "", width)
+            elif cell.status == "error":
+                shown = f"error: {_one_line(cell.error or '', width)}"
+            else:
+                shown = f"({cell.status})"
+            lines.append(f"    {column}{repeat}: {shown}")
+    counts: dict[str, int] = {}
+    for cell in grid.cells:
+        counts[cell.status] = counts.get(cell.status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    lines.append(f"{len(grid.cells)} cells: {summary}")
+    return "\n".join(lines)
+
+
+def _one_line(text: str, width: int) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
