@@ -337,3 +337,20 @@ def test_copy_puts_a_messages_text_on_the_clipboard(browser: Any) -> None:
         assert "**" in chat.messages[-1].text, "the Markdown source, not the rendered text"
     finally:
         context.close()
+
+
+def test_a_compact_view_shows_only_one_turn(page: Any) -> None:
+    chat = make_chat()
+    chat.send("first turn")
+    w = widget(chat, start=len(chat.messages), compact=True)
+    bridge = Bridge(page, w)
+    assert page.locator(".wb-entry").count() == 0
+    assert (
+        not page.locator(".wb-settings").is_visible() and not page.locator(".wb-input").is_visible()
+    )
+    assert not page.locator(".wb-model").is_visible()
+    chat.send("second turn")
+    bridge.forward()
+    texts = page.locator(".wb-entry").all_text_contents()
+    assert len(texts) == 2 and "second turn" in texts[0] and "first turn" not in texts[0]
+    assert w._repr_mimebundle_()[0]["text/plain"].startswith("user:\n  second turn")  # type: ignore[index]

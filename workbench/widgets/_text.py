@@ -18,7 +18,7 @@ from .._messages import Message
 if TYPE_CHECKING:
     from ..conversation import Conversation
 
-__all__ = ["message_text_block", "transcript_text"]
+__all__ = ["message_text_block", "transcript_text", "turn_text"]
 
 _INDENT = "  "
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -182,20 +182,37 @@ def transcript_text(conversation: Conversation, *, width: int = 100) -> str:
         lines.extend(_wrap(conversation.system, width))
     lines.append(rule)
     path = conversation.messages
+    blocks = _blocks(conversation, path, width)
+    lines.append("\n\n".join(blocks) if blocks else "(no messages yet)")
+    lines.append(rule)
+    usage = _usage_line(path)
+    lines.append(usage or "tokens: none reported")
+    return "\n".join(lines) + "\n"
+
+
+def turn_text(conversation: Conversation, start: int, *, width: int = 100) -> str:
+    """The messages of the current branch from index ``start`` on (one turn, as ``%%chat``
+    shows it), then their tokens: as deterministic as ``transcript_text``."""
+    path = conversation.messages
+    blocks = _blocks(conversation, path, width, start)
+    usage = _usage_line(path[start:])
+    return "\n\n".join(blocks or ["(no messages yet)"]) + (f"\n{usage}" if usage else "") + "\n"
+
+
+def _blocks(
+    conversation: Conversation, path: list[Message], width: int, start: int = 0
+) -> list[str]:
+    """Each message from ``start`` on as a text block, tool results under their calls."""
     results = {m.tool_call_id: m for m in path if m.role == "tool" and m.tool_call_id}
     shown_calls = {
         str(call.get("id")) for m in path if m.role == "assistant" for call in m.tool_calls or ()
     }
     blocks = []
-    for message in path:
+    for message in path[start:]:
         if message.role == "tool" and message.tool_call_id in shown_calls:
             continue  # shown under the call it answers
         siblings = conversation.history.siblings(message)
         ids = [s.id for s in siblings]
         branch = (ids.index(message.id) + 1, len(ids)) if message.id in ids else None
         blocks.append(message_text_block(message, tool_results=results, branch=branch, width=width))
-    lines.append("\n\n".join(blocks) if blocks else "(no messages yet)")
-    lines.append(rule)
-    usage = _usage_line(path)
-    lines.append(usage or "tokens: none reported")
-    return "\n".join(lines) + "\n"
+    return blocks

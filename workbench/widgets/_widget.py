@@ -59,7 +59,7 @@ from .._turn_events import (
 from ..conversation import TurnStopped
 from ._code import next_request_code
 from ._render import CSS, message_to_html, partial_json_preview
-from ._text import transcript_text
+from ._text import transcript_text, turn_text
 
 if TYPE_CHECKING:
     from ..conversation import Conversation
@@ -163,6 +163,8 @@ class ConversationWidget(anywidget.AnyWidget):
 
     Args:
         chat: the conversation to show and drive.
+        start: show the current branch from this message on (``%%chat`` shows one turn).
+        compact: only the transcript and its footer: no controls, no input (``%%chat``).
         clock: the clock that paces streamed updates (tests pass a fake one).
     """
 
@@ -182,11 +184,19 @@ class ConversationWidget(anywidget.AnyWidget):
     usage_text = traitlets.Unicode("").tag(sync=True)
     local_badge = traitlets.Bool(False).tag(sync=True)
     input_text = traitlets.Unicode("").tag(sync=True)
+    start = traitlets.Int(0).tag(sync=True)
+    compact = traitlets.Bool(False).tag(sync=True)
 
     def __init__(
-        self, chat: Conversation, *, clock: Callable[[], float] = time.monotonic, **kwargs: Any
+        self,
+        chat: Conversation,
+        *,
+        start: int = 0,
+        compact: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(start=start, compact=compact, **kwargs)
         self._chat = chat
         self._coalescer = _Coalescer(self._send_custom, clock)
         self._html_cache: dict[str, tuple[Any, str]] = {}
@@ -358,7 +368,7 @@ class ConversationWidget(anywidget.AnyWidget):
             for t in chat.tools.values()
         ]
         self.local_badge = getattr(chat.client, "local_model", None) is not None
-        self.usage_text = _usage_text(chat.messages, self._base_url())
+        self.usage_text = _usage_text(chat.messages[self.start :], self._base_url())
 
     def _base_url(self) -> str | None:
         url = getattr(self._chat.client, "base_url", None)
@@ -564,6 +574,8 @@ class ConversationWidget(anywidget.AnyWidget):
         }
         entries: list[dict[str, Any]] = []
         for index, message in enumerate(path):
+            if index < self.start:
+                continue
             if message.role == "tool" and message.tool_call_id in shown_calls:
                 continue
             ids = [s.id for s in self._chat.history.siblings(message)]
@@ -608,7 +620,8 @@ class ConversationWidget(anywidget.AnyWidget):
         if bundle is None:
             return None
         data, metadata = bundle
-        data = {**data, "text/plain": transcript_text(self._chat)}
+        text = turn_text(self._chat, self.start) if self.compact else transcript_text(self._chat)
+        data = {**data, "text/plain": text}
         provenance = [{"id": e["id"], **e["meta"]} for e in self.messages_html if "meta" in e]
         return data, {**metadata, "workbench": {"replies": provenance}}
 

@@ -488,6 +488,10 @@ function render({ model, el }) {
   }
 
   function drawControls() {
+    const compact = model.get("compact");
+    header.hidden = compact;
+    settings.hidden = compact;
+    inputRow.hidden = compact;
     const params = model.get("params") || {};
     if (document.activeElement !== modelInput) modelInput.value = params.model ?? "";
     for (const [name, control] of Object.entries(controls)) control.show(params[name]);
@@ -541,7 +545,7 @@ function render({ model, el }) {
     ["change:param_info", () => { buildControls(); drawTools(); drawControls(); }],
   ];
   for (const name of ["params", "system", "local_badge", "streaming", "error", "usage_text",
-    "input_text"]) {
+    "input_text", "compact"]) {
     handlers.push([`change:${name}`, drawControls]);
   }
   handlers.push(["msg:custom", onCustom]);
