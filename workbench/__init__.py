@@ -72,6 +72,21 @@ def _conversation_widget(chat: Conversation, **kwargs: object) -> object:
 
 _set_view_factory(_conversation_widget)
 
+
+def load_ipython_extension(shell: object) -> None:
+    """``%load_ext workbench``: the ``%%chat``, ``%chat`` and ``%wb`` magics."""
+    from ._magics import load
+
+    load(shell)
+
+
+def unload_ipython_extension(shell: object) -> None:
+    """``%unload_ext workbench``."""
+    from ._magics import unload
+
+    unload(shell)
+
+
 __all__ = [
     "NOT_GIVEN",
     "APIConnectionError",

@@ -1,0 +1,238 @@
+"""The IPython magics through a real ``InteractiveShell``: every magic, interpolation, errors,
+the widget path, and what ``%load_ext workbench`` imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pydantic
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+import workbench
+from workbench.conversation import Conversation
+
+
+@pytest.fixture
+def shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
+    """A shell with the extension loaded, a clean namespace, and no log."""
+    monkeypatch.setenv("WORKBENCH_LOG", "")
+    ip = InteractiveShell.instance()
+    ip.reset(new_session=True)
+    ip.run_line_magic("load_ext", "workbench")
+    yield ip
+    ip.run_line_magic("unload_ext", "workbench")
+    ip.reset(new_session=True)
+
+
+def run(ip: InteractiveShell, source: str) -> Any:
+    result = ip.run_cell(source)
+    return result
+
+
+def error_of(result: Any) -> BaseException | None:
+    return result.error_in_exec or result.error_before_exec
+
+
+def test_chat_cell_creates_the_conversation_and_streams_the_reply(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run(shell, "%%chat\nHello there")
+    assert error_of(result) is None
+    chat = shell.user_ns["chat"]
+    assert isinstance(chat, Conversation) and [m.role for m in chat.messages] == [
+        "user",
+        "assistant",
+    ]
+    out = capsys.readouterr().out
+    assert chat.messages[-1].text in out, "streamed to stdout outside a widget front end"
+    run(shell, "%chat And again")
+    assert chat.messages[-2].text == "And again" and len(chat.messages) == 4
+
+
+def test_names_are_filled_from_the_namespace_and_double_braces_escape(
+    shell: InteractiveShell,
+) -> None:
+    shell.user_ns.update(city="Paris", data={"n": 3})
+    run(shell, "%%chat\nWeather in {city}? {{literal}} n={data[n]}")
+    assert shell.user_ns["chat"].messages[0].text == "Weather in Paris? {literal} n=3"
+    run(shell, "%chat one-liner about {city}")
+    assert shell.user_ns["chat"].messages[2].text == "one-liner about Paris"
+
+
+def test_a_missing_name_is_one_clear_error_and_nothing_is_sent(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(shell, "%chat first")
+    before = list(shell.user_ns["chat"].messages)
+    result = run(shell, "%%chat\nWeather in {nowhere}?")
+    error = error_of(result)
+    assert isinstance(error, UsageError) and "nowhere" in str(error) and "{{" in str(error)
+    assert shell.user_ns["chat"].messages == before
+    err = capsys.readouterr().err
+    assert "UsageError" in err and "Traceback" not in err and "workbench/" not in err
+    assert len([line for line in err.splitlines() if line.strip()]) == 1
+
+
+def test_options_name_model_system_temperature_and_format(shell: InteractiveShell) -> None:
+    run(shell, "%%chat helper -m model-one --system 'Be brief.' --temperature 0.3\nHi")
+    helper = shell.user_ns["helper"]
+    assert helper.params.model == "model-one" and helper.system == "Be brief."
+    reply = helper.messages[-1]
+    assert reply.params["temperature"] == 0.3 and reply.model == "model-one"
+    assert helper.params.temperature is None, "a turn's options are for that turn"
+    run(shell, "%%chat helper --format json\nGive me JSON")
+    assert isinstance(json.loads(helper.messages[-1].text), dict)
+
+    class City(pydantic.BaseModel):
+        name: str
+
+    shell.user_ns["City"] = City
+    run(shell, "%%chat helper --format City\nWhich city?")
+    assert isinstance(helper.messages[-1].parsed, City)
+    run(shell, "%%chat helper --no-stream\nNo stream")
+    assert helper.messages[-1].status == "complete"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("%%chat --temperature 5\nHi", "temperature"),
+        ("%%chat --reasoning-effort extreme\nHi", "reasoning_effort"),
+        ("%%chat --format nothing_here\nHi", "--format"),
+        ("%%chat\n   ", "empty"),
+        ("%%chat 1abc\nHi", "variable name"),
+    ],
+)
+def test_invalid_options_fail_before_sending(
+    shell: InteractiveShell, source: str, expected: str
+) -> None:
+    result = run(shell, source)
+    error = error_of(result)
+    assert isinstance(error, UsageError) and expected in str(error)
+    chat = shell.user_ns.get("chat")
+    assert chat is None or chat.messages == []
+
+
+def test_a_name_that_holds_something_else_is_refused(shell: InteractiveShell) -> None:
+    shell.user_ns["chat"] = 42
+    error = error_of(run(shell, "%chat Hi"))
+    assert isinstance(error, UsageError) and "int, not a Conversation" in str(error)
+    assert shell.user_ns["chat"] == 42
+
+
+def test_wb_params_shows_sets_and_refuses_all_or_nothing(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(shell, "%chat Hi")
+    capsys.readouterr()
+    run(shell, "%wb params temperature=0.2 seed=7")
+    chat = shell.user_ns["chat"]
+    assert chat.params.temperature == 0.2 and chat.params.seed == 7
+    assert "temperature=0.2" in capsys.readouterr().out
+    error = error_of(run(shell, "%wb params chat top_p=0.5 temperature=9"))
+    assert isinstance(error, UsageError) and "temperature" in str(error)
+    assert chat.params.top_p is None and chat.params.temperature == 0.2, "nothing half-set"
+    run(shell, "%wb params temperature=None model=other-model")
+    assert chat.params.temperature is None and chat.params.model == "other-model"
+    run(shell, "%wb params")
+    assert "other-model" in capsys.readouterr().out
+
+
+def test_wb_tools_new_history_and_models(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell.run_cell(
+        "def get_weather(city: str) -> dict:\n"
+        '    """Get the current weather for a city."""\n'
+        '    return {"city": city, "temperature": 21}\n'
+    )
+    run(shell, "%wb new weather -m model-w --system 'Use tools.'")
+    run(shell, "%wb tools weather get_weather")
+    assert "get_weather" in capsys.readouterr().out
+    run(shell, "%%chat weather\nWhat's the weather in Paris?")
+    weather = shell.user_ns["weather"]
+    assert [m.role for m in weather.messages] == ["user", "assistant", "tool", "assistant"]
+    capsys.readouterr()
+    run(shell, "%wb history weather")
+    out = capsys.readouterr().out
+    assert "get_weather" in out and "system:" in out and "Paris" in out
+    run(shell, "%wb models")
+    assert capsys.readouterr().out.strip(), "the local model lists its models"
+    error = error_of(run(shell, "%wb tools weather not_a_function"))
+    assert isinstance(error, UsageError) and "not_a_function" in str(error)
+    error = error_of(run(shell, "%wb history nobody"))
+    assert isinstance(error, UsageError) and "nobody" in str(error)
+    shell.user_ns["taken"] = 1
+    error = error_of(run(shell, "%wb new taken"))
+    assert isinstance(error, UsageError) and shell.user_ns["taken"] == 1
+
+
+def test_help_comes_from_magic_arguments(shell: InteractiveShell) -> None:
+    chat_help = shell.find_line_magic("chat").__doc__ or ""
+    assert "--temperature" in chat_help and "--format" in chat_help
+    wb_help = " ".join((shell.find_line_magic("wb").__doc__ or "").split())
+    assert "params [NAME] [key=value ...]" in wb_help and "record PATH" in wb_help
+
+
+def test_unload_removes_the_magics(shell: InteractiveShell) -> None:
+    shell.run_line_magic("unload_ext", "workbench")
+    assert shell.find_line_magic("chat") is None and shell.find_cell_magic("chat") is None
+    shell.run_line_magic("load_ext", "workbench")
+    assert shell.find_cell_magic("chat") is not None
+
+
+@pytest.mark.usefixtures("recording_comm")
+def test_in_a_kernel_the_turn_shows_as_a_compact_widget(
+    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import IPython.display
+
+    from workbench.widgets import ConversationWidget
+
+    shown: list[Any] = []
+
+    class Handle:
+        def update(self, obj: Any) -> None:
+            shown.append(("update", obj._repr_mimebundle_()[0]["text/plain"]))
+
+    def display(obj: Any, display_id: bool = False) -> Handle:
+        shown.append(("display", obj))
+        return Handle()
+
+    monkeypatch.setattr(IPython.display, "display", display)
+    monkeypatch.setattr(shell, "kernel", object(), raising=False)
+    run(shell, "%chat first")
+    run(shell, "%%chat\nsecond")
+    view = shown[2][1]
+    assert isinstance(view, ConversationWidget) and view.compact and view.start == 2
+    assert [e["role"] for e in view.messages_html] == ["user", "assistant"]
+    final_text = shown[3][1]
+    assert final_text.startswith("user:\n  second") and "first" not in final_text
+
+
+def test_load_ext_imports_neither_the_client_nor_pandas_nor_widgets() -> None:
+    code = (
+        "import sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "before = set(sys.modules)\n"
+        "InteractiveShell.instance().run_line_magic('load_ext', 'workbench')\n"
+        "new = set(sys.modules) - before\n"
+        "heavy = sorted(m for m in new if m.split('.')[0] in "
+        "('pandas', 'ipywidgets', 'anywidget', 'matplotlib'))\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_extension_entry_points_exist() -> None:
+    assert callable(workbench.load_ipython_extension)
+    assert callable(workbench.unload_ipython_extension)

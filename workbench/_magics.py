@@ -1,0 +1,430 @@
+"""IPython magics: ``%%chat``, ``%chat`` and ``%wb`` (``%load_ext workbench``).
+
+Loading is cheap: this module imports only IPython's magic machinery; the client, the
+conversation, pandas and the widgets load on first use. Every error a user can cause (a missing
+``{name}``, an invalid parameter, an API error) is raised as IPython's ``UsageError``: one red
+line, no traceback through workbench, and the cell counts as failed so "Run all" stops there.
+The conversation is left as it was (a failed request keeps the user message and marks the
+partial reply, as ``Conversation.send`` does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import shlex
+import string
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import (
+    Magics,
+    line_cell_magic,
+    line_magic,
+    magics_class,
+    no_var_expand,
+)
+from IPython.core.magic_arguments import argument, magic_arguments
+
+__all__ = ["WorkbenchMagics", "fill", "load", "unload"]
+
+_DEFAULT = "chat"
+_COMMANDS = ["models", "params", "tools", "history", "new", "export", "grid", "record", "replay"]
+
+
+class _Formatter(string.Formatter):
+    """``str.format`` over the notebook's namespace, with a clear error for a missing name."""
+
+    def __init__(self, namespace: Mapping[str, Any]) -> None:
+        self.namespace = namespace
+
+    def get_value(self, key: int | str, args: Any, kwargs: Any) -> Any:
+        if isinstance(key, int) or not key:
+            raise UsageError("'{}' needs a variable name inside; write {{ and }} for braces")
+        if key not in self.namespace:
+            raise UsageError(
+                f"{{{key}}}: no variable {key!r} in the notebook (write {{{{ and }}}} for "
+                "literal braces)"
+            )
+        return self.namespace[key]
+
+
+def fill(template: str, namespace: Mapping[str, Any]) -> str:
+    """``template`` with each ``{name}`` (or ``{name.attr}``, ``{name[0]}``, ``{name:.2f}``)
+    replaced from ``namespace``; ``{{`` and ``}}`` are literal braces.
+
+    Raises:
+        UsageError: a name that is not in the namespace, or unbalanced braces.
+    """
+    try:
+        return _Formatter(namespace).vformat(template, (), {})
+    except UsageError:
+        raise
+    except (ValueError, IndexError, KeyError, AttributeError) as exc:
+        raise UsageError(f"in the {{...}} fields: {exc} (write {{{{ and }}}} for braces)") from None
+
+
+def _value(text: str) -> Any:
+    """A ``key=value`` value: a Python literal when it is one (``0.2``, ``None``, ``[...]``),
+    else the text itself (``gpt-4o-mini``)."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _error(exc: BaseException) -> UsageError:
+    """One clear line for an error from workbench or the API (secrets are already scrubbed)."""
+    message = str(exc) or type(exc).__name__
+    return UsageError(f"{type(exc).__name__}: {message}")
+
+
+@magics_class
+class WorkbenchMagics(Magics):
+    """``%%chat``, ``%chat`` and ``%wb``; see each magic's ``?`` for its options."""
+
+    def __init__(self, shell: Any) -> None:
+        super().__init__(shell)
+        self._client: Any = None
+        self._names: set[str] = set()
+
+    # -- conversations in the namespace --------------------------------------------------------
+
+    @property
+    def _ns(self) -> dict[str, Any]:
+        namespace: dict[str, Any] = self.shell.user_ns  # type: ignore[union-attr]
+        return namespace
+
+    def client(self) -> Any:
+        """The client the magics' conversations use (``Client()`` until ``%wb record/replay``)."""
+        if self._client is None:
+            from ._client import Client
+
+            self._client = Client()
+        return self._client
+
+    def conversation(self, name: str, *, create: bool = True, **options: Any) -> Any:
+        """The ``Conversation`` in variable ``name`` (made there on first use)."""
+        from .conversation import Conversation
+
+        if not name.isidentifier():
+            raise UsageError(f"{name!r} is not a variable name")
+        existing = self._ns.get(name)
+        if isinstance(existing, Conversation):
+            return existing
+        if existing is not None:
+            raise UsageError(
+                f"{name} is a {type(existing).__name__}, not a Conversation: choose another name"
+            )
+        if not create:
+            raise UsageError(f"no conversation named {name}: start one with %%chat {name}")
+        try:
+            chat = Conversation(client=self.client(), **options)
+        except Exception as exc:
+            raise _error(exc) from None
+        self._ns[name] = chat
+        self._names.add(name)
+        return chat
+
+    # -- %%chat and %chat ----------------------------------------------------------------------
+
+    @no_var_expand
+    @magic_arguments()
+    @argument("name", nargs="?", default=_DEFAULT, help="the conversation's variable (chat)")
+    @argument("-m", "--model", help="the model for this turn (and a new conversation's)")
+    @argument("--system", help="set the conversation's system prompt")
+    @argument("--temperature", type=float, help="the temperature for this turn")
+    @argument("--reasoning-effort", dest="reasoning_effort", help="for this turn")
+    @argument(
+        "--format",
+        dest="format",
+        help="json (a JSON object), or the name of a pydantic model or JSON schema variable",
+    )
+    @argument("--no-stream", dest="no_stream", action="store_true", help="wait for the reply")
+    @line_cell_magic
+    def chat(self, line: str, cell: str | None = None) -> None:
+        """Send a user turn and show the reply as it streams.
+
+        ``%%chat [NAME] [options]`` sends the cell's body to the conversation in variable NAME
+        (``chat``, made on first use); ``%chat TEXT`` sends one line to ``chat``. ``{name}`` in
+        the text is filled from the notebook's variables; ``{{`` and ``}}`` are literal braces.
+        The reply is then ``NAME[-1]``.
+        """
+        if cell is None:
+            text, args = line, _arguments(self.chat, "")
+        else:
+            text, args = cell, _arguments(self.chat, line)
+        content = fill(text, self._ns).strip()
+        if not content:
+            raise UsageError("nothing to send: the message is empty")
+        options: dict[str, Any] = {}
+        if args.model:
+            options["model"] = args.model
+        exists = self._ns.get(args.name) is not None
+        chat = self.conversation(args.name, **({} if exists else options))
+        overrides = self._overrides(args)
+        try:  # validated before anything is sent
+            chat.params.to_request(**overrides)
+        except Exception as exc:
+            raise _error(exc) from None
+        if args.system is not None:
+            chat.system = fill(args.system, self._ns)
+        self._send(chat, content, stream=not args.no_stream, overrides=overrides)
+
+    def _overrides(self, args: argparse.Namespace) -> dict[str, Any]:
+        overrides: dict[str, Any] = {}
+        if args.model:
+            overrides["model"] = args.model
+        if args.temperature is not None:
+            overrides["temperature"] = args.temperature
+        if args.reasoning_effort:
+            overrides["reasoning_effort"] = args.reasoning_effort
+        if args.format:
+            if args.format == "json":
+                overrides["response_format"] = "json_object"
+            elif args.format in self._ns:
+                overrides["response_format"] = self._ns[args.format]
+            else:
+                raise UsageError(
+                    f"--format {args.format}: use json, or the name of a pydantic model or"
+                    " JSON schema variable"
+                )
+        return overrides
+
+    def _send(self, chat: Any, content: str, *, stream: bool, overrides: dict[str, Any]) -> None:
+        start = len(chat.messages)
+        view, handle = _show_turn(chat, start)
+        unsubscribe: Callable[[], None] | None = None
+        if view is None:
+            unsubscribe = chat.subscribe(_print_deltas)
+        try:
+            chat.send(content, stream=stream, **overrides)
+        except Exception as exc:
+            raise _error(exc) from None
+        finally:
+            if unsubscribe is not None:
+                unsubscribe()
+                print()
+            if handle is not None:
+                handle.update(view)  # the output's text/plain: the finished turn
+        if view is None:
+            _print_marks(chat, start)
+
+    # -- %wb -------------------------------------------------------------------------------------
+
+    @no_var_expand
+    @magic_arguments()
+    @argument(
+        "command",
+        choices=[
+            "models",
+            "params",
+            "tools",
+            "history",
+            "new",
+            "export",
+            "grid",
+            "record",
+            "replay",
+        ],
+        help=(
+            "models [NAME]: the models the server lists. "
+            "params [NAME] [key=value ...]: show or set parameters (value None unsets). "
+            "tools NAME [function ...]: register functions as tools, or list them. "
+            "history [NAME]: the transcript. "
+            "new NAME [-m MODEL] [--system TEXT]: a new conversation. "
+            "export NAME VAR: the transcript as a DataFrame into VAR. "
+            "grid VAR: the last grid result's DataFrame into VAR. "
+            "record PATH | off: record every exchange to a cassette. "
+            "replay PATH | off: answer from a cassette, offline."
+        ),
+    )
+    @argument("args", nargs=argparse.REMAINDER, help="the command's arguments")
+    @line_magic
+    def wb(self, line: str) -> None:
+        """workbench's commands: see ``%wb?`` for the list."""
+        args = _arguments(self.wb, line)
+        rest = list(args.args)
+        handler = getattr(self, f"_wb_{args.command}")
+        handler(rest)
+
+    def _name_and_rest(self, rest: list[str]) -> tuple[str, list[str]]:
+        if rest and "=" not in rest[0]:
+            return rest[0], rest[1:]
+        return _DEFAULT, rest
+
+    def _wb_models(self, rest: list[str]) -> None:
+        client = self.conversation(rest[0], create=False).client if rest else self.client()
+        try:
+            ids = sorted(m.id for m in client.models.list())
+        except Exception as exc:
+            raise _error(exc) from None
+        print("\n".join(ids) if ids else "(the server lists no models)")
+
+    def _wb_params(self, rest: list[str]) -> None:
+        name, pairs = self._name_and_rest(rest)
+        chat = self.conversation(name, create=False)
+        if not pairs:
+            print(repr(chat.params))
+            return
+        values: dict[str, Any] = {}
+        for pair in pairs:
+            key, sep, text = pair.partition("=")
+            if not sep or not key:
+                raise UsageError(f"{pair!r}: write key=value, e.g. temperature=0.2")
+            values[key.strip()] = _value(text.strip())
+        try:
+            merged = chat.params.merged(**values)  # all or nothing
+            merged.to_request()
+        except Exception as exc:
+            raise _error(exc) from None
+        for key, value in values.items():
+            setattr(chat.params, key, value)
+        print(repr(chat.params))
+
+    def _wb_tools(self, rest: list[str]) -> None:
+        if not rest:
+            raise UsageError("usage: %wb tools NAME [function ...]")
+        chat = self.conversation(rest[0], create=False)
+        functions = []
+        for name in rest[1:]:
+            function = self._ns.get(name)
+            if not callable(function):
+                raise UsageError(f"{name}: no function of that name in the notebook")
+            functions.append(function)
+        try:
+            for function in functions:
+                chat.tool(function)
+        except Exception as exc:
+            raise _error(exc) from None
+        for tool in chat.tools.values():
+            print(f"{tool.name}{'' if tool.enabled else ' (off)'}: {tool.description or ''}")
+
+    def _wb_history(self, rest: list[str]) -> None:
+        from .widgets._text import transcript_text
+
+        print(transcript_text(self.conversation(rest[0] if rest else _DEFAULT, create=False)))
+
+    def _wb_new(self, rest: list[str]) -> None:
+        parser = _parser("%wb new", [("name",), ("-m", "--model"), ("--system",)])
+        args = _parse(parser, rest)
+        if not args.name.isidentifier():
+            raise UsageError(f"{args.name!r} is not a variable name")
+        if args.name in self._names:  # one the magics made: replaced
+            self._ns.pop(args.name, None)
+        elif args.name in self._ns:
+            raise UsageError(f"{args.name} is already a variable: choose another name")
+        options = {k: v for k, v in (("model", args.model), ("system", args.system)) if v}
+        self.conversation(args.name, **options)
+        print(f"{args.name}: a new conversation")
+
+    def _wb_export(self, rest: list[str]) -> None:
+        if len(rest) != 2:
+            raise UsageError("usage: %wb export NAME VAR")
+        chat = self.conversation(rest[0], create=False)
+        if not rest[1].isidentifier():
+            raise UsageError(f"{rest[1]!r} is not a variable name")
+        try:
+            frame = chat.to_dataframe()
+        except Exception as exc:
+            raise _error(exc) from None
+        self._ns[rest[1]] = frame
+        print(f"{rest[1]}: {len(frame)} messages")
+
+    def _wb_grid(self, rest: list[str]) -> None:
+        raise UsageError("%wb grid: use the %%grid cell magic")
+
+    def _wb_record(self, rest: list[str]) -> None:
+        self._cassette("record", rest)
+
+    def _wb_replay(self, rest: list[str]) -> None:
+        self._cassette("replay", rest)
+
+    def _cassette(self, mode: str, rest: list[str]) -> None:
+        from ._client import Client
+
+        if len(rest) != 1:
+            raise UsageError(f"usage: %wb {mode} PATH (or off)")
+        options: dict[str, Any] = {} if rest[0] == "off" else {mode: rest[0]}
+        try:
+            client = Client(**options)
+        except Exception as exc:
+            raise _error(exc) from None
+        self._client = client
+        for name in self._names:
+            chat = self._ns.get(name)
+            if chat is not None and hasattr(chat, "client"):
+                chat.client = client
+        state = "off" if rest[0] == "off" else f"{mode}ing {rest[0]}"
+        print(f"{mode}: {state}")
+
+
+def _arguments(magic: Any, line: str) -> argparse.Namespace:
+    """``line`` parsed by ``magic``'s magic_arguments parser, with shell quoting
+    (``--system 'Be brief.'``); IPython's own splitter keeps the quotes."""
+    try:
+        argv = shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"{exc} in {line!r}") from None
+    namespace: argparse.Namespace = magic.parser.parse_args(argv)
+    return namespace
+
+
+def _parser(prog: str, arguments: list[tuple[str, ...]]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, add_help=False)
+    for names in arguments:
+        parser.add_argument(*names)
+    return parser
+
+
+def _parse(parser: argparse.ArgumentParser, rest: list[str]) -> argparse.Namespace:
+    try:
+        return parser.parse_args(rest)
+    except SystemExit:
+        raise UsageError(parser.format_usage().strip()) from None
+
+
+def _show_turn(chat: Any, start: int) -> tuple[Any, Any]:
+    """In a kernel: display a compact widget of this turn and return it with its display
+    handle; elsewhere (a terminal) ``(None, None)``."""
+    from IPython import get_ipython
+    from IPython.display import display
+
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return None, None
+    from .widgets import ConversationWidget
+
+    view = ConversationWidget(chat, start=start, compact=True)
+    return view, display(view, display_id=True)
+
+
+def _print_deltas(event: Any) -> None:
+    if event.type == "content.delta":
+        sys.stdout.write(event.delta)
+        sys.stdout.flush()
+    elif event.type == "tool_call.finished":
+        shown = event.error or str(event.result)
+        sys.stdout.write(f"\n→ {event.name}({event.arguments}) ← {shown[:200]}\n")
+
+
+def _print_marks(chat: Any, start: int) -> None:
+    reply = chat.messages[-1] if len(chat.messages) > start else None
+    if reply is not None and reply.status != "complete":
+        print(f"[{reply.status}: {reply.error}]" if reply.error else f"[{reply.status}]")
+
+
+def load(shell: Any) -> None:
+    """Register the magics with ``shell`` (``%load_ext workbench``)."""
+    shell.register_magics(WorkbenchMagics)
+
+
+def unload(shell: Any) -> None:
+    """Remove the magics from ``shell`` (``%unload_ext workbench``)."""
+    manager = shell.magics_manager
+    for kind, names in (("line", ("chat", "wb")), ("cell", ("chat", "grid"))):
+        for name in names:
+            manager.magics[kind].pop(name, None)
+    manager.registry.pop("WorkbenchMagics", None)
