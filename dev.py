@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -70,20 +71,70 @@ def run(*args: str) -> None:
 
 
 def test(extra: list[str]) -> None:
-    """Lint, check the layering, then run the whole test suite."""
+    """Lint, check the layering, run the test suite, check the notebooks with nbval, and check
+    that the Binder requirements install and run the notebooks. Arguments (``-k name``, a test
+    path) run only pytest with them."""
     ensure_env()
+    if extra:
+        ensure_chromium()
+        run(str(PY), "-m", "pytest", *extra)
+        return
     run(str(BIN / "ruff"), "check", ".")
     run(str(BIN / "ruff"), "format", "--check", ".")
     run(str(BIN / "lint-imports"))
     run(str(BIN / "mypy"))
     ensure_chromium()
-    run(str(PY), "-m", "pytest", *extra)
+    run(str(PY), "-m", "pytest")
+    check_notebooks(PY)
+    check_binder()
+
+
+def notebook_env(home: Path) -> dict[str, str]:
+    """An environment for running the notebooks offline: no key, no base URL, no proxy, and the
+    conversation log in a scratch folder."""
+    dropped = ("OPENAI_", "WORKBENCH_", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(dropped)}
+    env["WORKBENCH_LOG"] = str(home / "log.sqlite3")
+    env["MPLBACKEND"] = "Agg"
+    return env
+
+
+def check_notebooks(python: Path) -> None:
+    """Every notebook, top to bottom, against its stored outputs (nbval; no --nbval-lax)."""
+    with tempfile.TemporaryDirectory(prefix="workbench-nbval-") as scratch:
+        command = [str(python), "-m", "pytest", "--nbval", "notebooks", "-p", "no:cacheprovider"]
+        command += ["-p", "tests.nbval_display_updates"]
+        command += ["--nbval-sanitize-with", "notebooks/sanitize.cfg"]
+        print("+", " ".join(command), flush=True)
+        subprocess.run(command, cwd=ROOT, env=notebook_env(Path(scratch)), check=True)
+
+
+def check_binder() -> None:
+    """binder/requirements.txt installs into a fresh virtual environment, and the notebooks run
+    there (executed top to bottom with nbclient, as Binder's JupyterLab would)."""
+    with tempfile.TemporaryDirectory(prefix="workbench-binder-") as scratch:
+        where = Path(scratch)
+        print(f"checking binder/requirements.txt in a fresh venv ({where})", flush=True)
+        venv.EnvBuilder(with_pip=True).create(where / "venv")
+        bin_dir = where / "venv" / ("Scripts" if os.name == "nt" else "bin")
+        pip = [str(bin_dir / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
+        run(*pip, "-q", "-r", "binder/requirements.txt")
+        env = notebook_env(where)
+        for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+            command = [str(bin_dir / "jupyter"), "nbconvert", "--to", "notebook", "--execute"]
+            command += ["--output-dir", str(where / "out"), str(notebook)]
+            print("+", " ".join(command), flush=True)
+            subprocess.run(command, cwd=ROOT / "notebooks", env=env, check=True)
 
 
 def start(extra: list[str]) -> None:
-    """The main job: the quickstart example (a notebook replaces it when the notebooks land)."""
+    """The main job: JupyterLab on notebooks/quickstart.ipynb, on 127.0.0.1 (the local model
+    answers unless OPENAI_API_KEY or OPENAI_BASE_URL is set)."""
     ensure_env()
-    run(str(PY), "examples/quickstart.py", *extra)
+    lab = [str(BIN / "jupyter"), "lab", "notebooks/quickstart.ipynb", "--ServerApp.ip=127.0.0.1"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        lab.append("--allow-root")  # a container or a CI machine: Lab refuses root otherwise
+    run(*lab, *extra)
 
 
 TASKS = {"test": test, "start": start}
