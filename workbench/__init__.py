@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
 from . import types
 from ._accumulate import (
     ChatCompletionAccumulator,
@@ -34,6 +36,8 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    CassetteError,
+    CassetteMissError,
     ConflictError,
     ContentFilterFinishReasonError,
     InternalServerError,
@@ -73,6 +77,20 @@ def _conversation_widget(chat: Conversation, **kwargs: object) -> object:
 _set_view_factory(_conversation_widget)
 
 
+if _TYPE_CHECKING:
+    from ._cassette._cassette import Cassette
+
+
+def __getattr__(name: str) -> object:
+    """``Cassette``, loaded on first use: a client that neither records nor replays never
+    needs it."""
+    if name == "Cassette":
+        from ._cassette._cassette import Cassette
+
+        return Cassette
+    raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+
+
 def load_ipython_extension(shell: object) -> None:
     """``%load_ext workbench``: the ``%%chat``, ``%chat`` and ``%wb`` magics."""
     from ._magics import load
@@ -103,6 +121,9 @@ __all__ = [
     "AsyncStream",
     "AuthenticationError",
     "BadRequestError",
+    "Cassette",
+    "CassetteError",
+    "CassetteMissError",
     "ChatCompletionAccumulator",
     "ChatCompletionStream",
     "ChatCompletionStreamEvent",

@@ -19,6 +19,7 @@ import httpx
 import pydantic
 from typing_extensions import Self
 
+from ._cassette import BASE_URL_EXTENSION
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -32,6 +33,7 @@ from ._sentinels import NOT_GIVEN, NotGiven
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._cassette._cassette import Cassette
     from .local import LocalModel
 
 __all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "BaseClient", "RequestOptions"]
@@ -82,6 +84,7 @@ class BaseClient:
         default_headers: Mapping[str, str] | None,
         default_query: Mapping[str, object] | None,
         local_model: LocalModel | None = None,
+        cassette: Cassette | None = None,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get("OPENAI_API_KEY") or None
@@ -96,6 +99,8 @@ class BaseClient:
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise WorkbenchError(f"max_retries must be an integer >= 0, got {max_retries!r}")
         self.local_model = local_model
+        self.cassette = cassette
+        """The ``Cassette`` this client records to or replays from, if any."""
         if base_url is None:
             base_url = DEFAULT_BASE_URL
         self._api_key = api_key
@@ -138,7 +143,13 @@ class BaseClient:
         return headers
 
     def with_options(self, **overrides: Any) -> Self:
-        """A copy of this client with some settings changed (sharing the connection pool)."""
+        """A copy of this client with some settings changed (sharing the connection pool, and
+        so the cassette)."""
+        if overrides.keys() & {"record", "replay", "record_missing", "cassette"}:
+            raise WorkbenchError(
+                "a copy shares the connection pool, and so the cassette: make a new client to"
+                " record or replay elsewhere"
+            )
         kwargs = {**self._copy_kwargs(), "http_client": self._client, **overrides}
         client = type(self)(**kwargs)
         client._owns_client = False
@@ -157,6 +168,7 @@ class BaseClient:
             "default_headers": self._custom_headers,
             "default_query": self._custom_query,
             "local": self.local_model or False,
+            "cassette": False if self.cassette is None else self.cassette,
         }
 
     # -- requests --------------------------------------------------------------------------
@@ -188,7 +200,10 @@ class BaseClient:
             params=_flatten_query(params),
             headers=headers,
             content=content,
-            extensions={"timeout": httpx.Timeout(timeout).as_dict()},
+            extensions={
+                "timeout": httpx.Timeout(timeout).as_dict(),
+                BASE_URL_EXTENSION: str(self.base_url),  # what a cassette's paths are below
+            },
         )
 
     def _max_retries_for(self, options: RequestOptions) -> int:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 import pydantic
@@ -19,6 +19,7 @@ from ._base_client import (
     RequestOptions,
     _connection_error,
 )
+from ._cassette import open_cassette
 from ._exceptions import (
     WorkbenchError,
 )
@@ -26,9 +27,12 @@ from ._sentinels import NOT_GIVEN, NotGiven
 from ._streaming import AsyncStream, Stream
 
 if TYPE_CHECKING:
+    from ._cassette._cassette import Cassette
     from ._chat import AsyncChat, Chat
     from ._models import AsyncModels, Models
     from .local import LocalModel
+
+    _PathArg = str | os.PathLike[str]
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -38,33 +42,45 @@ _T = TypeVar("_T", bound=pydantic.BaseModel)
 _HttpT = TypeVar("_HttpT", httpx.Client, httpx.AsyncClient)
 
 
-def _http_client(cls: type[_HttpT], given: object, model: LocalModel | None) -> _HttpT:
+def _http_client(
+    cls: type[_HttpT], given: object, model: LocalModel | None, cassette: Cassette | None
+) -> _HttpT:
     """The httpx client to send with: the caller's (checked), or a new pool (in-process for the
-    local model)."""
+    local model); through the cassette, when there is one."""
     if given is None:
-        return cls(limits=DEFAULT_CONNECTION_LIMITS, transport=_local_transport(model))
-    if not isinstance(given, cls):
+        client = cls(limits=DEFAULT_CONNECTION_LIMITS, transport=_local_transport(model))
+    elif not isinstance(given, cls):
         raise TypeError(
             f"http_client must be an {cls.__module__}.{cls.__name__}, got {type(given).__name__}"
         )
-    return given
+    else:
+        client = given
+    if cassette is not None:
+        from ._cassette._transport import install
+
+        install(client, cassette)
+    return client
 
 
 _LOCAL_BASE_URL = "http://workbench-local/v1"  # shown while the in-process model answers
 
 
 def _choose_local(
-    local: bool | LocalModel | None, api_key: str | None, base_url: str | httpx.URL | None
+    local: bool | LocalModel | None,
+    api_key: str | None,
+    base_url: str | httpx.URL | None,
+    replaying: bool = False,
 ) -> LocalModel | None:
     """The local model to talk to, or None for a server.
 
     Chosen by ``local=True`` / ``local=LocalModel(...)``, by ``base_url="local"``, or, with a
-    one-line notice, when neither an API key nor a base URL is set anywhere.
+    one-line notice, when neither an API key nor a base URL is set anywhere (unless replaying,
+    which needs neither).
     """
     api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY") or None
     base_url = base_url if base_url is not None else os.environ.get("OPENAI_BASE_URL") or None
     if local is False:
-        if api_key is None and base_url is None:
+        if api_key is None and base_url is None and not replaying:
             raise WorkbenchError(
                 "local=False, but there is no API key and no base URL: pass api_key= (or set"
                 " OPENAI_API_KEY) for OpenAI, or base_url= (or OPENAI_BASE_URL) for a"
@@ -72,7 +88,7 @@ def _choose_local(
             )
         return None
     by_url = isinstance(base_url, str) and base_url.strip().lower() == "local"
-    fallback = local is None and api_key is None and base_url is None
+    fallback = local is None and api_key is None and base_url is None and not replaying
     if not (local or by_url or fallback):
         return None
     from .local import LocalModel, default_local_model, notice
@@ -80,6 +96,29 @@ def _choose_local(
     if fallback:
         notice()
     return local if isinstance(local, LocalModel) else default_local_model()
+
+
+def _setup(
+    record: _PathArg | None,
+    replay: _PathArg | None,
+    record_missing: bool | None,
+    cassette: Cassette | Literal[False] | None,
+    local: bool | LocalModel | None,
+    api_key: str | None,
+    base_url: str | httpx.URL | None,
+) -> tuple[Cassette | None, LocalModel | None, str | httpx.URL | None]:
+    """The cassette, the local model and the base URL that a client's arguments ask for.
+
+    Replaying, the base URL defaults to the one recorded (the local model's too), and no key
+    or base URL is needed.
+    """
+    chosen = open_cassette(record, replay, record_missing, cassette)
+    replaying = chosen is not None and chosen.replays
+    if chosen is not None and replaying and base_url is None:
+        recorded = os.environ.get("OPENAI_BASE_URL") or chosen.base_url
+        base_url = "local" if recorded and recorded.rstrip("/") == _LOCAL_BASE_URL else recorded
+    model = _choose_local(local, api_key, base_url, replaying)
+    return chosen, model, _LOCAL_BASE_URL if model is not None else base_url
 
 
 def _local_transport(model: LocalModel | None) -> Any:
@@ -106,6 +145,16 @@ class Client(BaseClient):
         local: ``True`` (or a configured ``LocalModel``) to talk to the embedded local model;
             with no key and no base URL anywhere, the local model is used anyway (with a
             notice). ``False`` never falls back to it.
+        record: a path: send as usual and append every exchange to this JSONL cassette
+            (without keys or request headers).
+        replay: a path: answer every request from this cassette and send nothing (no key
+            needed; the base URL defaults to the recorded one). A request it has no recording
+            of raises ``CassetteMissError``, naming what differs from the closest recording.
+        record_missing: with ``replay``: send what the cassette lacks, and append it.
+        cassette: a ``Cassette`` to share with another client (``other.cassette``), or
+            ``False`` for none. When none of ``record``, ``replay`` and ``cassette`` is given,
+            ``WORKBENCH_RECORD`` or ``WORKBENCH_REPLAY`` (with ``WORKBENCH_RECORD_MISSING=1``)
+            name the cassette.
     """
 
     def __init__(
@@ -121,11 +170,17 @@ class Client(BaseClient):
         default_query: Mapping[str, object] | None = None,
         http_client: httpx.Client | None = None,
         local: bool | LocalModel | None = None,
+        record: _PathArg | None = None,
+        replay: _PathArg | None = None,
+        record_missing: bool | None = None,
+        cassette: Cassette | Literal[False] | None = None,
     ) -> None:
-        model = _choose_local(local, api_key, base_url)
+        chosen, model, base_url = _setup(
+            record, replay, record_missing, cassette, local, api_key, base_url
+        )
         super().__init__(
             api_key=api_key,
-            base_url=_LOCAL_BASE_URL if model is not None else base_url,
+            base_url=base_url,
             organization=organization,
             project=project,
             timeout=timeout,
@@ -133,8 +188,9 @@ class Client(BaseClient):
             default_headers=default_headers,
             default_query=default_query,
             local_model=model,
+            cassette=chosen,
         )
-        self._client = _http_client(httpx.Client, http_client, model)
+        self._client = _http_client(httpx.Client, http_client, model, chosen)
         self._owns_client = http_client is None
 
     @cached_property
@@ -226,11 +282,17 @@ class AsyncClient(BaseClient):
         default_query: Mapping[str, object] | None = None,
         http_client: httpx.AsyncClient | None = None,
         local: bool | LocalModel | None = None,
+        record: _PathArg | None = None,
+        replay: _PathArg | None = None,
+        record_missing: bool | None = None,
+        cassette: Cassette | Literal[False] | None = None,
     ) -> None:
-        model = _choose_local(local, api_key, base_url)
+        chosen, model, base_url = _setup(
+            record, replay, record_missing, cassette, local, api_key, base_url
+        )
         super().__init__(
             api_key=api_key,
-            base_url=_LOCAL_BASE_URL if model is not None else base_url,
+            base_url=base_url,
             organization=organization,
             project=project,
             timeout=timeout,
@@ -238,8 +300,9 @@ class AsyncClient(BaseClient):
             default_headers=default_headers,
             default_query=default_query,
             local_model=model,
+            cassette=chosen,
         )
-        self._client = _http_client(httpx.AsyncClient, http_client, model)
+        self._client = _http_client(httpx.AsyncClient, http_client, model, chosen)
         self._owns_client = http_client is None
 
     @cached_property

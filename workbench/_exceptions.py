@@ -10,6 +10,10 @@
     │                                    does not fit the requested type (also ValueError)
     ├── ToolArgumentsError               a tool call's arguments do not fit the tool (sent back
     │                                    to the model as the tool's result; also ValueError)
+    ├── CassetteError                    a record/replay cassette that cannot be used (names
+    │   │                                the file and the line)
+    │   └── CassetteMissError            replay: a request with no recording (names what
+    │                                    differs from the closest one)
     └── APIError                         something went wrong talking to the server
         ├── APIConnectionError           no response: refused, reset, DNS, ...
         │   └── APITimeoutError          no response in time
@@ -47,6 +51,8 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "CassetteError",
+    "CassetteMissError",
     "ConflictError",
     "ContentFilterFinishReasonError",
     "InternalServerError",
@@ -285,6 +291,35 @@ class ToolArgumentsError(WorkbenchError, ValueError):
         super().__init__(f"Invalid arguments for tool {tool!r}: {faults}")
         self.tool = tool
         self.errors = errors
+
+
+class CassetteError(WorkbenchError):
+    """A cassette that cannot be read or written: a missing file, a malformed line.
+
+    Attributes:
+        path: the cassette's file.
+        line: the line at fault (1-based), when one is.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
+        where = f"{path}, line {line}: " if path and line else f"{path}: " if path else ""
+        super().__init__(f"cassette {where}{message}" if where else message)
+        self.path = path
+        self.line = line
+
+
+class CassetteMissError(CassetteError):
+    """Replaying, a request came that the cassette has no recording of.
+
+    Attributes:
+        differences: how the request differs from the closest recorded one, one line each
+            (``body.temperature: recorded 0.2, requested 0.7``); empty when none is recorded.
+    """
+
+    def __init__(self, message: str, *, path: str, differences: list[str]) -> None:
+        super().__init__(message)
+        self.path = path
+        self.differences = differences
 
 
 def _opt_str(value: object) -> str | None:
