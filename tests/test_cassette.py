@@ -560,3 +560,16 @@ def test_a_mounted_transport_records_too(cassette: Path) -> None:
 def test_a_cassette_in_a_missing_folder_is_refused_at_once(tmp_path: Path) -> None:
     with pytest.raises(workbench.CassetteError, match="folder does not exist"):
         workbench.Client(local=True, record=tmp_path / "nowhere" / "run.jsonl")
+
+
+def test_a_replayed_stream_comes_one_event_at_a_time(cassette: Path) -> None:
+    with workbench.Client(local=True, record=cassette) as client:
+        recorded = list(create(client, stream=True))
+    with workbench.Client(replay=cassette) as client:
+        raw = client.chat.completions.with_raw_response.create(
+            model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True
+        )
+        pieces = list(raw.http_response.iter_bytes())
+    assert len(pieces) == len(recorded) + 1  # and [DONE]
+    assert all(p.startswith(b"data: ") and p.endswith(b"\n\n") for p in pieces)
+    assert pieces[-1] == b"data: [DONE]\n\n"
