@@ -52,6 +52,7 @@ from ._exceptions import (
     UnprocessableEntityError,
     WorkbenchError,
 )
+from ._export import stored_dataframe, to_dataframe, usage_dataframe
 from ._messages import Message
 from ._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
 from ._params import ChatParams
@@ -168,7 +169,10 @@ __all__ = [
     "accumulate",
     "conversations",
     "pydantic_function_tool",
+    "stored_dataframe",
+    "to_dataframe",
     "to_strict_json_schema",
     "tool_from_function",
     "types",
+    "usage_dataframe",
 ]

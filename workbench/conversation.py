@@ -33,6 +33,9 @@ from ._turn_events import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd  # type: ignore[import-untyped]
+
+    from ._export import Transcript
     from ._params import ChatParams
 
 __all__ = ["Conversation", "ToolRoundLimitError", "TurnStopped", "conversations"]
@@ -778,6 +781,7 @@ class Conversation:
             "params": self.params.snapshot(),
             "tools": sorted(self.tools),
             "max_tool_rounds": self.max_tool_rounds,
+            "base_url": _public_url(self.client),  # to price the replies read from the log
         }
         self._log_call(
             lambda db: db.save_conversation(
@@ -832,6 +836,199 @@ class Conversation:
         chat.history = saved.history()
         chat._logged = {m.id: m.model_dump_json() for m in chat.history}
         return chat
+
+    # -- export ------------------------------------------------------------------------------
+
+    def to_dataframe(self, *, branches: bool = False) -> pd.DataFrame:
+        """The messages as a DataFrame, one row each: the current branch, or every branch with
+        ``branches=True`` (the columns are described at ``workbench.to_dataframe``)."""
+        from ._export import to_dataframe
+
+        return to_dataframe(self, branches=branches)
+
+    def usage_dataframe(self, *, branches: bool = True) -> pd.DataFrame:
+        """One row per request (each reply, regenerated ones included unless ``branches=False``):
+        model, tokens, cost, latency, request id and status (``workbench.usage_dataframe``)."""
+        from ._export import usage_dataframe
+
+        return usage_dataframe(self, branches=branches)
+
+    def to_jsonl(self, path: str | Path, *, append: bool = False) -> None:
+        """Write the conversation as one line of OpenAI's chat fine-tuning JSONL.
+
+        The line holds ``messages`` (the system prompt and the current branch as the model
+        would see it: tool calls and tool results in the API's shape, incomplete replies left
+        out), ``tools`` (the enabled tools' declarations) and ``parallel_tool_calls`` when it
+        is set. No API key is written.
+
+        Args:
+            path: the file, replaced whole (written to a temporary file, then moved).
+            append: add the line to the end of the file instead, to gather several
+                conversations into one training file.
+        """
+        from ._export import write_jsonl
+
+        write_jsonl(path, [self], append=append)
+
+    def to_parquet(self, path: str | Path) -> None:
+        """Write every message (all branches) and the conversation's settings to a Parquet
+        file; ``Conversation.from_parquet`` reads it back. Needs pyarrow."""
+        from ._export import write_parquet
+
+        write_parquet(path, self)
+
+    @classmethod
+    def from_dataframe(
+        cls,
+        df: pd.DataFrame,
+        *,
+        conversation_id: str | None = None,
+        client: Any = None,
+        tools: Iterable[Any] = (),
+        log: str | Path | bool | None = None,
+    ) -> Conversation:
+        """A live conversation from a table written by ``to_dataframe`` (or by hand).
+
+        A table of ``to_dataframe(branches=True)`` comes back whole: ids, the tree of branches
+        and the current one, each message's parameters, usage, latency and status. Only
+        ``role`` and ``content`` are required; without ``parent_id`` the rows are one branch
+        in order. The conversation's parameters are those of its last reply. Inline images
+        and audio, which tables never hold, stay references.
+
+        Args:
+            df: the table; one conversation, or pick one with ``conversation_id``.
+            client: the client to continue with (default: ``Client()``).
+            tools: tools to register (their functions run; declarations alone are not kept
+                in a table).
+            log: as for ``Conversation()``; the conversation keeps its id in the log.
+
+        Raises:
+            TranscriptError: a ``ValueError`` naming the row and column at fault; nothing is
+                imported.
+        """
+        from ._export import read_frame
+
+        transcript = read_frame(df, conversation_id=conversation_id)
+        return cls._from_transcript(transcript, client=client, tools=tools, log=log)
+
+    @classmethod
+    def from_jsonl(
+        cls,
+        path: str | Path,
+        *,
+        model: str | None = None,
+        client: Any = None,
+        tools: Iterable[Any] = (),
+        log: str | Path | bool | None = None,
+    ) -> list[Conversation]:
+        """One conversation per line of a chat fine-tuning JSONL file (``to_jsonl``'s format).
+
+        A leading system message becomes the system prompt; declared ``tools`` are kept as
+        declarations (pass ``tools=`` to give them functions); ``weight`` is read and dropped.
+
+        Raises:
+            TranscriptError: a ``ValueError`` naming the line and field at fault; nothing is
+                imported.
+        """
+        from ._export import read_jsonl
+
+        transcripts = read_jsonl(path)
+        if client is None and transcripts:
+            from ._client import Client
+
+            client = Client()
+        tools = list(tools)
+        return [
+            cls._from_transcript(t, client=client, tools=tools, log=log, model=model)
+            for t in transcripts
+        ]
+
+    @classmethod
+    def from_parquet(
+        cls,
+        path: str | Path,
+        *,
+        conversation_id: str | None = None,
+        client: Any = None,
+        tools: Iterable[Any] = (),
+        log: str | Path | bool | None = None,
+    ) -> Conversation:
+        """The conversation ``to_parquet`` wrote, settings and tool declarations included (any
+        Parquet file of a ``to_dataframe`` table is read as by ``from_dataframe``)."""
+        from ._export import read_parquet
+
+        transcript = read_parquet(path, conversation_id=conversation_id)
+        return cls._from_transcript(transcript, client=client, tools=tools, log=log)
+
+    @classmethod
+    def from_stored(
+        cls,
+        client: Any,
+        completion_id: str,
+        *,
+        tools: Iterable[Any] = (),
+        log: str | Path | bool | None = None,
+    ) -> Conversation:
+        """Reopen a stored completion (one made with ``store=True``) as a live conversation:
+        its request messages (``messages.list``) and its reply, with the model, usage and the
+        parameters the server reports; ``client`` continues it."""
+        from ._export import read_stored
+
+        transcript = read_stored(client, completion_id)
+        return cls._from_transcript(transcript, client=client, tools=tools, log=log)
+
+    @classmethod
+    def _from_transcript(
+        cls,
+        transcript: Transcript,
+        *,
+        client: Any,
+        tools: Iterable[Any],
+        log: str | Path | bool | None,
+        model: str | None = None,
+    ) -> Conversation:
+        """A conversation holding an imported transcript, logged whole once it is built."""
+        from ._tools import as_tool
+
+        given = {tool.name: tool for tool in map(as_tool, tools)}
+        declared = [t for t in transcript.tools if t["function"]["name"] not in given]
+        params = dict(transcript.params)
+        saved_model = params.pop("model", None)
+        chat = cls(
+            model=model or saved_model,
+            system=transcript.system,
+            client=client,
+            tools=[*declared, *given.values()],
+            log=False,
+            max_tool_rounds=transcript.max_tool_rounds or 8,
+            **params,
+        )
+        for name in transcript.disabled_tools:
+            if name in chat.tools:
+                chat.tools[name].enabled = False
+        chat.history = transcript.history
+        if transcript.id:
+            chat.id = transcript.id
+        chat._log = _open_log(log, chat.client)
+        chat._log_conversation()
+        chat._log_sync()
+        if chat._log is not None:
+            chat._log.close()  # reopened on the next write: many imports hold no connections
+        return chat
+
+
+def _public_url(client: Any) -> str | None:
+    """The client's base URL without credentials or query (what the log may keep)."""
+    url = getattr(client, "base_url", None)
+    if url is None:
+        return None
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(str(url))
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _parsed(completion: Any, request: dict[str, Any]) -> Any:

@@ -1,0 +1,111 @@
+"""Message content for a table: text, with media as compact references (never base64)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["compact_audio", "compact_parts", "content_text"]
+
+
+def content_text(content: object) -> str | None:
+    """The text of a message's content: a string as it is; content parts joined by newlines,
+    each non-text part as a short reference such as ``[image: https://...]`` or
+    ``[image: image/png, 5120 bytes, sha256 1a2b3c4d5e6f]``."""
+    if content is None or isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return str(content)
+    return "\n".join(_part_text(part) for part in content)
+
+
+def compact_parts(content: object) -> list[dict[str, Any]] | None:
+    """Content parts with inline data (data URLs, base64 audio or files) replaced by a reference;
+    None for plain text content."""
+    if not isinstance(content, list):
+        return None
+    return [_compact_part(part) if isinstance(part, Mapping) else part for part in content]
+
+
+def compact_audio(audio: object) -> dict[str, Any] | None:
+    """An assistant reply's audio with its base64 ``data`` replaced by a reference."""
+    if not isinstance(audio, Mapping):
+        return None
+    out = dict(audio)
+    if isinstance(out.get("data"), str):
+        out["data"] = _reference("audio", out["data"])
+    return out
+
+
+def _part_text(part: object) -> str:
+    if not isinstance(part, Mapping):
+        return str(part)
+    kind = part.get("type")
+    if kind == "text":
+        return str(part.get("text", ""))
+    if kind == "refusal":
+        return str(part.get("refusal", ""))
+    if kind == "image_url":
+        image = part.get("image_url")
+        url = image.get("url") if isinstance(image, Mapping) else None
+        return f"[image: {_url_text(url)}]"
+    if kind == "input_audio":
+        audio = part.get("input_audio")
+        fmt = audio.get("format") if isinstance(audio, Mapping) else None
+        data = audio.get("data") if isinstance(audio, Mapping) else None
+        return f"[audio: {_reference(f'audio/{fmt}', data)}]"
+    if kind == "file":
+        file = part.get("file")
+        if isinstance(file, Mapping):
+            name = file.get("filename") or file.get("file_id")
+            if name:
+                return f"[file: {name}]"
+            return f"[file: {_url_text(file.get('file_data'))}]"
+        return "[file]"
+    return f"[{kind}]"
+
+
+def _compact_part(part: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(part)
+    kind = out.get("type")
+    if kind == "image_url" and isinstance(out.get("image_url"), Mapping):
+        image = dict(out["image_url"])
+        if _is_data_url(image.get("url")):
+            image["url"] = _url_text(image["url"])
+        out["image_url"] = image
+    elif kind == "input_audio" and isinstance(out.get("input_audio"), Mapping):
+        audio = dict(out["input_audio"])
+        if isinstance(audio.get("data"), str):
+            audio["data"] = _reference(f"audio/{audio.get('format')}", audio["data"])
+        out["input_audio"] = audio
+    elif kind == "file" and isinstance(out.get("file"), Mapping):
+        file = dict(out["file"])
+        if isinstance(file.get("file_data"), str):
+            file["file_data"] = _url_text(file["file_data"])
+        out["file"] = file
+    return out
+
+
+def _is_data_url(url: object) -> bool:
+    return isinstance(url, str) and url[:5].lower() == "data:"
+
+
+def _url_text(url: object) -> str:
+    """A URL as it is, or a data URL as its media type, size and hash."""
+    if not isinstance(url, str):
+        return "?"
+    if not _is_data_url(url):
+        return url
+    head, _, data = url.partition(",")
+    media = head[5:].split(";")[0] or "application/octet-stream"
+    return _reference(media, data)
+
+
+def _reference(media: str, data: object) -> str:
+    """``<media>, <bytes> bytes, sha256 <12 hex>`` for base64 ``data`` (never the data)."""
+    if not isinstance(data, str):
+        return media
+    size = len(data) * 3 // 4 - data[-2:].count("=")
+    digest = hashlib.sha256(data.encode()).hexdigest()[:12]
+    return f"{media}, {size} bytes, sha256 {digest}"

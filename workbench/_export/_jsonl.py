@@ -1,0 +1,153 @@
+"""OpenAI's chat fine-tuning JSONL: one conversation per line, ``{"messages": [...], "tools":
+[...], "parallel_tool_calls": ...}``, messages in the Chat Completions API's shape."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .._messages import History
+from ._checks import api_message, check_tool_answers, check_tools
+from ._secrets import Scrubber
+from ._transcript import Transcript, TranscriptError
+
+if TYPE_CHECKING:
+    from ..conversation import Conversation
+
+__all__ = ["jsonl_record", "read_jsonl", "write_jsonl"]
+
+_TOP_FIELDS = ("messages", "tools", "parallel_tool_calls")
+
+
+def jsonl_record(chat: Conversation) -> dict[str, Any]:
+    """One line of the file: what the model would see next (the system prompt and the sendable
+    messages of the current branch), the tools it is offered, and ``parallel_tool_calls`` when
+    set; every secret of the client redacted."""
+    messages = [_api_message(m) for m in chat.to_messages()]
+    record: dict[str, Any] = {"messages": messages}
+    tools = [tool.to_param() for tool in chat.tools.values() if tool.enabled]
+    if tools:
+        record["tools"] = tools
+    if chat.params.parallel_tool_calls is not None:
+        record["parallel_tool_calls"] = chat.params.parallel_tool_calls
+    key = getattr(chat.client, "api_key", None)
+    return Scrubber((key,)).value(record)  # type: ignore[no-any-return]
+
+
+def write_jsonl(
+    path: str | os.PathLike[str], conversations: Iterable[Conversation], *, append: bool = False
+) -> int:
+    """Write one line per conversation to ``path`` (replacing the file whole, or appending);
+    returns the number of lines written."""
+    lines = [json.dumps(jsonl_record(chat), ensure_ascii=False) + "\n" for chat in conversations]
+    text = "".join(lines)
+    target = Path(path)
+    if append and target.exists():
+        with target.open("rb") as existing:
+            existing.seek(0, os.SEEK_END)
+            if existing.tell():
+                existing.seek(-1, os.SEEK_END)
+                if existing.read(1) != b"\n":
+                    text = "\n" + text
+        with target.open("a", encoding="utf-8") as out:
+            out.write(text)
+        return len(lines)
+    # A new file appears whole or not at all.
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return len(lines)
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> list[Transcript]:
+    """One ``Transcript`` per non-blank line of ``path``, all checked before any is returned.
+
+    Raises:
+        TranscriptError: naming the line and field at fault.
+    """
+    data = Path(path).read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        bad = data[: exc.start].count(b"\n") + 1
+        raise TranscriptError(f"line {bad}", "", "is not UTF-8 text") from None
+    out = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"line {number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise TranscriptError(
+                where, "", f"invalid JSON: {exc.msg} (column {exc.colno})"
+            ) from None
+        out.append(read_record(record, where))
+    return out
+
+
+def read_record(record: object, where: str) -> Transcript:
+    """A ``Transcript`` from one decoded line."""
+    if not isinstance(record, Mapping):
+        raise TranscriptError(where, "", "must be a JSON object with 'messages'")
+    if "functions" in record:
+        raise TranscriptError(where, "functions", "is deprecated and not supported: use tools")
+    for key in record:
+        if key not in _TOP_FIELDS:
+            raise TranscriptError(
+                where,
+                str(key),
+                "is not a field of the chat fine-tuning format"
+                f" (allowed: {', '.join(_TOP_FIELDS)})",
+            )
+    if "messages" not in record:
+        raise TranscriptError(where, "messages", "is required")
+    messages = record["messages"]
+    if not isinstance(messages, list) or not messages:
+        raise TranscriptError(where, "messages", "must be a non-empty list of messages")
+    tools = check_tools(record.get("tools"), where, "tools")
+    params: dict[str, Any] = {}
+    if "parallel_tool_calls" in record:
+        parallel = record["parallel_tool_calls"]
+        if not isinstance(parallel, bool):
+            raise TranscriptError(where, "parallel_tool_calls", "must be true or false")
+        params["parallel_tool_calls"] = parallel
+    system: str | None = None
+    history = History()
+    fields: dict[str, str] = {}
+    first = messages[0]
+    if (
+        isinstance(first, Mapping)
+        and first.get("role") == "system"
+        and isinstance(first.get("content"), str)
+        and set(first) <= {"role", "content"}
+    ):
+        system = first["content"]  # the conversation's system prompt, not a message of it
+    for i, raw in enumerate(messages):
+        if i == 0 and system is not None:
+            continue
+        message = history.append(api_message(raw, where, f"messages[{i}]"))
+        fields[message.id] = f"messages[{i}]."
+    check_tool_answers(history, lambda message_id: (where, fields[message_id]))
+    return Transcript(history, system=system, params=params, tools=tools)
+
+
+def _api_message(message: Mapping[str, Any]) -> dict[str, Any]:
+    """A message as the fine-tuning format shows it: a reply without text leaves out its
+    ``content`` (as the API's examples of tool calls do)."""
+    out = dict(message)
+    if out.get("role") == "assistant" and out.get("content") is None:
+        if out.get("tool_calls") or out.get("refusal") is not None or out.get("audio"):
+            del out["content"]
+        else:
+            out["content"] = ""
+    return out
