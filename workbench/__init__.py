@@ -53,6 +53,20 @@ from ._exceptions import (
     WorkbenchError,
 )
 from ._export import stored_dataframe, to_dataframe, usage_dataframe
+from ._grid import (
+    Cell,
+    CellDelta,
+    CellFinished,
+    CellKey,
+    CellStarted,
+    Grid,
+    GridEstimate,
+    GridFinished,
+    GridResult,
+    GridStarted,
+    ScoreError,
+)
+from ._grid import set_view_factory as _set_grid_view_factory
 from ._messages import Message
 from ._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
 from ._params import ChatParams
@@ -76,6 +90,17 @@ def _conversation_widget(chat: Conversation, **kwargs: object) -> object:
 
 
 _set_view_factory(_conversation_widget)
+
+
+def _grid_view(grid: Grid) -> object:
+    """A running grid's live view: the widgets package, imported when a grid first runs (it
+    returns None where no notebook front end is running)."""
+    from .widgets import grid_view
+
+    return grid_view(grid)
+
+
+_set_grid_view_factory(_grid_view)
 
 
 if _TYPE_CHECKING:
@@ -125,6 +150,11 @@ __all__ = [
     "Cassette",
     "CassetteError",
     "CassetteMissError",
+    "Cell",
+    "CellDelta",
+    "CellFinished",
+    "CellKey",
+    "CellStarted",
     "ChatCompletionAccumulator",
     "ChatCompletionStream",
     "ChatCompletionStreamEvent",
@@ -139,6 +169,11 @@ __all__ = [
     "Conversation",
     "FunctionToolCallArgumentsDeltaEvent",
     "FunctionToolCallArgumentsDoneEvent",
+    "Grid",
+    "GridEstimate",
+    "GridFinished",
+    "GridResult",
+    "GridStarted",
     "InternalServerError",
     "InvalidParameterError",
     "LengthFinishReasonError",
@@ -155,6 +190,7 @@ __all__ = [
     "RateLimitError",
     "RefusalDeltaEvent",
     "RefusalDoneEvent",
+    "ScoreError",
     "SettingsChanged",
     "Stream",
     "SyncCursorPage",
