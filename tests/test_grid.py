@@ -8,6 +8,7 @@ import io
 import re
 import signal
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +16,10 @@ import pytest
 import workbench
 import workbench._grid._display as display
 from tests._grid import local_client
+from tests._mock import Recorder, make_client, sse_body, sse_response, text_chunks
 from workbench import Cell, CellKey, Grid, InvalidParameterError
 from workbench._grid._display import ProgressLine
-from workbench.local import Pacing
+from workbench.local import LocalModel, Pacing
 
 
 def grid(prompts: Any = ("Say hi", "Say bye"), **kwargs: Any) -> Grid:
@@ -217,6 +219,28 @@ def test_message_list_prompts_send_their_history() -> None:
     assert transport.bodies[0]["messages"] == history
 
 
+def test_every_kind_of_client(tmp_path: Path) -> None:
+    # A sync Client with its own pool: the grid sends through its async twin.
+    sync = workbench.Client(local=LocalModel())
+    assert Grid(["Say hi"], client=sync).run(display=False).counts == {"done": 1}
+    # A sync Client over an httpx.Client of the caller's has no async twin: cells send in
+    # worker threads, through that very client.
+    recorder = Recorder(sse_response(sse_body(*text_chunks("Hi", " there"))))
+    mocked = make_client("sync", recorder, base_url="https://api.openai.com/v1")
+    cells = Grid(["Say hi", "Say bye"], client=mocked).run(display=False).cells
+    assert [c.output for c in cells] == ["Hi there", "Hi there"] and recorder.calls == 2
+    # Recorded once, replayed offline: the cassette answers every cell.
+    path = tmp_path / "grid.jsonl"
+    recording = workbench.AsyncClient(local=LocalModel(), record=path)
+    live = Grid(["Say hi", "Say bye"], models=["m1", "m2"], client=recording)
+    live.run(display=False)
+    replaying = workbench.AsyncClient(replay=path)
+    again = Grid(["Say hi", "Say bye"], models=["m1", "m2"], client=replaying)
+    again.run(display=False)
+    assert [c.output for c in again.cells] == [c.output for c in live.cells]
+    assert replaying.cassette is not None and replaying.cassette.unused() == []
+
+
 async def test_arun_and_events_in_order() -> None:
     g = grid(["Say hi"], models=["m1", "m2"])
     events: list[Any] = []
@@ -322,6 +346,15 @@ async def test_cancel_from_another_thread_during_arun() -> None:
     )
     result = await g.arun(display=False)
     assert result.counts["cancelled"] == 4
+
+
+def test_a_cancel_before_the_first_cell_is_not_lost() -> None:
+    client, transport = local_client()
+    g = Grid(["Say hi", "Say bye"], client=client)
+    g.subscribe(lambda event: g.cancel() if event.type == "grid.started" else None)
+    result = g.run(display=False)
+    assert result.counts == {"cancelled": 2} and transport.bodies == []
+    assert all(c.error == "cancelled before it was sent" for c in g.cells)
 
 
 async def test_cancelling_the_callers_task_propagates() -> None:

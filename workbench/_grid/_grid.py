@@ -252,12 +252,13 @@ class Grid:
     def cancel(self) -> None:
         """Stop the run (from any thread): finished cells are kept, running ones end as
         ``cancelled`` with their partial text, the rest are marked ``cancelled``."""
-        with self._lock:
+        with self._lock:  # with Runner.run's check: either it sees the flag or we its loop
             self._cancel_requested = True
             runner = self._runner
-        if runner is not None and runner.loop is not None:
+            loop = runner.loop if runner is not None else None
+        if runner is not None and loop is not None:
             with contextlib.suppress(RuntimeError):  # the loop just closed: the run is over
-                runner.loop.call_soon_threadsafe(runner.cancel)
+                loop.call_soon_threadsafe(runner.cancel)
 
     def _prepare(self, key: CellKey | Cell | str | None) -> list[Cell]:
         """Claim the grid for a run and reset the cells it will send."""
@@ -290,10 +291,6 @@ class Grid:
         started = time.perf_counter()
         try:
             self._emit(GridStarted(self))
-            with self._lock:
-                cancelled = self._cancel_requested
-            if cancelled:
-                runner.cancel()
             await runner.run()
         finally:
             with self._lock:

@@ -53,7 +53,10 @@ class Runner:
     async def run(self) -> None:
         """Send every cell; returns when all have a final status."""
         _keep_parsed_types()
-        self.loop = asyncio.get_running_loop()
+        with self.grid._lock:  # see Grid.cancel: a cancel before this point is not lost
+            self.loop = asyncio.get_running_loop()
+            if self.grid._cancel_requested:
+                self.cancelled = True
         sender = open_sender(self.grid.client, self.grid.concurrency)
         budget = self._budget = Budget(self.grid.max_cost_usd, self._spec, sender.base_url)
         running = {id(cell) for cell in self.cells}
