@@ -204,11 +204,13 @@ __all__ = [
     "__version__",
     "accumulate",
     "conversations",
+    "load_ipython_extension",
     "pydantic_function_tool",
     "stored_dataframe",
     "to_dataframe",
     "to_strict_json_schema",
     "tool_from_function",
     "types",
+    "unload_ipython_extension",
     "usage_dataframe",
 ]

@@ -52,7 +52,6 @@ class Runner:
 
     async def run(self) -> None:
         """Send every cell; returns when all have a final status."""
-        _keep_parsed_types()
         with self.grid._lock:  # see Grid.cancel: a cancel before this point is not lost
             self.loop = asyncio.get_running_loop()
             if self.grid._cancel_requested:
@@ -200,23 +199,6 @@ def cell_conversation(
     for message in row.messages if with_prompt else row.messages[:-1]:
         chat.history.append(Message(**message))
     return chat
-
-
-_kept: list[Any] = []
-
-
-def _keep_parsed_types() -> None:
-    """Hold ``ParsedChatCompletion[Any]`` for the life of the process.
-
-    pydantic caches a parametrized generic model only weakly, and nothing else keeps this one:
-    once the garbage collector has run, the next reply rebuilds it (and the models it nests), at
-    about 0.5 ms, which is about a third of what a cell costs on the local model (measured with
-    ``bench/bench_grid.py``: without this, 1,000 cells rebuilt it about 500 times).
-    """
-    if not _kept:
-        from ..types import ParsedChatCompletion
-
-        _kept.append(ParsedChatCompletion[Any])
 
 
 def _retry_after(error: RateLimitError) -> float | None:
