@@ -14,10 +14,9 @@ from typing import Any
 import pytest
 
 import workbench
-import workbench._grid._display as display
 from tests._grid import local_client
 from tests._mock import Recorder, make_client, sse_body, sse_response, text_chunks
-from workbench import Cell, CellKey, Grid, InvalidParameterError
+from workbench import Cell, CellKey, Grid, InvalidParameterError, _views
 from workbench._grid._display import ProgressLine
 from workbench.local import LocalModel, Pacing
 
@@ -408,13 +407,13 @@ def test_display_uses_the_registered_view_or_a_progress_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shown: list[Grid] = []
-    monkeypatch.setattr(display, "_view_factory", lambda g: shown.append(g) or object())
+    monkeypatch.setitem(_views._factories, "grid", lambda g: shown.append(g) or object())
     g = grid()
     g.run()
     assert shown == [g] and capsys.readouterr().err == ""
 
     # No notebook front end (the factory returns None): the progress line on stderr.
-    monkeypatch.setattr(display, "_view_factory", lambda g: shown.append(g) and None)
+    monkeypatch.setitem(_views._factories, "grid", lambda g: shown.append(g) and None)
     g.rerun(g.cells[0].key)  # a rerun shows nothing new
     for cell in g.cells:
         cell.status = "error"
@@ -430,8 +429,8 @@ def test_display_uses_the_registered_view_or_a_progress_line(
 
 
 def test_the_package_registers_the_widgets_view() -> None:
-    assert display._view_factory is not None
-    assert display._view_factory.__module__ == "workbench"
+    factory = _views.lookup("grid")
+    assert factory is not None and factory.__module__ == "workbench"
 
 
 def test_progress_line_counts_rate_eta() -> None:

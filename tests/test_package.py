@@ -7,6 +7,8 @@ import subprocess
 import sys
 import types as pytypes
 
+import pytest
+
 import workbench
 import workbench.types
 
@@ -54,3 +56,21 @@ def test_import_is_lean() -> None:
 
 def test_version() -> None:
     assert workbench.__version__.count(".") == 2
+
+
+def test_every_exported_name_loads() -> None:
+    for name in workbench.__all__:
+        assert getattr(workbench, name) is not None, name
+    assert set(dir(workbench)) >= set(workbench.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = workbench.nope  # type: ignore[attr-defined]
+
+
+def test_import_workbench_loads_nothing_heavy() -> None:
+    code = (
+        "import sys, workbench\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('pydantic', 'httpx', 'pandas', 'ipywidgets', 'IPython') or m == 'workbench._client'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import _views
 from ._exceptions import WorkbenchError
 from ._messages import History, Latency, Message
 from ._turn_events import (
@@ -46,14 +47,12 @@ Observer = Callable[[TurnEvent], None]
 Approval = Callable[[str, dict[str, Any]], bool]
 View = Callable[..., Any]
 
-_view_factory: View | None = None
 
 
 def set_view_factory(factory: View | None) -> None:
-    """Register what ``Conversation.widget()`` builds (the widgets package registers its view;
-    the conversation itself knows no UI)."""
-    global _view_factory
-    _view_factory = factory
+    """Register what ``Conversation.widget()`` builds (the package root registers the widgets'
+    view; the conversation itself knows no UI)."""
+    _views.register("conversation", factory)
 
 
 class ToolRoundLimitError(WorkbenchError):
@@ -177,14 +176,15 @@ class Conversation:
 
     def widget(self, **kwargs: Any) -> Any:
         """A live view of this conversation (``workbench.widgets.ConversationWidget``)."""
-        if _view_factory is None:
+        factory = _views.lookup("conversation")
+        if factory is None:
             raise WorkbenchError("no view is registered: import workbench.widgets")
-        return _view_factory(self, **kwargs)
+        return factory(self, **kwargs)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """In Jupyter, ``chat`` as a cell's last line shows its widget (with a text transcript
         for front ends that cannot draw widgets)."""
-        if _view_factory is None:
+        if _views.lookup("conversation") is None:
             return None
         return self.widget()._repr_mimebundle_(**kwargs)
 

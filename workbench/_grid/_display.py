@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
+from .. import _views
+
 if TYPE_CHECKING:
     from ._grid import Grid
 
@@ -15,15 +17,13 @@ __all__ = ["ProgressLine", "open_display", "set_view_factory"]
 
 View = Callable[["Grid"], Any]
 
-_view_factory: View | None = None
 
 
 def set_view_factory(factory: View | None) -> None:
     """Register what shows a running grid in a notebook: called with the grid when a run starts,
     it shows a live view (subscribing to the grid's events itself) and returns it, or returns
     None where there is no notebook front end. The grid itself knows no UI."""
-    global _view_factory
-    _view_factory = factory
+    _views.register("grid", factory)
 
 
 def open_display(grid: Grid, display: bool | None, total: int) -> None:
@@ -31,7 +31,8 @@ def open_display(grid: Grid, display: bool | None, total: int) -> None:
     view, or where it shows nothing (a script, a terminal), a progress line on stderr."""
     if display is False:
         return
-    if _view_factory is not None and _view_factory(grid) is not None:
+    factory = _views.lookup("grid")
+    if factory is not None and factory(grid) is not None:
         return
     ProgressLine(grid, total, sys.stderr)
 
