@@ -48,7 +48,6 @@ Approval = Callable[[str, dict[str, Any]], bool]
 View = Callable[..., Any]
 
 
-
 def set_view_factory(factory: View | None) -> None:
     """Register what ``Conversation.widget()`` builds (the package root registers the widgets'
     view; the conversation itself knows no UI)."""

@@ -18,7 +18,6 @@ __all__ = ["ProgressLine", "open_display", "set_view_factory"]
 View = Callable[["Grid"], Any]
 
 
-
 def set_view_factory(factory: View | None) -> None:
     """Register what shows a running grid in a notebook: called with the grid when a run starts,
     it shows a live view (subscribing to the grid's events itself) and returns it, or returns
