@@ -236,3 +236,74 @@ def test_load_ext_imports_neither_the_client_nor_pandas_nor_widgets() -> None:
 def test_the_extension_entry_points_exist() -> None:
     assert callable(workbench.load_ipython_extension)
     assert callable(workbench.unload_ipython_extension)
+
+
+def test_grid_cell_runs_prompts_models_and_parameter_sets(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell.user_ns["topic"] = "owls"
+    result = run(
+        shell,
+        "%%grid -m model-a -m model-b -p temperature=0,0.7 --repeats 1\n"
+        "Tell me about {topic}\nName a colour\n",
+    )
+    assert error_of(result) is None
+    grid, outcome = shell.user_ns["grid"], shell.user_ns["grid_result"]
+    assert isinstance(grid, workbench.Grid) and isinstance(outcome, workbench.GridResult)
+    assert len(grid.cells) == 2 * 2 * 2 and outcome.counts == {"done": 8}
+    assert grid.row_labels[0] == "Tell me about owls"
+    out = capsys.readouterr().out
+    assert "[1] Tell me about owls" in out and "8 cells: 8 done" in out, "the text table"
+    run(shell, "%wb grid frame")
+    frame = shell.user_ns["frame"]
+    assert len(frame) == 8 and set(frame["model"]) == {"model-a", "model-b"}
+    assert sorted(set(frame["temperature"])) == [0.0, 0.7]
+
+
+def test_grid_cell_with_vars_and_multi_line_prompts(shell: InteractiveShell) -> None:
+    shell.user_ns["rows"] = [{"city": "Oslo"}, {"city": "Lima"}]
+    body = "Describe {city}\nin two lines\n---\nWeather in {city}?"
+    run(shell, f"%%grid g --vars rows -o res\n{body}")
+    g = shell.user_ns["g"]
+    assert len(g.cells) == 4 and shell.user_ns["res"].counts == {"done": 4}
+    assert g.cells[0].prompt == "Describe Oslo\nin two lines"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("%%grid -p temperature=9\nHi", "temperature"),
+        ("%%grid -p temperature\nHi", "KEY=V1,V2"),
+        ("%%grid --vars nowhere\nHi {x}", "nowhere"),
+        ("%%grid\n\n", "no prompts"),
+        ("%%grid\nAbout {missing}", "missing"),
+    ],
+)
+def test_grid_errors_are_one_line_before_sending(
+    shell: InteractiveShell, source: str, expected: str
+) -> None:
+    error = error_of(run(shell, source))
+    assert isinstance(error, UsageError) and expected in str(error)
+    assert "grid_result" not in shell.user_ns
+
+
+def test_wb_export_puts_the_transcript_in_a_dataframe(shell: InteractiveShell) -> None:
+    run(shell, "%chat Hello")
+    run(shell, "%wb export chat frame")
+    frame = shell.user_ns["frame"]
+    assert list(frame["role"]) == ["user", "assistant"] and frame["content"][0] == "Hello"
+    error = error_of(run(shell, "%wb grid later"))
+    assert isinstance(error, UsageError) and "%%grid" in str(error)
+
+
+def test_wb_record_then_replay_offline(shell: InteractiveShell, tmp_path: Any) -> None:
+    cassette = tmp_path / "run.jsonl"
+    run(shell, f"%wb record {cassette}")
+    run(shell, "%%chat --temperature 0.2\nRemember this")
+    recorded_reply = shell.user_ns["chat"].messages[-1].text
+    run(shell, "%wb new chat")
+    run(shell, f"%wb replay {cassette}")
+    run(shell, "%%chat --temperature 0.2\nRemember this")
+    assert shell.user_ns["chat"].messages[-1].text == recorded_reply
+    error = error_of(run(shell, "%%chat --temperature 0.9\nRemember this"))
+    assert isinstance(error, UsageError) and "temperature" in str(error)

@@ -21,6 +21,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import (
     Magics,
+    cell_magic,
     line_cell_magic,
     line_magic,
     magics_class,
@@ -89,6 +90,7 @@ class WorkbenchMagics(Magics):
         super().__init__(shell)
         self._client: Any = None
         self._names: set[str] = set()
+        self._last_grid: Any = None
 
     # -- conversations in the namespace --------------------------------------------------------
 
@@ -334,7 +336,89 @@ class WorkbenchMagics(Magics):
         print(f"{rest[1]}: {len(frame)} messages")
 
     def _wb_grid(self, rest: list[str]) -> None:
-        raise UsageError("%wb grid: use the %%grid cell magic")
+        if len(rest) != 1 or not rest[0].isidentifier():
+            raise UsageError("usage: %wb grid VAR (the last %%grid result's DataFrame into VAR)")
+        if self._last_grid is None:
+            raise UsageError("no grid has run yet: run one with %%grid")
+        frame = self._last_grid.result().to_dataframe()
+        self._ns[rest[0]] = frame
+        print(f"{rest[0]}: {len(frame)} cells")
+
+    # -- %%grid ----------------------------------------------------------------------------------
+
+    @no_var_expand
+    @magic_arguments()
+    @argument("name", nargs="?", default="grid", help="the variable for the Grid (grid)")
+    @argument("-m", "--model", action="append", dest="models", help="a model (repeatable)")
+    @argument(
+        "-p",
+        "--param",
+        action="append",
+        dest="params",
+        metavar="KEY=V1,V2",
+        help="a parameter and its values (repeatable; the sets are their product)",
+    )
+    @argument("--vars", help="a DataFrame or list of dicts whose rows fill {name} fields")
+    @argument("--system", help="a system prompt for every cell")
+    @argument("--repeats", type=int, default=1, help="how many times each cell is sent")
+    @argument("--concurrency", type=int, default=8, help="requests in flight at once")
+    @argument("--format", dest="format", help="json, or a pydantic model or schema variable")
+    @argument("-o", "--out", default="grid_result", help="the variable for the result")
+    @cell_magic
+    def grid(self, line: str, cell: str) -> None:
+        """Run a comparison grid: the cell's prompts x models x parameter sets, shown live.
+
+        One prompt per line, or prompts separated by lines of ``---``. With ``--vars``, each
+        prompt is a template filled from each row; without, ``{name}`` comes from the notebook.
+        The ``Grid`` goes in NAME (``grid``), its ``GridResult`` in ``--out`` (``grid_result``);
+        ``%wb grid VAR`` puts the result's DataFrame in VAR.
+        """
+        from ._grid import Grid
+
+        args = _arguments(self.grid, line)
+        for variable in (args.name, args.out):
+            if not variable.isidentifier():
+                raise UsageError(f"{variable!r} is not a variable name")
+        prompts = _prompts(cell)
+        rows = None
+        if args.vars:
+            if args.vars not in self._ns:
+                raise UsageError(f"--vars {args.vars}: no such variable in the notebook")
+            rows = self._ns[args.vars]
+        else:
+            prompts = [fill(prompt, self._ns) for prompt in prompts]
+        if not prompts:
+            raise UsageError("no prompts: write one per line (or separate them with ---)")
+        params = _param_product(args.params or [])
+        overrides = self._overrides(
+            argparse.Namespace(model=None, temperature=None, reasoning_effort=None,
+                               format=args.format)
+        )  # fmt: skip
+        try:
+            grid = Grid(
+                prompts,
+                models=args.models or None,
+                params=params or None,
+                system=fill(args.system, self._ns) if args.system else None,
+                vars=rows,
+                repeats=args.repeats,
+                response_format=overrides.get("response_format"),
+                concurrency=args.concurrency,
+                client=self.client(),
+            )
+        except Exception as exc:
+            raise _error(exc) from None
+        self._ns[args.name] = grid
+        self._last_grid = grid
+        try:
+            result = grid.run()
+        except Exception as exc:
+            raise _error(exc) from None
+        self._ns[args.out] = result
+        if _show_turn_view_absent():
+            from .widgets import grid_text
+
+            print(grid_text(grid))
 
     def _wb_record(self, rest: list[str]) -> None:
         self._cassette("record", rest)
@@ -399,6 +483,42 @@ def _show_turn(chat: Any, start: int) -> tuple[Any, Any]:
 
     view = ConversationWidget(chat, start=start, compact=True)
     return view, display(view, display_id=True)
+
+
+def _show_turn_view_absent() -> bool:
+    """Whether no kernel runs (a terminal): the grid then printed a progress line only."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell is None or getattr(shell, "kernel", None) is None
+
+
+def _prompts(cell: str) -> list[str]:
+    """A cell's prompts: blocks between lines of ``---``, or else one per non-empty line."""
+    lines = cell.strip("\n").splitlines()
+    if any(line.strip() == "---" for line in lines):
+        blocks: list[str] = []
+        current: list[str] = []
+        for line in lines:
+            if line.strip() == "---":
+                blocks.append("\n".join(current).strip())
+                current = []
+            else:
+                current.append(line)
+        blocks.append("\n".join(current).strip())
+        return [block for block in blocks if block]
+    return [line.strip() for line in lines if line.strip()]
+
+
+def _param_product(pairs: list[str]) -> dict[str, list[Any]]:
+    """``["temperature=0,0.7", "seed=1"]`` as ``{"temperature": [0, 0.7], "seed": [1]}``."""
+    params: dict[str, list[Any]] = {}
+    for pair in pairs:
+        key, sep, values = pair.partition("=")
+        if not sep or not key.strip() or not values.strip():
+            raise UsageError(f"--param {pair!r}: write KEY=V1,V2, e.g. temperature=0,0.7")
+        params[key.strip()] = [_value(v.strip()) for v in values.split(",")]
+    return params
 
 
 def _print_deltas(event: Any) -> None:
