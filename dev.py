@@ -95,7 +95,6 @@ def notebook_env(home: Path) -> dict[str, str]:
     dropped = ("OPENAI_", "WORKBENCH_", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith(dropped)}
     env["WORKBENCH_LOG"] = str(home / "log.sqlite3")
-    env["MPLBACKEND"] = "Agg"
     return env
 
 
