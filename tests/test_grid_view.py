@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import workbench
+import workbench.local
 from workbench.widgets._grid_view import (
     PREVIEW_CHARS,
     SYNC_SECONDS,
@@ -245,3 +246,33 @@ def test_the_table_in_the_browser_streams_cells_and_sends_clicks(page: Any) -> N
     grid.emit(GridFinished(None))
     bridge.forward()
     assert page.locator(".wbg-stop").is_disabled()
+
+
+def test_a_real_grid_drives_the_view_to_the_end() -> None:
+    grid = workbench.Grid(
+        ["Say hi", "What's the weather in Paris?"],
+        models=["m1", "m2"],
+        tools=[get_weather_tool],
+        client=workbench.Client(local=workbench.local.LocalModel()),
+    )
+    view = GridView(grid)
+    comm = recorded(view.table)
+    result = grid.run(display=False)
+    assert result.counts == {"done": 4}
+    assert [c["status"] for c in view.table.cells] == ["done"] * 4
+    assert view.table.progress["done"] == 4 and not view.table.running
+    assert {m["i"] for m in comm.custom("end")} == {0, 1, 2, 3}
+    streamed = "".join(m["text"] for m in comm.custom("delta") if m["id"] == "0")
+    assert streamed == grid.cells[0].output
+    shown = view.show_cell(3)
+    assert shown is not None and "get_weather" in json.dumps(shown.messages_html)
+    assert grid_text(grid).endswith("4 cells: 4 done")
+
+
+def get_weather_tool(city: str) -> dict[str, Any]:
+    """Get the current weather for a city.
+
+    Args:
+        city: the city's name.
+    """
+    return {"city": city, "temperature": 21}
