@@ -9,9 +9,10 @@ import contextlib
 import contextvars
 import logging
 import math
+import signal
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -308,13 +309,11 @@ class Grid:
     def _blocking(self, factory: Callable[[], Awaitable[GridResult]]) -> GridResult:
         """Run a coroutine to its end in a worker thread with its own loop; Ctrl-C cancels."""
         context = contextvars.copy_context()
-        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="workbench-grid") as pool:
-            future = pool.submit(context.run, _run_in_new_loop, factory)
-            try:
-                return future.result()
-            except KeyboardInterrupt:
-                self.cancel()
-                return future.result()
+        with (
+            _interrupt_cancels(self.cancel),
+            concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="workbench-grid") as pool,
+        ):
+            return pool.submit(context.run, _run_in_new_loop, factory).result()
 
     def _replace_cells(self, cells: list[Cell]) -> None:
         with self._lock:
@@ -336,6 +335,35 @@ class Grid:
     def _base_url(self) -> str | None:
         url = getattr(self.client, "base_url", None)
         return str(url) if url is not None else None
+
+
+@contextlib.contextmanager
+def _interrupt_cancels(cancel: Callable[[], None]) -> Iterator[None]:
+    """While the block runs, the first Ctrl-C (SIGINT: also a Jupyter kernel interrupt) calls
+    ``cancel`` instead of raising; a second one raises ``KeyboardInterrupt`` as usual.
+
+    A handler rather than ``except KeyboardInterrupt``: the exception could land anywhere in the
+    waiting thread (while the worker thread is still starting, say), outside any ``try``.
+    Only the main thread receives signals; elsewhere nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    pressed = False
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        nonlocal pressed
+        if pressed:
+            raise KeyboardInterrupt
+        pressed = True
+        cancel()
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
 
 
 def _run_in_new_loop(factory: Callable[[], Awaitable[GridResult]]) -> GridResult:
