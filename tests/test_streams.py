@@ -85,7 +85,8 @@ async def test_a_body_without_done_ends_but_is_not_completed(kind: str) -> None:
 
 @both
 async def test_a_last_event_without_its_blank_line_is_still_delivered(kind: str) -> None:
-    body = sse_body(chunk_json({"content": "a"}), done=False) + b'data: {"id": "chatcmpl-1", '
+    body = sse_body(chunk_json({"content": "a"}, finish_reason="stop"), done=False)
+    body += b'data: {"id": "chatcmpl-1", '
     body += b'"object": "chat.completion.chunk", "created": 1, "model": "m", "choices": []}'
     chunks = await collect(await stream_of(kind, body))
     assert len(chunks) == 2

@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import httpx
 import pydantic
 
-from ._exceptions import APIConnectionError, APIResponseValidationError, APITimeoutError
+from ._exceptions import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APITimeoutError,
+    WorkbenchError,
+)
 from ._sse import ServerSentEvent, SSEDecoder
 
 if TYPE_CHECKING:
@@ -30,7 +35,8 @@ class _StreamBase(Generic[_T]):
 
     response: httpx.Response
     completed: bool
-    """True once the server sent ``[DONE]``; a stream that ends without it may be cut short."""
+    """True once the server sent ``[DONE]``. A body that ends without it is accepted only when
+    every choice got its ``finish_reason``; otherwise the stream raises, as cut short."""
 
     def __init__(self, *, cast_to: type[_T], response: httpx.Response, client: BaseClient) -> None:
         self.response = response
@@ -38,6 +44,8 @@ class _StreamBase(Generic[_T]):
         self._cast_to = cast_to
         self._client = client
         self._decoder = SSEDecoder()
+        self._head = b""  # the body's first bytes, quoted when it is no event stream at all
+        self._finished: dict[int, bool] = {}  # per choice index: whether it got a finish_reason
 
     def _is_json(self) -> bool:
         """Whether the server answered a streamed request with JSON (it ignored ``stream``)."""
@@ -56,13 +64,50 @@ class _StreamBase(Generic[_T]):
             " (does it support stream=True?).",
         )
 
+    def _feed(self, piece: bytes) -> list[ServerSentEvent]:
+        """The events a piece of the body completes."""
+        if len(self._head) < 200:
+            self._head += piece[:200]
+        try:
+            return self._decoder.feed(piece)
+        except WorkbenchError as exc:  # a line too long to be an event
+            raise APIResponseValidationError(self.response, None, message=str(exc)) from None
+
     def _chunks(self, events: list[ServerSentEvent]) -> Iterator[_T]:
         """The chunks of some events, up to ``[DONE]`` (which sets ``completed``)."""
+        finished = self._finished
         for event in events:
             if event.raw.startswith(_DONE):
                 self.completed = True
                 return
-            yield self._decode(event)
+            chunk = self._decode(event)
+            for choice in getattr(chunk, "choices", ()):
+                if choice.finish_reason is not None:
+                    finished[choice.index] = True
+                elif choice.index not in finished:
+                    finished[choice.index] = False
+            yield chunk
+
+    def _ended(self) -> Exception | None:
+        """Why a body that ended without ``[DONE]`` is broken; None when its reply is whole
+        (some servers leave ``[DONE]`` out after the last ``finish_reason``)."""
+        if self._finished and all(self._finished.values()):
+            return None
+        if not self._finished and not self._head.strip():
+            message = "The server sent an empty body instead of an event stream."
+            return APIResponseValidationError(self.response, None, message=message)
+        if not self._finished:
+            head = self._client._redact(self._head.decode("utf-8", errors="replace"))
+            return APIResponseValidationError(
+                self.response,
+                head,
+                message=f"The server's response is not an event stream of chunks: {head!r}",
+            )
+        return APIConnectionError(
+            message="Stream cut off: the server ended the stream before the reply was finished"
+            " (no finish_reason, no [DONE]).",
+            request=self.response.request,
+        )
 
     def _decode(self, event: ServerSentEvent) -> _T:
         """The chunk an event carries; raises ``APIError`` for an error event."""
@@ -117,11 +162,13 @@ class Stream(_StreamBase[_T]):
                 raise self._not_a_stream()
             pieces = self.response.iter_bytes()
             for piece in pieces:
-                yield from self._chunks(decoder.feed(piece))
+                yield from self._chunks(self._feed(piece))
                 if self.completed:
                     break
             else:
                 yield from self._chunks(decoder.flush())
+                if not self.completed and (broken := self._ended()) is not None:
+                    raise broken
             if self.completed:
                 for _ in pieces:  # drain, so the connection can be reused
                     pass
@@ -168,13 +215,15 @@ class AsyncStream(_StreamBase[_T]):
                 raise self._not_a_stream()
             pieces = self.response.aiter_bytes()
             async for piece in pieces:
-                for chunk in self._chunks(decoder.feed(piece)):
+                for chunk in self._chunks(self._feed(piece)):
                     yield chunk
                 if self.completed:
                     break
             else:
                 for chunk in self._chunks(decoder.flush()):
                     yield chunk
+                if not self.completed and (broken := self._ended()) is not None:
+                    raise broken
             if self.completed:
                 async for _ in pieces:
                     pass
