@@ -24,7 +24,9 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="SPEC",
         help="inject a fault, e.g. '429;times=2;retry-after=0.5', 'drop', 'cut;after=5',"
-        " 'latency;seconds=0.2', 'malformed', '503' (repeatable)",
+        " 'latency;seconds=0.2', 'malformed', '503', '502;format=html', 'stall',"
+        " 'stall;after=4', 'empty', 'not-json', 'huge', 'error-event', 'no-done' (repeatable;"
+        " see the README)",
     )
     server.add_argument(
         "--first-token", type=float, default=0.0, help="seconds before a stream starts"

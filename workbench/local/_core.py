@@ -19,7 +19,7 @@ from typing import Any
 
 from .._exceptions import InvalidParameterError
 from .._validate import validate_create_params
-from ._faults import FAULT_HEADER, STREAM_KINDS, Fault, FaultPlan
+from ._faults import FAULT_HEADER, Fault, FaultPlan, Stalled, broken, error_body, replacement
 from ._generate import answer
 from ._store import CompletionStore
 
@@ -32,7 +32,6 @@ _COMPLETION = re.compile(r"^/chat/completions/([^/]+)$")
 _MESSAGES = re.compile(r"^/chat/completions/([^/]+)/messages$")
 _MODEL = re.compile(r"^/models/(.+)$")
 _JSON = [("content-type", "application/json")]
-_BEFORE = ("latency", "status", "drop")  # faults decided before the request is answered
 log = logging.getLogger("workbench.local")
 
 
@@ -52,8 +51,9 @@ class Pacing:
 class LocalResponse:
     """What the core answers; the transport or server turns it into HTTP.
 
-    ``events`` (when streaming) yields encoded SSE events one by one. ``drop`` asks the adapter to
-    close the connection without a response; ``delay`` to wait before answering.
+    ``events`` (when streaming) yields encoded SSE events one by one (and may raise
+    ``ConnectionResetError`` or ``Stalled`` part-way). ``drop`` asks the adapter to close the
+    connection without a response, ``stall`` to hold it silent; ``delay`` to wait before answering.
     """
 
     status: int
@@ -63,6 +63,7 @@ class LocalResponse:
     delay: float = 0.0
     chunk_delay: float = 0.0
     drop: bool = False
+    stall: Stalled | None = None
 
 
 class LocalModel:
@@ -113,7 +114,7 @@ class LocalModel:
                 401, "Incorrect API key provided.", "invalid_request_error", code="invalid_api_key"
             )
         try:
-            faults = self.faults.select(headers, _BEFORE)
+            faults = self.faults.select(headers, in_stream=False)
         except ValueError as exc:
             return _error(
                 400,
@@ -121,12 +122,17 @@ class LocalModel:
                 "invalid_request_error",
                 param=FAULT_HEADER,
             )
-        delay = sum(f.seconds for f in faults if f.kind == "latency")
+        delay = sum(f.seconds or 0.0 for f in faults if f.kind == "latency")
         for fault in faults:
             if fault.kind == "drop":
                 return LocalResponse(0, drop=True, delay=delay)
+            if fault.kind == "stall":
+                return LocalResponse(0, stall=Stalled(fault.seconds), delay=delay)
             if fault.kind == "status":
                 return _fault_status(fault, delay)
+            if fault.kind in ("empty", "not-json", "huge"):
+                kind, content, events = replacement(fault, body)
+                return LocalResponse(200, [("content-type", kind)], content, events, delay)
         try:
             response = self._route(method.upper(), path.rstrip("/") or "/", query, body)
         except InvalidParameterError as exc:
@@ -138,9 +144,9 @@ class LocalModel:
             )
         response.delay += delay
         if response.events is not None:
-            stream_faults = self.faults.select(headers, STREAM_KINDS)
+            stream_faults = self.faults.select(headers, in_stream=True)
             if stream_faults:
-                response.events = _broken(response.events, stream_faults[0])
+                response.events = broken(response.events, stream_faults[0])
         return response
 
     def _route(
@@ -329,16 +335,6 @@ def _sse(chunks: Iterator[dict[str, Any]]) -> Iterator[bytes]:
     yield b"data: [DONE]\n\n"
 
 
-def _broken(events: Iterator[bytes], fault: Fault) -> Iterator[bytes]:
-    """A stream that ends (``cut``) or breaks (``malformed``) after ``fault.after`` events."""
-    for i, event in enumerate(events):
-        if i == fault.after:
-            if fault.kind == "cut":
-                raise ConnectionResetError("the local model cut the stream (fault injection)")
-            yield b"data: {this is not json\n\n"
-        yield event
-
-
 def _model(model_id: str) -> dict[str, Any]:
     return {"id": model_id, "object": "model", "created": 1735689600, "owned_by": "workbench"}
 
@@ -362,12 +358,15 @@ def _error(
 
 def _fault_status(fault: Fault, delay: float) -> LocalResponse:
     kinds = {429: "rate_limit_exceeded", 503: "server_overloaded"}
-    response = _error(
-        fault.status,
-        f"Injected fault: status {fault.status} from the local model.",
-        "requests" if fault.status == 429 else "server_error",
-        code=kinds.get(fault.status),
-    )
+    message = f"Injected fault: status {fault.status} from the local model."
+    error = {
+        "message": message,
+        "type": "requests" if fault.status == 429 else "server_error",
+        "param": None,
+        "code": kinds.get(fault.status),
+    }
+    kind, body = error_body(fault, message, error)
+    response = LocalResponse(fault.status, [("content-type", kind)], body)
     if fault.retry_after is not None:
         response.headers.append(("retry-after", f"{fault.retry_after:g}"))
     response.delay = delay

@@ -2,17 +2,43 @@
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["FAULT_HEADER", "STREAM_KINDS", "Fault", "FaultPlan", "parse_fault"]
+__all__ = ["FAULT_HEADER", "STREAM_KINDS", "Fault", "FaultPlan", "Stalled", "parse_fault"]
 
 FAULT_HEADER = "x-workbench-fault"
-_KINDS = ("latency", "status", "drop", "cut", "malformed")
-_OPTIONS = ("times", "retry_after", "seconds", "after")
-STREAM_KINDS = ("cut", "malformed")
-"""Faults that break a stream: they fire (and count) only on streamed responses."""
+_KINDS = (
+    "latency",
+    "status",
+    "drop",
+    "stall",
+    "empty",
+    "not-json",
+    "huge",
+    "cut",
+    "malformed",
+    "error-event",
+    "no-done",
+)
+_OPTIONS = ("times", "retry_after", "seconds", "after", "format", "size")
+_FORMATS = ("openai", "detail", "html", "text")
+STREAM_KINDS = ("cut", "malformed", "error-event", "no-done")
+"""Faults that break a stream (so does ``stall`` with ``after``): they fire (and count) only
+on streamed responses."""
+_AFTER = 3  # chunks sent before a stream breaks, by default
+HUGE = 10 * 1024 * 1024 + 512 * 1024  # a huge reply's default size: 10.5 MB of text
+
+
+class Stalled(Exception):
+    """A stall (raised by a stalled stream's events): the adapter sends nothing more for
+    ``seconds`` (None: until the client hangs up), then closes the connection."""
+
+    def __init__(self, seconds: float | None) -> None:
+        super().__init__("the local model stalled (fault injection)")
+        self.seconds = seconds
 
 
 @dataclass(frozen=True)
@@ -20,30 +46,51 @@ class Fault:
     """One fault.
 
     Attributes:
-        kind: ``latency`` (wait ``seconds`` before answering), ``status`` (answer ``status`` with
-            OpenAI's error JSON and ``retry_after`` seconds if set), ``drop`` (close the
-            connection before any response), ``cut`` (end a stream after ``after`` chunks, with no
-            ``[DONE]``), ``malformed`` (send a broken SSE line after ``after`` chunks).
+        kind: before any response: ``latency`` (wait ``seconds`` before answering), ``status``
+            (answer ``status`` with an error body in ``format`` and ``retry_after`` seconds if
+            set), ``drop`` (close the connection), ``stall`` (send nothing for ``seconds``, by
+            default until the client hangs up, then close); instead of the reply: ``empty`` (a
+            200 with an empty body), ``not-json`` (a 200 HTML page), ``huge`` (a whole reply of
+            ``size`` bytes of text, default 10.5 MB); in a stream, after ``after`` chunks
+            (default 3): ``cut`` (reset the connection), ``malformed`` (a broken SSE line, then
+            the rest), ``error-event`` (an ``event: error`` and the end), ``no-done`` (the end,
+            cleanly, with no ``[DONE]``; without ``after``: the whole reply without it),
+            ``stall`` with ``after`` (nothing more, as above).
         times: fire on the first ``times`` matching requests only (None: always).
+        format: a status fault's body: ``openai`` (OpenAI's error JSON), ``detail`` (FastAPI's
+            ``{"detail": ...}``), ``html`` (a proxy's error page) or ``text``.
     """
 
     kind: str
     times: int | None = None
     status: int = 500
     retry_after: float | None = None
-    seconds: float = 0.0
-    after: int = 3
+    seconds: float | None = None
+    after: int | None = None
+    format: str = "openai"
+    size: int = HUGE
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
             raise ValueError(f"fault kind must be one of {', '.join(_KINDS)}, got {self.kind!r}")
         if self.kind == "status" and not 400 <= self.status <= 599:
             raise ValueError(f"a status fault needs a 4xx or 5xx status, got {self.status}")
+        if self.format not in _FORMATS:
+            raise ValueError(f"format must be one of {', '.join(_FORMATS)}, got {self.format!r}")
+        if (self.after is not None and self.after < 0) or self.size < 0:
+            raise ValueError("after and size must be >= 0")
+
+    @property
+    def in_stream(self) -> bool:
+        """Whether the fault breaks a stream part-way (rather than the whole response)."""
+        return self.kind in STREAM_KINDS or (self.kind == "stall" and self.after is not None)
 
 
 def parse_fault(spec: str) -> Fault:
     """Read a fault from text: ``429;times=2;retry-after=0.5``, ``drop``, ``cut;after=5``,
-    ``latency;seconds=0.2``, ``malformed``, ``503``."""
+    ``latency;seconds=0.2``, ``malformed``, ``503``, ``502;format=html``, ``stall``,
+    ``stall;after=4``, ``empty``, ``not-json``, ``huge;size=20000000``, ``error-event``,
+    ``no-done``."""
     parts = [part.strip() for part in spec.split(";") if part.strip()]
     if not parts:
         raise ValueError("an empty fault; try '429;times=2', 'drop' or 'cut;after=5'")
@@ -61,8 +108,10 @@ def parse_fault(spec: str) -> Fault:
         times=int(values["times"]) if "times" in values else None,
         status=status,
         retry_after=float(values["retry_after"]) if "retry_after" in values else None,
-        seconds=float(values.get("seconds", 0.0)),
-        after=int(values.get("after", 3)),
+        seconds=float(values["seconds"]) if "seconds" in values else None,
+        after=int(values["after"]) if "after" in values else None,
+        format=values.get("format", "openai"),
+        size=int(values["size"]) if "size" in values else HUGE,
     )
 
 
@@ -74,8 +123,9 @@ class FaultPlan:
     _fired: dict[object, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def select(self, headers: Mapping[str, str], kinds: Collection[str] = _KINDS) -> list[Fault]:
-        """The faults of ``kinds`` that fire for this request, counting them as fired.
+    def select(self, headers: Mapping[str, str], *, in_stream: bool) -> list[Fault]:
+        """The faults that fire for this request, counting them as fired: those that break
+        a stream part-way (``in_stream``), or those that replace the whole response.
 
         Raises:
             ValueError: the request's fault header does not parse.
@@ -90,7 +140,7 @@ class FaultPlan:
         chosen: list[Fault] = []
         with self._lock:
             for key, fault in candidates:
-                if fault.kind not in kinds:
+                if fault.in_stream != in_stream:
                     continue
                 fired = self._fired.get(key, 0)
                 if fault.times is None or fired < fault.times:
@@ -102,3 +152,138 @@ class FaultPlan:
         """Forget how often the faults fired."""
         with self._lock:
             self._fired.clear()
+
+
+# -- what the faults send --------------------------------------------------------------------
+
+
+def error_body(fault: Fault, message: str, error: Mapping[str, object]) -> tuple[str, bytes]:
+    """A status fault's content type and body, in the fault's ``format``."""
+    if fault.format == "detail":
+        return "application/json", json.dumps({"detail": message}).encode()
+    if fault.format == "html":
+        title = f"{fault.status} {_REASONS.get(fault.status, 'Error')}"
+        page = (
+            f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+            f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+            "</body>\r\n</html>\r\n"
+        )
+        return "text/html", page.encode()
+    if fault.format == "text":
+        return "text/plain", message.encode()
+    return "application/json", json.dumps({"error": error}).encode()
+
+
+_REASONS = {
+    400: "Bad Request",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Temporarily Unavailable",
+    504: "Gateway Time-out",
+}
+
+
+def replacement(fault: Fault, body: bytes) -> tuple[str, bytes, Iterator[bytes] | None]:
+    """What an ``empty``, ``not-json`` or ``huge`` fault sends instead of the reply: the
+    content type, and the body or (for a streamed request) the SSE events."""
+    request = _request_of(body)
+    stream = request.get("stream") is True
+    if fault.kind == "empty":
+        return ("text/event-stream" if stream else "application/json"), b"", None
+    if fault.kind == "not-json":
+        page = b"<html><head><title>Sign in</title></head><body>Please sign in.</body></html>"
+        return "text/html", page, None
+    model = str(request.get("model") or "workbench-local")
+    text = _huge_text(fault.size)
+    if not stream:
+        return "application/json", json.dumps(_huge_completion(model, text)).encode(), None
+    options = request.get("stream_options")
+    usage = isinstance(options, dict) and bool(options.get("include_usage"))
+    return "text/event-stream", b"", _huge_events(model, text, usage)
+
+
+def broken(events: Iterator[bytes], fault: Fault) -> Iterator[bytes]:
+    """The events of a stream, broken by ``fault`` after ``fault.after`` of them."""
+    after = _AFTER if fault.after is None else fault.after
+    if fault.kind == "no-done" and fault.after is None:  # the whole reply, without [DONE]
+        yield from (event for event in events if event != b"data: [DONE]\n\n")
+        return
+    for i, event in enumerate(events):
+        if i == after:
+            if fault.kind == "cut":
+                raise ConnectionResetError("the local model cut the stream (fault injection)")
+            if fault.kind == "stall":
+                raise Stalled(fault.seconds)
+            if fault.kind == "error-event":
+                error = {
+                    "message": "Injected fault: an error event from the local model.",
+                    "type": "server_error",
+                    "param": None,
+                    "code": None,
+                }
+                yield b"event: error\ndata: " + json.dumps({"error": error}).encode() + b"\n\n"
+                return
+            if fault.kind == "no-done":
+                return
+            yield b"data: {this is not json\n\n"
+        yield event
+
+
+def _request_of(body: bytes) -> dict[str, object]:
+    try:
+        data = json.loads(body) if body else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _huge_text(size: int) -> str:
+    words = "A huge reply from the local model, made to test limits. "
+    return (words * (size // len(words) + 1))[:size]
+
+
+_HUGE_ID = "chatcmpl-localhuge"
+
+
+def _huge_completion(model: str, text: str) -> dict[str, object]:
+    return {
+        "id": _HUGE_ID,
+        "object": "chat.completion",
+        "created": 1735689600,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text, "refusal": None},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": _huge_usage(text),
+    }
+
+
+def _huge_usage(text: str) -> dict[str, int]:
+    tokens = len(text) // 4
+    return {"prompt_tokens": 1, "completion_tokens": tokens, "total_tokens": tokens + 1}
+
+
+def _huge_events(model: str, text: str, usage: bool) -> Iterator[bytes]:
+    """The huge reply as a stream: its text in one chunk, one event of its whole size."""
+    base = {"id": _HUGE_ID, "object": "chat.completion.chunk", "created": 1735689600}
+    base["model"] = model
+
+    def event(choices: list[object], **extra: object) -> bytes:
+        return b"data: " + json.dumps({**base, "choices": choices, **extra}).encode() + b"\n\n"
+
+    def choice(delta: dict[str, object], finish: str | None = None) -> dict[str, object]:
+        return {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+
+    yield event([choice({"role": "assistant", "content": ""})])
+    yield event([choice({"content": text})])
+    yield event([choice({}, "stop")])
+    if usage:
+        yield event([], usage=_huge_usage(text))
+    yield b"data: [DONE]\n\n"

@@ -1,7 +1,7 @@
 """The local model over HTTP: a thin asyncio adapter over h11 (the HTTP/1.1 stack httpx uses).
 
 h11 leaves the socket to us, so injected faults are real: a dropped connection is a closed
-socket, a cut stream an aborted one.
+socket, a cut stream an aborted one, a stall a connection held open in silence.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, unquote
 import h11
 
 from ._core import LocalModel, LocalResponse
+from ._faults import Stalled
 
 __all__ = ["LocalServer", "serve"]
 
@@ -119,11 +120,19 @@ class LocalServer:
         if answer.drop:
             writer.transport.abort()
             return False
-        await self._respond(conn, writer, answer)
+        if answer.stall is not None:
+            await _hold(reader, answer.stall)
+            writer.transport.abort()
+            return False
+        await self._respond(conn, reader, writer, answer)
         return conn.our_state is h11.DONE and conn.their_state is h11.DONE
 
     async def _respond(
-        self, conn: h11.Connection, writer: asyncio.StreamWriter, answer: LocalResponse
+        self,
+        conn: h11.Connection,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        answer: LocalResponse,
     ) -> None:
         headers = [(k.encode(), v.encode()) for k, v in answer.headers]
         headers.append((b"server", b"workbench-local"))
@@ -144,8 +153,23 @@ class LocalServer:
         except ConnectionResetError:  # an injected cut: end the stream mid-way
             writer.transport.abort()
             raise
+        except Stalled as stall:  # an injected stall: hold the connection silent, then close
+            await _hold(reader, stall)
+            writer.transport.abort()
+            raise ConnectionResetError(str(stall)) from None
         writer.write(conn.send(h11.EndOfMessage()))
         await writer.drain()
+
+
+async def _hold(reader: asyncio.StreamReader, stall: Stalled) -> None:
+    """Send nothing until the client hangs up, or for the stall's seconds when it has some."""
+
+    async def until_closed() -> None:
+        while await reader.read(65536):
+            pass
+
+    with contextlib.suppress(asyncio.TimeoutError, ConnectionError):
+        await asyncio.wait_for(until_closed(), stall.seconds)
 
 
 def serve(model: LocalModel, *, host: str = "127.0.0.1", port: int = 8000) -> None:

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl
 import httpx
 
 from ._core import LocalModel, LocalResponse
+from ._faults import Stalled
 
 __all__ = ["LocalTransport"]
 
@@ -20,7 +21,8 @@ class LocalTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """Answers requests with a ``LocalModel``; works for ``httpx.Client`` and ``httpx.AsyncClient``.
 
     Streams come as one HTTP chunk per event, as a server sends them; pacing and injected faults
-    (latency, dropped connections, cut streams) happen here as they would on a network.
+    (latency, dropped connections, cut streams) happen here as they would on a network. A stall
+    ends in ``httpx.ReadTimeout`` after the request's read timeout, as a network client's would.
     """
 
     def __init__(self, model: LocalModel) -> None:
@@ -38,10 +40,11 @@ class LocalTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         answer = self._answer(request, request.read())
         if answer.delay:
             time.sleep(answer.delay)
+        if answer.stall is not None:
+            time.sleep(_stalled_for(answer.stall, request))
+            raise _after_stall(answer.stall, request, _NO_RESPONSE)
         if answer.drop:
-            raise httpx.RemoteProtocolError(
-                "Server disconnected without sending a response.", request=request
-            )
+            raise httpx.RemoteProtocolError(_NO_RESPONSE, request=request)
         if answer.events is None:
             return httpx.Response(
                 answer.status, headers=answer.headers, content=answer.body, request=request
@@ -53,10 +56,11 @@ class LocalTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         answer = self._answer(request, await request.aread())
         if answer.delay:
             await asyncio.sleep(answer.delay)
+        if answer.stall is not None:
+            await asyncio.sleep(_stalled_for(answer.stall, request))
+            raise _after_stall(answer.stall, request, _NO_RESPONSE)
         if answer.drop:
-            raise httpx.RemoteProtocolError(
-                "Server disconnected without sending a response.", request=request
-            )
+            raise httpx.RemoteProtocolError(_NO_RESPONSE, request=request)
         if answer.events is None:
             return httpx.Response(
                 answer.status, headers=answer.headers, content=answer.body, request=request
@@ -79,6 +83,9 @@ class _SyncEvents(httpx.SyncByteStream):
                 yield event
         except ConnectionResetError as exc:
             raise httpx.ReadError(f"peer closed connection: {exc}", request=self._request) from None
+        except Stalled as stall:
+            time.sleep(_stalled_for(stall, self._request))
+            raise _after_stall(stall, self._request, _CUT) from None
 
 
 class _AsyncEvents(httpx.AsyncByteStream):
@@ -95,3 +102,31 @@ class _AsyncEvents(httpx.AsyncByteStream):
                 yield event
         except ConnectionResetError as exc:
             raise httpx.ReadError(f"peer closed connection: {exc}", request=self._request) from None
+        except Stalled as stall:
+            await asyncio.sleep(_stalled_for(stall, self._request))
+            raise _after_stall(stall, self._request, _CUT) from None
+
+
+_NO_RESPONSE = "Server disconnected without sending a response."
+_CUT = "peer closed connection without sending complete message body"
+_FOREVER = 365 * 24 * 3600.0  # a stall with no end and no read timeout: as good as forever
+
+
+def _read_timeout(request: httpx.Request) -> float | None:
+    timeout = request.extensions.get("timeout") or {}
+    read = timeout.get("read")
+    return float(read) if read is not None else None
+
+
+def _stalled_for(stall: Stalled, request: httpx.Request) -> float:
+    """How long a stall holds the request: until its read timeout or its own end."""
+    ends = [t for t in (_read_timeout(request), stall.seconds) if t is not None]
+    return min(ends) if ends else _FOREVER
+
+
+def _after_stall(stall: Stalled, request: httpx.Request, closed: str) -> httpx.TransportError:
+    """What the client sees when a stall ends: its read timeout, or the server closing."""
+    read = _read_timeout(request)
+    if read is not None and (stall.seconds is None or read < stall.seconds):
+        return httpx.ReadTimeout(f"timed out ({stall})", request=request)
+    return httpx.RemoteProtocolError(closed, request=request)
