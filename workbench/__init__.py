@@ -79,6 +79,7 @@ if _TYPE_CHECKING:
         GridStarted,
         ScoreError,
     )
+    from ._media import audio, file, image
     from ._messages import Message
     from ._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
     from ._params import ChatParams
@@ -151,6 +152,9 @@ _LAZY: dict[str, str] = {
     "GridResult": "._grid",
     "GridStarted": "._grid",
     "ScoreError": "._grid",
+    "audio": "._media",
+    "file": "._media",
+    "image": "._media",
     "Message": "._messages",
     "AsyncCursorPage": "._pagination",
     "AsyncPaginator": "._pagination",
@@ -297,7 +301,10 @@ __all__ = [
     "WorkbenchError",
     "__version__",
     "accumulate",
+    "audio",
     "conversations",
+    "file",
+    "image",
     "load_ipython_extension",
     "pydantic_function_tool",
     "stored_dataframe",

@@ -58,7 +58,8 @@ class Message(pydantic.BaseModel):
 
     @property
     def text(self) -> str:
-        """The text of the message (content parts joined; a refusal shown as such)."""
+        """The text of the message (content parts joined; a refusal shown as such; for a spoken
+        reply without text content, its transcript)."""
         if self.refusal:
             return f"[refusal] {self.refusal}"
         if isinstance(self.content, str):
@@ -69,6 +70,8 @@ class Message(pydantic.BaseModel):
                 for p in self.content
                 if isinstance(p, dict)
             )
+        if self.audio:
+            return str(self.audio.get("transcript") or "")
         return ""
 
     @property

@@ -10,7 +10,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,8 @@ __all__ = ["Conversation", "ToolRoundLimitError", "TurnStopped", "conversations"
 log = logging.getLogger("workbench")
 
 Observer = Callable[[TurnEvent], None]
+Content = str | Sequence[str | Mapping[str, Any]] | Mapping[str, Any]
+"""A user turn: text, or text and content parts (``workbench.image``, ``audio``, ``file``)."""
 Approval = Callable[[str, dict[str, Any]], bool]
 View = Callable[..., Any]
 
@@ -65,10 +67,11 @@ class TurnStopped(WorkbenchError):
 class _Reply:
     """What one model call has streamed so far."""
 
-    __slots__ = ("calls", "first_token", "message", "parts", "refusal", "started")
+    __slots__ = ("audio", "calls", "first_token", "message", "parts", "refusal", "started")
 
-    def __init__(self, message: Message) -> None:
+    def __init__(self, message: Message, *, audio: bool = False) -> None:
         self.message = message
+        self.audio = audio  # a spoken reply: its transcript streams as the text
         self.parts: list[str] = []
         self.refusal: list[str] = []
         self.calls: dict[int, list[str]] = {}
@@ -250,10 +253,12 @@ class Conversation:
 
     # -- sending ---------------------------------------------------------------------------
 
-    def send(
-        self, content: str | list[dict[str, Any]], *, stream: bool = True, **overrides: Any
-    ) -> Message:
+    def send(self, content: Content, *, stream: bool = True, **overrides: Any) -> Message:
         """Send a user turn and return the reply (after any tool rounds).
+
+        ``content`` is a string, or a list of strings and content parts
+        (``["What is in this picture?", workbench.image("cat.png")]``); the parts are checked
+        (formats, the API's size limits) before anything is sent or added to the history.
 
         With an ``AsyncClient`` this runs ``asend`` to completion (in a worker thread when an
         event loop is already running, as in a notebook).
@@ -266,18 +271,18 @@ class Conversation:
             from ._tools import run_sync
 
             return run_sync(lambda: self.asend(content, stream=stream, **overrides))
+        content = _user_content(content)
         request = self._request(overrides)
         user = self.history.append(Message(role="user", content=content))
         self._log_sync()
         self._emit(TurnStarted(user))
         return self._turn(request, stream)
 
-    async def asend(
-        self, content: str | list[dict[str, Any]], *, stream: bool = True, **overrides: Any
-    ) -> Message:
+    async def asend(self, content: Content, *, stream: bool = True, **overrides: Any) -> Message:
         """The async twin of ``send`` (tool calls of one round run concurrently)."""
         if self._aclient() is None:  # a sync client with its own transport: send in a thread
             return await asyncio.to_thread(self.send, content, stream=stream, **overrides)
+        content = _user_content(content)
         request = self._request(overrides)
         user = self.history.append(Message(role="user", content=content))
         self._log_sync()
@@ -336,7 +341,7 @@ class Conversation:
             status="incomplete",
         )
         self.history.add(message)
-        return _Reply(message)
+        return _Reply(message, audio="audio" in (request.get("modalities") or ()))
 
     def _call_model(self, request: dict[str, Any], stream: bool) -> Message:
         reply = self._new_reply(request)
@@ -390,6 +395,8 @@ class Conversation:
                 reply.parts.append(event.delta)
                 if self._observers:
                     self._emit(ContentDelta(reply.message.id, event.delta))
+        elif reply.audio and kind == "chunk" and event.choice_index == 0:
+            self._on_audio(reply, event.chunk.choices[0].delta.audio)
         elif kind == "refusal.delta":
             if event.choice_index == 0 and event.delta:
                 reply.refusal.append(event.delta)
@@ -407,6 +414,14 @@ class Conversation:
                     reply.message.id, event.index, event.arguments_delta, "".join(parts)
                 )
             )
+
+    def _on_audio(self, reply: _Reply, audio: Any) -> None:
+        """A spoken reply's transcript streams as its text (the audio data comes whole)."""
+        if audio is not None and audio.transcript:
+            if reply.first_token is None:
+                reply.first_token = time.perf_counter()
+            reply.parts.append(audio.transcript)
+            self._emit(ContentDelta(reply.message.id, audio.transcript))
 
     def _finished(self, reply: _Reply, completion: Any) -> Message:
         message = reply.message
@@ -685,13 +700,14 @@ class Conversation:
     def edit(
         self,
         index: int,
-        content: str | list[dict[str, Any]],
+        content: Content,
         *,
         send: bool = True,
         **overrides: Any,
     ) -> Message:
         """Replace user message ``index`` with ``content`` (the old one stays as a branch) and,
         by default, ask for a new reply."""
+        content = _user_content(content)
         old = self._at(index)
         if old.role != "user":
             raise WorkbenchError(
@@ -1028,6 +1044,16 @@ def _public_url(client: Any) -> str | None:
     host = f"[{host}]" if ":" in host else host  # an IPv6 address
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _user_content(content: Content) -> str | list[dict[str, Any]]:
+    """A user turn's content as the API takes it, checked before it is sent or kept."""
+    from ._media import user_content
+    from ._validate import check_content
+
+    normalized = user_content(content)
+    check_content("user", normalized)
+    return normalized
 
 
 def _parsed(completion: Any, request: dict[str, Any]) -> Any:

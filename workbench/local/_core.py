@@ -232,6 +232,12 @@ def _validate(body: dict[str, Any]) -> None:
     if "model" not in body:
         raise InvalidParameterError("model", "Missing required parameter: 'model'.")
     validate_create_params(body)
+    from ._predict import check_prediction
+    from ._speech import check_format
+
+    if "audio" in (body.get("modalities") or ()):
+        check_format(body["audio"].get("format"))  # a spoken reply in a format it can encode
+    check_prediction(body)
     seen: set[str] = set()
     for i, message in enumerate(body["messages"]):
         for call in message.get("tool_calls") or ():

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from ._attachments import AUDIO_TOKENS_PER_SECOND, acknowledge, media_tokens, read_parts
+from ._predict import prediction_tokens, prediction_usage
+from ._speech import seconds, speak
 from ._text import (
     count_prompt_tokens,
     message_text,
@@ -22,15 +28,19 @@ __all__ = ["Answer", "answer"]
 
 _REASONING = {"minimal": 0, "low": 64, "medium": 192, "high": 640}
 _REASONING_MODEL = re.compile(r"^(o\d|gpt-5)")
+_AUDIO_PIECE = 8192  # base64 characters of audio per chunk (a multiple of 4: each decodes alone)
+_AUDIO_LIFETIME = 3600  # seconds an audio reply's id may be referred to (the local model's rule)
 
 
 class Choice:
-    """One generated choice: text tokens, a refusal, or tool calls, and why it stopped."""
+    """One generated choice: text tokens (spoken, with ``audio``), a refusal, or tool calls,
+    and why it stopped."""
 
-    __slots__ = ("finish_reason", "index", "logprobs", "refusal", "tokens", "tool_calls")
+    __slots__ = ("audio", "finish_reason", "index", "logprobs", "refusal", "tokens", "tool_calls")
 
     def __init__(self, index: int) -> None:
         self.index = index
+        self.audio: dict[str, Any] | None = None
         self.tokens: list[str] = []
         self.refusal: list[str] | None = None
         self.tool_calls: list[ToolCall] = []
@@ -39,8 +49,8 @@ class Choice:
 
     @property
     def content(self) -> str | None:
-        if self.refusal is not None or self.tool_calls:
-            return None
+        if self.refusal is not None or self.tool_calls or self.audio is not None:
+            return None  # a spoken reply's text is its audio's transcript
         return "".join(self.tokens)
 
 
@@ -79,6 +89,8 @@ class Answer:
             }
             if choice.tool_calls:
                 message["tool_calls"] = [_call_dict(call) for call in choice.tool_calls]
+            if choice.audio is not None:
+                message["audio"] = choice.audio
             logprobs = None
             if self.wants_logprobs:
                 key = "refusal" if choice.refusal is not None else "content"
@@ -145,6 +157,8 @@ class Answer:
                 for piece in tokenize(text):
                     key = "input" if call.kind == "custom" else "arguments"
                     yield _part(index, {"tool_calls": [{"index": k, call.kind: {key: piece}}]})
+        elif choice.audio is not None:
+            yield from self._audio_chunks(choice)
         else:
             field = "refusal" if choice.refusal is not None else "content"
             other = "content" if field == "refusal" else "refusal"
@@ -160,6 +174,39 @@ class Answer:
                 else:
                     yield _part(index, {field: token})
         yield {"index": index, "delta": {}, "logprobs": None, "finish_reason": choice.finish_reason}
+
+    def _audio_chunks(self, choice: Choice) -> Iterator[dict[str, Any]]:
+        """A spoken reply as the API streams it: the audio's id (with the role), the transcript
+        in tokens, the base64 data in pieces, and the expiry last, in an audio delta of its own.
+        """
+        assert choice.audio is not None
+        index, lp, audio = choice.index, self.wants_logprobs, choice.audio
+        opening = {
+            "role": "assistant",
+            "content": None,
+            "refusal": None,
+            "audio": {"id": audio["id"]},
+        }
+        yield _part(index, opening, {"content": [], "refusal": None} if lp else None)
+        logprobs = choice.logprobs or []
+        for i, token in enumerate(choice.tokens):
+            lps = {"content": logprobs[i : i + 1], "refusal": None} if lp else None
+            yield _part(index, {"audio": {"transcript": token}}, lps)
+        data = audio["data"]
+        for start in range(0, len(data), _AUDIO_PIECE):
+            yield _part(index, {"audio": {"data": data[start : start + _AUDIO_PIECE]}})
+        yield _part(index, {"audio": {"expires_at": audio["expires_at"]}})
+
+
+def _spoken(text: str, audio_format: str, *, id: str, index: int, created: int) -> dict[str, Any]:
+    """The ``audio`` object of a spoken reply: its id, the clip base64-encoded, its transcript."""
+    digest = hashlib.sha256(f"{id}/{index}".encode()).hexdigest()[:32]
+    return {
+        "id": f"audio_{digest}",
+        "data": base64.b64encode(speak(text, audio_format)).decode("ascii"),
+        "expires_at": created + _AUDIO_LIFETIME,
+        "transcript": text,
+    }
 
 
 def _part(index: int, delta: dict[str, Any], logprobs: object = None) -> dict[str, Any]:
@@ -232,7 +279,12 @@ def answer(
     forced = tool_choice == "required" or (
         isinstance(tool_choice, Mapping) and tool_choice.get("type") in ("function", "custom")
     )
-    prompt_tokens = count_prompt_tokens(messages, tools)
+    image_and_audio, audio_in = media_tokens(messages)
+    prompt_tokens = count_prompt_tokens(messages, tools) + image_and_audio
+    modalities = body.get("modalities") or ()
+    spoken_as = (body.get("audio") or {}).get("format") if "audio" in modalities else None
+    predicted = prediction_tokens(body.get("prediction"))
+    seen = acknowledge(read_parts(users[-1])) if users and last_role == "user" else None
     reasoning = 0
     if effort in _REASONING:
         reasoning = _REASONING[effort] + (prompt_tokens * 2 if effort != "minimal" else 0)
@@ -245,7 +297,7 @@ def answer(
     )
 
     choices: list[Choice] = []
-    completion_tokens = 0
+    completion_tokens = audio_out = accepted = rejected = 0
     for i in range(n):
         choice = Choice(i)
         choice_seed = base_seed + i * 7919
@@ -298,6 +350,7 @@ def answer(
                     verbosity=body.get("verbosity"),
                     choice_index=i,
                     tool_results=_tool_results(messages) if last_role == "tool" else (),
+                    attachments=seen,
                 )
             text, choice.finish_reason = _apply_stop(text, stops)
             choice.tokens = tokenize(text)
@@ -306,6 +359,17 @@ def answer(
                 if len(choice.tokens) > room:
                     choice.tokens = choice.tokens[:room]
                     choice.finish_reason = "length"
+            if spoken_as is not None:
+                text = "".join(choice.tokens)
+                choice.audio = _spoken(text, spoken_as, id=id, index=i, created=created)
+                spoken_tokens = math.ceil(seconds(text) * AUDIO_TOKENS_PER_SECOND)
+                audio_out += spoken_tokens
+                completion_tokens += spoken_tokens
+            if predicted:
+                took, missed = prediction_usage(predicted, choice.tokens)
+                accepted += took
+                rejected += missed
+                completion_tokens += missed  # rejected tokens are billed as completion tokens
         visible = choice.refusal if choice.refusal is not None else choice.tokens
         if want_lp and not choice.tool_calls:
             choice.logprobs = token_logprobs(visible, top_logprobs=top, rng_seed=choice_seed)
@@ -317,12 +381,12 @@ def answer(
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": audio_in},
         "completion_tokens_details": {
             "reasoning_tokens": reasoning * n,
-            "audio_tokens": 0,
-            "accepted_prediction_tokens": 0,
-            "rejected_prediction_tokens": 0,
+            "audio_tokens": audio_out,
+            "accepted_prediction_tokens": accepted,
+            "rejected_prediction_tokens": rejected,
         },
     }
     tier = body.get("service_tier")

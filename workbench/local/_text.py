@@ -132,12 +132,14 @@ def reply_text(
     verbosity: str | None,
     choice_index: int,
     tool_results: Sequence[tuple[str, str]] = (),
+    attachments: str | None = None,
 ) -> str:
     """The reply to a conversation.
 
     It quotes and transforms the last user message (how depends on the model name), notes the
     turn, answers from tool results when there are some, and adds a few sentences whose choice
-    depends on the seed and grows more varied with the temperature.
+    depends on the seed and grows more varied with the temperature. ``attachments`` (a sentence
+    naming the message's images, recordings and files) comes first.
     """
     users = [m for m in messages if m.get("role") == "user"]
     last = message_text(users[-1]) if users else ""
@@ -149,6 +151,8 @@ def reply_text(
     parts = [f"[local model {model!r}, a simulator]"]
     if temp > 0 and rng.random() < min(1.0, temp / 2):
         parts.append(rng.choice(_OPENERS))
+    if attachments:
+        parts.append(attachments)
     if tool_results:
         for name, result in tool_results:
             shown = result if len(result) <= 200 else result[:197] + "..."
