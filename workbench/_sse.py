@@ -72,6 +72,8 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode one piece of the body; return the events it completed."""
+        if not chunk:  # nothing: a CR that ended the last piece still waits for its LF
+            return []
         if self._pending_cr:
             self._pending_cr = False
             if chunk.startswith(b"\n"):

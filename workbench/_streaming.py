@@ -66,8 +66,8 @@ class _StreamBase(Generic[_T]):
 
     def _feed(self, piece: bytes) -> list[ServerSentEvent]:
         """The events a piece of the body completes."""
-        if len(self._head) < 200:
-            self._head += piece[:200]
+        if len(self._head) < 200:  # the same head however the body was split
+            self._head += piece[: 200 - len(self._head)]
         try:
             return self._decoder.feed(piece)
         except WorkbenchError as exc:  # a line too long to be an event
