@@ -309,10 +309,10 @@ class BaseClient:
             error = data.get("error", data)
             body = error
             if isinstance(error, dict):
-                message = str(error.get("message") or "")
+                message = _message_of(error)
             elif isinstance(error, str):
                 message = error
-        if not message:  # not OpenAI's format: the body itself is the server's message
+        if not message:  # no message anywhere: the body itself is the server's message
             message = text[:500]
         summary = f"Error code: {response.status_code}"
         if message:
@@ -369,9 +369,39 @@ def _parse_body(response: httpx.Response, cast_to: type[_M], scrub: Callable[[An
 def _connection_error(exc: httpx.HTTPError, request: httpx.Request) -> APIConnectionError:
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(request)
-    return APIConnectionError(
-        message=f"Connection error: {type(exc).__name__}: {exc}", request=request
-    )
+    return APIConnectionError(message=f"Connection error: {describe(exc)}", request=request)
+
+
+def describe(exc: BaseException) -> str:
+    """``Type: message`` for a transport error, the message taken from the first exception of its
+    chain that has one: under asyncio a reset is an ``httpx.ReadError`` with no text, raised from
+    anyio's ``BrokenResourceError`` (no text either), raised from the ``ConnectionResetError``."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        text = str(cause)
+        if text:
+            return f"{type(exc).__name__}: {text}"
+        cause = cause.__cause__ or cause.__context__
+    return type(exc).__name__
+
+
+def _message_of(error: Mapping[str, Any]) -> str:
+    """The message of an error object: OpenAI's ``message``, or another server's own field
+    (FastAPI's ``detail``, a string or a list of ``{"msg": ...}``; a nested ``error``)."""
+    for key in ("message", "detail", "error", "msg"):
+        value = error.get(key)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, list) and value:
+            return "; ".join(
+                str(item.get("msg") or item) if isinstance(item, Mapping) else str(item)
+                for item in value
+            )
+        if isinstance(value, Mapping) and (found := _message_of(value)):
+            return found
+    return ""
 
 
 def _flatten_query(

@@ -133,12 +133,12 @@ class _StreamBase(Generic[_T]):
         return chunk
 
     def _translate(self, exc: httpx.HTTPError) -> APIConnectionError:
+        from ._base_client import describe
+
         request = self.response.request
         if isinstance(exc, httpx.TimeoutException):
-            return APITimeoutError(request, message=f"Stream timed out: {exc}")
-        return APIConnectionError(
-            message=f"Stream cut off: {type(exc).__name__}: {exc}", request=request
-        )
+            return APITimeoutError(request, message=f"Stream timed out: {describe(exc)}")
+        return APIConnectionError(message=f"Stream cut off: {describe(exc)}", request=request)
 
 
 class Stream(_StreamBase[_T]):

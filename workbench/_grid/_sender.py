@@ -8,14 +8,15 @@ from typing import Any
 
 import httpx
 
+from .._base_client import BaseClient
 from .._client import AsyncClient, Client
 
 __all__ = ["Sender", "open_sender"]
 
 
-class _GridAsyncClient(AsyncClient):
-    """An ``AsyncClient`` that does not retry a 429 itself: the grid's limiter does, for every
-    cell at once. Other errors (5xx, timeouts, connection errors) are retried as usual."""
+class _LeavesRateLimits(BaseClient):
+    """A client that does not retry a 429 itself: the grid's limiter does, for every cell at
+    once. Other errors (5xx, timeouts, connection errors) are retried as usual."""
 
     def _retry_after_status(
         self, response: httpx.Response, retries_taken: int, max_retries: int
@@ -23,6 +24,14 @@ class _GridAsyncClient(AsyncClient):
         if response.status_code == 429 and response.headers.get("x-should-retry") != "false":
             return None
         return super()._retry_after_status(response, retries_taken, max_retries)
+
+
+class _GridAsyncClient(_LeavesRateLimits, AsyncClient):
+    """The ``AsyncClient`` of a grid's cells."""
+
+
+class _GridClient(_LeavesRateLimits, Client):
+    """The sync ``Client`` of a grid's cells (over an ``httpx.Client`` of the caller's)."""
 
 
 @dataclass
@@ -51,8 +60,11 @@ def open_sender(client: Any, concurrency: int) -> Sender:
     * A client with its own pool (the default, or the local model's): an async twin with a new
       pool of ``concurrency`` connections (a larger kept-alive pool only slows httpx down).
     * An ``AsyncClient`` over an ``http_client`` of the caller's: a twin sharing that pool.
-    * A sync ``Client`` over an ``httpx.Client`` of the caller's, which has no async twin: the
-      client itself (each cell's conversation then sends in a worker thread).
+    * A sync ``Client`` over an ``httpx.Client`` of the caller's, which has no async twin: a
+      sync twin sharing that pool (each cell's conversation then sends in a worker thread).
+
+    Every twin leaves 429s to the grid's limiter: retried by the client too, a rate-limited
+    cell would be sent ``max_retries`` times more on its own, unseen by the limiter.
     * Anything else (an ``openai.AsyncOpenAI``, say): used as it is.
     """
     if not isinstance(client, (Client, AsyncClient)):
@@ -67,7 +79,7 @@ def open_sender(client: Any, concurrency: int) -> Sender:
         return Sender(_GridAsyncClient(**kwargs, http_client=pool), base_url, pool)
     if isinstance(client, AsyncClient):
         return Sender(_GridAsyncClient(**kwargs, http_client=client._client), base_url)
-    return Sender(client, base_url)
+    return Sender(_GridClient(**kwargs, http_client=client._client), base_url)
 
 
 def _local_transport(client: Client | AsyncClient) -> Any:

@@ -1,5 +1,6 @@
-"""The fault battery's findings in the stream layer, checked on their own: how a stream that ends
-without ``[DONE]`` is judged, bodies that are no event stream at all, and huge events.
+"""The fault battery's findings, checked on their own: how a stream that ends without ``[DONE]``
+is judged, bodies that are no event stream at all, huge events, error messages that name their
+cause (a reset under asyncio, another server's error format).
 
 The battery itself (``test_fault_battery.py``) drives the same faults through real sockets, the
 conversation, the grid and the log.
@@ -172,3 +173,46 @@ def test_a_held_line_is_still_split_correctly_when_it_ends() -> None:
     assert decoder.feed(b"data: tail") == []
     assert [e.raw for e in decoder.flush()] == [b"tail"]
     assert decoder.flush() == []
+
+
+# -- messages that name the cause -------------------------------------------------------------
+
+
+@both
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        ({"detail": "Model 'llama9' not found"}, "Error code: 404 - Model 'llama9' not found"),
+        (
+            {"detail": [{"loc": ["body", "model"], "msg": "field required"}, {"msg": "too long"}]},
+            "Error code: 404 - field required; too long",
+        ),
+        ({"error": {"detail": "nested"}}, "Error code: 404 - nested"),
+        ({"error": {"code": "none"}}, 'Error code: 404 - {"error":{"code":"none"}}'),
+    ],
+    ids=["fastapi", "fastapi-validation", "nested", "none"],
+)
+async def test_another_servers_error_message_is_the_message(
+    kind: str, body: dict[str, Any], shown: str
+) -> None:
+    client = make_client(kind, Recorder(httpx.Response(404, json=body)))
+    with pytest.raises(workbench.NotFoundError) as info:
+        await create(client)
+    assert str(info.value) == shown
+    assert info.value.body == body.get("error", body)
+
+
+def test_a_transport_error_is_described_by_the_first_message_of_its_chain() -> None:
+    from workbench._base_client import describe
+
+    root = ConnectionResetError(104, "Connection reset by peer")
+    middle = RuntimeError()
+    middle.__cause__ = root
+    error = httpx.ReadError("")
+    error.__cause__ = middle
+    assert describe(error) == "ReadError: [Errno 104] Connection reset by peer"
+    assert describe(httpx.ReadError("timed out")) == "ReadError: timed out"
+    assert describe(httpx.ReadError("")) == "ReadError"
+    looped = httpx.ReadError("")
+    looped.__context__ = looped
+    assert describe(looped) == "ReadError"
