@@ -2,10 +2,18 @@
 
 Design:
 
-* Durable state is in synced traits. ``messages_html`` holds the current branch, one dict per
-  shown message, rebuilt from the conversation when a turn starts, when a tool finishes and
-  when a turn ends. A view created later (a re-render, a page reload) draws from it, because
-  custom messages are not replayed to new views.
+* Durable state is in synced traits. ``messages_html`` holds a window of the current branch,
+  one dict per shown message of its last ``window`` messages (``earlier`` counts those before
+  it, fetched on demand with ``earlier_messages``), rebuilt when a turn starts, when a tool
+  finishes and when a turn ends. A view created later (a re-render, a page reload) draws from
+  it, because custom messages are not replayed to new views.
+* A rebuild travels as a patch that carries only the entries that changed, ``{"type":
+  "transcript", "base", "rev", "drop", "keep", "entries"}``: the front end splices the model's
+  array in place, so every view of the model reads the same window, and the trait itself is not
+  sent again. ``transcript_rev`` (synced) is the latest revision and ``transcript_base`` the one
+  of the last whole copy sent, so a view whose array is behind (a patch it never saw) asks for
+  the whole window (``resync``). A window that shares nothing with the last one goes whole.
+  So a turn costs the same bytes at turn 2,000 as at turn 10 (``bench/bench_long.py``).
 * Live streaming travels as custom messages that carry only what changed: ``{"type": "delta",
   "id", "text"}`` for reply text, ``{"type": "tool_call", ...}`` and ``{"type": "tool_args",
   ...}`` for tool calls. Text deltas are coalesced by time (``_Coalescer``): at most one
@@ -42,7 +50,6 @@ import traitlets
 from .._exceptions import WorkbenchError
 from .._messages import Message
 from .._params import ChatParams
-from .._pricing import cost_usd
 from .._turn_events import (
     ContentDelta,
     RefusalDelta,
@@ -58,13 +65,14 @@ from .._turn_events import (
 )
 from ..conversation import TurnStopped
 from ._code import next_request_code
-from ._render import CSS, message_to_html, partial_json_preview
+from ._render import CSS, partial_json_preview
 from ._text import transcript_text, turn_text
+from ._transcript import WINDOW, Transcript, patch
 
 if TYPE_CHECKING:
     from ..conversation import Conversation
 
-__all__ = ["FLUSH_SECONDS", "ConversationWidget", "widget"]
+__all__ = ["FLUSH_SECONDS", "WINDOW", "ConversationWidget", "widget"]
 
 FLUSH_SECONDS = 1 / 30
 """The least time between two streamed updates to the front end (about 30 a second)."""
@@ -166,12 +174,17 @@ class ConversationWidget(anywidget.AnyWidget):
         start: show the current branch from this message on (``%%chat`` shows one turn).
         compact: only the transcript and its footer: no controls, no input (``%%chat``).
         clock: the clock that paces streamed updates (tests pass a fake one).
+        window: how many of the branch's last messages the synced transcript holds (older
+            ones are shown on demand, "Show earlier messages").
     """
 
     _esm = _STATIC / "widget.js"
     _css = CSS + (_STATIC / "widget.css").read_text(encoding="utf-8")
 
     messages_html = traitlets.List(traitlets.Dict()).tag(sync=True)
+    earlier = traitlets.Int(0).tag(sync=True)
+    transcript_rev = traitlets.Int(0).tag(sync=True)
+    transcript_base = traitlets.Int(0).tag(sync=True)
     streaming = traitlets.Bool(False).tag(sync=True)
     params = traitlets.Dict().tag(sync=True)
     param_info = traitlets.Dict().tag(sync=True)
@@ -187,6 +200,8 @@ class ConversationWidget(anywidget.AnyWidget):
     start = traitlets.Int(0).tag(sync=True)
     compact = traitlets.Bool(False).tag(sync=True)
 
+    _quiet = False  # while a patch stands in for the transcript's update
+
     def __init__(
         self,
         chat: Conversation,
@@ -194,12 +209,13 @@ class ConversationWidget(anywidget.AnyWidget):
         start: int = 0,
         compact: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        window: int = WINDOW,
         **kwargs: Any,
     ) -> None:
         super().__init__(start=start, compact=compact, **kwargs)
         self._chat = chat
         self._coalescer = _Coalescer(self._send_custom, clock)
-        self._html_cache: dict[str, tuple[Any, str]] = {}
+        self._transcript = Transcript(chat, start=start, size=window)
         self._task: asyncio.Future[Any] | None = None
         self._json_reply = False
         info = ChatParams.fields_info()
@@ -213,6 +229,12 @@ class ConversationWidget(anywidget.AnyWidget):
     def chat(self) -> Conversation:
         """The conversation this widget shows."""
         return self._chat
+
+    @traitlets.observe("start")
+    def _start_changed(self, change: dict[str, Any]) -> None:
+        transcript = getattr(self, "_transcript", None)
+        if transcript is not None:  # (not yet while the traits are first set)
+            transcript.start = int(change["new"])
 
     # -- user actions ------------------------------------------------------------------------
 
@@ -368,7 +390,23 @@ class ConversationWidget(anywidget.AnyWidget):
             for t in chat.tools.values()
         ]
         self.local_badge = getattr(chat.client, "local_model", None) is not None
-        self.usage_text = _usage_text(chat.messages[self.start :], self._base_url())
+        self.usage_text = self._transcript.footer(self._base_url())
+
+    def earlier_messages(
+        self, before: int, count: int = WINDOW, request: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The entries of up to ``count`` messages before message ``before`` of the branch
+        ("Show earlier messages"), also sent to the front end as ``{"type": "earlier",
+        "request", "entries", "earlier"}`` (``earlier``: how many messages come before them)."""
+        entries, earlier = self._transcript.before(before, count, self._base_url())
+        self._send_custom(
+            {"type": "earlier", "request": request, "entries": entries, "earlier": earlier}
+        )
+        return entries
+
+    def resync(self) -> None:
+        """Send the whole transcript window again (a view that missed a patch asks for it)."""
+        self.send_state(["messages_html", "transcript_base", "transcript_rev", "earlier"])
 
     def _base_url(self) -> str | None:
         url = getattr(self._chat.client, "base_url", None)
@@ -470,6 +508,11 @@ class ConversationWidget(anywidget.AnyWidget):
     def _send_custom(self, content: dict[str, Any], buffers: Any = None) -> None:
         super().send(content, buffers)
 
+    def _should_send_property(self, key: str, value: Any) -> bool:
+        if self._quiet and key in ("messages_html", "transcript_base"):
+            return False  # a transcript patch has carried the change
+        return bool(super()._should_send_property(key, value))
+
     def _on_front_end(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """Dispatch a front-end action to its method."""
         if not isinstance(content, dict):
@@ -503,6 +546,14 @@ class ConversationWidget(anywidget.AnyWidget):
         elif action == "refresh":
             self._rebuild()
             self.refresh()
+        elif action == "earlier":
+            count = int(content.get("count") or WINDOW)
+            request = content.get("request")
+            self.earlier_messages(
+                int(content["before"]), count, None if request is None else str(request)
+            )
+        elif action == "resync":
+            self.resync()
 
     # -- the conversation's events -----------------------------------------------------------
 
@@ -562,54 +613,33 @@ class ConversationWidget(anywidget.AnyWidget):
     # -- the durable transcript --------------------------------------------------------------
 
     def _rebuild(self) -> None:
-        """``messages_html`` from the conversation's current branch (tool results shown under
-        the calls they answer)."""
-        path = self._chat.messages
-        results = {m.tool_call_id: m for m in path if m.role == "tool" and m.tool_call_id}
-        shown_calls = {
-            str(call.get("id"))
-            for m in path
-            if m.role == "assistant"
-            for call in m.tool_calls or ()
-        }
-        entries: list[dict[str, Any]] = []
-        for index, message in enumerate(path):
-            if index < self.start:
-                continue
-            if message.role == "tool" and message.tool_call_id in shown_calls:
-                continue
-            ids = [s.id for s in self._chat.history.siblings(message)]
-            branch = [ids.index(message.id), len(ids)] if message.id in ids else [0, 1]
-            entry: dict[str, Any] = {
-                "id": message.id,
-                "index": index,
-                "role": message.role,
-                "html": self._html(message, results),
-                "status": message.status,
-                "branch": branch,
-            }
-            if message.role == "assistant":  # its text is fetched when copied: never sent twice
-                entry["meta"] = _meta(message, self._base_url())
-            else:
-                entry["text"] = message.text
-            entries.append(entry)
-        self.messages_html = entries
-
-    def _html(self, message: Message, results: dict[str, Message]) -> str:
-        """``message_to_html``, cached while the message and its tool results are unchanged."""
-        answers = tuple(
-            (r.id, r.text, r.error, r.latency)
-            for call in message.tool_calls or ()
-            if (r := results.get(str(call.get("id")))) is not None
-        )
-        key = (message.status, message.error, message.text, message.refusal,
-               repr(message.tool_calls), answers)  # fmt: skip
-        cached = self._html_cache.get(message.id)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        rendered = message_to_html(message, tool_results=results)
-        self._html_cache[message.id] = (key, rendered)
-        return rendered
+        """The transcript's window from the conversation's current branch, sent as a patch of
+        what changed (or whole, when nothing of the last window is kept)."""
+        entries, earlier = self._transcript.window(self._base_url())
+        old = self.messages_html
+        with self.hold_sync():
+            self.earlier = earlier
+            if entries == old:
+                return
+            rev = self.transcript_rev + 1
+            change = patch(old, entries)
+            if change is None:
+                self.messages_html = entries
+                self.transcript_base = rev
+                self.transcript_rev = rev
+                return
+            drop, keep = change
+            self._send_custom(
+                {"type": "transcript", "base": rev - 1, "rev": rev, "drop": drop, "keep": keep}
+                | {"entries": entries[keep:]}
+            )
+            self._quiet = True
+            try:
+                self.messages_html = entries
+                self.transcript_base = rev
+            finally:
+                self._quiet = False
+            self.transcript_rev = rev
 
     # -- display -----------------------------------------------------------------------------
 
@@ -622,7 +652,7 @@ class ConversationWidget(anywidget.AnyWidget):
         data, metadata = bundle
         text = turn_text(self._chat, self.start) if self.compact else transcript_text(self._chat)
         data = {**data, "text/plain": text}
-        provenance = [{"id": e["id"], **e["meta"]} for e in self.messages_html if "meta" in e]
+        provenance = self._transcript.provenance(self._base_url())
         return data, {**metadata, "workbench": {"replies": provenance}}
 
 
@@ -665,61 +695,3 @@ def _is_json_format(value: object) -> bool:
     if value is None or value == "text":
         return False
     return not (isinstance(value, dict) and value.get("type") == "text")
-
-
-def _meta(message: Message, base_url: str | None) -> dict[str, Any]:
-    """Provenance of a reply: model, parameters, request id, usage, cost, latency."""
-    return {
-        "cost_usd": cost_usd(message.model, message.usage, base_url),
-        "model": message.model,
-        "params": message.params,
-        "request_id": message.request_id,
-        "usage": message.usage.model_dump(mode="json", exclude_none=True)
-        if message.usage is not None
-        else None,
-        "latency": message.latency.model_dump() if message.latency is not None else None,
-    }
-
-
-def _usage_text(path: list[Message], base_url: str | None = None) -> str:
-    """The footer: tokens (and cost, where known) of the last reply and of the branch, and the
-    last reply's timing."""
-    replies = [m for m in path if m.role == "assistant"]
-    if not replies:
-        return ""
-    used = [m for m in replies if m.usage is not None]
-    costs = [cost_usd(m.model, m.usage, base_url) for m in used]
-    parts = []
-    last = replies[-1]
-    if last.usage is not None:
-        u = last.usage
-        details = [f"prompt {u.prompt_tokens}", f"completion {u.completion_tokens}"]
-        reasoning = getattr(u.completion_tokens_details, "reasoning_tokens", None)
-        if reasoning:
-            details.append(f"reasoning {reasoning}")
-        cached = getattr(u.prompt_tokens_details, "cached_tokens", None)
-        if cached:
-            details.append(f"cached {cached}")
-        text = f"last reply: {u.total_tokens} tokens ({', '.join(details)})"
-        if costs[-1] is not None:
-            text += f", {_dollars(costs[-1])}"
-        parts.append(text)
-    if used:
-        total = sum(m.usage.total_tokens for m in used if m.usage is not None)
-        text = f"conversation: {total} tokens"
-        known = [c for c in costs if c is not None]
-        if known:
-            some_unknown = len(known) < len(costs)
-            text += f", {_dollars(sum(known))}{'+ (some prices unknown)' if some_unknown else ''}"
-        parts.append(text)
-    if last.latency is not None and last.latency.total is not None:
-        timing = f"{last.latency.total:.2f} s"
-        if last.latency.first_token is not None:
-            timing += f", first token {last.latency.first_token:.2f} s"
-        parts.append(timing)
-    return " · ".join(parts)
-
-
-def _dollars(amount: float) -> str:
-    """``$0.000435``: four significant digits, however small."""
-    return f"${amount:.4g}" if amount < 1 else f"${amount:,.2f}"
