@@ -166,9 +166,12 @@ def _widget(results: Results) -> str:
             messages=len(sent),
             comm_bytes=sum(n for _, _, n in sent),
             delta_messages=len(delta_times),
-            delta_bytes=sum(n for _, m, n in sent if m["method"] == "custom"),
+            delta_bytes=sum(n for _, m, n in sent if _custom(m) not in (None, "transcript")),
             rebuild_bytes=sum(
-                n for _, m, n in sent if m["method"] == "update" and "messages_html" in m["state"]
+                n
+                for _, m, n in sent
+                if (m["method"] == "update" and "messages_html" in m["state"])
+                or _custom(m) == "transcript"  # the transcript's patch (issue 8)
             ),
             window=last - first,
             updates=sum(1 for t, _, _ in sent if first <= t <= last),
@@ -176,6 +179,11 @@ def _widget(results: Results) -> str:
     )
     w.close()
     return reply.text
+
+
+def _custom(message: dict[str, Any]) -> str | None:
+    """The type of a custom message (None for a state update)."""
+    return str(message["content"].get("type")) if message["method"] == "custom" else None
 
 
 def measure(repeat: int) -> Results:
@@ -236,7 +244,7 @@ def report(results: Results, words: int, repeat: int) -> bool:
         ("reply bytes", f"{reply_bytes:,}"),
         ("comm bytes (JSON + buffers)", f"{comm_bytes:,.0f}"),
         ("  custom (delta) bytes", f"{med(r.delta_bytes for r in runs):,.0f}"),
-        ("  messages_html rebuild bytes", f"{med(r.rebuild_bytes for r in runs):,.0f}"),
+        ("  transcript (patch or rebuild) bytes", f"{med(r.rebuild_bytes for r in runs):,.0f}"),
     ]
     for label, value in rows:
         print(f"{label:<44}{value:>14}")

@@ -37,8 +37,10 @@ CREATE TABLE IF NOT EXISTS conversations (id TEXT PRIMARY KEY, created REAL NOT 
 CREATE TABLE IF NOT EXISTS messages (id TEXT NOT NULL, conversation_id TEXT NOT NULL,
     parent_id TEXT, position INTEGER NOT NULL, data TEXT NOT NULL, status TEXT NOT NULL,
     created REAL NOT NULL, PRIMARY KEY (conversation_id, id));
+CREATE INDEX IF NOT EXISTS messages_by_position ON messages (conversation_id, position);
 CREATE TABLE IF NOT EXISTS selected (conversation_id TEXT NOT NULL, parent_id TEXT, child_id TEXT);
 CREATE INDEX IF NOT EXISTS selected_by_conversation ON selected (conversation_id);
+CREATE INDEX IF NOT EXISTS selected_by_parent ON selected (conversation_id, parent_id);
 CREATE TABLE IF NOT EXISTS exchanges (id INTEGER PRIMARY KEY AUTOINCREMENT,
     conversation_id TEXT NOT NULL, message_id TEXT, created REAL NOT NULL,
     request TEXT NOT NULL, response TEXT, status TEXT NOT NULL);
@@ -214,14 +216,37 @@ class ConversationLog:
 
     def save_message(self, conversation_id: str, message: Message) -> None:
         """Insert ``message``, or update it in place (same id) when a streamed reply ends."""
-        data, m_created = self._json(message.model_dump(mode="json")), message.created
+        self.save_changes(conversation_id, [message], {})
+
+    def save_changes(
+        self,
+        conversation_id: str,
+        messages: Iterable[Message],
+        choices: Mapping[str | None, str | None],
+    ) -> None:
+        """Insert or update ``messages`` (by id) and set the branch choices in ``choices``
+        (``{parent: child}``; the root's parent is ``None``), in one transaction. Each write
+        costs the same however long the conversation (the indexes find its place)."""
+        rows = []
+        for m in messages:
+            data = self._json(m.model_dump(mode="json"))
+            rows.append((m.id, conversation_id, m.parent_id, data, m.status, m.created))
         with self._write(conversation_id) as conn:
-            conn.execute(
+            conn.executemany(
                 "INSERT INTO messages VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(position) + 1, 0)"
                 " FROM messages WHERE conversation_id = ?2), ?4, ?5, ?6) ON CONFLICT"
                 " (conversation_id, id) DO UPDATE SET parent_id = ?3, data = ?4, status = ?5",
-                (message.id, conversation_id, message.parent_id, data, message.status, m_created),
+                rows,
             )
+            for parent, child in choices.items():
+                conn.execute(
+                    "DELETE FROM selected WHERE conversation_id = ? AND parent_id IS ?",
+                    (conversation_id, parent),
+                )
+                conn.execute(
+                    "INSERT INTO selected (conversation_id, parent_id, child_id) VALUES (?, ?, ?)",
+                    (conversation_id, parent, child),
+                )
 
     def save_selection(
         self, conversation_id: str, selected: Mapping[str | None, str | None]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _views
 from ._exceptions import WorkbenchError
-from ._messages import History, Latency, Message
+from ._messages import History, Latency, Message, PathWatch
 from ._turn_events import (
     ContentDelta,
     RefusalDelta,
@@ -131,8 +131,11 @@ class Conversation:
         self._async_for: Any = None
         self._snapshot: dict[str, Any] = {}
         self.id = f"conv_{uuid.uuid4().hex[:16]}"
+        # The branch's sendable messages as the API takes them, kept up to date as it grows.
+        self._watch: PathWatch | None = None
+        self._sent: list[dict[str, Any]] = []
+        self._sent_upto: list[int] = []  # per position of the path: how many are sendable
         self._log = _open_log(log, client)
-        self._logged: dict[str, str] = {}
         self._log_conversation()
 
     # -- settings ----------------------------------------------------------------------------
@@ -198,10 +201,10 @@ class Conversation:
         return self.history.path()
 
     def __len__(self) -> int:
-        return len(self.messages)
+        return len(self.history.path_view())
 
     def __getitem__(self, index: int) -> Message:
-        return self.messages[index]
+        return self.history.path_view()[index]
 
     def __repr__(self) -> str:
         return f"Conversation(model={self.params.model!r}, messages={len(self)})"
@@ -211,8 +214,37 @@ class Conversation:
         out: list[dict[str, Any]] = []
         if self.system:
             out.append({"role": "system", "content": self.system})
-        out.extend(m.to_param() for m in self.messages if m.sendable)
+        out.extend(dict(m) for m in self._sendable())
         return out
+
+    def _request_messages(self) -> list[dict[str, Any]]:
+        """``to_messages()`` for a request: the dicts are shared with the cache, not copied."""
+        sendable = self._sendable()
+        if self.system:
+            return [{"role": "system", "content": self.system}, *sendable]
+        return list(sendable)
+
+    def _sendable(self) -> list[dict[str, Any]]:
+        """The sendable messages of the branch as the API takes them (read, do not change).
+
+        Kept between turns: only the messages added or changed since the last call (the history
+        says from which position, ``History.watch``) are converted again, so a turn's cost does
+        not grow with the conversation.
+        """
+        history = self.history
+        watch = self._watch
+        if watch is None or watch.history is not history:
+            watch = self._watch = history.watch()
+            self._sent, self._sent_upto = [], []
+        start = watch.take()
+        upto, sent = self._sent_upto, self._sent
+        del upto[start:]
+        del sent[upto[-1] if upto else 0 :]
+        for message in history.path_view()[start:]:
+            if message.sendable:
+                sent.append(message.to_param())
+            upto.append(len(sent))
+        return sent
 
     # -- observers and tools -----------------------------------------------------------------
 
@@ -348,7 +380,8 @@ class Conversation:
         completions = self.client.chat.completions
         try:
             if stream:
-                with completions.stream(messages=self.to_messages(), **_usage(request)) as s:
+                messages = self._request_messages()
+                with completions.stream(messages=messages, **_usage(request)) as s:
                     reply.message.request_id = s.response.headers.get("x-request-id")
                     for event in s:
                         self._on_event(reply, event)
@@ -358,7 +391,7 @@ class Conversation:
                     completion = _parsed(s.current_completion_snapshot, request)
             else:
                 completion = _parsed(
-                    completions.create(messages=self.to_messages(), **request), request
+                    completions.create(messages=self._request_messages(), **request), request
                 )
         except BaseException as exc:
             return self._failed(reply, exc)
@@ -369,7 +402,7 @@ class Conversation:
         completions = self._aclient().chat.completions
         try:
             if stream:
-                messages = self.to_messages()
+                messages = self._request_messages()
                 async with completions.stream(messages=messages, **_usage(request)) as s:
                     reply.message.request_id = s.response.headers.get("x-request-id")
                     async for event in s:
@@ -379,7 +412,7 @@ class Conversation:
                     await s.until_done()
                     completion = _parsed(s.current_completion_snapshot, request)
             else:
-                created = await completions.create(messages=self.to_messages(), **request)
+                created = await completions.create(messages=self._request_messages(), **request)
                 completion = _parsed(created, request)
         except BaseException as exc:
             return self._failed(reply, exc)
@@ -601,6 +634,7 @@ class Conversation:
         for held in (message.tool_calls or ()) if message is not None else ():
             if held.get("id") == call_id:
                 held["function"] = {**(held.get("function") or {}), "arguments": arguments}
+        self.history.touch(message_id)  # changed in place: the log and the caches follow
         self._log_sync()
 
     async def _arun_tool(
@@ -691,7 +725,7 @@ class Conversation:
     # -- branches ----------------------------------------------------------------------------
 
     def _at(self, index: int) -> Message:
-        path = self.messages
+        path = self.history.path_view()
         try:
             return path[index]
         except IndexError:
@@ -724,11 +758,11 @@ class Conversation:
     def regenerate(self, *, stream: bool = True, **overrides: Any) -> Message:
         """Ask again from the last user message; the previous reply stays as a branch."""
         request = self._request(overrides)
-        path = self.messages
-        users = [i for i, m in enumerate(path) if m.role == "user"]
-        if not users:
+        path = self.history.path_view()
+        last = _last_user(path)
+        if last is None:
             raise WorkbenchError("there is no user message to regenerate from")
-        user = path[users[-1]]
+        user = path[last]
         self.history.cut_after(user.id)
         self._emit(TurnStarted(user))
         return self._turn(request, stream)
@@ -748,11 +782,10 @@ class Conversation:
     def undo(self) -> list[Message]:
         """Drop the last turn (the last user message and its replies) from the branch; it is
         kept as a branch and returned."""
-        path = self.messages
-        users = [i for i, m in enumerate(path) if m.role == "user"]
-        if not users:
+        path = self.history.path()
+        start = _last_user(path)
+        if start is None:
             return []
-        start = users[-1]
         self.history.cut_after(path[start].parent_id)
         self._log_sync()
         return path[start:]
@@ -769,7 +802,7 @@ class Conversation:
         twin.history = self.history.copy_path(len(self) if at is None else at + 1)
         twin._stop = False
         twin.id = f"conv_{uuid.uuid4().hex[:16]}"
-        twin._logged = {}
+        twin._watch = None
         twin._log_conversation()
         twin._log_sync()
         return twin
@@ -805,20 +838,41 @@ class Conversation:
         )
 
     def _log_sync(self) -> None:
-        """Write every message that changed since the last write, and the current branch."""
-
-        def write(db: Any) -> None:
-            for message in self.history:
-                data = message.model_dump_json()
-                if self._logged.get(message.id) != data:
-                    db.save_message(self.id, message)
-                    self._logged[message.id] = data
-            db.save_selection(self.id, self.history.selected)
-
-        self._log_call(write)
+        """Write the messages added or changed since the last write, and the branch choices
+        made (the history keeps track: ``History.take_changes``), in one transaction."""
+        if self._log is None:
+            return
+        messages, choices = self.history.take_changes()
+        if messages or choices:
+            self._log_call(lambda db: db.save_changes(self.id, messages, choices))
 
     def _log_exchange(self, message: Message, response: dict[str, Any], status: str) -> None:
-        request = {"messages": self.to_messages(), "params": message.params}
+        """Record one request and its response.
+
+        The request's messages are the branch before ``message``, already in the messages
+        table: the row keeps the new ones (from the turn's user message on; all of them, the
+        system prompt first, while the conversation is one turn long) and the number left
+        out, ``earlier_messages``. So a long conversation does not write its history again
+        with every request.
+        """
+        if self._log is None:
+            return
+        sendable = self._sendable()
+        at = self.history.position(message.id)
+        count = len(sendable) if at is None else (self._sent_upto[at - 1] if at else 0)
+        start = count
+        while start > 0:
+            start -= 1
+            if sendable[start].get("role") == "user":
+                break
+        messages = sendable[start:count]
+        earlier = start
+        if self.system:
+            if start == 0:
+                messages = [{"role": "system", "content": self.system}, *messages]
+            else:
+                earlier += 1
+        request = {"messages": messages, "earlier_messages": earlier, "params": message.params}
         self._log_call(
             lambda db: db.record_exchange(self.id, message.id, request, response, status)
         )
@@ -849,7 +903,7 @@ class Conversation:
         chat._log = _open_log(log if log is not None else True, chat.client)
         chat.id = conversation_id
         chat.history = saved.history()
-        chat._logged = {m.id: m.model_dump_json() for m in chat.history}
+        chat.history.take_changes()  # all of it is in the log already
         return chat
 
     # -- export ------------------------------------------------------------------------------
@@ -1030,6 +1084,14 @@ class Conversation:
         if chat._log is not None:
             chat._log.close()  # reopened on the next write: many imports hold no connections
         return chat
+
+
+def _last_user(path: Any) -> int | None:
+    """The position of the last user message of ``path`` (None: there is none)."""
+    for i in range(len(path) - 1, -1, -1):
+        if path[i].role == "user":
+            return i
+    return None
 
 
 def _public_url(client: Any) -> str | None:

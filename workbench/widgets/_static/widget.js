@@ -1,6 +1,8 @@
 // The front end of ConversationWidget: a plain ES module for anywidget.
 //
-// The transcript is drawn from the `messages_html` trait (HTML sanitized in Python). While a
+// The transcript is drawn from the `messages_html` trait (HTML sanitized in Python): a window of
+// the branch's last messages, changed by patches ({type: "transcript"}, see `applyPatch`), with
+// older messages fetched on demand ("Show earlier messages") and collapsed again. While a
 // reply streams, custom messages carry only what changed: {type: "delta"} appends text,
 // {type: "refusal"} appends refusal text, {type: "json"} replaces a structured output's partial
 // preview, {type: "tool_call"} and {type: "tool_args"} show a running tool call. Streamed text is
@@ -134,50 +136,141 @@ function render({ model, el }) {
     const save = button("wb-edit-save", "Save and send", "Replace the message and ask again", () =>
       send({ action: "edit", index: entry.index, text: area.value }),
     );
-    const cancel = button("wb-edit-cancel", "Cancel", "", () => drawTranscript());
+    const cancel = button("wb-edit-cancel", "Cancel", "", () => {
+      nodes.delete(entry);
+      drawTranscript();
+    });
     box.append(area, save, cancel);
     item.querySelector(".wb-entry-body").replaceChildren(box);
     area.focus();
   }
 
-  function drawTranscript() {
+  // The window. The kernel sends each change as a patch {base, rev, drop, keep, entries}: the
+  // new window is old[drop:drop + keep] + entries. The first view of the model to get it splices
+  // the model's array in place, so every view, and one made later in this page, reads the same
+  // window without the kernel sending it again; `wbRev` marks the array's revision (a whole copy
+  // from the kernel has none: it is `transcript_base`'s). A view that finds the array behind
+  // `transcript_rev` (a patch sent while no view was there) asks for the whole window.
+  const revision = (entries) => entries.wbRev ?? model.get("transcript_base");
+
+  function currentEntries() {
     const entries = model.get("messages_html") || [];
-    const streaming = model.get("streaming");
-    transcript.replaceChildren();
-    const lastAssistant = entries.map((e) => e.role).lastIndexOf("assistant");
-    entries.forEach((entry, k) => {
-      const item = h("div", `wb-entry wb-entry-${entry.role}`);
-      item.dataset.id = entry.id;
-      item.dataset.status = entry.status;
-      const body = h("div", "wb-entry-body");
-      body.innerHTML = entry.html; // sanitized in Python (nh3 allow-lists)
-      item.appendChild(body);
-      const actions = h("div", "wb-actions");
-      if (entry.branch && entry.branch[1] > 1) actions.appendChild(branchSwitcher(entry));
-      const copy = button("wb-copy", "Copy", "Copy the text", () => {
-        if (entry.text !== undefined) copyText(entry.text, copy);
-        else send({ action: "copy", id: entry.id }); // a reply's text comes back as "copy"
-      });
-      actions.appendChild(copy);
-      if (entry.role === "user" && !streaming) {
-        actions.appendChild(button("wb-edit-button", "Edit", "", () => editor(item, entry)));
-      }
-      if (k === lastAssistant && !streaming) {
-        actions.appendChild(
-          button("wb-regenerate", "Regenerate", "Ask again; this reply stays as a version", () =>
-            send({ action: "regenerate" }),
-          ),
-        );
-      }
-      item.appendChild(actions);
-      transcript.appendChild(item);
+    if (revision(entries) !== model.get("transcript_rev") && !entries.wbAsked) {
+      entries.wbAsked = true; // once per stale array, however many views
+      send({ action: "resync" });
+    }
+    return entries;
+  }
+
+  function applyPatch(msg) {
+    const entries = model.get("messages_html") || [];
+    const rev = revision(entries);
+    if (rev === msg.rev) return; // another view of this model applied it
+    if (rev !== msg.base) return; // behind: drawing it asks for the whole window
+    const kept = entries.slice(msg.drop, msg.drop + msg.keep);
+    entries.splice(0, entries.length, ...kept, ...msg.entries);
+    entries.wbRev = msg.rev;
+  }
+
+  const nodes = new WeakMap(); // entry -> its element, reused while the entry is unchanged
+  let earlierEntries = []; // fetched on demand, before the window (this view only)
+  let earlierLeft = 0; // messages still before those
+  let drawnWindow = [];
+  let asked = null; // the id of this view's pending "earlier" request
+
+  const earlierBar = h("div", "wb-earlier");
+  const showEarlier = button("wb-show-earlier", "", "Show earlier messages", () => {
+    const first = earlierEntries[0] || currentEntries()[0];
+    if (!first) return;
+    asked = Math.random().toString(36).slice(2);
+    send({ action: "earlier", before: first.index, request: asked });
+  });
+  const hideEarlier = button("wb-hide-earlier", "Hide earlier messages", "", () => {
+    earlierEntries = [];
+    drawTranscript();
+  });
+  earlierBar.append(showEarlier, hideEarlier);
+
+  function entryNode(entry) {
+    let item = nodes.get(entry);
+    if (item && !(item.wbStreamed && !model.get("streaming"))) return item;
+    item = h("div", `wb-entry wb-entry-${entry.role}`);
+    item.dataset.id = entry.id;
+    item.dataset.status = entry.status;
+    const body = h("div", "wb-entry-body");
+    body.innerHTML = entry.html; // sanitized in Python (nh3 allow-lists)
+    item.appendChild(body);
+    const actions = h("div", "wb-actions");
+    if (entry.branch && entry.branch[1] > 1) actions.appendChild(branchSwitcher(entry));
+    const copy = button("wb-copy", "Copy", "Copy the text", () => {
+      if (entry.text !== undefined) copyText(entry.text, copy);
+      else send({ action: "copy", id: entry.id }); // a reply's text comes back as "copy"
     });
-    transcript.scrollTop = transcript.scrollHeight;
+    actions.appendChild(copy);
+    if (entry.role === "user") {
+      item.wbEdit = button("wb-edit-button", "Edit", "", () => editor(item, entry));
+      actions.appendChild(item.wbEdit);
+    } else if (entry.role === "assistant") {
+      item.wbRegenerate = button(
+        "wb-regenerate",
+        "Regenerate",
+        "Ask again; this reply stays as a version",
+        () => send({ action: "regenerate" }),
+      );
+      actions.appendChild(item.wbRegenerate);
+    }
+    item.appendChild(actions);
+    nodes.set(entry, item);
+    return item;
+  }
+
+  function drawTranscript(keepScroll) {
+    const entries = currentEntries();
+    const streaming = model.get("streaming");
+    // The window slid: what left it stays with the earlier messages shown, if any are.
+    if (earlierEntries.length) {
+      const at = entries.length ? drawnWindow.findIndex((e) => e.id === entries[0].id) : -1;
+      if (at > 0) earlierEntries = earlierEntries.concat(drawnWindow.slice(0, at));
+      else if (at < 0) earlierEntries = []; // another branch: collapse
+    }
+    drawnWindow = entries.slice();
+    const shown = earlierEntries.concat(entries);
+    const lastAssistant = shown.map((e) => e.role).lastIndexOf("assistant");
+    const left = earlierEntries.length ? earlierLeft : model.get("earlier") || 0;
+    showEarlier.textContent = `Show earlier messages (${left})`;
+    showEarlier.hidden = left <= 0;
+    hideEarlier.hidden = !earlierEntries.length;
+    earlierBar.hidden = showEarlier.hidden && hideEarlier.hidden;
+    const items = shown.map((entry, k) => {
+      const item = entryNode(entry);
+      if (item.wbEdit) item.wbEdit.hidden = streaming;
+      if (item.wbRegenerate) item.wbRegenerate.hidden = streaming || k !== lastAssistant;
+      return item;
+    });
+    // A reply still streaming keeps its element until the window holds its entry.
+    const ids = new Set(shown.map((e) => e.id));
+    const live = streaming
+      ? [...transcript.querySelectorAll(":scope > .wb-entry-streaming")].filter(
+          (node) => !ids.has(node.dataset.id),
+        )
+      : [];
+    const wanted = [earlierBar, ...items, ...live];
+    const current = transcript.children;
+    if (current.length !== wanted.length || wanted.some((node, i) => current[i] !== node)) {
+      const fromBottom = transcript.scrollHeight - transcript.scrollTop;
+      transcript.replaceChildren(...wanted);
+      if (keepScroll) {
+        transcript.scrollTop = transcript.scrollHeight - fromBottom;
+        return;
+      }
+    }
+    if (!keepScroll) transcript.scrollTop = transcript.scrollHeight;
   }
 
   // A reply that is streaming: plain-text elements per message id, created on first use.
   function streamingEntry(id) {
     let item = transcript.querySelector(`.wb-entry[data-id="${CSS.escape(id)}"]`);
+    if (item) item.wbStreamed = true; // drawn again once the turn is over
     if (!item) {
       item = h("div", "wb-entry wb-entry-streaming");
       item.dataset.id = id;
@@ -189,7 +282,7 @@ function render({ model, el }) {
   }
 
   function part(item, className, tag) {
-    let node = item.querySelector(`.${className}`);
+    let node = item.querySelector(`.${className.split(" ")[0]}`);
     if (!node) {
       node = h(tag || "div", className);
       item.appendChild(node);
@@ -197,9 +290,24 @@ function render({ model, el }) {
     return node;
   }
 
+  // Streamed text grows one text node: no DOM node per token, however long the reply.
+  function appendText(node, text) {
+    const last = node.lastChild;
+    if (last && last.nodeType === Node.TEXT_NODE) last.appendData(text);
+    else node.appendChild(document.createTextNode(text));
+  }
+
   function onCustom(msg) {
     if (!msg || typeof msg !== "object") return;
     if (msg.type === "code") return showCode(msg);
+    if (msg.type === "transcript") return applyPatch(msg); // drawn on change:transcript_rev
+    if (msg.type === "earlier") {
+      if (msg.request !== asked) return; // another view asked
+      asked = null;
+      earlierEntries = (msg.entries || []).concat(earlierEntries);
+      earlierLeft = msg.earlier || 0;
+      return drawTranscript(true);
+    }
     if (msg.type === "copy") {
       const item = transcript.querySelector(`.wb-entry[data-id="${CSS.escape(msg.id)}"]`);
       const node = item && item.querySelector(".wb-copy");
@@ -209,9 +317,9 @@ function render({ model, el }) {
     if (!msg.id) return;
     const item = streamingEntry(msg.id);
     if (msg.type === "delta") {
-      part(item, "wb-stream-text wb-plain").append(msg.text);
+      appendText(part(item, "wb-stream-text wb-plain"), msg.text);
     } else if (msg.type === "refusal") {
-      part(item, "wb-stream-refusal wb-refusal").append(msg.text);
+      appendText(part(item, "wb-stream-refusal wb-refusal"), msg.text);
     } else if (msg.type === "json") {
       part(item, "wb-stream-json wb-code", "pre").textContent = msg.text;
     } else if (msg.type === "tool_call" || msg.type === "tool_args") {
@@ -536,8 +644,10 @@ function render({ model, el }) {
   });
 
   const handlers = [
-    ["change:messages_html", drawTranscript],
-    ["change:streaming", drawTranscript],
+    ["change:messages_html", () => drawTranscript()],
+    ["change:transcript_rev", () => drawTranscript()],
+    ["change:earlier", () => drawTranscript()],
+    ["change:streaming", () => drawTranscript()],
     ["change:pending", drawApprovals],
     ["change:tools", () => { drawTools(); drawControls(); }],
     ["change:models", drawModels],
