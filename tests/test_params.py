@@ -388,7 +388,7 @@ NUMERIC: dict[str, tuple[float | None, float | None, bool]] = {
     "max_completion_tokens": (1, None, True),
     "n": (1, 128, True),
     "top_logprobs": (0, 20, True),
-    "seed": (None, None, True),
+    "seed": (-(2**63), 2**63 - 1, True),  # int64, as the API's schema says
 }
 numbers = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import math
 import os
 import random
 import time
@@ -26,6 +27,7 @@ from ._exceptions import (
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
+    InvalidParameterError,
     WorkbenchError,
     status_error_class,
 )
@@ -190,7 +192,11 @@ class BaseClient:
             body = dict(options.json_data or {})
             if options.extra_body:
                 body.update(options.extra_body)
-            content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            try:  # strict JSON: NaN, sets, bytes or objects must not reach the server
+                text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+            except (TypeError, ValueError, RecursionError) as exc:
+                raise _not_json(body, exc) from None
+            content = text.encode()
             headers["Content-Type"] = "application/json"
         url = self.base_url.join(options.path.lstrip("/"))
         timeout = self.timeout if isinstance(options.timeout, NotGiven) else options.timeout
@@ -445,3 +451,37 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     if parsed is None:
         return None
     return float(email.utils.mktime_tz(parsed) - time.time())
+
+
+def _not_json(body: Mapping[str, Any], exc: BaseException) -> InvalidParameterError:
+    """The error for a request body JSON cannot carry, naming the first value at fault."""
+    try:
+        where = _json_fault(body, "", set()) or "body"
+    except RecursionError:
+        where = "body"
+    return InvalidParameterError(where, f"cannot be sent as JSON ({exc})")
+
+
+def _json_fault(value: object, path: str, seen: set[int]) -> str | None:
+    """The path of the first value in ``value`` that is not JSON (None if there is none)."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path
+    if value is None or isinstance(value, (str, int)):
+        return None
+    if not isinstance(value, (Mapping, list, tuple)) or id(value) in seen:
+        return path or "body"
+    seen = seen | {id(value)}
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            at = f"{path}.{key}" if path else str(key)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                return at
+            found = _json_fault(item, at, seen)
+            if found:
+                return found
+        return None
+    for i, item in enumerate(value):
+        found = _json_fault(item, f"{path}[{i}]", seen)
+        if found:
+            return found
+    return None

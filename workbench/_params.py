@@ -15,6 +15,7 @@ When rules are checked:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
@@ -111,7 +112,7 @@ class ChatParams(pydantic.BaseModel):
     frequency_penalty: SkipValidation[float | None] = Field(
         None, description="Penalise tokens by how often they appeared (repetition)."
     )
-    logit_bias: SkipValidation[Mapping[str, float] | Mapping[int, float] | None] = Field(
+    logit_bias: SkipValidation[Mapping[str, int] | Mapping[int, int] | None] = Field(
         None, description="Token id -> bias from -100 to 100 added to its logit."
     )
     logprobs: SkipValidation[bool | None] = Field(
@@ -302,30 +303,14 @@ def _check_field(name: str, value: object) -> None:
         return
     if name == "response_format":
         type_to_response_format(value)  # type: ignore[arg-type]
-    elif name == "audio" and not isinstance(value, Mapping):
-        raise InvalidParameterError(
-            "audio", f"must be a dict, got {value!r}", allowed="{'voice': ..., 'format': ...}"
-        )
-    elif name == "prediction":
-        _check_prediction(value)
+        if is_type_like(value):
+            return  # a class: its schema, made by pydantic, is JSON
     else:
         validate_create_params({**_PROBE, **_PREREQUISITES.get(name, {}), name: value})
-
-
-def _check_prediction(value: object) -> None:
-    # The client's validator leaves prediction to the server; its shape is simple enough to
-    # check here so a typo fails before the request.
-    content = value.get("content") if isinstance(value, Mapping) else None
-    ok_content = isinstance(content, str) or (
-        isinstance(content, (list, tuple))
-        and all(isinstance(p, Mapping) and p.get("type") == "text" for p in content)
-    )
-    if not isinstance(value, Mapping) or value.get("type") != "content" or not ok_content:
-        raise InvalidParameterError(
-            "prediction",
-            f"got {value!r}",
-            allowed="{'type': 'content', 'content': str or a list of text parts}",
-        )
+    try:  # the client refuses what JSON cannot carry (NaN, sets, bytes): refuse it here too
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidParameterError(name, f"cannot be sent as JSON ({exc})") from None
 
 
 def _translate(exc: pydantic.ValidationError) -> InvalidParameterError:

@@ -218,7 +218,9 @@ def is_type_like(obj: object) -> bool:
 def is_json_schema_mapping(obj: Mapping[str, object]) -> bool:
     """Whether a dict is a raw JSON schema rather than an API response_format dict."""
     kind = obj.get("type")
-    is_type = kind in _JSON_TYPES or (isinstance(kind, list) and set(kind) <= _JSON_TYPES)
+    is_type = (isinstance(kind, str) and kind in _JSON_TYPES) or (
+        isinstance(kind, list) and all(isinstance(k, str) and k in _JSON_TYPES for k in kind)
+    )
     return is_type or "properties" in obj or "$schema" in obj
 
 
@@ -287,6 +289,15 @@ def _mapping_to_response_format(value: Mapping[str, Any]) -> ResponseFormat:
                 "response_format.json_schema.schema",
                 f"expected a JSON schema dict, got {spec.get('schema')!r}",
                 allowed="a JSON schema dict",
+            )
+        strict, description = spec.get("strict"), spec.get("description", "")
+        if strict is not None and not isinstance(strict, bool):
+            raise InvalidParameterError(
+                "response_format.json_schema.strict", f"got {strict!r}", allowed="true or false"
+            )
+        if not isinstance(description, str):
+            raise InvalidParameterError(
+                "response_format.json_schema.description", f"got {description!r}", allowed="text"
             )
         return cast("ResponseFormat", {**value, "json_schema": dict(spec)})
     if is_json_schema_mapping(value):

@@ -37,6 +37,10 @@ _PART_TYPES = {
     "tool": ("text",),
 }
 _FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_TOKEN_ID = re.compile(r"[0-9]+")
+_INT64 = (-(2**63), 2**63 - 1)
+_STRINGS = {"user": None, "prompt_cache_key": None, "safety_identifier": 64}  # name: max length
+_CONTEXT_SIZES = ("low", "medium", "high")
 
 # (low, high) for numeric parameters; None means unbounded on that side.
 _RANGES: dict[str, tuple[float | None, float | None]] = {
@@ -75,7 +79,7 @@ def validate_create_params(params: Mapping[str, Any]) -> None:
             _check_number(name, value, low, high, integer=name in _INTEGERS)
     seed = params.get("seed")
     if seed is not None:
-        _check_number("seed", seed, None, None, integer=True)
+        _check_number("seed", seed, *_INT64, integer=True)
     for name, choices in _CHOICES.items():
         value = params.get(name)
         if value is not None and value not in choices:
@@ -94,6 +98,7 @@ def validate_create_params(params: Mapping[str, Any]) -> None:
     _check_modalities(params.get("modalities"), params.get("audio"))
     _check_tools(params.get("tools"))
     _check_tool_choice(params.get("tool_choice"))
+    _check_options(params)
 
 
 def _check_number(
@@ -132,6 +137,9 @@ def _check_messages(messages: object) -> None:
             )
         if role == "function" and not isinstance(message.get("name"), str):
             raise InvalidParameterError(f"{where}.name", "a function message needs a name")
+        if role == "function" and not isinstance(message.get("content", 0), (str, type(None))):
+            raise InvalidParameterError(f"{where}.content", "must be a string or None")
+        _check_message_fields(where, message)
         if role == "assistant":
             # An assistant message may omit content only when it carries a call, audio or refusal.
             carries = ("tool_calls", "function_call", "audio", "refusal")
@@ -185,6 +193,8 @@ def _check_parts(where: str, parts: object, allowed: tuple[str, ...], media: _Me
         raise InvalidParameterError(
             where, f"must be a string or a list of content parts, got {type(parts).__name__}"
         )
+    if not parts:
+        raise InvalidParameterError(where, "an empty list of parts", allowed="a string or parts")
     for j, part in enumerate(parts):
         kind = part.get("type") if isinstance(part, Mapping) else None
         if kind not in allowed:
@@ -229,6 +239,8 @@ def _check_part(where: str, kind: str, value: object, media: _Media) -> None:
             raise InvalidParameterError(
                 where, "needs file_data (base64) or file_id (an uploaded file's id)"
             )
+        for key in ("filename", "file_data", "file_id"):
+            _check_field(where, value, key, str)
         if isinstance(data, str):
             info = data_url(data)
             media.file_bytes += base64_size(data, info[2] if info else 0)
@@ -249,6 +261,8 @@ def _check_stop(stop: object) -> None:
         return
     if not isinstance(stop, (list, tuple)) or not all(isinstance(s, str) for s in stop):
         raise InvalidParameterError("stop", "must be a string or a list of strings")
+    if not stop:
+        raise InvalidParameterError("stop", "an empty list", allowed="a string or 1 to 4 strings")
     if len(stop) > 4:
         raise InvalidParameterError("stop", f"got {len(stop)} sequences", allowed="at most 4")
 
@@ -259,9 +273,9 @@ def _check_logit_bias(bias: object) -> None:
     if not isinstance(bias, Mapping):
         raise InvalidParameterError("logit_bias", "must map token ids to biases")
     for token, value in bias.items():
-        if not str(token).isdigit():
+        if isinstance(token, bool) or not _TOKEN_ID.fullmatch(str(token)):
             raise InvalidParameterError("logit_bias", f"key {token!r} is not a token id")
-        _check_number(f"logit_bias[{token}]", value, -100, 100, integer=False)
+        _check_number(f"logit_bias[{token}]", value, -100, 100, integer=True)
 
 
 def _check_metadata(metadata: object) -> None:
@@ -291,6 +305,10 @@ def _check_modalities(modalities: object, audio: object) -> None:
                 "audio",
                 'is required when modalities include "audio" ({"voice": ..., "format": ...})',
             )
+    if audio is not None and not isinstance(audio, Mapping):
+        raise InvalidParameterError(
+            "audio", f"must be a dict, got {audio!r}", allowed="{'voice': ..., 'format': ...}"
+        )
     if isinstance(audio, Mapping):
         if audio.get("format") not in _AUDIO_FORMATS:
             raise InvalidParameterError(
@@ -326,19 +344,198 @@ def _check_tools(tools: object) -> None:
             raise InvalidParameterError(
                 f"{where}.function.parameters", "must be a JSON schema dict"
             )
+        _check_field(f"{where}.{kind}", spec, "description", str)
+        _check_field(f"{where}.{kind}", spec, "strict", bool, nullable=True)
+        if kind == "custom" and spec.get("format") is not None:
+            _check_custom_format(f"{where}.custom.format", spec["format"])
 
 
 def _check_tool_choice(choice: object) -> None:
     if choice is None or choice in _TOOL_CHOICES:
         return
-    if isinstance(choice, Mapping) and choice.get("type") in (
-        "function",
-        "custom",
-        "allowed_tools",
-    ):
+    kind = choice.get("type") if isinstance(choice, Mapping) else None
+    if isinstance(choice, Mapping) and kind in ("function", "custom"):
+        named = choice.get(kind)
+        if not isinstance(named, Mapping) or not isinstance(named.get("name"), str):
+            raise InvalidParameterError(
+                f"tool_choice.{kind}", f"must name the tool: {{'name': ...}}, got {named!r}"
+            )
+        return
+    if isinstance(choice, Mapping) and kind == "allowed_tools":
+        allowed = choice.get("allowed_tools")
+        tools = allowed.get("tools") if isinstance(allowed, Mapping) else None
+        if (
+            not isinstance(allowed, Mapping)
+            or allowed.get("mode") not in ("auto", "required")
+            or not isinstance(tools, (list, tuple))
+            or not all(isinstance(tool, Mapping) for tool in tools)
+        ):
+            raise InvalidParameterError(
+                "tool_choice.allowed_tools",
+                f"got {allowed!r}",
+                allowed="{'mode': 'auto' or 'required', 'tools': [{...}, ...]}",
+            )
         return
     raise InvalidParameterError(
         "tool_choice",
         f"got {choice!r}",
         allowed='"none", "auto", "required", {"type": "function", "function": {"name": ...}}',
     )
+
+
+# -- the rest of the parameters, as the API's schema has them ----------------------------------
+
+
+def _check_field(
+    where: str, holder: Mapping[str, Any], key: str, kind: type, *, nullable: bool = False
+) -> None:
+    """``holder[key]`` is absent, or of ``kind`` (a bool only where a bool is wanted), or null
+    where the API allows it."""
+    if key not in holder or (nullable and holder[key] is None):
+        return
+    value = holder[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        what = {str: "a string", bool: "true or false"}.get(kind, "a dict")
+        raise InvalidParameterError(f"{where}.{key}", f"must be {what}, got {value!r}")
+
+
+def _check_message_fields(where: str, message: Mapping[str, Any]) -> None:
+    """The fields of a message besides its role and content."""
+    _check_field(where, message, "name", str)
+    _check_field(where, message, "refusal", str, nullable=True)
+    calls = message.get("tool_calls", ())
+    if not isinstance(calls, (list, tuple)):
+        raise InvalidParameterError(f"{where}.tool_calls", f"must be a list, got {calls!r}")
+    for k, call in enumerate(calls):
+        at = f"{where}.tool_calls[{k}]"
+        kind = call.get("type") if isinstance(call, Mapping) else None
+        if kind not in _TOOL_TYPES:
+            raise InvalidParameterError(f"{at}.type", f"got {kind!r}", allowed=_TOOL_TYPES)
+        assert isinstance(call, Mapping)
+        body = call.get(kind)
+        fields = ("name", "arguments") if kind == "function" else ("name", "input")
+        if not isinstance(call.get("id"), str) or not isinstance(body, Mapping):
+            raise InvalidParameterError(at, f"needs an id and {kind} {{{', '.join(fields)}}}")
+        for field in fields:
+            if not isinstance(body.get(field), str):
+                raise InvalidParameterError(f"{at}.{kind}.{field}", "must be a string")
+    call = message.get("function_call")
+    if call is not None and not (
+        isinstance(call, Mapping)
+        and isinstance(call.get("name"), str)
+        and isinstance(call.get("arguments"), str)
+    ):
+        raise InvalidParameterError(f"{where}.function_call", "needs a name and arguments")
+
+
+def _check_custom_format(where: str, value: object) -> None:
+    if isinstance(value, Mapping):
+        grammar = value.get("grammar")
+        if value.get("type") == "text" and len(value) == 1:
+            return
+        if (
+            value.get("type") == "grammar"
+            and set(value) == {"type", "grammar"}
+            and isinstance(grammar, Mapping)
+            and isinstance(grammar.get("definition"), str)
+            and grammar.get("syntax") in ("lark", "regex")
+        ):
+            return
+    raise InvalidParameterError(
+        where,
+        f"got {value!r}",
+        allowed="{'type': 'text'} or {'type': 'grammar', 'grammar': {'definition', 'syntax'}}",
+    )
+
+
+def _check_options(params: Mapping[str, Any]) -> None:
+    """Strings, stream options, prediction, web search and the deprecated functions."""
+    for name, longest in _STRINGS.items():
+        value = params.get(name)
+        if value is not None and not isinstance(value, str):
+            raise InvalidParameterError(name, f"must be a string, got {value!r}")
+        if longest is not None and isinstance(value, str) and len(value) > longest:
+            raise InvalidParameterError(
+                name, f"has {len(value)} characters", allowed=f"<= {longest}"
+            )
+    options = params.get("stream_options")
+    if options is not None:
+        if not isinstance(options, Mapping):
+            raise InvalidParameterError(
+                "stream_options", "must be a dict, e.g. {'include_usage': True}"
+            )
+        for key in ("include_usage", "include_obfuscation"):
+            _check_field("stream_options", options, key, bool)
+    _check_prediction(params.get("prediction"))
+    _check_web_search(params.get("web_search_options"))
+    functions = params.get("functions")
+    if functions is not None:
+        if not isinstance(functions, (list, tuple)) or not 1 <= len(functions) <= 128:
+            raise InvalidParameterError("functions", "must be a list of 1 to 128 function dicts")
+        for i, function in enumerate(functions):
+            if not isinstance(function, Mapping) or not isinstance(function.get("name"), str):
+                raise InvalidParameterError(f"functions[{i}]", "must be a dict with a name")
+            _check_field(f"functions[{i}]", function, "description", str)
+            _check_field(f"functions[{i}]", function, "parameters", Mapping)
+    call = params.get("function_call")
+    if (
+        call is not None
+        and call not in ("none", "auto")
+        and not (isinstance(call, Mapping) and isinstance(call.get("name"), str))
+    ):
+        raise InvalidParameterError(
+            "function_call", f"got {call!r}", allowed="'none', 'auto' or {'name': ...}"
+        )
+
+
+def _check_prediction(value: object) -> None:
+    """Raise ``InvalidParameterError`` unless ``value`` is None or a predicted output:
+    ``{'type': 'content', 'content': str or a non-empty list of text parts}``."""
+    if value is None:
+        return
+    content = value.get("content") if isinstance(value, Mapping) else None
+    ok_content = isinstance(content, str) or (
+        isinstance(content, (list, tuple))
+        and bool(content)
+        and all(
+            isinstance(p, Mapping) and p.get("type") == "text" and isinstance(p.get("text"), str)
+            for p in content
+        )
+    )
+    if not isinstance(value, Mapping) or value.get("type") != "content" or not ok_content:
+        raise InvalidParameterError(
+            "prediction",
+            f"got {value!r}",
+            allowed="{'type': 'content', 'content': str or a list of text parts}",
+        )
+
+
+def _check_web_search(options: object) -> None:
+    if options is None:
+        return
+    if not isinstance(options, Mapping):
+        raise InvalidParameterError("web_search_options", f"must be a dict, got {options!r}")
+    size = options.get("search_context_size", "medium")
+    if size not in _CONTEXT_SIZES:
+        raise InvalidParameterError(
+            "web_search_options.search_context_size", f"got {size!r}", allowed=_CONTEXT_SIZES
+        )
+    location = options.get("user_location")
+    if location is None:
+        return
+    place = location.get("approximate") if isinstance(location, Mapping) else None
+    if (
+        not isinstance(location, Mapping)
+        or location.get("type") != "approximate"
+        or not isinstance(place, Mapping)
+        or not all(
+            isinstance(place[key], str)
+            for key in ("city", "country", "region", "timezone")
+            if key in place
+        )
+    ):
+        raise InvalidParameterError(
+            "web_search_options.user_location",
+            f"got {location!r}",
+            allowed="{'type': 'approximate', 'approximate': {'city': ..., 'country': ...}}",
+        )
