@@ -113,6 +113,9 @@ FAULTS = [
           script=reset_mid_stream, partial=True, streams_only=True),
     Fault("cut-mid-stream", workbench.APIConnectionError, "Stream cut off",
           local="cut;after=4", partial=True, streams_only=True),
+    # after the 200's headers, before any chunk: the caller holds the stream, not retried
+    Fault("cut-before-the-first-chunk", workbench.APIConnectionError, "Stream cut off",
+          local="cut;after=0", streams_only=True),
     Fault("stall-mid-stream", workbench.APITimeoutError, "Stream timed out",
           local="stall;after=4", partial=True, streams_only=True),
     Fault("malformed-line", workbench.APIResponseValidationError, "does not match",

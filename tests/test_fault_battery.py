@@ -34,7 +34,7 @@ from tests._faults import (
     facing,
 )
 from tests._local import server_thread
-from tests._mock import KINDS, both, create, each, patch_sleep
+from tests._mock import both, create, each, patch_sleep
 from workbench import Grid
 from workbench._log import ConversationLog
 from workbench.conversation import Conversation
@@ -267,4 +267,6 @@ def test_the_table_covers_every_fault_of_the_issue() -> None:
         "no-done-mid-reply", "error-event", "empty-200", "huge-10mb",
     }  # fmt: skip
     assert wanted <= ids
-    assert {f.id for f in FAULTS if f.script is not None} and KINDS == ("sync", "async")
+    hostile = {f.id for f in FAULTS if f.script is not None}
+    assert hostile == {"reset-before-headers", "reset-mid-stream"}, "real TCP resets"
+    assert all(f.local or f.script or f.refused for f in FAULTS), "each has a source"

@@ -4,7 +4,6 @@ error-event, no-done, and the ``format`` of a status fault's body), in-process a
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 
@@ -12,6 +11,7 @@ import workbench
 from tests._local import USER, ServerProcess
 from tests._mock import patch_sleep
 from tests.test_local_faults import Connect, connect, create
+from tests.test_local_faults import _read_until_error as read
 from workbench.local import FAULT_HEADER, Fault, LocalModel, parse_fault
 
 __all__ = ["connect"]  # the fixture, shared with test_local_faults.py
@@ -19,17 +19,6 @@ __all__ = ["connect"]  # the fixture, shared with test_local_faults.py
 
 def faulty(spec: str) -> dict[str, str]:
     return {FAULT_HEADER: spec}
-
-
-def read(stream: Any) -> tuple[list[Any], BaseException | None]:
-    """The chunks of a stream up to its error (or its end), and the error."""
-    received: list[Any] = []
-    try:
-        for chunk in stream:
-            received.append(chunk)
-    except workbench.WorkbenchError as exc:
-        return received, exc
-    return received, None
 
 
 # -- parsing ------------------------------------------------------------------------------------
