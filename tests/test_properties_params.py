@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -23,6 +23,7 @@ from hypothesis.errors import NoSuchExample
 
 import workbench
 from tests._mock import completion_json, schema_validator, spec, sse_body, text_chunks
+from tests._mutations import json_paths
 from tests.conftest import requires_shared
 from workbench import InvalidParameterError
 from workbench._params import ChatParams
@@ -152,22 +153,12 @@ def _object(node: Any, depth: int) -> st.SearchStrategy[Any]:
     return st.builds(lambda known, added: {**added, **known}, base, extra)
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield path
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _paths(item, (*path, i))
-
-
 @st.composite
 def near_miss(draw: st.DrawFn, values: st.SearchStrategy[Any]) -> Any:
     """A valid value with one thing changed inside it: a value replaced by other JSON or junk,
     a key dropped, or a key added."""
     value = draw(values)
-    path = draw(st.sampled_from(list(_paths(value))))
+    path = draw(st.sampled_from(list(json_paths(value))))
     if not path:
         return draw(st.one_of(any_json, junk))
     parent = value

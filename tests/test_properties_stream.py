@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests._mock import MESSAGES, Pieces, make_client
+from tests._mutations import json_paths
 from workbench import WorkbenchError
 from workbench._accumulate import ChatCompletionAccumulator
 from workbench._sse import ServerSentEvent, SSEDecoder, aiter_sse, iter_sse
@@ -343,23 +344,12 @@ _chunk_json = st.fixed_dictionaries(
 )
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found += _paths(item, (*path, i))
-    return found
-
-
 @st.composite
 def chunk_json(draw: st.DrawFn) -> Any:
     """A chunk-shaped JSON value; half the time one value in it is replaced by any JSON."""
     value = draw(_chunk_json)
     if draw(st.booleans()):
-        path = draw(st.sampled_from(_paths(value)[1:]))
+        path = draw(st.sampled_from(list(json_paths(value))[1:]))
         parent = value
         for key in path[:-1]:
             parent = parent[key]

@@ -55,6 +55,8 @@ REDACTED = "[redacted]"
 # api-key, X-Api-Key, x-goog-api-key, api_key...
 _SECRET_NAME = re.compile(r"(.*[_-])?(authorization|api[_-]?key)", re.IGNORECASE)
 _KEY_SHAPED = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP token
+_BREAKS = re.compile(r"[\r\n\0]")
 _MIN_SECRET = 8  # shorter values are not keys, and replacing them would mangle ordinary text
 
 # Response headers worth replaying: what the client reads (retries, request ids, rate limits).
@@ -88,11 +90,35 @@ class RecordedRequest(_Row):
 class RecordedResponse(_Row):
     """A response: status, the headers that matter, and the whole body as received."""
 
-    status: int
+    status: int = pydantic.Field(ge=100, le=599)
     headers: dict[str, str] = {}
     body: str | None = None
     body_base64: str | None = None
     complete: bool = True
+
+    @pydantic.field_validator("headers")
+    @classmethod
+    def _headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name, value in headers.items():
+            if not _HEADER_NAME.fullmatch(name) or _BREAKS.search(value):
+                raise ValueError(f"{name!r}: {value!r} is not an HTTP header")
+        return headers
+
+    @pydantic.field_validator("body_base64")
+    @classmethod
+    def _base64(cls, text: str | None) -> str | None:
+        if text is not None:
+            try:
+                base64.b64decode(text, validate=True)
+            except ValueError:
+                raise ValueError("not base64") from None
+        return text
+
+    @pydantic.model_validator(mode="after")
+    def _one_body(self) -> RecordedResponse:
+        if self.body is not None and self.body_base64 is not None:
+            raise ValueError("body and body_base64 both given: keep one")
+        return self
 
     def content(self) -> bytes:
         """The body's bytes."""
@@ -121,6 +147,12 @@ class Exchange(_Row):
     request: RecordedRequest
     response: RecordedResponse | None = None
     error: RecordedError | None = None
+
+    @pydantic.model_validator(mode="after")
+    def _answered(self) -> Exchange:
+        if self.response is None and self.error is None:
+            raise ValueError("neither a response nor an error")
+        return self
 
 
 class Secrets:

@@ -95,7 +95,7 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         pieces = _EVENT_END.split(content) if "event-stream" in kind else [content]
         return httpx.Response(
             response.status,
-            headers=response.headers,
+            headers=[(k.encode(), v.encode()) for k, v in response.headers.items()],
             stream=_Replayed([p for p in pieces if p], exchange, request),
             request=request,
         )

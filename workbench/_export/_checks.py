@@ -34,6 +34,11 @@ _MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "assistant": ("role", "content", "refusal", "name", "tool_calls", "audio", "weight"),
     "tool": ("role", "content", "tool_call_id"),
 }
+_CALL_FIELDS = ("id", "type", "function")
+_FLAT_CALL_FIELDS = ("id", "type", "name", "arguments", "result")
+_FUNCTION_FIELDS = ("name", "arguments")
+_TOOL_FIELDS = ("type", "function")
+_DECLARATION_FIELDS = ("name", "description", "parameters", "strict")
 # For each part type, the object it carries and that object's required string fields.
 _PART_FIELDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "text": (None, ("text",)),
@@ -137,11 +142,14 @@ def check_tool_calls(
         if flat and "function" not in call:
             function: Mapping[str, Any] = call
             prefix = at
+            _known(call, _FLAT_CALL_FIELDS, where, at)
         else:
             function = call.get("function")  # type: ignore[assignment]
             prefix = f"{at}.function"
+            _known(call, _CALL_FIELDS, where, at)
             if not isinstance(function, Mapping):
                 raise TranscriptError(where, prefix, f"must be an object, got {_shown(function)}")
+            _known(function, _FUNCTION_FIELDS, where, prefix)
         name = check_str(function.get("name"), where, f"{prefix}.name", required=True)
         arguments = function.get("arguments")
         if not isinstance(arguments, str):
@@ -170,6 +178,20 @@ def check_tools(value: object, where: str, field: str) -> list[dict[str, Any]]:
                 at,
                 f"must be a {{'type': 'function', 'function': ...}} object, got {_shown(tool)}",
             )
+        _known(tool, _TOOL_FIELDS, where, at)
+        declared = tool.get("function")
+        if isinstance(declared, Mapping):  # else as_tool below says what is wrong
+            _known(declared, _DECLARATION_FIELDS, where, f"{at}.function")
+            for key, kind, what in (
+                ("strict", bool, "true or false"),
+                ("description", str, "a string"),
+            ):
+                if key in declared and not isinstance(declared[key], kind):
+                    raise TranscriptError(
+                        where,
+                        f"{at}.function.{key}",
+                        f"must be {what}, got {_shown(declared[key])}",
+                    )
         try:
             name = as_tool(dict(tool)).name
         except Exception as exc:  # the tool module's own message says what is wrong
@@ -256,6 +278,15 @@ def api_message(raw: object, where: str, at: str, *, strict: bool = True) -> Mes
         tool_call_id=check_str(raw.get("tool_call_id"), where, f"{at}.tool_call_id"),
         audio=dict(audio) if audio is not None else None,
     )
+
+
+def _known(value: Mapping[str, Any], fields: tuple[str, ...], where: str, at: str) -> None:
+    """Refuse a field the format does not have: importing it would drop it silently."""
+    for key in value:
+        if key not in fields:
+            raise TranscriptError(
+                where, f"{at}.{key}", f"is not a field here (allowed: {', '.join(fields)})"
+            )
 
 
 def _items(value: object, where: str, field: str, what: str) -> list[Any] | None:

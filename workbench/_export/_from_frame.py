@@ -3,7 +3,9 @@
 Only ``role`` and ``content`` are required; ``message_id``/``parent_id`` rebuild the tree
 (without them the rows form one branch, in order), ``selected`` the branch choices (without it
 the last child of each message is current), and every other column of ``to_dataframe`` is read
-when present. Nested values may be objects or JSON text (as in Parquet files).
+when present. Nested values may be objects or JSON text (as in Parquet files). A ``param_<name>``
+column is read beside the ``params`` dict: a value the dict lacks is added, one that disagrees
+with it is refused (so neither edit is dropped). Nothing is imported unless every row is valid.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import pydantic
 from .._messages import History, Latency, Message
 from ..types import CompletionUsage
 from ._checks import check_content, check_role, check_str, check_tool_answers, check_tool_calls
-from ._frames import JSON_COLUMNS, MESSAGE_COLUMNS
-from ._settings import Settings, conversation_params
+from ._frames import JSON_COLUMNS, MESSAGE_COLUMNS, PARAM_COLUMNS
+from ._settings import Settings, checked_params, conversation_params
 from ._transcript import Transcript, TranscriptError
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ _TOKENS += ("cached_tokens", "reasoning_tokens")
 # Every column but those derived from the others.
 _DERIVED = ("position", "turn", "tool_names", "cost_usd", "on_path")
 _READ = tuple(name for name in MESSAGE_COLUMNS if name not in _DERIVED)
+_EPOCHS = (-62135596800, 253402300799)  # 0001-01-01 and 9999-12-31T23:59:59, UTC
 
 
 def read_frame(
@@ -48,7 +51,7 @@ def read_frame(
 
     Raises:
         TranscriptError: naming the row (its index label) and column at fault.
-        ValueError: the table holds several conversations and none was chosen.
+        TranscriptError: also when the table holds several conversations and none was chosen.
     """
     if not hasattr(df, "columns") or not hasattr(df, "index"):
         raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
@@ -57,8 +60,11 @@ def read_frame(
         raise TranscriptError("the table", missing[0], "is a required column and is missing")
     df = _one_conversation(df, conversation_id)
     columns = {name: df[name].tolist() for name in _READ if name in df.columns}
+    # The param_<name> columns, which people edit, beside the params dict.
+    flat = {name[6:]: df[name].tolist() for name in df.columns if _is_param_column(name)}
     labels = list(df.index)
-    rows = [_Row(columns, i, f"row {label}") for i, label in enumerate(labels)]
+    checked: dict[str, None] = {}
+    rows = [_Row(columns, i, f"row {label}", flat, checked) for i, label in enumerate(labels)]
     messages = [row.message() for row in rows]
     where = {m.id: row.where for m, row in zip(messages, rows, strict=True)}
     _check_ids(messages, rows)
@@ -87,9 +93,18 @@ def read_frame(
 class _Row:
     """One row's values, read and checked field by field."""
 
-    def __init__(self, columns: Mapping[str, list[Any]], index: int, where: str) -> None:
+    def __init__(
+        self,
+        columns: Mapping[str, list[Any]],
+        index: int,
+        where: str,
+        flat: Mapping[str, list[Any]],
+        checked: dict[str, None],
+    ) -> None:
         self.values = {name: _plain(values[index]) for name, values in columns.items()}
+        self.flat = {name: _plain(values[index]) for name, values in flat.items()}
         self.where = where
+        self._checked = checked  # the parameter sets already checked (tables repeat them)
 
     def get(self, name: str) -> Any:
         value = self.values.get(name)
@@ -113,7 +128,8 @@ class _Row:
             content = check_content(
                 role, self.text("content"), where, "content", required=role != "assistant"
             )
-        status = self.get("status") or "complete"
+        status = self.get("status")
+        status = "complete" if status is None else status
         if status not in _STATUSES:
             raise TranscriptError(
                 where, "status", f"{status!r} is not a status (allowed: {', '.join(_STATUSES)})"
@@ -130,10 +146,10 @@ class _Row:
             "name": self.text("name"),
             "tool_calls": check_tool_calls(self.get("tool_calls"), where, "tool_calls", flat=True),
             "tool_call_id": self.text("tool_call_id"),
-            "audio": self._object("audio"),
+            "audio": self._audio(),
             "created": self._created(),
             "model": self.text("model"),
-            "params": {k: v for k, v in (self._object("params") or {}).items() if v is not None},
+            "params": self._params(),
             "usage": self._usage(),
             "latency": self._latency(),
             "finish_reason": self.text("finish_reason"),
@@ -149,11 +165,50 @@ class _Row:
             field = ".".join(str(part) for part in error["loc"])
             raise TranscriptError(where, field, error["msg"]) from None
 
+    def _params(self) -> dict[str, Any]:
+        """The row's parameters: the ``params`` dict, and the ``param_<name>`` columns (which
+        people edit) where the dict lacks them; a column that disagrees with the dict is refused
+        rather than one of the two edits dropped. Each set is checked as ``ChatParams`` would."""
+        params = {k: _whole(k, v) for k, v in (self._object("params") or {}).items()}
+        params = {k: v for k, v in params.items() if v is not None}
+        self._check(params)
+        flat = {k: _whole(k, v) for k, v in self.flat.items() if v is not None}
+        for name, value in flat.items():
+            if name in params and params[name] != value:
+                raise TranscriptError(
+                    self.where,
+                    f"param_{name}",
+                    f"{value!r} disagrees with params.{name} ({params[name]!r}): change both,"
+                    " or empty one",
+                )
+        if flat.keys() - params.keys():
+            params.update(flat)
+            self._check(params)
+        return params
+
+    def _check(self, params: dict[str, Any]) -> None:
+        if not params:
+            return
+        try:
+            key = json.dumps(params, sort_keys=True)
+        except (TypeError, ValueError):
+            key = None
+        if key is None or key not in self._checked:
+            checked_params(dict(params), self.where, "params")
+            if key is not None:
+                self._checked[key] = None
+
     def _object(self, name: str) -> dict[str, Any] | None:
         value = self.get(name)
         if value is not None and not isinstance(value, Mapping):
             raise TranscriptError(self.where, name, f"must be an object, got {value!r}")
         return dict(value) if value is not None else None
+
+    def _audio(self) -> dict[str, Any] | None:
+        audio = self._object("audio")
+        if audio is not None and not isinstance(audio.get("id"), str):
+            raise TranscriptError(self.where, "audio", "must be an object with the audio's id")
+        return audio
 
     def _usage(self) -> CompletionUsage | None:
         """The ``usage`` dict, with the token columns (which people edit) taking precedence;
@@ -189,7 +244,7 @@ class _Row:
             return None
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
             raise TranscriptError(self.where, name, f"must be a count of tokens, got {value!r}")
         return value
 
@@ -215,28 +270,42 @@ class _Row:
             if getattr(value, "tzinfo", None) is None and hasattr(value, "tz_localize"):
                 value = value.tz_localize("UTC")  # a naive table time is UTC, as written
             return float(value.timestamp())
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and _EPOCHS[0] <= value <= _EPOCHS[1]
+        ):
+            return float(value)  # seconds since the epoch, in the years 1 to 9999 (not NaN)
         raise TranscriptError(self.where, "created", f"must be a time, got {value!r}")
 
 
 def _one_conversation(df: pd.DataFrame, conversation_id: str | None) -> pd.DataFrame:
     if "conversation_id" not in df.columns:
         if conversation_id is not None:
-            raise ValueError("the table has no conversation_id column to choose from")
+            raise TranscriptError(
+                "the table", "conversation_id", "is not a column: there is none to choose from"
+            )
         return df
-    ids = list(dict.fromkeys(v for v in map(_plain, df["conversation_id"].tolist()) if v))
+    values = [_plain(v) for v in df["conversation_id"].tolist()]
+    for label, value in zip(df.index, values, strict=True):
+        if value is not None and not isinstance(value, str):
+            raise TranscriptError(f"row {label}", "conversation_id", f"must be text, got {value!r}")
+    ids = list(dict.fromkeys(v for v in values if v))
     if conversation_id is None:
         if len(ids) > 1:
             shown = ", ".join(map(str, ids[:5])) + (", ..." if len(ids) > 5 else "")
-            raise ValueError(
-                f"the table holds {len(ids)} conversations ({shown}): pass conversation_id=, or"
-                " import each: [Conversation.from_dataframe(g) for _, g in"
-                " df.groupby('conversation_id')]"
+            raise TranscriptError(
+                "the table",
+                "conversation_id",
+                f"holds {len(ids)} conversations ({shown}): pass conversation_id=, or import"
+                " each: [Conversation.from_dataframe(g) for _, g in"
+                " df.groupby('conversation_id')]",
             )
         return df
     if conversation_id not in ids:
-        raise ValueError(f"no conversation {conversation_id!r} in the table")
+        raise TranscriptError(
+            "the table", "conversation_id", f"holds no conversation {conversation_id!r}"
+        )
     return df[df["conversation_id"] == conversation_id]
 
 
@@ -302,13 +371,23 @@ def _select(
 
 
 def _system(values: list[Any] | None, rows: list[_Row]) -> str | None:
+    """The conversation's system prompt: the same in every row that has one."""
     if values is None:
         return None
+    found: tuple[str, str] | None = None
     for row in rows:
         system = row.text("system")
-        if system is not None:
-            return system
-    return None
+        if system is None:
+            continue
+        if found is None:
+            found = (system, row.where)
+        elif system != found[0]:
+            raise TranscriptError(
+                row.where,
+                "system",
+                f"differs from {found[1]}'s: it is the conversation's, one text",
+            )
+    return found[0] if found is not None else None
 
 
 def _first(values: list[Any] | None) -> Any:
@@ -333,4 +412,16 @@ def _plain(value: Any) -> Any:
         return None
     if type(value).__module__.startswith("numpy") and hasattr(value, "tolist"):
         return _plain(value.tolist())
+    return value
+
+
+def _is_param_column(name: object) -> bool:
+    return isinstance(name, str) and name.startswith("param_") and name[6:] in PARAM_COLUMNS
+
+
+def _whole(name: str, value: Any) -> Any:
+    """An integer parameter that pandas or a Parquet struct stored as a float (4.0), as the
+    integer it was."""
+    if PARAM_COLUMNS.get(name) == "Int64" and isinstance(value, float) and value.is_integer():
+        return int(value)
     return value

@@ -57,11 +57,18 @@ def write_parquet(path: str | os.PathLike[str], chat: Conversation) -> None:
 def read_parquet(path: str | os.PathLike[str], *, conversation_id: str | None = None) -> Transcript:
     """The conversation in the Parquet file at ``path`` (written by ``write_parquet``, or any
     Parquet file of a ``to_dataframe`` table), checked whole."""
-    require_pyarrow("from_parquet")
+    pa = require_pyarrow("from_parquet")
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
-    frame = table.to_pandas()
+    try:
+        table = pq.read_table(path)
+        table.validate(full=True)  # text that is not UTF-8 fails here, not deep in pandas
+        frame = table.to_pandas()
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:  # a damaged file
+        where = Path(path).name
+        raise TranscriptError(where, "", f"is not a Parquet file pyarrow can read: {exc}") from None
     settings: Settings | None = None
     raw = (table.schema.metadata or {}).get(_META_KEY)
     if raw is not None:

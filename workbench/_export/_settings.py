@@ -15,7 +15,7 @@ from ._transcript import TranscriptError
 if TYPE_CHECKING:
     from ..conversation import Conversation
 
-__all__ = ["Settings", "chat_settings", "conversation_params", "read_settings"]
+__all__ = ["Settings", "chat_settings", "checked_params", "conversation_params", "read_settings"]
 
 
 @dataclass
@@ -52,7 +52,7 @@ def read_settings(data: object, where: str) -> Settings:
     if rounds is not None and (not isinstance(rounds, int) or isinstance(rounds, bool)):
         raise TranscriptError(where, "settings.max_tool_rounds", "must be a whole number")
     return Settings(
-        _checked_params(dict(params), where, "settings.params"),
+        checked_params(dict(params), where, "settings.params"),
         check_tools(data.get("tools"), where, "settings.tools"),
         list(disabled),
         rounds,
@@ -68,14 +68,14 @@ def conversation_params(
         return settings.params, settings.tools, settings.disabled_tools, settings.max_tool_rounds
     for message in reversed(history.path()):
         if message.role == "assistant" and message.params:
-            params = _checked_params(dict(message.params), where[message.id], "params")
+            params = checked_params(dict(message.params), where[message.id], "params")
             if "model" not in params and message.model:
                 params["model"] = message.model
             return params, [], [], None
     return {}, [], [], None
 
 
-def _checked_params(params: dict[str, Any], where: str, field: str) -> dict[str, Any]:
+def checked_params(params: dict[str, Any], where: str, field: str) -> dict[str, Any]:
     """``params`` if ``ChatParams`` takes them (so the conversation can be built)."""
     from .._params import ChatParams
 
