@@ -77,9 +77,17 @@ def _value(text: str) -> Any:
 
 
 def _error(exc: BaseException) -> UsageError:
-    """One clear line for an error from workbench or the API (secrets are already scrubbed)."""
+    """One clear line for an error from workbench or the API (secrets are already scrubbed;
+    control characters a server put in its message are shown escaped)."""
     message = str(exc) or type(exc).__name__
-    return UsageError(f"{type(exc).__name__}: {message}")
+    return UsageError(_inert(f"{type(exc).__name__}: {message}"))
+
+
+def _inert(text: str) -> str:
+    """``text`` safe to print to a terminal: escape sequences shown, not acted on."""
+    from .widgets._text import inert
+
+    return inert(text)
 
 
 @magics_class
@@ -263,7 +271,7 @@ class WorkbenchMagics(Magics):
             ids = sorted(m.id for m in client.models.list())
         except Exception as exc:
             raise _error(exc) from None
-        print("\n".join(ids) if ids else "(the server lists no models)")
+        print(_inert("\n".join(ids)) if ids else "(the server lists no models)")
 
     def _wb_params(self, rest: list[str]) -> None:
         name, pairs = self._name_and_rest(rest)
@@ -522,18 +530,19 @@ def _param_product(pairs: list[str]) -> dict[str, list[Any]]:
 
 
 def _print_deltas(event: Any) -> None:
+    """A turn streamed to a terminal: the model's text with its control characters escaped."""
     if event.type == "content.delta":
-        sys.stdout.write(event.delta)
+        sys.stdout.write(_inert(event.delta))
         sys.stdout.flush()
     elif event.type == "tool_call.finished":
         shown = event.error or str(event.result)
-        sys.stdout.write(f"\n→ {event.name}({event.arguments}) ← {shown[:200]}\n")
+        sys.stdout.write(_inert(f"\n→ {event.name}({event.arguments}) ← {shown[:200]}") + "\n")
 
 
 def _print_marks(chat: Any, start: int) -> None:
     reply = chat.messages[-1] if len(chat.messages) > start else None
     if reply is not None and reply.status != "complete":
-        print(f"[{reply.status}: {reply.error}]" if reply.error else f"[{reply.status}]")
+        print(_inert(f"[{reply.status}: {reply.error}]") if reply.error else f"[{reply.status}]")
 
 
 def load(shell: Any) -> None:

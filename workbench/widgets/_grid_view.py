@@ -31,6 +31,7 @@ import anywidget
 import ipywidgets  # type: ignore[import-untyped]
 import traitlets
 
+from ._text import inert
 from ._widget import ConversationWidget, _Coalescer
 
 __all__ = ["GridView", "grid_text", "grid_view"]
@@ -289,5 +290,5 @@ def grid_text(grid: Any, width: int = 40) -> str:
 
 
 def _one_line(text: str, width: int) -> str:
-    flat = " ".join(str(text).split())
+    flat = inert(" ".join(str(text).split()))  # escapes show, not act, in a terminal
     return flat if len(flat) <= width else flat[: width - 1] + "…"

@@ -18,15 +18,16 @@ from .._messages import Message
 if TYPE_CHECKING:
     from ..conversation import Conversation
 
-__all__ = ["message_text_block", "transcript_text", "turn_text"]
+__all__ = ["inert", "message_text_block", "transcript_text", "turn_text"]
 
 _INDENT = "  "
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
-def _inert(text: str) -> str:
-    """Escape control characters (ANSI sequences, bidi overrides) so they show, not act."""
+def inert(text: str) -> str:
+    """``text`` with its control characters (ANSI sequences, bidi overrides) escaped, so that
+    printed to a terminal they show instead of acting."""
     text = text.replace("\r\n", "\n")
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
@@ -36,7 +37,7 @@ def _wrap(text: str, width: int, indent: str = _INDENT) -> list[str]:
     lines: list[str] = []
     in_code = False
     room = max(width - len(indent), 20)
-    for line in _inert(text).split("\n"):
+    for line in inert(text).split("\n"):
         if _FENCE.match(line):
             in_code = not in_code
             lines.append(indent + line)
@@ -107,11 +108,11 @@ def message_text_block(
     their results as ``← result`` when ``tool_results`` (by call id) has them."""
     head: str = message.role
     if message.role == "tool" and message.name:
-        head += f" ({_inert(message.name)})"
+        head += f" ({inert(message.name)})"
     if branch is not None and branch[1] > 1:
         head += f" [{branch[0]}/{branch[1]}]"
     if message.status != "complete":
-        head += f" [{message.status}" + (f": {_inert(message.error)}" if message.error else "")
+        head += f" [{message.status}" + (f": {inert(message.error)}" if message.error else "")
         head += "]"
     lines = [head + ":"]
     if message.refusal:
@@ -167,16 +168,16 @@ def _params_line(conversation: Conversation) -> str | None:
 def transcript_text(conversation: Conversation, *, width: int = 100) -> str:
     """The current branch of ``conversation`` as a clean, deterministic text transcript."""
     rule = "─" * min(width, 60)
-    header = f"Conversation with {_inert(str(conversation.params.model))}"
+    header = f"Conversation with {inert(str(conversation.params.model))}"
     if getattr(conversation.client, "local_model", None) is not None:
         header += " · local model"
     lines = [header]
     params = _params_line(conversation)
     if params:
-        lines.append(_inert(params))
+        lines.append(inert(params))
     if conversation.tools:
         names = [name + ("" if t.enabled else " (off)") for name, t in conversation.tools.items()]
-        lines.append("tools: " + _inert(", ".join(names)))
+        lines.append("tools: " + inert(", ".join(names)))
     if conversation.system:
         lines.append("system:")
         lines.extend(_wrap(conversation.system, width))
