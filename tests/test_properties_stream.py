@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pydantic
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -248,8 +249,10 @@ any_json = st.recursive(
     ),
     max_leaves=6,
 )
+DEEP = "[" * 5000 + "]" * 5000  # deeper than Python's recursion limit lets json.loads go
 _text = st.one_of(
-    st.text(max_size=6), st.sampled_from(['{"a": 1', "}", '{"', "[", '"x"', "null", "{}", " "])
+    st.text(max_size=6),
+    st.sampled_from(['{"a": 1', "}", '{"', "[", '"x"', "null", "{}", " ", DEEP, '{"a": ' + DEEP]),
 )
 
 
@@ -261,7 +264,9 @@ _token = st.fixed_dictionaries(
     {"token": _text, "logprob": st.floats(-5, 0), "top_logprobs": st.just([])},
     optional={"bytes": _maybe(st.lists(st.integers(0, 255), max_size=3))},
 )
-_function = st.fixed_dictionaries({}, optional={"name": _maybe(_text), "arguments": _maybe(_text)})
+_function = st.fixed_dictionaries(
+    {}, optional={"name": _maybe(st.one_of(st.just("f"), _text)), "arguments": _maybe(_text)}
+)  # "f" is the tool the parsing streams are given
 _tool_call = st.fixed_dictionaries(
     {},
     optional={
@@ -393,3 +398,17 @@ def test_streams_of_any_chunks_raise_only_workbench_errors_and_do_not_depend_on_
     whole = stream_sync([body], api)
     assert stream_sync(pieces, api) == whole
     assert asyncio.run(stream_async(pieces, api)) == whole
+
+
+def test_arguments_nested_too_deeply_are_a_workbench_error_not_a_recursion_error() -> None:
+    # Found while testing tool arguments: json.loads raises RecursionError past ~1,000 levels.
+    accumulator = ChatCompletionAccumulator(input_tools=[TOOL])
+    call = {"index": 0, "id": "t", "function": {"name": "f", "arguments": DEEP}}
+    for data in (
+        _chunk({"index": 0, "delta": {"tool_calls": [call]}}),
+        _chunk({"index": 0, "delta": {}, "finish_reason": "tool_calls"}),
+    ):
+        events = accumulator.add(ChatCompletionChunk.model_validate_json(data))
+    assert events[-1].type == "tool_calls.function.arguments.done"
+    with pytest.raises(WorkbenchError, match="recursion"):
+        accumulator.parsed_completion()

@@ -251,7 +251,7 @@ def _parse_text(
         if isinstance(target, pydantic.TypeAdapter):
             return target.validate_json(text)
         return target.model_validate_json(text)
-    except ValueError as exc:  # json.JSONDecodeError and pydantic.ValidationError are ValueErrors
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, ValidationError; too deep
         raise OutputValidationError(location, text, str(exc), completion=completion) from exc
 
 

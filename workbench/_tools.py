@@ -177,6 +177,10 @@ class Tool:
             raise ToolArgumentsError(
                 self.name, [("", f"the arguments are not valid JSON: {exc.msg} at {where}")]
             ) from exc
+        except RecursionError:
+            raise ToolArgumentsError(
+                self.name, [("", "the arguments are nested too deeply")]
+            ) from None
         if not isinstance(data, dict):
             kind = type(data).__name__ if data is not None else "null"
             raise ToolArgumentsError(

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic_core import to_jsonable_python
+
 from . import _views
 from ._exceptions import WorkbenchError
 from ._messages import History, Latency, Message, PathWatch
@@ -573,7 +575,10 @@ class Conversation:
         if callable(self.confirm_tools):
             approved = bool(self.confirm_tools(tool.name, arguments))
             return ToolDecision("approve", arguments) if approved else ToolDecision("deny")
-        request = ToolApprovalRequested(message_id, str(call.get("id")), tool.name, arguments)
+        # What the user sees and may edit is the arguments as JSON data (a parameter typed with a
+        # pydantic model holds an instance, which neither a widget nor the console can show).
+        shown = to_jsonable_python(arguments, fallback=repr)
+        request = ToolApprovalRequested(message_id, str(call.get("id")), tool.name, shown)
         self._pending[request.call_id] = request
         self._emit(request)
         if not request.claimed:
@@ -581,24 +586,38 @@ class Conversation:
         return request
 
     def _console_decision(self, tool: Any, arguments: dict[str, Any]) -> ToolDecision:
-        answer = input(f"Run tool {tool.name}({json.dumps(arguments)})? [y/N] ")
+        shown = json.dumps(to_jsonable_python(arguments, fallback=repr))
+        answer = input(f"Run tool {tool.name}({shown})? [y/N] ")
         approved = answer.strip().lower() in ("y", "yes")
         return ToolDecision("approve", arguments) if approved else ToolDecision("deny")
 
     def _decided(
-        self, message_id: str, call: dict[str, Any], decision: ToolDecision, tool: Any
+        self,
+        message_id: str,
+        call: dict[str, Any],
+        decision: ToolDecision,
+        tool: Any,
+        parsed: dict[str, Any],
     ) -> tuple[dict[str, Any] | None, str | None, str | None]:
         """The arguments to run with; or the user's answer for the tool; or the refusal.
 
+        Arguments approved from a widget or the console (edited or not) are JSON data: they are
+        checked and converted by the tool as the model's are, and refused if they do not fit.
         Arguments the user edited replace the model's in the reply's tool call, so the history
         says what actually ran.
         """
+        from ._tool_content import tool_error_to_content
+
         self._pending.pop(str(call.get("id")), None)
         if decision.kind == "approve":
-            arguments = decision.arguments if decision.arguments is not None else {}
-            function = call.get("function") or {}
-            edited = json.dumps(arguments)
-            if arguments != tool.parse_arguments(str(function.get("arguments") or "{}")):
+            if decision.arguments is None or decision.arguments is parsed:
+                return parsed, None, None
+            try:
+                edited = json.dumps(to_jsonable_python(decision.arguments, fallback=repr))
+                arguments = tool.parse_arguments(edited)
+            except Exception as exc:  # the user's arguments do not fit the tool: it does not run
+                return None, None, tool_error_to_content(exc)
+            if arguments != parsed:
                 self._record_edit(message_id, str(call.get("id")), edited)
             return arguments, None, None
         if decision.kind == "answer":
@@ -620,7 +639,7 @@ class Conversation:
             decision = asked.decision.result()
         else:
             decision = self._console_decision(tool, arguments)
-        run_with, answer, refused = self._decided(message_id, call, decision, tool)
+        run_with, answer, refused = self._decided(message_id, call, decision, tool, arguments)
         if run_with is None:
             return answer, refused, time.perf_counter() - started
         try:
@@ -653,7 +672,7 @@ class Conversation:
             decision = await asyncio.wrap_future(asked.decision)
         else:
             decision = await asyncio.to_thread(self._console_decision, tool, arguments)
-        run_with, answer, refused = self._decided(message_id, call, decision, tool)
+        run_with, answer, refused = self._decided(message_id, call, decision, tool, arguments)
         if run_with is None:
             return answer, refused, time.perf_counter() - started
         try:

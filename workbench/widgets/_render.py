@@ -256,7 +256,7 @@ def _result_html(result: Message) -> str:
 def _is_json(text: str) -> bool:
     try:
         json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to show as JSON
         return False
     return True
 

@@ -67,7 +67,7 @@ def _wrap(text: str, width: int, indent: str = _INDENT) -> list[str]:
 def _compact_json(text: str) -> str:
     try:
         return json.dumps(json.loads(text), ensure_ascii=False, sort_keys=False)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply: as it came
         return text
 
 
