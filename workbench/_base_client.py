@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import logging
 import math
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +48,8 @@ DEFAULT_MAX_RETRIES = 2
 DEFAULT_CONNECTION_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 _RETRY_STATUSES = frozenset({408, 409, 429})
 log = logging.getLogger("workbench")
+# Header (and query) names that carry credentials: Authorization, api-key, X-Api-Key, ...
+_CREDENTIAL_HEADER = re.compile(r"(.*[_-])?(authorization|api[_-]?key)", re.IGNORECASE)
 _MAX_RETRY_AFTER = 60.0
 _M = TypeVar("_M", bound=pydantic.BaseModel)
 
@@ -258,7 +262,8 @@ class BaseClient:
         def parse() -> Any:
             if stream_cls is not None:
                 return stream_cls(cast_to=cast_to, response=response, client=self)
-            result = _parse_body(response, cast_to, self._scrub)
+            scrub = functools.partial(self._scrub, request=response.request)
+            result = _parse_body(response, cast_to, scrub)
             return post_parser(result) if post_parser is not None else result
 
         if raw:
@@ -296,15 +301,30 @@ class BaseClient:
 
     # -- errors ----------------------------------------------------------------------------
 
-    def _redact(self, text: str) -> str:
-        """Remove the API key from text that came back from the server."""
-        if self._api_key and len(self._api_key) >= 4 and self._api_key in text:
-            return text.replace(self._api_key, "[redacted]")
+    def _credentials(self, request: httpx.Request | None = None) -> list[str]:
+        """What this client sends as credentials: its API key, and the values of credential
+        headers (``Authorization``, ``api-key``, ...) of its own and of ``request`` (which has
+        the per-request ``extra_headers``); ``Bearer X`` gives both forms. Longest first."""
+        found = [self._api_key] if self._api_key else []
+        headers = list(self._custom_headers.items())
+        if request is not None:
+            headers += request.headers.items()
+        for name, value in headers:
+            if isinstance(value, str) and _CREDENTIAL_HEADER.fullmatch(name):
+                found += [value, value.partition(" ")[2].strip()]
+        return sorted({v for v in found if len(v) >= 4}, key=len, reverse=True)
+
+    def _redact(self, text: str, request: httpx.Request | None = None) -> str:
+        """Remove the credentials (see ``_credentials``) from text that came back from the
+        server: an echoing server may quote them in an error."""
+        for secret in self._credentials(request):
+            if secret in text:
+                text = text.replace(secret, "[redacted]")
         return text
 
     def _make_status_error(self, response: httpx.Response) -> APIStatusError:
         """The typed error for a response whose status is >= 400 (its body already read)."""
-        text = self._redact(response.text)
+        text = self._redact(response.text, response.request)
         body: object = text
         message = ""
         try:
@@ -330,21 +350,22 @@ class BaseClient:
 
     def _make_stream_error(self, request: httpx.Request, data: object) -> APIError:
         """The error for an ``event: error`` (or an ``error`` object) inside a stream."""
-        error = self._scrub(data.get("error", data) if isinstance(data, dict) else data)
+        error = self._scrub(data.get("error", data) if isinstance(data, dict) else data, request)
         if isinstance(error, dict):
             message = str(error.get("message") or "An error occurred during streaming")
         else:
             message = str(error) or "An error occurred during streaming"
         return APIError(message, request, body=error)
 
-    def _scrub(self, data: Any) -> Any:
-        """``data`` (decoded JSON, or text) with the API key removed from every string in it."""
+    def _scrub(self, data: Any, request: httpx.Request | None = None) -> Any:
+        """``data`` (decoded JSON, or text) with the credentials removed from every string in
+        it, keys included."""
         if isinstance(data, str):
-            return self._redact(data)
+            return self._redact(data, request)
         if isinstance(data, dict):
-            return {key: self._scrub(value) for key, value in data.items()}
+            return {self._scrub(k, request): self._scrub(v, request) for k, v in data.items()}
         if isinstance(data, list):
-            return [self._scrub(value) for value in data]
+            return [self._scrub(value, request) for value in data]
         return data
 
 

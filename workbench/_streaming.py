@@ -97,7 +97,8 @@ class _StreamBase(Generic[_T]):
             message = "The server sent an empty body instead of an event stream."
             return APIResponseValidationError(self.response, None, message=message)
         if not self._finished:
-            head = self._client._redact(self._head.decode("utf-8", errors="replace"))
+            text = self._head.decode("utf-8", errors="replace")
+            head = self._client._redact(text, self.response.request)
             return APIResponseValidationError(
                 self.response,
                 head,
@@ -121,10 +122,11 @@ class _StreamBase(Generic[_T]):
                 raise self._client._make_stream_error(self.response.request, data) from None
             raise APIResponseValidationError(
                 self.response,
-                self._client._scrub(data),
+                self._client._scrub(data, self.response.request),
                 message=self._client._scrub(
                     f"A streamed chunk does not match {self._cast_to.__name__}: "
-                    f"{exc.errors(include_url=False)[:3]}"
+                    f"{exc.errors(include_url=False)[:3]}",
+                    self.response.request,
                 ),
             ) from None
         extra = chunk.__pydantic_extra__
