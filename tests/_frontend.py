@@ -8,6 +8,7 @@ order it was sent. The ``browser`` and ``page`` fixtures are in conftest.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
@@ -33,7 +34,14 @@ async ([source, css, state]) => {
       for (const [name, value] of Object.entries(changes)) this.state[name] = value;
       for (const name of Object.keys(changes)) this.fire(`change:${name}`);
     }
-    custom(content) { this.fire("msg:custom", content); }
+    custom(content, buffers) {
+      // as ipywidgets hands them over: DataViews (sent here as base64 text)
+      const views = (buffers || []).map((b64) => {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        return new DataView(bytes.buffer);
+      });
+      for (const fn of this.handlers["msg:custom"] || []) fn(content, views);
+    }
     take() { const out = this.sent; this.sent = []; return out; }
   }
   const style = document.createElement("style");
@@ -70,11 +78,13 @@ class Bridge:
         pending = self.comm.messages[self.forwarded :]
         if limit is not None:
             pending = pending[:limit]
-        for message in pending:
+        first = self.forwarded
+        for k, message in enumerate(pending):
             if message["method"] == "update":
                 self.page.evaluate("s => model.update(s)", message["state"])
             elif message["method"] == "custom":
-                self.page.evaluate("c => model.custom(c)", message["content"])
+                buffers = [base64.b64encode(b).decode() for b in self.comm.buffers[first + k]]
+                self.page.evaluate("([c, b]) => model.custom(c, b)", [message["content"], buffers])
         self.forwarded += len(pending)
 
     def pump(self, *, forward: bool = True) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ class RecordingComm:
     def __init__(self, **kwargs: Any) -> None:
         self.opened_with = kwargs
         self.messages: list[dict[str, Any]] = []
+        self.buffers: list[list[bytes]] = []  # each message's binary buffers (media bytes)
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         pass
@@ -34,6 +35,7 @@ class RecordingComm:
 
     def send(self, data: Any = None, buffers: Any = None, **kwargs: Any) -> None:
         self.messages.append(data)
+        self.buffers.append([bytes(b) for b in buffers or ()])
 
     def close(self, *args: Any, **kwargs: Any) -> None:
         pass
@@ -49,6 +51,7 @@ class RecordingComm:
 
     def clear(self) -> None:
         self.messages.clear()
+        self.buffers.clear()
 
 
 def get_weather(city: str) -> dict[str, Any]:

@@ -46,8 +46,34 @@ CELLS = [
     '    return {"city": city, "temperature_c": 21, "sky": "sunny"}',
     "chat = workbench.Conversation(tools=[get_weather], seed=1)\nworkbench.widgets.widget(chat)",
     'print("temperature:", chat.params.temperature)',
+    # Media turns from code, run by the test when it is ready (run-all only defines this).
+    "import struct, zlib\n"
+    "def png(width=48, height=32):\n"
+    "    rows = b''.join(b'\\x00' + bytes([200, 40, 90]) * width for _ in range(height))\n"
+    "    def chunk(kind, data):\n"
+    "        crc = struct.pack('>I', zlib.crc32(kind + data) & 0xFFFFFFFF)\n"
+    "        return struct.pack('>I', len(data)) + kind + data + crc\n"
+    "    header = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)\n"
+    "    return (b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', header)\n"
+    "            + chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b''))\n"
+    "def media_turns():\n"
+    "    chat.send(['What is in this picture?', workbench.image(png())])\n"
+    "    spoken = {'voice': 'alloy', 'format': 'wav'}\n"
+    "    chat.send('Say hello', modalities=['text', 'audio'], audio=spoken)\n"
+    "    return 'media turns sent'",
+    "",
 ]
 PROBE_CELL = 3
+MEDIA_CELL = 5
+# The media turns are shown: a thumbnail that loaded from a blob: URL, and a player with a
+# duration (its metadata loaded from the kernel's bytes).
+MEDIA_SHOWN = """() => {
+  const root = document.querySelector('.wb-widget');
+  const img = root.querySelector('.wb-media-image img.wb-thumb');
+  const audio = root.querySelector('.wb-entry-assistant audio.wb-audio');
+  return !!img && img.src.startsWith('blob:') && img.complete && img.naturalWidth === 48
+    && !!audio && audio.src.startsWith('blob:') && audio.readyState >= 1 && audio.duration > 0;
+}"""
 HOSTILE = (
     "[x](javascript:window.__wb_pwned=3) "
     '<a href="javascript:window.__wb_pwned=3">x</a> '
@@ -254,6 +280,24 @@ def test_conversation_widget_in_jupyterlab(lab: LabServer, page: Page) -> None:
         with pytest.raises(PlaywrightTimeoutError):
             page.wait_for_function("window.__wb_pwned !== undefined", timeout=500)
         _screenshot(page, "widget-hostile.png")
+
+        # An image turn and a spoken reply, sent from code: a thumbnail and a player appear.
+        media = time.monotonic()
+        _cell(page, MEDIA_CELL).locator(".jp-InputArea-editor").click()
+        page.keyboard.type("media_turns()")
+        page.keyboard.press("Control+Enter")
+        expect(_output(page, MEDIA_CELL)).to_contain_text("media turns sent", timeout=30_000)
+        page.wait_for_function(TURN_DONE, arg=4, timeout=30_000)
+        page.wait_for_function(MEDIA_SHOWN, timeout=30_000)
+        label = widget.locator(".wb-media-image img.wb-thumb").get_attribute("alt")
+        assert label is not None and "PNG 48x32" in label, label
+        assert widget.locator(".wb-entry-assistant .wb-transcript-text").last.inner_text()
+        widget.locator(".wb-media-image img.wb-thumb").click()
+        assert page.locator(".wb-lightbox img").is_visible()
+        page.keyboard.press("Escape")
+        assert page.locator(".wb-lightbox").count() == 0
+        _screenshot(page, "widget-media.png")
+        print(f"browser test: media turns shown in {time.monotonic() - media:.1f} s")
 
         assert not log.dialogs, log
         assert not log.widget_errors(), log

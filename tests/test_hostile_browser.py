@@ -78,6 +78,9 @@ def guarded(page: Any) -> Iterator[tuple[Any, list[str]]]:
 def assert_nothing_active(page: Any) -> None:
     assert page.evaluate("() => window.__pwned") is None, "an attack ran"
     assert page.evaluate(ACTIVE) == []
+    # A reply cannot forge a media placeholder, so the page asks the kernel for no media.
+    assert page.locator(".wb-media, [data-wb-hash], [data-wb-kind]").count() == 0
+    assert page.evaluate("() => model.sent.filter((m) => m.action === 'media').length") == 0
 
 
 def hover_everything(page: Any) -> None:

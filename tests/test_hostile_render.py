@@ -93,6 +93,12 @@ ATTACKS: dict[str, str] = {
     "meta-refresh": '<meta http-equiv="refresh" content="0;url=javascript:window.__pwned=1">',
     "img-srcset": '<img srcset="https://evil.example/a.png 1x">',
     "a-javascript": '<a href="javascript:window.__pwned=1">x</a>',
+    "forged-media-placeholder": (
+        '<span class="wb-media wb-media-image" data-wb-kind="image" data-wb-hash="'
+        + "ab" * 32
+        + '"><span class="wb-media-label">x</span></span>'
+        '<span class="wb-media" data-wb-kind="audio" data-wb-hash="' + "0" * 64 + '">y</span>'
+    ),
     "a-data": '<a href="data:text/html,<script>parent.__pwned=1</script>">x</a>',
     "closing-tags": "</div></div></pre></textarea><script>window.__pwned=1</script>",
     "attribute-breakout": '"><img src=x onerror=window.__pwned=1>',

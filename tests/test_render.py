@@ -82,11 +82,20 @@ def elements(fragment: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
     return parser.elements
 
 
-def assert_inert(fragment: str, *, remote_images: bool = False) -> None:
-    """No element or attribute that could run script, load a page, or restyle the page."""
+MEDIA_ATTRIBUTES = {"data-wb-kind": re.compile(r"^(image|audio|file)$"),
+                    "data-wb-hash": re.compile(r"^[0-9a-f]{64}$")}  # fmt: skip
+
+
+def assert_inert(fragment: str, *, remote_images: bool = False, media: bool = False) -> None:
+    """No element or attribute that could run script, load a page, or restyle the page; media
+    placeholders (``data-wb-kind``/``data-wb-hash`` on a span) only where ``media`` is expected,
+    and then only with a known kind and a hex hash."""
     for tag, attrs in elements(fragment):
         assert tag not in FORBIDDEN_TAGS, (tag, fragment)
         for name, value in attrs:
+            if name.startswith("data-"):
+                assert media and tag == "span" and name in MEDIA_ATTRIBUTES, (tag, name, fragment)
+                assert MEDIA_ATTRIBUTES[name].match(value or ""), (tag, name, value)
             assert not name.startswith("on"), (tag, name, fragment)
             assert name not in ("style", "id", "srcset", "formaction", "action"), (tag, name)
             # What the browser would see: entities decoded, control characters ignored.
@@ -183,8 +192,11 @@ def test_images_only_inline_rasters_in_markdown_and_https_thumbnails_in_parts() 
     ]
     html = message_to_html(Message(role="user", content=parts))
     srcs = [dict(a)["src"] for t, a in elements(html) if t == "img"]
-    assert srcs == ["https://example.com/cat.png", pixel], "plain http is not loaded"
-    assert "audio (wav)" in html and "file: report.pdf" in html and "AAAA" not in html
+    assert srcs == ["https://example.com/cat.png"], "plain http is not loaded, data: is a reference"
+    kinds = [dict(a)["data-wb-kind"] for t, a in elements(html) if "data-wb-kind" in dict(a)]
+    assert kinds == ["image", "audio", "file"], html
+    assert "file: report.pdf" in html and "AAAA" not in html and "iVBOR" not in html
+    assert_inert(html, remote_images=True, media=True)
 
 
 # -- rendering ----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 import pydantic
 import pytest
 
+import workbench
 from workbench.widgets._widget import widget
 
 from ._frontend import Bridge
@@ -354,3 +355,103 @@ def test_a_compact_view_shows_only_one_turn(page: Any) -> None:
     texts = page.locator(".wb-entry").all_text_contents()
     assert len(texts) == 2 and "second turn" in texts[0] and "first turn" not in texts[0]
     assert w._repr_mimebundle_()[0]["text/plain"].startswith("user:\n  second turn")  # type: ignore[index]
+
+
+# -- media -------------------------------------------------------------------------------------
+
+THUMBS_LOADED = """() => [...document.querySelectorAll('.wb-media-image img.wb-thumb')]
+  .map((img) => [img.src.slice(0, 5), img.complete && img.naturalWidth > 0 ? img.naturalWidth : 0])
+"""
+# Each player's duration once its metadata loaded (0 while it has not).
+DURATIONS = """async () => Promise.all([...document.querySelectorAll('audio.wb-audio')].map(
+  (audio) => audio.readyState >= 1 ? audio.duration : new Promise((resolve) => {
+    audio.addEventListener('loadedmetadata', () => resolve(audio.duration), { once: true });
+    audio.addEventListener('error', () => resolve(-1), { once: true });
+    setTimeout(() => resolve(0), 5000);
+  })))"""
+
+
+def media_asked(sent: list[dict[str, Any]]) -> list[str]:
+    return [str(m["hash"]) for m in sent if m.get("action") == "media"]
+
+
+def test_an_image_is_a_thumbnail_that_enlarges(page: Any) -> None:
+    from tests.test_widget_media import png, sha
+
+    chat = make_chat()
+    w = widget(chat)
+    bridge = Bridge(page, w)
+    image = png(96, 64, noise=True)
+    chat.send(["What is in this picture?", workbench.image(image)])
+    bridge.forward()
+    assert page.locator(".wb-media-image").count() == 1
+    assert media_asked(bridge.pump()) == [sha(image)]  # asked once, answered with the bytes
+    page.wait_for_function("() => document.querySelector('img.wb-thumb')?.naturalWidth > 0")
+    assert page.evaluate(THUMBS_LOADED) == [["blob:", 96]]
+    thumb = page.locator("img.wb-thumb")
+    assert "PNG 96x64" in str(thumb.get_attribute("alt"))
+    box = thumb.bounding_box()
+    assert box is not None and box["width"] <= 12 * 16
+
+    thumb.click()
+    big = page.locator(".wb-lightbox img.wb-lightbox-image")
+    assert big.is_visible() and big.get_attribute("src") == thumb.get_attribute("src")
+    page.keyboard.press("Escape")
+    assert page.locator(".wb-lightbox").count() == 0
+    thumb.click()
+    page.locator(".wb-lightbox").click()
+    assert page.locator(".wb-lightbox").count() == 0
+
+    # Five more turns: the image is not asked for, nor sent, again.
+    for k in range(5):
+        page.fill(".wb-input", f"Something else, {k}")
+        page.click(".wb-send")
+        assert media_asked(bridge.pump()) == []
+    assert len(chat.messages) == 12 and page.evaluate(THUMBS_LOADED) == [["blob:", 96]]
+    media = [m for m in bridge.comm.messages if m["method"] == "custom"]
+    assert [m["content"]["hash"] for m in media if m["content"]["type"] == "media"] == [sha(image)]
+
+
+def test_recordings_and_spoken_replies_are_players_and_files_are_chips(page: Any) -> None:
+    from tests._media import pdf, wav
+    from tests.test_widget_media import SPOKEN_PCM, SPOKEN_WAV
+
+    chat = make_chat()
+    w = widget(chat)
+    bridge = Bridge(page, w)
+    parts = ["Listen", workbench.audio(wav(0.75)), workbench.file(pdf(2), filename="notes.pdf")]
+    chat.send(parts)
+    chat.send("Say it", **SPOKEN_WAV)
+    bridge.forward()
+    assert len(media_asked(bridge.pump())) == 2, "the recording and the reply (not the file)"
+    durations = page.evaluate(DURATIONS)
+    assert len(durations) == 2 and abs(durations[0] - 0.75) < 0.01 and durations[1] > 0.1
+    reply = page.locator(".wb-entry-assistant").last
+    assert reply.locator("audio.wb-audio").count() == 1
+    transcript = reply.locator(".wb-transcript-text").inner_text()
+    assert transcript == chat.messages[-1].audio["transcript"]  # type: ignore[index]
+    chip = page.locator(".wb-media-file")
+    assert chip.inner_text().startswith("file: notes.pdf, 2 pages, ")
+    assert page.locator(".wb-media-file audio, .wb-media-file img").count() == 0
+
+    # A spoken reply streams its transcript as text; the player comes with the finished turn.
+    page.fill(".wb-input", "Once more, as raw samples")
+    chat.params.modalities = SPOKEN_PCM["modalities"]
+    chat.params.audio = SPOKEN_PCM["audio"]
+    bridge.forward()
+    page.click(".wb-send")
+    bridge.pump(forward=False)
+    messages = bridge.comm.messages[bridge.forwarded :]
+    first_delta = next(
+        i
+        for i, m in enumerate(messages)
+        if m["method"] == "custom" and m["content"]["type"] == "delta"
+    )
+    bridge.forward(first_delta + 1)
+    streaming = page.locator(".wb-entry-streaming")
+    assert streaming.locator(".wb-stream-text").inner_text()
+    assert streaming.locator("audio").count() == 0
+    bridge.forward()
+    assert len(media_asked(bridge.pump())) == 1
+    durations = page.evaluate(DURATIONS)
+    assert len(durations) == 3 and durations[2] > 0.1, "pcm16 plays, as a WAV"

@@ -18,7 +18,13 @@ The allow-lists:
 * images in the model's Markdown: only ``data:image/(png|jpeg|gif|webp)`` URLs are shown; a
   remote image becomes a plain link instead, because loading it would let the model (or text
   injected into its prompt) send data to any server just by being displayed. Images the user put
-  in a message (``image_url`` parts) are shown for ``data:`` raster URLs and ``https:``.
+  in a message (``image_url`` parts) are shown for ``https:`` URLs.
+* media in content parts and spoken replies (``data:`` images, ``input_audio``, ``file`` data,
+  ``message.audio``) become placeholders that carry a reference, never the bytes:
+  ``<span class="wb-media" data-wb-kind="image|audio|file" data-wb-hash="<sha256>">`` and a
+  label; the front end asks the widget for the bytes of a hash once (``_media_view``). Only the
+  message cleaner allows these two attributes, and only with a known kind and a hex hash; the
+  Markdown cleaner drops them, so a reply cannot forge a placeholder.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import nh3
@@ -44,6 +50,7 @@ from pygments.token import STANDARD_TYPES  # type: ignore[import-untyped]
 from pygments.util import ClassNotFound  # type: ignore[import-untyped]
 
 from .._messages import Message
+from ._media_view import HASH, KINDS, Media, describe_part, describe_reply_audio
 
 __all__ = [
     "CSS",
@@ -71,12 +78,16 @@ _OWN_CLASSES = {
     "wb-message", "wb-role", "wb-body", "wb-plain", "wb-markdown", "wb-code", "wb-status",
     "wb-incomplete", "wb-error", "wb-refusal", "wb-parsed", "wb-tool-call", "wb-tool-name",
     "wb-tool-args", "wb-tool-result", "wb-tool-error", "wb-tool-state", "wb-tool-done",
-    "wb-tool-failed", "wb-tool-pending", "wb-chip", "wb-thumb", "wb-parts",
+    "wb-tool-failed", "wb-tool-pending", "wb-chip", "wb-thumb", "wb-parts", "wb-media",
+    "wb-media-image", "wb-media-audio", "wb-media-file", "wb-media-label", "wb-transcript-text",
     "wb-role-system", "wb-role-developer", "wb-role-user", "wb-role-assistant", "wb-role-tool",
 }  # fmt: skip
 _TOKEN_CLASSES = {name for name in STANDARD_TYPES.values() if name}
 _CLASSES = {tag: _OWN_CLASSES | _TOKEN_CLASSES for tag in ("div", "span", "pre", "code")}
 _CLASSES["img"] = {"wb-thumb"}
+
+
+_MEDIA_ATTRIBUTES = {"data-wb-kind", "data-wb-hash"}
 
 
 def _attribute_filter(remote_images: bool) -> Any:
@@ -86,16 +97,21 @@ def _attribute_filter(remote_images: bool) -> Any:
         if attribute == "src":
             ok = _DATA_IMAGE.match(value.strip()) or (remote_images and _HTTPS.match(value))
             return value if ok else None
+        if attribute == "data-wb-kind":
+            return value if value in KINDS else None
+        if attribute == "data-wb-hash":
+            return value if HASH.match(value) else None
         return value
 
     return check
 
 
-def _cleaner(remote_images: bool) -> nh3.Cleaner:
+def _cleaner(remote_images: bool, media: bool = False) -> nh3.Cleaner:
+    attributes = _ATTRIBUTES | ({"span": _MEDIA_ATTRIBUTES} if media else {})
     return nh3.Cleaner(
         tags=_TAGS,
         clean_content_tags=_DROP_WITH_CONTENT,
-        attributes=_ATTRIBUTES,
+        attributes=attributes,
         attribute_filter=_attribute_filter(remote_images),
         link_rel="noopener noreferrer nofollow",
         set_tag_attribute_values={"a": {"target": "_blank"}},
@@ -107,11 +123,12 @@ def _cleaner(remote_images: bool) -> nh3.Cleaner:
 
 
 _MARKDOWN_CLEANER = _cleaner(remote_images=False)
-_MESSAGE_CLEANER = _cleaner(remote_images=True)
+_MESSAGE_CLEANER = _cleaner(remote_images=True, media=True)
 
 
 def sanitize(fragment: str, *, remote_images: bool = False) -> str:
-    """Clean an HTML fragment with the allow-lists above (remote images only if asked)."""
+    """Clean an HTML fragment with the allow-lists above (remote images and media placeholders
+    only if asked: the message's own parts, never the model's Markdown)."""
     cleaner = _MESSAGE_CLEANER if remote_images else _MARKDOWN_CLEANER
     return cleaner.clean(fragment)
 
@@ -204,17 +221,38 @@ def _chip(label: str) -> str:
     return f'<span class="wb-chip">{html.escape(label)}</span>'
 
 
-def _part_html(part: Mapping[str, Any], markdown: bool) -> str:
+Found = Callable[[Media], None]
+
+
+def _placeholder(media: Media, found: Found | None) -> str:
+    """A media item as a reference the front end fills in (its bytes are asked for by hash);
+    an item that is not served (an SVG, a file, unknown audio) is a chip with the same data."""
+    if found is not None:
+        found(media)
+    kind = media.kind
+    served = media.mime is not None
+    label = html.escape(media.label if kind != "file" else f"file: {media.label}")
+    classes = f"wb-media wb-media-{kind}" + ("" if served else " wb-chip")
+    return (
+        f'<span class="{classes}" data-wb-kind="{kind}" data-wb-hash="{media.hash}">'
+        f'<span class="wb-media-label">{label}</span></span>'
+    )
+
+
+def _part_html(part: Mapping[str, Any], markdown: bool, found: Found | None = None) -> str:
     kind = part.get("type")
     if kind == "text":
         text = str(part.get("text", ""))
         return markdown_to_html(text) if markdown else _plain(text)
     if kind == "refusal":
         return _refusal(str(part.get("refusal", "")))
+    media = describe_part(part)
+    if media is not None:
+        return _placeholder(media, found)
     if kind == "image_url":
         image = part.get("image_url")
         url = str(image.get("url", "")) if isinstance(image, Mapping) else str(image or "")
-        if _DATA_IMAGE.match(url) or _HTTPS.match(url):
+        if _HTTPS.match(url):
             return f'<img class="wb-thumb" src="{html.escape(url)}" alt="image">'
         return _chip("image")
     if kind == "input_audio":
@@ -228,6 +266,16 @@ def _part_html(part: Mapping[str, Any], markdown: bool) -> str:
             name = file.get("filename") or file.get("file_id")
         return _chip(f"file: {name}" if name else "file")
     return _chip(str(kind or "part"))
+
+
+def _spoken_html(message: Message, found: Found | None) -> str:
+    """A spoken reply: its player (a placeholder) with the transcript under it."""
+    assert message.audio is not None
+    media = describe_reply_audio(message.audio, message.params)
+    transcript = str(message.audio.get("transcript") or "")
+    player = _placeholder(media, found) if media is not None else _chip("audio")
+    text = f'<div class="wb-plain wb-transcript-text">{html.escape(transcript)}</div>'
+    return player + (text if transcript else "")
 
 
 def _refusal(text: str) -> str:
@@ -286,12 +334,19 @@ def tool_call_html(call: Mapping[str, Any], result: Message | None = None) -> st
     return out + "</div>"
 
 
-def message_to_html(message: Message, *, tool_results: dict[str, Message] | None = None) -> str:
+def message_to_html(
+    message: Message,
+    *,
+    tool_results: dict[str, Message] | None = None,
+    found: Found | None = None,
+) -> str:
     """A message as a role-labelled, sanitized HTML block.
 
     Args:
         message: the message; assistant text is Markdown, other roles' text is plain.
         tool_results: tool messages by ``tool_call_id``, shown under the calls they answer.
+        found: called with each media item the HTML refers to (the widget keeps them, to
+            answer its front end's requests for their bytes).
     """
     role = message.role
     markdown = role == "assistant"
@@ -302,10 +357,10 @@ def message_to_html(message: Message, *, tool_results: dict[str, Message] | None
     if isinstance(content, str) and content:
         parts.append(markdown_to_html(content) if markdown else _plain(content))
     elif isinstance(content, list):
-        rendered = (_part_html(p, markdown) for p in content if isinstance(p, Mapping))
+        rendered = (_part_html(p, markdown, found) for p in content if isinstance(p, Mapping))
         parts.append(f'<div class="wb-parts">{"".join(rendered)}</div>')
-    if message.audio and message.audio.get("transcript"):
-        parts.append(_chip("audio") + _plain(str(message.audio["transcript"])))
+    if message.audio and (message.audio.get("transcript") or message.audio.get("data")):
+        parts.append(_spoken_html(message, found))
     if message.parsed is not None:
         parsed = _json_block(pretty_json(message.parsed))
         parts.append(f'<div class="wb-parsed">{parsed}</div>')
@@ -343,6 +398,11 @@ def _css() -> str:
 .wb-chip { display: inline-block; border: 1px solid #bbb; border-radius: 1em;
   padding: 0 0.6em; margin: 0 0.2em; font-size: 0.85em; }
 .wb-thumb { max-width: 12em; max-height: 12em; }
+.wb-media { display: inline-flex; flex-direction: column; align-items: flex-start; gap: 0.15em;
+  margin: 0.2em 0.4em 0.2em 0; vertical-align: top; }
+.wb-media.wb-chip { flex-direction: row; }
+.wb-media-label { font-size: 0.8em; color: #666; }
+.wb-media-image img { cursor: zoom-in; }
 """
     return own.strip() + "\n" + "\n".join(rules) + "\n"
 

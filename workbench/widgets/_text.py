@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._messages import Message
+from ._media_view import describe_part, describe_reply_audio
 
 if TYPE_CHECKING:
     from ..conversation import Conversation
@@ -72,22 +73,43 @@ def _compact_json(text: str) -> str:
 
 
 def _part_text(part: Mapping[str, Any]) -> str:
+    """A content part as text; media as one bracketed line (``[image: PNG 64x48, 12.3 KB]``,
+    ``[audio: wav, 1.2 s, 37.5 KB]``, ``[file: report.pdf, 3 pages, 80.1 KB]``), never their
+    data."""
     kind = part.get("type")
     if kind == "text":
         return str(part.get("text", ""))
     if kind == "refusal":
         return f"[refused] {part.get('refusal', '')}"
+    media = describe_part(part)
+    if media is not None:
+        return f"[{media.kind}: {media.label}]"
     if kind == "file":
         file = part.get("file")
-        name = file.get("filename") if isinstance(file, Mapping) else None
+        name = None
+        if isinstance(file, Mapping):
+            name = file.get("filename") or file.get("file_id")
         return f"[file: {name}]" if name else "[file]"
     if kind == "input_audio":
         audio = part.get("input_audio")
         fmt = audio.get("format") if isinstance(audio, Mapping) else None
         return f"[audio ({fmt})]" if fmt else "[audio]"
     if kind == "image_url":
+        image = part.get("image_url")
+        url = image.get("url") if isinstance(image, Mapping) else image
+        if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) < 300:
+            return f"[image: {url}]"
         return "[image]"
     return f"[{kind}]"
+
+
+def _spoken_text(message: Message) -> str:
+    """A spoken reply: ``[audio: wav, 1.2 s, 37.5 KB] transcript``."""
+    assert message.audio is not None
+    media = describe_reply_audio(message.audio, message.params)
+    head = f"[audio: {media.label}]" if media is not None else "[audio]"
+    transcript = str(message.audio.get("transcript") or "")
+    return f"{head} {transcript}" if transcript else head
 
 
 def _body(message: Message) -> str:
@@ -122,8 +144,8 @@ def message_text_block(
         body = f"error: {message.error}"
     if body:
         lines.extend(_wrap(body, width))
-    if message.audio and message.audio.get("transcript"):
-        lines.extend(_wrap(f"[audio] {message.audio['transcript']}", width))
+    if message.audio and (message.audio.get("transcript") or message.audio.get("data")):
+        lines.extend(_wrap(_spoken_text(message), width))
     for call in message.tool_calls or ():
         function = call.get("function")
         function = function if isinstance(function, Mapping) else {}

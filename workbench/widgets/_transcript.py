@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._messages import Message, PathWatch
 from .._pricing import cost_usd
+from ._media_view import MediaStore
 from ._render import message_to_html
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class Transcript:
         self.chat = chat
         self.start = start
         self.size = max(1, size)
+        self.media = MediaStore()  # what the entries refer to: the front end asks by hash
         self._entries: dict[str, tuple[tuple[Any, ...], Entry]] = {}
         self._costs: dict[str, tuple[tuple[Any, ...], float | None]] = {}
         self._watch: PathWatch | None = None
@@ -125,7 +127,7 @@ class Transcript:
             "id": message.id,
             "index": index,
             "role": message.role,
-            "html": message_to_html(message, tool_results=results),
+            "html": message_to_html(message, tool_results=results, found=self.media.add),
             "status": message.status,
             "branch": branch,
         }

@@ -29,6 +29,10 @@ Design:
   worker thread (``loop.run_in_executor``), which keeps Stop responsive too.
 * The widget observes the conversation, so a turn started from code (``chat.send``) streams
   into every displayed widget of that conversation. The conversation never imports this.
+* Media (images, recordings, spoken replies, files) are never in the synced state: the
+  transcript's HTML refers to each by the sha256 of its bytes, and the front end asks for the
+  hashes it lacks (``{"action": "media", "hash"}``); ``send_media`` answers once with the bytes
+  as a binary buffer, and the front end keeps a Blob URL per hash for the page's life.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ from .._turn_events import (
 )
 from ..conversation import TurnStopped
 from ._code import next_request_code
+from ._media_view import HASH
 from ._render import CSS, partial_json_preview
 from ._text import transcript_text, turn_text
 from ._transcript import WINDOW, Transcript, patch
@@ -404,6 +409,23 @@ class ConversationWidget(anywidget.AnyWidget):
         )
         return entries
 
+    def send_media(self, digest: str) -> bool:
+        """Send the bytes of the media item ``digest`` (a sha256 in hex) that the transcript
+        shows: ``{"type": "media", "hash", "kind", "mime", "size"}`` with the bytes as one
+        binary buffer. A hash the transcript does not show, or whose bytes are not of a type a
+        page may get, is answered with ``{"type": "media", "hash", "missing": True}`` and no
+        bytes; anything that is not a hash is ignored. Returns whether bytes were sent."""
+        if not isinstance(digest, str) or not HASH.match(digest):
+            return False
+        found = self._transcript.media.payload(digest)
+        if found is None:
+            self._send_custom({"type": "media", "hash": digest, "missing": True})
+            return False
+        media, data, mime = found
+        content = {"type": "media", "hash": digest, "kind": media.kind, "mime": mime}
+        self._send_custom({**content, "size": len(data)}, [data])
+        return True
+
     def resync(self) -> None:
         """Send the whole transcript window again (a view that missed a patch asks for it)."""
         self.send_state(["messages_html", "transcript_base", "transcript_rev", "earlier"])
@@ -554,6 +576,8 @@ class ConversationWidget(anywidget.AnyWidget):
             )
         elif action == "resync":
             self.resync()
+        elif action == "media":
+            self.send_media(str(content.get("hash") or ""))
 
     # -- the conversation's events -----------------------------------------------------------
 

@@ -9,6 +9,62 @@
 // set with textContent, never as HTML; the sanitized HTML replaces it when the turn ends.
 // Every control calls a Python method through model.send({action: ...}); the controls are drawn
 // from the `param_info` trait and follow `params` (changed from code or from another view).
+// Media never travel in the HTML: a placeholder <span class="wb-media" data-wb-kind
+// data-wb-hash> names an image or a recording by the sha256 of its bytes; the view asks the
+// kernel for a hash once ({action: "media"}), the answer ({type: "media"}) carries the bytes as a
+// binary buffer, and a Blob URL per hash is kept on the model for every view of this page.
+
+const HASH = /^[0-9a-f]{64}$/;
+// What a placeholder of each kind may become: the type must agree with the kind.
+const PLAYABLE = {
+  image: /^image\/(png|jpeg|gif|webp)$/,
+  audio: /^audio\/(wav|mpeg|flac|ogg|aac)$/,
+};
+
+// The media of a model (shared by its views): hash -> {promise, resolve, done}.
+function mediaCache(model) {
+  if (!model.wbMedia) model.wbMedia = new Map();
+  return model.wbMedia;
+}
+
+function receiveMedia(model, msg, buffers) {
+  if (typeof msg.hash !== "string") return;
+  const item = mediaCache(model).get(msg.hash);
+  if (!item || item.done) return; // not asked for here, or another view took it already
+  item.done = true;
+  const buffer = buffers && buffers[0];
+  const type = typeof msg.mime === "string" ? msg.mime : "";
+  const allowed = PLAYABLE[msg.kind];
+  if (msg.missing || !buffer || !allowed || !allowed.test(type)) return item.resolve(null);
+  const url = URL.createObjectURL(new Blob([buffer], { type }));
+  item.resolve({ url, type, kind: msg.kind });
+}
+
+// An image shown large over the page; a click anywhere or Escape closes it.
+function openLightbox(img) {
+  const overlay = h("div", "wb-lightbox");
+  overlay.setAttribute("role", "dialog");
+  overlay.setAttribute("aria-label", img.alt || "image");
+  overlay.tabIndex = -1;
+  const big = h("img", "wb-lightbox-image");
+  big.src = img.src;
+  big.alt = img.alt;
+  overlay.appendChild(big);
+  const onKey = (event) => {
+    if (event.key !== "Escape") return;
+    event.preventDefault();
+    event.stopPropagation(); // not JupyterLab's command mode
+    close();
+  };
+  const close = () => {
+    overlay.remove();
+    document.removeEventListener("keydown", onKey, true);
+  };
+  overlay.addEventListener("click", close);
+  document.addEventListener("keydown", onKey, true);
+  document.body.appendChild(overlay);
+  overlay.focus();
+}
 
 function h(tag, className, text) {
   const node = document.createElement(tag);
@@ -191,6 +247,64 @@ function render({ model, el }) {
   });
   earlierBar.append(showEarlier, hideEarlier);
 
+  // -- media: placeholders filled with what the kernel sends once per hash ------------------
+
+  function fetchMedia(hash) {
+    const cache = mediaCache(model);
+    let item = cache.get(hash);
+    if (!item) {
+      item = { done: false };
+      item.promise = new Promise((resolve) => {
+        item.resolve = resolve;
+      });
+      cache.set(hash, item);
+      send({ action: "media", hash });
+    }
+    return item.promise;
+  }
+
+  function fillMedia(root) {
+    for (const node of root.querySelectorAll(".wb-media[data-wb-hash]")) {
+      const kind = node.dataset.wbKind;
+      const hash = node.dataset.wbHash;
+      if (node.wbFilled || !HASH.test(hash) || !PLAYABLE[kind]) continue;
+      if (node.classList.contains("wb-chip")) continue; // not served: a label only
+      node.wbFilled = true;
+      const label = node.textContent.trim();
+      fetchMedia(hash).then((got) => {
+        if (!got || got.kind !== kind || !PLAYABLE[kind].test(got.type)) {
+          node.classList.add("wb-media-missing");
+          return;
+        }
+        let shown;
+        if (kind === "image") {
+          shown = h("img", "wb-thumb");
+          shown.alt = `image: ${label}`;
+          shown.title = `${label} (click to enlarge)`;
+        } else {
+          shown = h("audio", "wb-audio");
+          shown.controls = true;
+          shown.preload = "metadata";
+          shown.title = label;
+        }
+        // A transcript scrolled to its end stays there as the media take their room.
+        const atEnd = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
+        const follow = () => {
+          if (atEnd) transcript.scrollTop = transcript.scrollHeight;
+        };
+        shown.addEventListener(kind === "image" ? "load" : "loadedmetadata", follow, { once: true });
+        shown.src = got.url;
+        node.prepend(shown);
+        follow();
+      });
+    }
+  }
+
+  transcript.addEventListener("click", (event) => {
+    const img = event.target instanceof Element ? event.target.closest("img.wb-thumb") : null;
+    if (img && transcript.contains(img)) openLightbox(img);
+  });
+
   function entryNode(entry) {
     let item = nodes.get(entry);
     if (item && !(item.wbStreamed && !model.get("streaming"))) return item;
@@ -199,6 +313,7 @@ function render({ model, el }) {
     item.dataset.status = entry.status;
     const body = h("div", "wb-entry-body");
     body.innerHTML = entry.html; // sanitized in Python (nh3 allow-lists)
+    fillMedia(body);
     item.appendChild(body);
     const actions = h("div", "wb-actions");
     if (entry.branch && entry.branch[1] > 1) actions.appendChild(branchSwitcher(entry));
@@ -297,8 +412,9 @@ function render({ model, el }) {
     else node.appendChild(document.createTextNode(text));
   }
 
-  function onCustom(msg) {
+  function onCustom(msg, buffers) {
     if (!msg || typeof msg !== "object") return;
+    if (msg.type === "media") return receiveMedia(model, msg, buffers);
     if (msg.type === "code") return showCode(msg);
     if (msg.type === "transcript") return applyPatch(msg); // drawn on change:transcript_rev
     if (msg.type === "earlier") {
