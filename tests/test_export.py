@@ -55,6 +55,7 @@ DTYPES = {
     "selected": "bool",
     "system": "str",
     "audio": "object",
+    "media": "object",
 }
 USAGE_DTYPES = {name: DTYPES[name] for name in USAGE_COLUMNS}
 

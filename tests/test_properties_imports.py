@@ -189,7 +189,7 @@ def base_frame() -> pd.DataFrame:
 
 # Columns recomputed from the others on export (tool_names, cost, ...) or read with a default
 # when missing; the mutated value of these is not expected back as it was written.
-DERIVED = {"position", "turn", "tool_names", "cost_usd", "on_path", "usage"}
+DERIVED = {"position", "turn", "tool_names", "cost_usd", "on_path", "usage", "media"}
 DEFAULTED = {"created", "selected", "kept", "status", "system", "conversation_id", "message_id"}
 DEFAULTED |= {"prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens"}
 DEFAULTED |= {"reasoning_tokens"}

@@ -2,6 +2,11 @@
 
 No secret is written: keys named like ``authorization`` or ``api_key`` are dropped at any depth;
 OpenAI-shaped keys and values given to ``ConversationLog.add_secret`` are redacted everywhere.
+
+Media is stored once: inline base64 (images, audio, PDFs, spoken replies) in messages, requests
+and responses is kept as bytes in the ``media`` table under the sha256 of those bytes, and the
+JSON holds a reference (``workbench._media``) that reading replaces by the very text it stood
+for. Logs written before hold their media inline and read as they are.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._media import Inline, MediaRef, extract_media, restore_media, secret_finder
 from ._messages import History, Message
 
 __all__ = ["ConversationLog", "ConversationSummary", "LoadedConversation", "default_log_path"]
@@ -28,6 +34,7 @@ REDACTED = "[redacted]"
 # Authorization, Proxy-Authorization, api_key, api-key, apiKey, X-Api-Key, openai_api_key...
 _SECRET_KEY = re.compile(r"(.*[_-])?(authorization|api[_-]?key)", re.IGNORECASE)
 _OPENAI_KEY = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
+_REFERENCE = '"$media"'  # in a row's JSON text: it holds media references to restore
 _MIN_SECRET = 8  # shorter values are not keys, and replacing them would mangle ordinary text
 
 _PRAGMAS = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
@@ -45,6 +52,8 @@ CREATE TABLE IF NOT EXISTS exchanges (id INTEGER PRIMARY KEY AUTOINCREMENT,
     conversation_id TEXT NOT NULL, message_id TEXT, created REAL NOT NULL,
     request TEXT NOT NULL, response TEXT, status TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS exchanges_by_conversation ON exchanges (conversation_id);
+CREATE TABLE IF NOT EXISTS media (sha256 TEXT PRIMARY KEY, mime TEXT NOT NULL,
+    size INTEGER NOT NULL, data BLOB NOT NULL, created REAL NOT NULL);
 """
 
 
@@ -189,10 +198,44 @@ class ConversationLog:
             )
             yield conn
 
-    def _json(self, value: Any) -> str:
+    def _json(self, value: Any, media: dict[str, Inline]) -> str:
+        """``value`` as redacted JSON text, its inline media replaced by references (and added
+        to ``media``, by hash)."""
+        value, found = extract_media(value, secret_finder(self._secrets))
+        media.update(found)
         # Scrub the text too: ``default=str`` may have turned an object holding a key into text.
         text = json.dumps(redact(value, self._secrets), ensure_ascii=False, default=str)
         return scrub(text, self._secrets)
+
+    @staticmethod
+    def _put_media(conn: sqlite3.Connection, media: dict[str, Inline]) -> None:
+        if media:
+            now = time.time()
+            conn.executemany(
+                "INSERT OR IGNORE INTO media (sha256, mime, size, data, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(m.ref.sha256, m.ref.mime, m.ref.size, m.data, now) for m in media.values()],
+            )
+
+    def _restored(self, text: str, cache: dict[str, bytes]) -> Any:
+        """A row's JSON ``text`` parsed, each media reference replaced by what it stood for."""
+        value = json.loads(text)
+        if _REFERENCE not in text:
+            return value
+
+        def fetch(ref: MediaRef) -> bytes:
+            data = cache.get(ref.sha256)
+            if data is None:
+                rows = self._read("SELECT data FROM media WHERE sha256 = ?", ref.sha256)
+                if not rows or len(rows[0][0]) != ref.size:
+                    raise ValueError(
+                        f"the log at {self.path} lacks the media sha256 {ref.sha256}"
+                        f" ({ref.mime}, {ref.size} bytes) that a row refers to"
+                    )
+                data = cache[ref.sha256] = bytes(rows[0][0])
+            return data
+
+        return restore_media(value, fetch)
 
     def save_conversation(
         self,
@@ -209,7 +252,7 @@ class ConversationLog:
                 "UPDATE conversations SET model = ?, system = ?, title = ?, meta = ? WHERE id = ?",
                 (
                     *(v and scrub(v, self._secrets) for v in (model, system, title)),
-                    self._json(dict(meta or {})),
+                    self._json(dict(meta or {}), {}),
                     conversation_id,
                 ),
             )
@@ -228,10 +271,12 @@ class ConversationLog:
         (``{parent: child}``; the root's parent is ``None``), in one transaction. Each write
         costs the same however long the conversation (the indexes find its place)."""
         rows = []
+        media: dict[str, Inline] = {}
         for m in messages:
-            data = self._json(m.model_dump(mode="json"))
+            data = self._json(m.model_dump(mode="json"), media)
             rows.append((m.id, conversation_id, m.parent_id, data, m.status, m.created))
         with self._write(conversation_id) as conn:
+            self._put_media(conn, media)
             conn.executemany(
                 "INSERT INTO messages VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(position) + 1, 0)"
                 " FROM messages WHERE conversation_id = ?2), ?4, ?5, ?6) ON CONFLICT"
@@ -268,12 +313,15 @@ class ConversationLog:
         status: str,
     ) -> int:
         """Append one request and its response (or ``None`` if none came); returns its row id."""
-        payload = self._json(dict(request)), None if response is None else self._json(response)
+        media: dict[str, Inline] = {}
+        payload = self._json(dict(request), media)
+        answer = None if response is None else self._json(response, media)
         with self._write(conversation_id) as conn:
+            self._put_media(conn, media)
             cursor = conn.execute(
                 "INSERT INTO exchanges (conversation_id, message_id, created, request, response,"
                 " status) VALUES (?, ?, ?, ?, ?, ?)",
-                (conversation_id, message_id, time.time(), *payload, status),
+                (conversation_id, message_id, time.time(), payload, answer, status),
             )
             return int(cursor.lastrowid or 0)
 
@@ -295,8 +343,14 @@ class ConversationLog:
                 "SELECT parent_id, child_id FROM selected WHERE conversation_id = ?",
                 conversation_id,
             )
-        _, _, _, title, model, system, meta = found[0]
-        messages = [Message.model_validate_json(data) for (data,) in rows]
+            _, _, _, title, model, system, meta = found[0]
+            cache: dict[str, bytes] = {}
+            messages = [
+                Message.model_validate(self._restored(data, cache))
+                if _REFERENCE in data
+                else Message.model_validate_json(data)
+                for (data,) in rows
+            ]
         return LoadedConversation(
             conversation_id, model, system, title, json.loads(meta), messages, dict(choices)
         )
@@ -312,13 +366,15 @@ class ConversationLog:
 
     def exchanges(self, conversation_id: str) -> list[dict[str, Any]]:
         """The exchanges recorded for a conversation, oldest first (request/response parsed)."""
-        rows = self._read(
-            "SELECT id, message_id, created, request, response, status FROM exchanges"
-            " WHERE conversation_id = ? ORDER BY id",
-            conversation_id,
-        )
-        return [
-            {"id": i, "message_id": m, "created": c, "request": json.loads(req), "status": st}
-            | {"response": None if resp is None else json.loads(resp)}
-            for i, m, c, req, resp, st in rows
-        ]
+        cache: dict[str, bytes] = {}
+        with self._lock:
+            rows = self._read(
+                "SELECT id, message_id, created, request, response, status FROM exchanges"
+                " WHERE conversation_id = ? ORDER BY id",
+                conversation_id,
+            )
+            return [
+                {"id": i, "message_id": m, "created": c, "request": self._restored(req, cache)}
+                | {"status": st, "response": None if r is None else self._restored(r, cache)}
+                for i, m, c, req, r, st in rows
+            ]

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic_core import to_jsonable_python
 
@@ -941,7 +941,13 @@ class Conversation:
 
         return usage_dataframe(self, branches=branches)
 
-    def to_jsonl(self, path: str | Path, *, append: bool = False) -> None:
+    def to_jsonl(
+        self,
+        path: str | Path,
+        *,
+        append: bool = False,
+        media: Literal["embed", "reference", "drop"] = "reference",
+    ) -> None:
         """Write the conversation as one line of OpenAI's chat fine-tuning JSONL.
 
         The line holds ``messages`` (the system prompt and the current branch as the model
@@ -953,17 +959,30 @@ class Conversation:
             path: the file, replaced whole (written to a temporary file, then moved).
             append: add the line to the end of the file instead, to gather several
                 conversations into one training file.
+            media: what becomes of inline images, recordings and PDFs: ``"reference"`` writes
+                each once to ``<stem>.media/<sha256>.<ext>`` beside the file and refers to it
+                (``from_jsonl`` puts the very data back; keep the folder with the file);
+                ``"embed"`` keeps them inline, base64, as sent (a file the API takes as it
+                is); ``"drop"`` puts a text part describing each in its place.
         """
         from ._export import write_jsonl
 
-        write_jsonl(path, [self], append=append)
+        write_jsonl(path, [self], append=append, media=media)
 
-    def to_parquet(self, path: str | Path) -> None:
+    def to_parquet(
+        self, path: str | Path, *, media: Literal["embed", "reference", "drop"] = "embed"
+    ) -> None:
         """Write every message (all branches) and the conversation's settings to a Parquet
-        file; ``Conversation.from_parquet`` reads it back. Needs pyarrow."""
+        file; ``Conversation.from_parquet`` reads it back. Needs pyarrow.
+
+        Args:
+            media: ``"embed"`` keeps the bytes of each image, recording or PDF once in the
+                file (however many messages carry it); ``"reference"`` and ``"drop"`` as for
+                ``to_jsonl``.
+        """
         from ._export import write_parquet
 
-        write_parquet(path, self)
+        write_parquet(path, self, media=media)
 
     @classmethod
     def from_dataframe(
@@ -1013,10 +1032,11 @@ class Conversation:
 
         A leading system message becomes the system prompt; declared ``tools`` are kept as
         declarations (pass ``tools=`` to give them functions); ``weight`` is read and dropped.
+        Media references (``to_jsonl(media="reference")``) are read from ``<stem>.media/``.
 
         Raises:
-            TranscriptError: a ``ValueError`` naming the line and field at fault; nothing is
-                imported.
+            TranscriptError: a ``ValueError`` naming the line and field at fault (for media,
+                the hash and the missing or altered file); nothing is imported.
         """
         from ._export import read_jsonl
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["compact_audio", "compact_parts", "content_text"]
+from .._media import describe_inline, media_in
+
+__all__ = ["compact_audio", "compact_parts", "content_text", "media_column"]
 
 
 def content_text(content: object) -> str | None:
@@ -36,6 +37,16 @@ def compact_audio(audio: object) -> dict[str, Any] | None:
     if isinstance(out.get("data"), str):
         out["data"] = _reference("audio", out["data"])
     return out
+
+
+def media_column(content: object, audio: object) -> list[dict[str, Any]] | None:
+    """The inline media of a message (content parts, a reply's speech) as plain references:
+    ``where`` (``content[1]``, ``audio``), kind, format, media type, size and full sha256 of the
+    decoded bytes; None when it has none. URLs and uploaded files' ids are not media here."""
+    if not isinstance(content, list) and not isinstance(audio, Mapping):
+        return None
+    found = media_in({"content": content, "audio": audio})
+    return [{"where": where, **ref.as_dict()} for where, ref in found] or None
 
 
 def _part_text(part: object) -> str:
@@ -97,15 +108,17 @@ def _url_text(url: object) -> str:
         return "?"
     if not _is_data_url(url):
         return url
-    head, _, data = url.partition(",")
-    media = head[5:].split(";")[0] or "application/octet-stream"
-    return _reference(media, data)
+    ref = describe_inline(url)
+    if ref is not None:
+        return ref.label()
+    media = url[5:].partition(",")[0].split(";")[0] or "text/plain"
+    return f"{media}, not base64 ({len(url)} characters)"
 
 
 def _reference(media: str, data: object) -> str:
-    """``<media>, <bytes> bytes, sha256 <12 hex>`` for base64 ``data`` (never the data)."""
+    """``<media>, <bytes> bytes, sha256 <12 hex>`` for base64 ``data`` (never the data): the hash
+    of the decoded bytes, as the log, the exports and the widget address media."""
     if not isinstance(data, str):
         return media
-    size = len(data) * 3 // 4 - data[-2:].count("=")
-    digest = hashlib.sha256(data.encode()).hexdigest()[:12]
-    return f"{media}, {size} bytes, sha256 {digest}"
+    ref = describe_inline(data, media if "/" in media else "")
+    return ref.label() if ref is not None else f"{media}, not base64 ({len(data)} characters)"

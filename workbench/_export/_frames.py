@@ -77,6 +77,7 @@ MESSAGE_COLUMNS: dict[str, str] = {
     "selected": BOOL,
     "system": STR,
     "audio": OBJECT,
+    "media": OBJECT,
 }
 """The columns of ``to_dataframe``, in order, and their dtypes."""
 

@@ -35,7 +35,7 @@ _STATUSES = ("complete", "incomplete", "error")
 _TOKENS: tuple[str, ...] = ("prompt_tokens", "completion_tokens", "total_tokens")
 _TOKENS += ("cached_tokens", "reasoning_tokens")
 # Every column but those derived from the others.
-_DERIVED = ("position", "turn", "tool_names", "cost_usd", "on_path")
+_DERIVED = ("position", "turn", "tool_names", "cost_usd", "on_path", "media")
 _READ = tuple(name for name in MESSAGE_COLUMNS if name not in _DERIVED)
 _EPOCHS = (-62135596800, 253402300799)  # 0001-01-01 and 9999-12-31T23:59:59, UTC
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._messages import History
 from ._checks import api_message, check_tool_answers, check_tools
+from ._media_files import MediaMode, MediaReader, check_mode, store_media
 from ._secrets import Scrubber
 from ._transcript import Transcript, TranscriptError
 
@@ -39,11 +40,28 @@ def jsonl_record(chat: Conversation) -> dict[str, Any]:
 
 
 def write_jsonl(
-    path: str | os.PathLike[str], conversations: Iterable[Conversation], *, append: bool = False
+    path: str | os.PathLike[str],
+    conversations: Iterable[Conversation],
+    *,
+    append: bool = False,
+    media: MediaMode = "reference",
 ) -> int:
     """Write one line per conversation to ``path`` (replacing the file whole, or appending);
-    returns the number of lines written."""
-    lines = [json.dumps(jsonl_record(chat), ensure_ascii=False) + "\n" for chat in conversations]
+    returns the number of lines written.
+
+    Args:
+        media: ``"reference"`` writes each inline image, recording or PDF once, as
+            ``<stem>.media/<sha256>.<ext>`` beside the file, and a reference to it in the line
+            (``read_jsonl`` puts the very data back); ``"embed"`` keeps it inline, base64, as
+            sent; ``"drop"`` puts a text part describing it in its place.
+    """
+    mode = check_mode(media)
+    lines = []
+    for chat in conversations:
+        record = jsonl_record(chat)
+        key = getattr(chat.client, "api_key", None)
+        record["messages"] = store_media(record["messages"], mode, path, (key,))
+        lines.append(json.dumps(record, ensure_ascii=False) + "\n")
     text = "".join(lines)
     target = Path(path)
     if append and target.exists():
@@ -69,7 +87,8 @@ def write_jsonl(
 
 
 def read_jsonl(path: str | os.PathLike[str]) -> list[Transcript]:
-    """One ``Transcript`` per non-blank line of ``path``, all checked before any is returned.
+    """One ``Transcript`` per non-blank line of ``path``, all checked before any is returned;
+    media references are resolved from the ``<stem>.media`` folder beside it.
 
     Raises:
         TranscriptError: naming the line and field at fault.
@@ -81,6 +100,7 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[Transcript]:
         bad = data[: exc.start].count(b"\n") + 1
         raise TranscriptError(f"line {bad}", "", "is not UTF-8 text") from None
     out = []
+    media = MediaReader(path)
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
@@ -91,6 +111,8 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[Transcript]:
             raise TranscriptError(
                 where, "", f"invalid JSON: {exc.msg} (column {exc.colno})"
             ) from None
+        if '"$media"' in line and isinstance(record, dict) and "messages" in record:
+            record["messages"] = media.restore(record["messages"], where, "messages")
         out.append(read_record(record, where))
     return out
 
@@ -129,6 +151,7 @@ def read_record(record: object, where: str) -> Transcript:
         isinstance(first, Mapping)
         and first.get("role") == "system"
         and isinstance(first.get("content"), str)
+        and first["content"]  # an empty one stays a message: the prompt "" is no prompt
         and set(first) <= {"role", "content"}
     ):
         system = first["content"]  # the conversation's system prompt, not a message of it

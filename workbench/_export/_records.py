@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import partial
 from itertools import accumulate, compress
 from operator import itemgetter
 from typing import Any
 
 from .._messages import History, Message
 from .._pricing import cost_usd
-from ._content import compact_audio, compact_parts, content_text
+from ._content import compact_audio, compact_parts, content_text, media_column
 from ._frames import MESSAGE_COLUMNS
 from ._secrets import Scrubber
 from ._sources import Source
@@ -56,10 +57,13 @@ class Records:
 
     Args:
         replies_only: keep only assistant messages (one per request: the usage table).
+        raw_media: keep ``content_parts`` and ``audio`` as they are, inline data included (for
+            files that store media themselves), instead of references.
     """
 
-    def __init__(self, *, replies_only: bool = False) -> None:
+    def __init__(self, *, replies_only: bool = False, raw_media: bool = False) -> None:
         self.replies_only = replies_only
+        self.raw_media = raw_media
         self.columns: dict[str, list[Any]] = {name: [] for name in MESSAGE_COLUMNS}
 
     def __len__(self) -> int:
@@ -102,8 +106,9 @@ class Records:
         c["name"].extend(values["name"])
         bodies = values["content"]
         c["content"].extend([text(b) if b.__class__ is str else _content(b, scrub) for b in bodies])
+        parts = scrub.value if self.raw_media else partial(_parts, scrub=scrub)
         c["content_parts"].extend(
-            [None if b is None or b.__class__ is str else _parts(b, scrub) for b in bodies]
+            [None if b is None or b.__class__ is str else parts(b) for b in bodies]
         )
         c["refusal"].extend([text(r) if r else r for r in values["refusal"]])
         calls = values["tool_calls"]
@@ -137,7 +142,15 @@ class Records:
         c["selected"].extend([selected.get(p) == i for i, p in zip(ids, parents, strict=True)])
         system = text(source.system) if source.system else source.system
         c["system"].extend([system] * len(ids))
-        c["audio"].extend([scrub.value(compact_audio(a)) if a else None for a in values["audio"]])
+        audios = values["audio"]
+        audio = scrub.value if self.raw_media else partial(_audio, scrub=scrub)
+        c["audio"].extend([audio(a) if a else None for a in audios])
+        c["media"].extend(
+            [
+                media_column(b, a) if a or (b is not None and b.__class__ is not str) else None
+                for b, a in zip(bodies, audios, strict=True)
+            ]
+        )
 
     def _add_usage(
         self,
@@ -200,6 +213,10 @@ def _content(body: object, scrub: Scrubber) -> str | None:
 
 def _parts(body: object, scrub: Scrubber) -> Any:
     return scrub.value(compact_parts(body))
+
+
+def _audio(audio: object, scrub: Scrubber) -> Any:
+    return scrub.value(compact_audio(audio))
 
 
 def _price(model: str | None, usage: Any, base_url: str | None) -> float:

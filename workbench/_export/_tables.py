@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from ..conversation import Conversation
 
-__all__ = ["to_dataframe", "usage_dataframe"]
+__all__ = ["conversation_frame", "to_dataframe", "usage_dataframe"]
 
 
 def to_dataframe(
@@ -48,7 +48,10 @@ def to_dataframe(
     - ``finish_reason``, ``request_id``, ``status`` (complete, incomplete or error), ``error``,
       ``kept``, ``created`` (``datetime64[us, UTC]``);
     - ``on_path`` (on the current branch), ``selected`` (the current version among its
-      siblings), ``system`` (the conversation's system prompt), ``audio``.
+      siblings), ``system`` (the conversation's system prompt), ``audio`` (a spoken reply:
+      id, transcript, expiry, its data as a reference), ``media`` (the message's inline media
+      as a list of dicts: ``where`` such as ``content[1]`` or ``audio``, ``kind``, ``format``,
+      ``mime``, ``size`` in bytes and ``sha256`` of the decoded bytes; None without media).
 
     Args:
         *conversations: ``Conversation`` objects (or lists of them).
@@ -87,6 +90,15 @@ def usage_dataframe(
     for source in _sources(conversations, log, bound):
         records.add(source, branches=branches, since=bound)
     return _frame(records, USAGE_COLUMNS)
+
+
+def conversation_frame(chat: Conversation, *, raw_media: bool) -> pd.DataFrame:
+    """``to_dataframe(chat, branches=True)``, with ``content_parts`` and ``audio`` holding their
+    inline data when ``raw_media`` (for a file to store the media itself)."""
+    records = Records(raw_media=raw_media)
+    for source in conversation_sources([chat]):
+        records.add(source, branches=True, since=None)
+    return _frame(records, tuple(MESSAGE_COLUMNS))
 
 
 def _sources(
