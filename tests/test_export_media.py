@@ -13,7 +13,7 @@ import pytest
 
 import workbench
 from bench.bench_media import noise_png, run
-from tests._media import wav
+from tests._media import pdf, wav
 from workbench import Conversation, TranscriptError
 from workbench._log import ConversationLog
 
@@ -200,3 +200,19 @@ def test_a_1mb_image_sent_ten_times_keeps_the_log_and_the_table_small(tmp_path: 
         assert numbers["parquet"] < 1.2 * numbers["image"] and numbers["parquet_exact"]
     with ConversationLog(tmp_path / "log.sqlite3") as db:
         assert len(db._read("SELECT sha256 FROM media")) == 1
+
+
+def test_media_quoting_the_key_stays_inline_where_redaction_applies(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    key = "sk-proj-MEDIAKEYabcdefghijklmnopqrstuvwxyz0123"
+    leaky = pdf().replace(b"%%EOF", f"% {key}\n%%EOF".encode())
+    chat = Conversation(client=workbench.Client(api_key=key, base_url="http://x.test/v1"))
+    chat.history.append(workbench.Message(role="user", content=[workbench.file(leaky)]))
+    chat.to_jsonl(tmp_path / "t.jsonl")
+    chat.to_parquet(tmp_path / "t.parquet")
+    chat.to_parquet(tmp_path / "r.parquet", media="reference")
+    assert not (tmp_path / "t.media").exists() and not (tmp_path / "r.media").exists()
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            raw = path.read_bytes()
+            assert key.encode() not in raw and key[-12:].encode() not in raw, path
