@@ -8,6 +8,7 @@ from itertools import accumulate, compress
 from operator import itemgetter
 from typing import Any
 
+from .._media import describing
 from .._messages import History, Message
 from .._pricing import cost_usd
 from ._content import compact_audio, compact_parts, content_text, media_column
@@ -72,6 +73,10 @@ class Records:
     def add(self, source: Source, *, branches: bool, since: float | None) -> None:
         """Append the rows of ``source``: its current path, or every message with ``branches``;
         only messages created at or after ``since`` (seconds since the epoch) when given."""
+        with describing():  # each media item decoded and hashed once for its three columns
+            self._add(source, branches=branches, since=since)
+
+    def _add(self, source: Source, *, branches: bool, since: float | None) -> None:
         history = source.history
         path = history.path()
         chosen: list[Message] = _tree_order(history) if branches else path

@@ -15,7 +15,9 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +29,7 @@ __all__ = [
     "MediaRef",
     "decode_inline",
     "describe_inline",
+    "describing",
     "drop_media",
     "extract_media",
     "is_reference",
@@ -173,9 +176,36 @@ def decode_inline(text: str, mime: str) -> Inline | None:
     return Inline(_ref(data, mime), data, prefix)
 
 
+_SEEN: ContextVar[dict[tuple[int, str], tuple[str, MediaRef | None]] | None] = ContextVar(
+    "workbench_media_seen", default=None
+)
+
+
+@contextmanager
+def describing() -> Iterator[None]:
+    """Within this block, ``describe_inline`` decodes and hashes each string object once (a
+    table asks for each item three times: its text, its parts, its media column)."""
+    token = _SEEN.set({})
+    try:
+        yield
+    finally:
+        _SEEN.reset(token)
+
+
 def describe_inline(text: str, mime: str = "") -> MediaRef | None:
     """The reference of a slot's inline payload, canonical or not (None for a URL, or text that
     is not base64); tables show it instead of the data."""
+    seen = _SEEN.get()
+    if seen is None:
+        return _describe(text, mime)
+    key = (id(text), mime)
+    found = seen.get(key)
+    if found is None or found[0] is not text:
+        found = seen[key] = (text, _describe(text, mime))  # holding text keeps its id unique
+    return found[1]
+
+
+def _describe(text: str, mime: str) -> MediaRef | None:
     head = data_url(text)
     if head is not None:
         mime, is_base64, start = head
