@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 __all__ = ["Conversation", "ToolRoundLimitError", "TurnStopped", "conversations"]
 
 log = logging.getLogger("workbench")
+CHECKPOINT_SECONDS = 1.0
+"""While a reply streams, its text so far is written to the log at most this often, so that a
+kernel that dies mid-reply leaves the partial reply in the log (marked) rather than nothing."""
 
 Observer = Callable[[TurnEvent], None]
 Content = str | Sequence[str | Mapping[str, Any]] | Mapping[str, Any]
@@ -69,7 +72,16 @@ class TurnStopped(WorkbenchError):
 class _Reply:
     """What one model call has streamed so far."""
 
-    __slots__ = ("audio", "calls", "first_token", "message", "parts", "refusal", "started")
+    __slots__ = (
+        "audio",
+        "calls",
+        "checkpointed",
+        "first_token",
+        "message",
+        "parts",
+        "refusal",
+        "started",
+    )
 
     def __init__(self, message: Message, *, audio: bool = False) -> None:
         self.message = message
@@ -78,6 +90,7 @@ class _Reply:
         self.refusal: list[str] = []
         self.calls: dict[int, list[str]] = {}
         self.started = time.perf_counter()
+        self.checkpointed = self.started  # when the text so far was last written to the log
         self.first_token: float | None = None
 
 
@@ -428,6 +441,7 @@ class Conversation:
                 if reply.first_token is None:
                     reply.first_token = time.perf_counter()
                 reply.parts.append(event.delta)
+                self._checkpoint(reply)
                 if self._observers:
                     self._emit(ContentDelta(reply.message.id, event.delta))
         elif reply.audio and kind == "chunk" and event.choice_index == 0:
@@ -435,6 +449,7 @@ class Conversation:
         elif kind == "refusal.delta":
             if event.choice_index == 0 and event.delta:
                 reply.refusal.append(event.delta)
+                self._checkpoint(reply)
                 self._emit(RefusalDelta(reply.message.id, event.delta))
         elif kind == "tool_calls.function.arguments.delta" and event.choice_index == 0:
             if reply.first_token is None:
@@ -456,7 +471,32 @@ class Conversation:
             if reply.first_token is None:
                 reply.first_token = time.perf_counter()
             reply.parts.append(audio.transcript)
+            self._checkpoint(reply)
             self._emit(ContentDelta(reply.message.id, audio.transcript))
+
+    def _checkpoint(self, reply: _Reply) -> None:
+        """Write the reply's text so far to the log, at most every ``CHECKPOINT_SECONDS``.
+
+        A copy is written, marked incomplete with a note: the message itself changes only when
+        the reply ends (and is written again then), so views and caches see no extra change.
+        """
+        if self._log is None:
+            return
+        now = time.perf_counter()
+        if now - reply.checkpointed < CHECKPOINT_SECONDS:
+            return
+        reply.checkpointed = now
+        partial = reply.message.model_copy(
+            update={
+                "content": "".join(reply.parts) or None,
+                "refusal": "".join(reply.refusal) or None,
+                "status": "incomplete",
+                "error": "still streaming when last written to the log",
+            }
+        )
+        # With the branch choice, so that the log reads back with the reply on its branch.
+        choice = {partial.parent_id: partial.id}
+        self._log_call(lambda db: db.save_changes(self.id, [partial], choice))
 
     def _finished(self, reply: _Reply, completion: Any) -> Message:
         message = reply.message
