@@ -290,3 +290,27 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
         assert log.conversations() == [] and log._read("SELECT * FROM selected") == []
         log.save_conversation("d")
         assert [s.id for s in log.conversations()] == ["d"], "still usable"
+
+
+def test_the_schema_version_is_set_and_a_newer_log_is_refused(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import workbench
+    from workbench._log import SCHEMA_VERSION
+
+    path = tmp_path / "log.sqlite3"
+    with ConversationLog(path) as db:
+        db.save_message("c", Message(role="user", content="hi"))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(workbench.WorkbenchError, match=r"newer workbench .*upgrade"):
+        ConversationLog(path).load("c")
+    # A conversation with such a log keeps going without it, and says so once.
+    chat = workbench.Conversation(log=path)
+    with caplog.at_level("WARNING", logger="workbench"):
+        assert chat.send("Hello").status == "complete"
+    assert "newer workbench" in caplog.text
+    with sqlite3.connect(path) as conn:  # and the newer log was left as it was
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION + 1,)
+        assert conn.execute("SELECT count(*) FROM messages").fetchone() == (1,)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._exceptions import WorkbenchError
 from ._media import Inline, MediaRef, extract_media, restore_media, secret_finder
 from ._messages import History, Message
 
@@ -37,6 +38,9 @@ _OPENAI_KEY = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
 _REFERENCE = '"$media"'  # in a row's JSON text: it holds media references to restore
 _MIN_SECRET = 8  # shorter values are not keys, and replacing them would mangle ordinary text
 
+SCHEMA_VERSION = 2
+"""The log's ``PRAGMA user_version``: 1 (or 0) before the ``media`` table, 2 with it. A log
+written by a newer workbench (a higher version) is refused rather than misread."""
 _PRAGMAS = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (id TEXT PRIMARY KEY, created REAL NOT NULL,
@@ -179,7 +183,14 @@ class ConversationLog:
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            conn.executescript(_PRAGMAS + _SCHEMA)
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+            if version > SCHEMA_VERSION:
+                conn.close()
+                raise WorkbenchError(
+                    f"the log at {self.path} was written by a newer workbench (schema version"
+                    f" {version}; this one reads up to {SCHEMA_VERSION}): upgrade workbench"
+                )
+            conn.executescript(_PRAGMAS + _SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
             self._conn = conn
         return self._conn
 
