@@ -216,3 +216,52 @@ def test_media_quoting_the_key_stays_inline_where_redaction_applies(tmp_path: Pa
         if path.is_file():
             raw = path.read_bytes()
             assert key.encode() not in raw and key[-12:].encode() not in raw, path
+
+
+# -- spoken replies and files --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["embed", "reference", "drop"])
+def test_a_spoken_reply_keeps_its_transcript_in_jsonl_and_reads_back_as_speech(
+    tmp_path: Path, mode: str
+) -> None:
+    chat = Conversation(log=False, **SPOKEN)  # type: ignore[arg-type]
+    reply = chat.send("Say hello")
+    transcript = reply.audio["transcript"]  # type: ignore[index]
+    assert reply.content is None and reply.text == transcript
+    path = tmp_path / "spoken.jsonl"
+    chat.to_jsonl(path, media=mode)  # type: ignore[arg-type]
+    line = json.loads(path.read_text())
+    assert line["messages"][-1] == {
+        "role": "assistant",
+        "content": transcript,  # the words, which the fine-tuning format can hold
+        "audio": {"id": reply.audio["id"]},  # type: ignore[index]
+    }
+    (back,) = Conversation.from_jsonl(path, log=False)
+    spoken = back.messages[-1]
+    assert spoken.content is None and spoken.text == transcript
+    assert spoken.audio == {"id": reply.audio["id"], "transcript": transcript}  # type: ignore[index]
+    assert back.to_messages()[-1] == chat.to_messages()[-1], "it goes back by id, as sent"
+    again = tmp_path / "again.jsonl"
+    back.to_jsonl(again, media=mode)  # type: ignore[arg-type]
+    assert again.read_text() == path.read_text()
+
+
+def test_a_spoken_reply_reads_as_its_transcript_in_a_table_and_back() -> None:
+    chat = Conversation(log=False, **SPOKEN)  # type: ignore[arg-type]
+    reply = chat.send("Say hello")
+    frame = chat.to_dataframe()
+    assert frame.loc[1, "content"] == reply.text and reply.text
+    back = Conversation.from_dataframe(frame, log=False)
+    assert back.messages[-1].content is None and back.messages[-1].text == reply.text
+    assert back.to_dataframe()["content"].tolist() == frame["content"].tolist()
+
+
+def test_an_inline_file_is_named_with_its_reference_in_a_table() -> None:
+    data = pdf(2)
+    chat = Conversation(log=False)
+    chat.send(["Summarize", workbench.file(data, filename="report.pdf")])
+    text = chat.to_dataframe().loc[0, "content"]
+    assert text.endswith(
+        f"[file: report.pdf, application/pdf, {len(data)} bytes, sha256 {sha(data)[:12]}]"
+    )

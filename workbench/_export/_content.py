@@ -70,9 +70,12 @@ def _part_text(part: object) -> str:
         file = part.get("file")
         if isinstance(file, Mapping):
             name = file.get("filename") or file.get("file_id")
-            if name:
-                return f"[file: {name}]"
-            return f"[file: {_url_text(file.get('file_data'))}]"
+            data = file.get("file_data")
+            if isinstance(data, str):  # inline: the bytes' reference, after the name if any
+                return (
+                    f"[file: {name}, {_url_text(data)}]" if name else f"[file: {_url_text(data)}]"
+                )
+            return f"[file: {name}]" if name else "[file]"
         return "[file]"
     return f"[{kind}]"
 

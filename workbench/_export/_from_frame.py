@@ -137,6 +137,9 @@ class _Row:
         kept = self.get("kept")
         if kept is not None and not isinstance(kept, bool):
             raise TranscriptError(where, "kept", f"must be true or false, got {kept!r}")
+        audio = self._audio()
+        if audio is not None and isinstance(content, str) and content == audio.get("transcript"):
+            content = None  # the table shows a spoken reply's transcript as its content
         fields: dict[str, Any] = {
             "id": self.text("message_id") or f"msg_{uuid.uuid4().hex[:16]}",
             "parent_id": self.text("parent_id"),
@@ -146,7 +149,7 @@ class _Row:
             "name": self.text("name"),
             "tool_calls": check_tool_calls(self.get("tool_calls"), where, "tool_calls", flat=True),
             "tool_call_id": self.text("tool_call_id"),
-            "audio": self._audio(),
+            "audio": audio,
             "created": self._created(),
             "model": self.text("model"),
             "params": self._params(),

@@ -28,7 +28,12 @@ def jsonl_record(chat: Conversation) -> dict[str, Any]:
     """One line of the file: what the model would see next (the system prompt and the sendable
     messages of the current branch), the tools it is offered, and ``parallel_tool_calls`` when
     set; every secret of the client redacted."""
-    messages = [_api_message(m) for m in chat.to_messages()]
+    transcripts = {
+        m.audio["id"]: m.audio["transcript"]
+        for m in chat.messages
+        if m.audio and isinstance(m.audio.get("transcript"), str) and "id" in m.audio
+    }
+    messages = [_api_message(m, transcripts) for m in chat.to_messages()]
     record: dict[str, Any] = {"messages": messages}
     tools = [tool.to_param() for tool in chat.tools.values() if tool.enabled]
     if tools:
@@ -158,16 +163,28 @@ def read_record(record: object, where: str) -> Transcript:
     for i, raw in enumerate(messages):
         if i == 0 and system is not None:
             continue
-        message = history.append(api_message(raw, where, f"messages[{i}]"))
+        found = api_message(raw, where, f"messages[{i}]")
+        if found.audio is not None and isinstance(found.content, str):
+            # A spoken reply: its content is the transcript (see ``_api_message``).
+            found.audio = {**found.audio, "transcript": found.content}
+            found.content = None
+        message = history.append(found)
         fields[message.id] = f"messages[{i}]."
     check_tool_answers(history, lambda message_id: (where, fields[message_id]))
     return Transcript(history, system=system, params=params, tools=tools)
 
 
-def _api_message(message: Mapping[str, Any]) -> dict[str, Any]:
-    """A message as the fine-tuning format shows it: a reply without text leaves out its
-    ``content`` (as the API's examples of tool calls do)."""
+def _api_message(message: Mapping[str, Any], transcripts: Mapping[str, str]) -> dict[str, Any]:
+    """A message as the fine-tuning format shows it: a spoken reply's transcript is its
+    ``content`` beside the audio's id (the API takes back only the id; the file keeps the
+    words); another reply without text leaves out its ``content`` (as the API's examples of
+    tool calls do)."""
     out = dict(message)
+    audio = out.get("audio")
+    if out.get("role") == "assistant" and out.get("content") is None and audio:
+        transcript = transcripts.get(audio.get("id"))
+        if transcript is not None:
+            out["content"] = transcript
     if out.get("role") == "assistant" and out.get("content") is None:
         if out.get("tool_calls") or out.get("refusal") is not None or out.get("audio"):
             del out["content"]

@@ -110,7 +110,11 @@ class Records:
         c["role"].extend(values["role"])
         c["name"].extend(values["name"])
         bodies = values["content"]
-        c["content"].extend([text(b) if b.__class__ is str else _content(b, scrub) for b in bodies])
+        contents = [text(b) if b.__class__ is str else _content(b, scrub) for b in bodies]
+        for i, spoken in enumerate(values["audio"]):
+            if spoken and contents[i] is None and isinstance(spoken.get("transcript"), str):
+                contents[i] = text(spoken["transcript"])  # a spoken reply reads as its words
+        c["content"].extend(contents)
         parts = scrub.value if self.raw_media else partial(_parts, scrub=scrub)
         c["content_parts"].extend(
             [None if b is None or b.__class__ is str else parts(b) for b in bodies]

@@ -209,7 +209,7 @@ def check_size(where: str, size: int, kind: str | None = None) -> None:
     if size > limit:
         raise InvalidParameterError(
             where,
-            f"{size:,} bytes ({size / (1024 * 1024):.1f} MB) is over the API's limit",
+            f"{size:,} bytes is over the API's limit of {limit:,} bytes",
             allowed=allowed,
         )
 
