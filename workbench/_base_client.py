@@ -12,7 +12,6 @@ import logging
 import math
 import os
 import random
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import pydantic
 from typing_extensions import Self
 
 from ._cassette import BASE_URL_EXTENSION
+from ._credentials import CREDENTIAL_NAME
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -48,8 +48,6 @@ DEFAULT_MAX_RETRIES = 2
 DEFAULT_CONNECTION_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 _RETRY_STATUSES = frozenset({408, 409, 429})
 log = logging.getLogger("workbench")
-# Header (and query) names that carry credentials: Authorization, api-key, X-Api-Key, ...
-_CREDENTIAL_HEADER = re.compile(r"(.*[_-])?(authorization|api[_-]?key)", re.IGNORECASE)
 _MAX_RETRY_AFTER = 60.0
 _M = TypeVar("_M", bound=pydantic.BaseModel)
 
@@ -310,7 +308,7 @@ class BaseClient:
         if request is not None:
             headers += request.headers.items()
         for name, value in headers:
-            if isinstance(value, str) and _CREDENTIAL_HEADER.fullmatch(name):
+            if isinstance(value, str) and CREDENTIAL_NAME.fullmatch(name):
                 found += [value, value.partition(" ")[2].strip()]
         return sorted({v for v in found if len(v) >= 4}, key=len, reverse=True)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 import sys
 import threading
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._credentials import CREDENTIAL_NAME, MIN_SECRET, OPENAI_KEY
 from ._exceptions import WorkbenchError
 from ._media import Inline, MediaRef, extract_media, restore_media, secret_finder
 from ._messages import History, Message
@@ -32,11 +32,7 @@ __all__ = ["ConversationLog", "ConversationSummary", "LoadedConversation", "defa
 __all__ += ["redact", "scrub"]
 
 REDACTED = "[redacted]"
-# Authorization, Proxy-Authorization, api_key, api-key, apiKey, X-Api-Key, openai_api_key...
-_SECRET_KEY = re.compile(r"(.*[_-])?(authorization|api[_-]?key)", re.IGNORECASE)
-_OPENAI_KEY = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
 _REFERENCE = '"$media"'  # in a row's JSON text: it holds media references to restore
-_MIN_SECRET = 8  # shorter values are not keys, and replacing them would mangle ordinary text
 
 SCHEMA_VERSION = 2
 """The log's ``PRAGMA user_version``: 1 (or 0) before the ``media`` table, 2 with it. A log
@@ -81,9 +77,9 @@ def default_log_path() -> Path:
 def scrub(text: str, secrets: str | Iterable[str] = ()) -> str:
     """``text`` with each of ``secrets`` and anything shaped like an OpenAI key redacted."""
     for secret in sorted({secrets} if isinstance(secrets, str) else set(secrets), key=len)[::-1]:
-        if len(secret) >= _MIN_SECRET:
+        if len(secret) >= MIN_SECRET:
             text = text.replace(secret, REDACTED)
-    return _OPENAI_KEY.sub("sk-...redacted", text)
+    return OPENAI_KEY.sub("sk-...redacted", text)
 
 
 def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
@@ -95,7 +91,7 @@ def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
         return {
             scrub(str(k), secrets): redact(v, secrets)
             for k, v in value.items()
-            if not _SECRET_KEY.fullmatch(str(k))
+            if not CREDENTIAL_NAME.fullmatch(str(k))
         }
     if isinstance(value, list | tuple):
         return [redact(v, secrets) for v in value]
@@ -169,7 +165,7 @@ class ConversationLog:
 
     def add_secret(self, value: str | None) -> None:
         """Never write ``value`` (for example the client's API key): it is redacted everywhere."""
-        if value and len(value) >= _MIN_SECRET:
+        if value and len(value) >= MIN_SECRET:
             self._secrets.add(value)
 
     def close(self) -> None:

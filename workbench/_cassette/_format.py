@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import pydantic
 
+from .._credentials import CREDENTIAL_NAME, MIN_SECRET, OPENAI_KEY
 from .._exceptions import CassetteError
 from ._choose import BASE_URL_EXTENSION
 
@@ -51,13 +52,8 @@ FORMAT_VERSION = 1
 _HEADER = "workbench_cassette"
 
 REDACTED = "[redacted]"
-# Header, query and field names that carry credentials: Authorization, Proxy-Authorization,
-# api-key, X-Api-Key, x-goog-api-key, api_key...
-_SECRET_NAME = re.compile(r"(.*[_-])?(authorization|api[_-]?key)", re.IGNORECASE)
-_KEY_SHAPED = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP token
 _BREAKS = re.compile(r"[\r\n\0]")
-_MIN_SECRET = 8  # shorter values are not keys, and replacing them would mangle ordinary text
 
 # Response headers worth replaying: what the client reads (retries, request ids, rate limits).
 _KEPT_HEADERS = frozenset(
@@ -159,7 +155,7 @@ class Secrets:
     """The credentials of one request, and how to redact them (with OpenAI-shaped keys)."""
 
     def __init__(self, values: Iterable[str] = ()) -> None:
-        found = {v for v in values if len(v) >= _MIN_SECRET}
+        found = {v for v in values if len(v) >= MIN_SECRET}
         self.values = tuple(sorted(found, key=len, reverse=True))  # longest first
 
     @classmethod
@@ -167,7 +163,7 @@ class Secrets:
         """The values of a request's credential headers (``Bearer KEY`` gives both forms)."""
         values: list[str] = []
         for name, value in headers.items():
-            if _SECRET_NAME.fullmatch(name):
+            if CREDENTIAL_NAME.fullmatch(name):
                 values.append(value)
                 values.append(value.partition(" ")[2].strip())
         return cls(values)
@@ -179,7 +175,7 @@ class Secrets:
                 text = text.replace(secret, REDACTED)
         # One marker for both, so that a request matches its recording whether or not the
         # replaying client holds the key that was redacted.
-        return _KEY_SHAPED.sub(REDACTED, text) if "sk-" in text else text
+        return OPENAI_KEY.sub(REDACTED, text) if "sk-" in text else text
 
     def value(self, value: Any) -> Any:
         """A copy of JSON-like ``value`` with every string (keys too) redacted; no key is
@@ -194,7 +190,7 @@ class Secrets:
 
     def query(self, items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
         """Query parameters without credential ones (``?api-key=``), the rest redacted."""
-        return [(k, self.text(v)) for k, v in items if not _SECRET_NAME.fullmatch(k)]
+        return [(k, self.text(v)) for k, v in items if not CREDENTIAL_NAME.fullmatch(k)]
 
 
 def describe(request: httpx.Request, content: bytes, secrets: Secrets) -> RecordedRequest:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .._credentials import MIN_SECRET
 from .._log import scrub
 
 __all__ = ["Scrubber"]
-
-_MIN_SECRET = 8  # as the log: shorter values are not keys, replacing them would mangle text
 
 
 class Scrubber:
@@ -21,7 +20,7 @@ class Scrubber:
     """
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        found = {s for s in secrets if isinstance(s, str) and len(s) >= _MIN_SECRET}
+        found = {s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET}
         self.secrets = tuple(sorted(found, key=len, reverse=True))
 
     def text(self, text: str) -> str:

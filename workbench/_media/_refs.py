@@ -21,6 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from .._credentials import OPENAI_KEY_BYTES
 from ._inspect import data_url, sniff
 
 __all__ = [
@@ -41,7 +42,6 @@ __all__ = [
 ]
 
 REF_KEY = "$media"
-_OPENAI_KEY = re.compile(rb"sk-[A-Za-z0-9_-]{20,}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SAFE_EXT = re.compile(r"[a-z0-9]{1,16}")
 # Headerless formats by what sniff() cannot tell; the API's only headerless output is pcm16.
@@ -262,7 +262,7 @@ def secret_finder(secrets: Iterable[str | None] = ()) -> Callable[[bytes], bool]
     keys = [s.encode() for s in secrets if isinstance(s, str) and len(s) >= 8]
 
     def holds(data: bytes) -> bool:
-        return any(key in data for key in keys) or bool(_OPENAI_KEY.search(data))
+        return any(key in data for key in keys) or bool(OPENAI_KEY_BYTES.search(data))
 
     return holds
 
