@@ -315,10 +315,7 @@ class BaseClient:
     def _redact(self, text: str, request: httpx.Request | None = None) -> str:
         """Remove the credentials (see ``_credentials``) from text that came back from the
         server: an echoing server may quote them in an error."""
-        for secret in self._credentials(request):
-            if secret in text:
-                text = text.replace(secret, "[redacted]")
-        return text
+        return _without(text, self._credentials(request))
 
     def _make_status_error(self, response: httpx.Response) -> APIStatusError:
         """The typed error for a response whose status is >= 400 (its body already read)."""
@@ -357,14 +354,27 @@ class BaseClient:
 
     def _scrub(self, data: Any, request: httpx.Request | None = None) -> Any:
         """``data`` (decoded JSON, or text) with the credentials removed from every string in
-        it, keys included."""
-        if isinstance(data, str):
-            return self._redact(data, request)
-        if isinstance(data, dict):
-            return {self._scrub(k, request): self._scrub(v, request) for k, v in data.items()}
-        if isinstance(data, list):
-            return [self._scrub(value, request) for value in data]
-        return data
+        it, keys included (the credentials are gathered once, not once per string)."""
+        return _scrubbed(data, self._credentials(request))
+
+
+def _without(text: str, secrets: list[str]) -> str:
+    """``text`` with each of ``secrets`` (longest first) replaced by ``[redacted]``."""
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def _scrubbed(data: Any, secrets: list[str]) -> Any:
+    """JSON-like ``data`` with ``_without`` applied to every string in it, keys included."""
+    if isinstance(data, str):
+        return _without(data, secrets)
+    if isinstance(data, dict):
+        return {_scrubbed(k, secrets): _scrubbed(v, secrets) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_scrubbed(value, secrets) for value in data]
+    return data
 
 
 def _parse_body(response: httpx.Response, cast_to: type[_M], scrub: Callable[[Any], Any]) -> _M:
