@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests._bench import run_bench
 
 
 def test_export_benchmark_quick_run_prints_the_target() -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_export.py"), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stderr
-    out = done.stdout
+    out = run_bench("bench_export.py", "--quick")
     for label in ("rows", "to_dataframe median", "rows per CPU second", "target", "verdict:"):
         assert label in out, out
     assert "10,000" in out, "100 conversations x 100 messages"

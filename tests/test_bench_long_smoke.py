@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests._bench import run_bench
 
 
 def test_long_session_benchmark_quick_run_prints_the_table(tmp_path: Path) -> None:
     out_json = tmp_path / "long.json"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_long.py"), "--quick", "--json", str(out_json)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stderr
-    out = done.stdout
+    out = run_bench("bench_long.py", "--quick", "--json", str(out_json))
     for label in (
         "turns 1-10",
         "turns 31-40",

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests._bench import run_bench
 
 
 def test_media_benchmark_quick_run_prints_the_table_and_passes() -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_media.py"), "--quick", "--check"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    out = done.stdout
+    out = run_bench("bench_media.py", "--quick", "--check")
     for label in (
         "SQLite log on disk",
         "the request bodies as sent",

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests._bench import run_bench
 
 
 def test_widget_benchmark_quick_run_prints_the_targets() -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_widget.py"), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stderr
-    out = done.stdout
+    out = run_bench("bench_widget.py", "--quick", timeout=60)
     for label in ("reply bytes", "comm bytes", "comm bytes / reply bytes", "updates while", "wall"):
         assert label in out, out
     assert out.count("PASS") + out.count("FAIL") >= 4, out  # three targets and the verdict
