@@ -475,6 +475,30 @@ def test_a_damaged_parquet_file_is_a_transcript_error(tmp_path: Path) -> None:
         Conversation.from_parquet(tmp_path / "missing.parquet", log=False)
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: text.replace('"name": ', '"nome": '),  # pyarrow's KeyError: 'name'
+        lambda text: text.replace('"columns": ', '"colums": '),  # KeyError: 'columns'
+        lambda text: text[: len(text) // 2],  # its JSONDecodeError
+        lambda text: text.replace('"numpy_type": "Int64"', '"numpy_type": "Int6\u00014"'),
+    ],
+)
+def test_damaged_pandas_metadata_is_a_transcript_error(tmp_path: Path, damage: Any) -> None:
+    """What hypothesis found by editing bytes: a file pyarrow reads and validates whole but whose
+    pandas metadata (pyarrow's hint for rebuilding the table) is damaged."""
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "chat.parquet"
+    tool_chat().to_parquet(path)
+    table = pq.read_table(path)
+    meta = dict(table.schema.metadata)
+    meta[b"pandas"] = damage(meta[b"pandas"].decode()).encode()
+    pq.write_table(table.replace_schema_metadata(meta), path)
+    with pytest.raises(TranscriptError, match="Parquet"):
+        Conversation.from_parquet(path, log=False)
+
+
 HEADER = '{"workbench_cassette": 1, "base_url": "http://workbench-local/v1/"}\n'
 REQUEST = {"method": "POST", "path": "chat/completions", "query": [], "body": {}}
 

@@ -100,12 +100,15 @@ def read_parquet(path: str | os.PathLike[str], *, conversation_id: str | None = 
                     if isinstance(blob, bytes):
                         embedded[hashlib.sha256(blob).hexdigest()] = blob
             table = table.drop_columns([_MEDIA_COLUMN])
+        # pyarrow rebuilds the table from the file's pandas metadata, which it does not check:
+        # damaged, it raises KeyError, a JSONDecodeError (a ValueError) or TypeError.
         frame = table.to_pandas()
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
-    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:  # a damaged file
+    except (pa.ArrowException, OSError, ValueError, KeyError, TypeError) as exc:  # damaged
         where = Path(path).name
-        raise TranscriptError(where, "", f"is not a Parquet file pyarrow can read: {exc}") from None
+        problem = f"is not a Parquet file pyarrow can read: {exc!r}"
+        raise TranscriptError(where, "", problem) from None
     settings: Settings | None = None
     raw = (table.schema.metadata or {}).get(_META_KEY)
     if raw is not None:
