@@ -102,7 +102,6 @@ def check_notebooks(python: Path) -> None:
     """Every notebook, top to bottom, against its stored outputs (nbval; no --nbval-lax)."""
     with tempfile.TemporaryDirectory(prefix="workbench-nbval-") as scratch:
         command = [str(python), "-m", "pytest", "--nbval", "notebooks", "-p", "no:cacheprovider"]
-        command += ["-p", "tests.nbval_display_updates"]
         command += ["--nbval-sanitize-with", "notebooks/sanitize.cfg"]
         print("+", " ".join(command), flush=True)
         subprocess.run(command, cwd=ROOT, env=notebook_env(Path(scratch)), check=True)

@@ -195,25 +195,31 @@ def test_in_a_kernel_the_turn_shows_as_a_compact_widget(
 
     from workbench.widgets import ConversationWidget
 
-    shown: list[Any] = []
+    shown: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    views: list[Any] = []
+    widget_bundle = ConversationWidget._repr_mimebundle_
 
-    class Handle:
-        def update(self, obj: Any) -> None:
-            shown.append(("update", obj._repr_mimebundle_()[0]["text/plain"]))
+    def bundle(self: Any, **kwargs: Any) -> Any:
+        views.append(self)
+        return widget_bundle(self, **kwargs)
 
-    def display(obj: Any, display_id: bool = False) -> Handle:
-        shown.append(("display", obj))
-        return Handle()
+    def display(obj: Any, **kwargs: Any) -> None:
+        shown.append((obj, kwargs))
 
+    monkeypatch.setattr(ConversationWidget, "_repr_mimebundle_", bundle)
     monkeypatch.setattr(IPython.display, "display", display)
     monkeypatch.setattr(shell, "kernel", object(), raising=False)
     run(shell, "%chat first")
     run(shell, "%%chat\nsecond")
-    view = shown[2][1]
+    view = views[-1]
     assert isinstance(view, ConversationWidget) and view.compact and view.start == 2
     assert [e["role"] for e in view.messages_html] == ["user", "assistant"]
-    final_text = shown[3][1]
+    (live, live_options), (record, record_options) = shown[2:]
+    assert live["text/plain"] == "" and live_options["display_id"] is True
+    assert record["application/vnd.jupyter.widget-view+json"]["model_id"] == ""
+    final_text = record["text/plain"]
     assert final_text.startswith("user:\n  second") and "first" not in final_text
+    assert record_options["raw"] is True and "display_id" not in record_options
 
 
 def test_load_ext_imports_neither_the_client_nor_pandas_nor_widgets() -> None:

@@ -205,9 +205,9 @@ class WorkbenchMagics(Magics):
 
     def _send(self, chat: Any, content: str, *, stream: bool, overrides: dict[str, Any]) -> None:
         start = len(chat.messages)
-        view, handle = _show_turn(chat, start)
+        live = _show_turn(chat, start)
         unsubscribe: Callable[[], None] | None = None
-        if view is None:
+        if live is None:
             unsubscribe = chat.subscribe(_print_deltas)
         try:
             chat.send(content, stream=stream, **overrides)
@@ -217,9 +217,9 @@ class WorkbenchMagics(Magics):
             if unsubscribe is not None:
                 unsubscribe()
                 print()
-            if handle is not None:
-                handle.update(view)  # the output's text/plain: the finished turn
-        if view is None:
+            if live is not None:
+                live.finish()  # the saved text/plain: the finished turn
+        if live is None:
             _print_marks(chat, start)
 
     # -- %wb -------------------------------------------------------------------------------------
@@ -478,19 +478,14 @@ def _parse(parser: argparse.ArgumentParser, rest: list[str]) -> argparse.Namespa
         raise UsageError(parser.format_usage().strip()) from None
 
 
-def _show_turn(chat: Any, start: int) -> tuple[Any, Any]:
-    """In a kernel: display a compact widget of this turn and return it with its display
-    handle; elsewhere (a terminal) ``(None, None)``."""
-    from IPython import get_ipython
-    from IPython.display import display
+def _show_turn(chat: Any, start: int) -> Any:
+    """In a kernel: show a compact widget of this turn live and return its ``LiveDisplay``;
+    elsewhere (a terminal) None."""
+    if _show_turn_view_absent():
+        return None
+    from .widgets import ConversationWidget, show_live
 
-    shell = get_ipython()
-    if shell is None or getattr(shell, "kernel", None) is None:
-        return None, None
-    from .widgets import ConversationWidget
-
-    view = ConversationWidget(chat, start=start, compact=True)
-    return view, display(view, display_id=True)
+    return show_live(ConversationWidget(chat, start=start, compact=True))
 
 
 def _show_turn_view_absent() -> bool:

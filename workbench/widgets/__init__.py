@@ -8,7 +8,17 @@ transcript of ``transcript_text``.
 from __future__ import annotations
 
 from ._grid_view import GridView, grid_text, grid_view
+from ._live import LiveDisplay, show_live
 from ._text import transcript_text
 from ._widget import ConversationWidget, widget
 
-__all__ = ["ConversationWidget", "GridView", "grid_text", "grid_view", "transcript_text", "widget"]
+__all__ = [
+    "ConversationWidget",
+    "GridView",
+    "LiveDisplay",
+    "grid_text",
+    "grid_view",
+    "show_live",
+    "transcript_text",
+    "widget",
+]

@@ -31,6 +31,7 @@ import anywidget
 import ipywidgets  # type: ignore[import-untyped]
 import traitlets
 
+from ._live import show_live
 from ._text import inert
 from ._widget import ConversationWidget, _Coalescer
 
@@ -242,21 +243,23 @@ def grid_view(grid: Any) -> GridView | None:
     script or a terminal, where the grid prints its progress line instead)."""
     try:
         from IPython import get_ipython
-        from IPython.display import display
     except ImportError:  # pragma: no cover - IPython comes with ipywidgets
         return None
     shell = get_ipython()
     if shell is None or getattr(shell, "kernel", None) is None:
         return None
     view = GridView(grid)
-    handle = display(view, display_id=True)  # type: ignore[no-untyped-call]
+    live = show_live(view)
+    if live is None:
+        return view
 
-    def refresh(event: Any) -> None:
-        # The display's text/plain was the table at the start: make it the final one.
-        if type(event).__name__ == "GridFinished" and handle is not None:
-            handle.update(view)
+    def finish(event: Any) -> None:
+        # The saved text/plain: the final table (see workbench.widgets._live).
+        if event.type == "grid.finished":
+            unsubscribe()
+            live.finish()
 
-    grid.subscribe(refresh)
+    unsubscribe = grid.subscribe(finish)
     return view
 
 
