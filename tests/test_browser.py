@@ -312,3 +312,87 @@ def test_conversation_widget_in_jupyterlab(lab: LabServer, page: Page) -> None:
             print(f"failure screenshot: {shot}")
         print(f"{log}\njupyter lab log:\n{lab.log()}")
         raise
+
+
+MAGIC_NOTEBOOK = "magics.ipynb"
+MAGIC_CELLS = [
+    "%load_ext workbench",
+    "%%chat\nTell me three facts about tide pools.",
+    "%chat What is two plus two?",
+    "%%grid -m workbench-local -m workbench-local-terse\nName a fruit.\nName a colour.",
+]
+# Per cell: the outputs that take room on the page, and the ones hidden (the saved records of
+# the finished turn and grid, which JupyterLab's widget renderer hides).
+OUTPUTS = """(cell) => [...cell.querySelectorAll('.jp-OutputArea-child')].map((child) => {
+  const output = child.querySelector('.jp-OutputArea-output');
+  return {
+    height: child.getBoundingClientRect().height,
+    hidden: !output || output.classList.contains('lm-mod-hidden'),
+    widget: !!child.querySelector('.wb-widget, .wbg-table'),
+    text: (child.innerText || '').slice(0, 80),
+  };
+})"""
+
+
+def test_magic_cells_show_one_live_view_each(lab: LabServer, page: Page) -> None:
+    """``%%chat``, ``%chat ...?`` and ``%%grid`` in JupyterLab: each cell shows its widget and
+    nothing else (the saved record of the finished text takes no room), in light and dark
+    themes and at a narrow width."""
+    log = BrowserLog(page)
+    lab.write_notebook(MAGIC_NOTEBOOK, MAGIC_CELLS)
+    try:
+        page.goto(lab.lab_url(MAGIC_NOTEBOOK))
+        status = page.locator("#jp-main-statusbar").get_by_text(f"{KERNEL_DISPLAY_NAME} | Idle")
+        status.wait_for(state="visible", timeout=60_000)
+        page.locator("#jp-MainMenu").get_by_text("Run", exact=True).click()
+        page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
+        grid = _cell(page, 3).locator(".wbg-table")
+        grid.wait_for(state="visible", timeout=60_000)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.wbg-cell[data-status=\"done\"]').length === 4",
+            timeout=60_000,
+        )
+        page.wait_for_function(TURN_DONE.replace("document.querySelector('.wb-widget')",
+                                                 "document.querySelectorAll('.wb-widget')[1]"),
+                               arg=1, timeout=30_000)  # fmt: skip
+        for index in (1, 2, 3):
+            cell = _cell(page, index)
+            expect(cell.locator(".jp-OutputArea-child")).to_have_count(
+                3 if index == 1 else 2, timeout=30_000
+            )  # the first turn also shows the no-key notice
+            outputs = cell.evaluate(OUTPUTS)
+            shown = [o for o in outputs if not o["hidden"]]
+            hidden = [o for o in outputs if o["hidden"]]
+            assert [o["widget"] for o in shown][-1:] == [True], outputs
+            assert sum(o["widget"] for o in shown) == 1, outputs
+            assert len(hidden) == 1 and hidden[0]["height"] == 0, outputs
+        question = _cell(page, 2).locator(".wb-message.wb-role-user")
+        expect(question).to_have_text(re.compile(r"What is two plus two\?"))
+        assert "not found" not in (_output(page, 2).inner_text())
+        for theme in ("light", "dark"):
+            if theme == "dark":
+                page.locator("#jp-MainMenu").get_by_text("Settings", exact=True).click()
+                menu = page.locator("li.lm-Menu-item")
+                menu.filter(has_text=re.compile(r"^\s*Theme\s*$")).hover()
+                menu.filter(has_text=re.compile(r"^\s*JupyterLab Dark\s*$")).click()
+                page.wait_for_function(
+                    "() => document.body.dataset.jpThemeLight === 'false'", timeout=10_000
+                )
+            for width in (1280, 520):
+                page.set_viewport_size({"width": width, "height": 1100})
+                for index, name in ((1, "chat"), (3, "grid")):
+                    path = artifacts_dir() / f"magic-{name}-{theme}-{width}.png"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    _cell(page, index).scroll_into_view_if_needed()
+                    _output(page, index).screenshot(path=str(path))
+                    print(f"screenshot: {path}")
+        assert not log.dialogs, log
+        assert not log.widget_errors(), log
+    except (AssertionError, Error):
+        shot = artifacts_dir() / "failure-magics.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(Error):
+            page.screenshot(path=str(shot))
+            print(f"failure screenshot: {shot}")
+        print(f"{log}\njupyter lab log:\n{lab.log()}")
+        raise

@@ -95,6 +95,13 @@ def test_a_chat_turn_sends_the_live_widget_then_its_finished_text(kernel: Kernel
     assert "[local model" in text
 
 
+def test_a_line_chat_turn_ending_in_a_question_mark_is_sent(kernel: Kernel) -> None:
+    messages = kernel.run("%chat What is two plus two?")
+    assert_live_then_record(messages, "user:\n  What is two plus two?\n\nassistant:")
+    streams = [m["content"]["text"] for m in messages if m["msg_type"] == "stream"]
+    assert not any("not found" in text for text in streams), streams
+
+
 def test_a_grid_sends_the_live_table_then_its_final_text(kernel: Kernel) -> None:
     code = (
         "import workbench\n"
@@ -128,8 +135,8 @@ def test_a_view_finished_after_its_cell_is_updated_in_place(kernel: Kernel) -> N
 CELLS = [
     "%load_ext workbench",
     "%%chat --system 'Be brief.'\nTell me about tide pools.",
-    "%chat What is two plus two.",
-    "%chat And three plus three.",
+    "%chat What is two plus two?",
+    "%chat And three plus three??",
     "import workbench\n"
     "grid = workbench.Grid(['Say hi', 'Name a colour'], models=['workbench-local'])\n"
     "result = grid.run()",
@@ -201,7 +208,8 @@ def test_plain_nbval_passes_on_what_a_front_end_saved(tmp_path: Path) -> None:
     path = saved_notebook(tmp_path)
     saved = nbformat.read(path, as_version=4).cells
     texts = [o.get("data", {}).get("text/plain", o.get("text")) for c in saved for o in c.outputs]
-    assert any(t.startswith("user:\n  What is two plus two.") for t in texts), texts
+    assert any(t.startswith("user:\n  What is two plus two?") for t in texts), texts
+    assert any(t.startswith("user:\n  And three plus three??") for t in texts), texts
     for index in BAD:  # one clear line each, on stderr, no traceback
         (output,) = saved[index]["outputs"]
         assert output["name"] == "stderr" and output["text"].startswith("UsageError: ")

@@ -180,9 +180,44 @@ def test_help_comes_from_magic_arguments(shell: InteractiveShell) -> None:
     assert "params [NAME] [key=value ...]" in wb_help and "record PATH" in wb_help
 
 
+@pytest.mark.parametrize(
+    ("cell", "sent"),
+    [
+        ("%chat What is two plus two?", "What is two plus two?"),
+        ("%chat Really??", "Really??"),
+        ("%chat What's {topic}?", "What's tides?"),
+        ("x = 1\n%chat Is it {x}?\ny = 2", "Is it 1?"),
+        ("if True:\n    %chat Indented?", "Indented?"),
+        ("%%chat\nWhat is two plus two?", "What is two plus two?"),
+        ("%%chat\nAnd now??", "And now??"),
+    ],
+)
+def test_a_question_mark_ends_the_text_not_a_help_request(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str], cell: str, sent: str
+) -> None:
+    shell.user_ns["topic"] = "tides"
+    result = run(shell, cell)  # through IPython's own input transformation
+    assert error_of(result) is None
+    assert shell.user_ns["chat"].messages[0].text == sent
+    assert "not found" not in capsys.readouterr().out
+
+
+def test_a_question_mark_alone_still_shows_help(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for cell in ("%chat?", "%chat??"):
+        assert error_of(run(shell, cell)) is None
+        assert "Send a user turn" in capsys.readouterr().out
+    assert "chat" not in shell.user_ns, "nothing was sent"
+    run(shell, "text = 'a string with %chat in it?'")
+    assert shell.user_ns["text"] == "a string with %chat in it?"
+
+
 def test_unload_removes_the_magics(shell: InteractiveShell) -> None:
     shell.run_line_magic("unload_ext", "workbench")
     assert shell.find_line_magic("chat") is None and shell.find_cell_magic("chat") is None
+    transformers = shell.input_transformer_manager.token_transformers
+    assert not any(t.__name__ == "ChatQuestion" for t in transformers)
     shell.run_line_magic("load_ext", "workbench")
     assert shell.find_cell_magic("chat") is not None
 

@@ -15,10 +15,12 @@ import ast
 import shlex
 import string
 import sys
+import tokenize
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from IPython.core.error import UsageError
+from IPython.core.inputtransformer2 import EscapedCommand
 from IPython.core.magic import (
     Magics,
     cell_magic,
@@ -29,7 +31,7 @@ from IPython.core.magic import (
 )
 from IPython.core.magic_arguments import argument, magic_arguments
 
-__all__ = ["WorkbenchMagics", "fill", "load", "unload"]
+__all__ = ["ChatQuestion", "WorkbenchMagics", "fill", "load", "unload"]
 
 _DEFAULT = "chat"
 _COMMANDS = ["models", "params", "tools", "history", "new", "export", "grid", "record", "replay"]
@@ -540,9 +542,48 @@ def _print_marks(chat: Any, start: int) -> None:
         print(_inert(f"[{reply.status}: {reply.error}]") if reply.error else f"[{reply.status}]")
 
 
+class ChatQuestion(EscapedCommand):
+    """``%chat What is two plus two?`` sends the question as written.
+
+    IPython reads a line ending in ``?`` or ``??`` as a help request for the name before it
+    (``Object `two` not found.``), and its help transformer wins over the magic call on the
+    same line. This transformer finds ``%chat`` lines that carry text and end in ``?`` and
+    turns them into the magic call first; ``%chat?`` and ``%chat??`` alone still show help.
+    Tokens, not regular expressions, find the lines, so a ``%chat`` inside a string is left
+    alone.
+    """
+
+    priority = 4  # before IPython's HelpEnd (5) at the same place
+
+    @classmethod
+    def find(cls, tokens_by_line: list[list[tokenize.TokenInfo]]) -> ChatQuestion | None:
+        for line in tokens_by_line:
+            ix = 0
+            while ix < len(line) and line[ix].type in (tokenize.INDENT, tokenize.DEDENT):
+                ix += 1
+            words = [t for t in line[ix:] if t.type not in _LAYOUT]
+            if (
+                len(words) > 3
+                and words[0].string == "%"
+                and words[1].string == "chat"
+                and words[1].start == words[0].end
+                and words[-1].string == "?"
+                and any(t.string != "?" for t in words[2:])
+            ):
+                return cls(words[0].start)
+        return None
+
+
+_LAYOUT = (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT, tokenize.ENDMARKER)
+
+
 def load(shell: Any) -> None:
-    """Register the magics with ``shell`` (``%load_ext workbench``)."""
+    """Register the magics with ``shell`` (``%load_ext workbench``), and the transformer that
+    lets ``%chat`` end in a question mark."""
     shell.register_magics(WorkbenchMagics)
+    transformers = shell.input_transformer_manager.token_transformers
+    if ChatQuestion not in transformers:
+        transformers.insert(0, ChatQuestion)
 
 
 def unload(shell: Any) -> None:
@@ -552,3 +593,6 @@ def unload(shell: Any) -> None:
         for name in names:
             manager.magics[kind].pop(name, None)
     manager.registry.pop("WorkbenchMagics", None)
+    transformers = shell.input_transformer_manager.token_transformers
+    if ChatQuestion in transformers:
+        transformers.remove(ChatQuestion)
