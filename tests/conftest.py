@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,22 @@ SPEC_PATH = SHARED / "spec" / "openai-chat-completions.openapi.json"
 requires_shared = pytest.mark.skipif(
     not SHARED.is_dir(), reason="../shared (recorded fixtures and the OpenAPI spec) is absent"
 )
+
+
+SKIP_BROWSER = "WORKBENCH_SKIP_BROWSER"
+"""Set to a reason, the tests marked ``browser`` are skipped with it: ``python3 dev.py test``
+sets it where Chromium cannot be installed (no apt-get, no root or sudo), and a person may set
+it. It is the only way a test of this suite is skipped."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = os.environ.get(SKIP_BROWSER)
+    if not reason:
+        return
+    skip = pytest.mark.skip(reason=f"{SKIP_BROWSER}: {reason}")
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)
@@ -54,8 +71,13 @@ def browser() -> Iterator[Any]:
     """Headless Debian Chromium through Playwright, once per module."""
     from tests._browser import CHROMIUM, CHROMIUM_FLAGS
 
+    if os.environ.get(SKIP_BROWSER):
+        pytest.skip(f"{SKIP_BROWSER}: {os.environ[SKIP_BROWSER]}")
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `python3 dev.py test` installs Debian's chromium")
+        pytest.fail(
+            f"{CHROMIUM} is missing: `python3 dev.py test` installs Debian's chromium (or set"
+            f" {SKIP_BROWSER}=<reason> to skip the browser tests)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

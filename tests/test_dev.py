@@ -1,0 +1,88 @@
+"""dev.py, the two set-up commands: where Chromium cannot be installed the browser tests are
+skipped with the reason (never silently), and ``start`` turns JupyterLab's news prompt off."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import dev
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def no_chromium(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(dev, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.delenv(dev.SKIP_BROWSER, raising=False)
+    ran: list[tuple[str, ...]] = []
+    monkeypatch.setattr(dev, "run", lambda *args: ran.append(args))
+
+
+def test_without_apt_the_browser_tests_are_skipped_with_the_reason(
+    no_chromium: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(dev.shutil, "which", lambda name: None)
+    dev.ensure_chromium()
+    reason = os.environ[dev.SKIP_BROWSER]
+    assert "apt-get was not found" in reason and "chromium" in reason
+    assert reason in capsys.readouterr().out
+
+
+def test_without_root_or_sudo_the_browser_tests_are_skipped_with_the_reason(
+    no_chromium: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dev.shutil, "which", lambda name: "/usr/bin/apt-get" * (name == "apt-get"))
+    monkeypatch.setattr(dev.os, "geteuid", lambda: 1000)
+    dev.ensure_chromium()
+    assert "sudo was not found" in os.environ[dev.SKIP_BROWSER]
+
+
+def test_with_apt_chromium_is_installed_not_skipped(
+    no_chromium: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(dev, "run", lambda *args: calls.append(args))
+    monkeypatch.setattr(dev.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(dev.os, "geteuid", lambda: 0)
+    with pytest.raises(SystemExit, match="still missing"):  # the fake apt-get installs nothing
+        dev.ensure_chromium()
+    assert [c[-1] for c in calls] == ["update", "chromium"]
+    assert dev.SKIP_BROWSER not in os.environ
+
+
+def test_a_skipped_browser_test_shows_its_reason_in_the_summary(tmp_path: Path) -> None:
+    env = {**os.environ, dev.SKIP_BROWSER: "no apt-get on this machine"}
+    command = [sys.executable, "-m", "pytest", "tests/test_widget_frontend.py", "-rs", "-q"]
+    done = subprocess.run(
+        [*command, "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "SKIPPED" in done.stdout and "no apt-get on this machine" in done.stdout
+    assert " passed" not in done.stdout.splitlines()[-1], "every test there is a browser test"
+
+
+def test_start_turns_off_the_news_prompt(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(dev, "VENV", tmp_path / "venv")
+    monkeypatch.setattr(dev, "BIN", tmp_path / "venv" / "bin")
+    monkeypatch.setattr(dev, "ensure_env", lambda: None)
+    ran: list[tuple[str, ...]] = []
+    monkeypatch.setattr(dev, "run", lambda *args: ran.append(args))
+    dev.start(["--port", "8899", "--no-browser"])
+    (command,) = ran
+    assert command[-2:] == ("8899", "--no-browser") and "--LabApp.news_url=None" in command
+    assert "notebooks/quickstart.ipynb" in command
+    written = tmp_path / "venv/share/jupyter/lab/settings/overrides.json"
+    notification = json.loads(written.read_text())["@jupyterlab/apputils-extension:notification"]
+    assert notification == {"fetchNews": "false", "checkForUpdates": False}
