@@ -7,6 +7,10 @@ Media is stored once: inline base64 (images, audio, PDFs, spoken replies) in mes
 and responses is kept as bytes in the ``media`` table under the sha256 of those bytes, and the
 JSON holds a reference (``workbench._media``) that reading replaces by the very text it stood
 for. Logs written before hold their media inline and read as they are.
+
+The log is its owner's only (``workbench._private``): its folder, if workbench makes it, is 0700
+and the file 0600, which SQLite gives its WAL and SHM files too; a log that others could read
+(one written before workbench made it private) loses their access when it is opened.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import sqlite3
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,12 +32,14 @@ from ._credentials import CREDENTIAL_NAME, MIN_SECRET, OPENAI_KEY
 from ._exceptions import WorkbenchError
 from ._media import Inline, MediaRef, extract_media, restore_media, secret_finder
 from ._messages import History, Message
+from ._private import make_private, open_private, private_folder
 
 __all__ = ["ConversationLog", "ConversationSummary", "LoadedConversation", "default_log_path"]
 __all__ += ["redact", "scrub"]
 
 REDACTED = "[redacted]"
 _REFERENCE = '"$media"'  # in a row's JSON text: it holds media references to restore
+_BESIDE = ("-wal", "-shm", "-journal")  # SQLite's files beside the log, named after it
 
 SCHEMA_VERSION = 2
 """The log's ``PRAGMA user_version``: 1 (or 0) before the ``media`` table, 2 with it. A log
@@ -144,7 +151,8 @@ class ConversationLog:
     """An append-mostly SQLite log of conversations, safe to share between threads.
 
     Args:
-        path: the database file; its directory is created on first use.
+        path: the database file; it and any missing folder above it are created on first use,
+            for their owner only (0600, 0700).
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -177,7 +185,7 @@ class ConversationLog:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._make_private()
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             (version,) = conn.execute("PRAGMA user_version").fetchone()
             if version > SCHEMA_VERSION:
@@ -189,6 +197,21 @@ class ConversationLog:
             conn.executescript(_PRAGMAS + _SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
             self._conn = conn
         return self._conn
+
+    def _make_private(self) -> None:
+        """Create the log (and any folder above it) for its owner only, or take group's and
+        others' access away from a log, and the WAL, SHM and journal beside it, that had it."""
+        private_folder(self.path.parent, parents=True)
+        os.close(open_private(self.path, os.O_RDONLY))
+        for file in (self.path, *(Path(f"{self.path}{suffix}") for suffix in _BESIDE)):
+            try:
+                make_private(file)
+            except PermissionError:  # another user's log, shared on purpose: still usable
+                warnings.warn(
+                    f"{file} is readable by others and belongs to another user: workbench"
+                    " cannot make it private",
+                    stacklevel=2,
+                )
 
     @contextmanager
     def _write(self, conversation_id: str) -> Iterator[sqlite3.Connection]:

@@ -996,9 +996,10 @@ class Conversation:
         is set. No API key is written.
 
         Args:
-            path: the file, replaced whole (written to a temporary file, then moved).
-            append: add the line to the end of the file instead, to gather several
-                conversations into one training file.
+            path: the file, replaced whole (written to a temporary file, then moved) by one
+                only its owner may read (0600), as the log is.
+            append: add the line to the end of the file instead (it keeps its mode), to
+                gather several conversations into one training file.
             media: what becomes of inline images, recordings and PDFs: ``"reference"`` writes
                 each once to ``<stem>.media/<sha256>.<ext>`` beside the file and refers to it
                 (``from_jsonl`` puts the very data back; keep the folder with the file);
@@ -1013,7 +1014,8 @@ class Conversation:
         self, path: str | Path, *, media: Literal["embed", "reference", "drop"] = "embed"
     ) -> None:
         """Write every message (all branches) and the conversation's settings to a Parquet
-        file; ``Conversation.from_parquet`` reads it back. Needs pyarrow.
+        file, replaced whole by one only its owner may read (0600); ``Conversation.from_parquet``
+        reads it back. Needs pyarrow.
 
         Args:
             media: ``"embed"`` keeps the bytes of each image, recording or PDF once in the

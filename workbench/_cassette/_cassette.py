@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from .._exceptions import CassetteError, CassetteMissError, WorkbenchError
+from .._private import open_private
 from ._format import Exchange, RecordedRequest, dump_line, header_line, parse_line
 from ._match import closest, key, summary
 
@@ -26,7 +27,8 @@ class Cassette:
     ``"replay"``, once all are used, the last one answers again.
 
     Args:
-        path: the file; created on the first recording (``"replay"`` needs it to exist).
+        path: the file; created on the first recording, readable by its owner only
+            (``"replay"`` needs it to exist).
         mode: one of the three above.
 
     Raises:
@@ -145,7 +147,8 @@ class Cassette:
                 raise CassetteError(f"cannot write to it: {exc}", path=str(self.path)) from None
 
     def _write(self, exchange: Exchange, line: bytes, base_url: str | None) -> None:
-        with self.path.open("a+b") as file:
+        # A new cassette is its owner's only (0600); one already there keeps its mode.
+        with os.fdopen(open_private(self.path, os.O_RDWR | os.O_APPEND), "a+b") as file:
             end = file.seek(0, os.SEEK_END)
             if end != self._size:  # someone else wrote: count the lines again
                 file.seek(0)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._messages import History
+from .._private import replace_privately
 from ._checks import api_message, check_tool_answers, check_tools
 from ._media_files import MediaMode, MediaReader, check_mode, store_media
 from ._secrets import Scrubber
@@ -79,15 +79,8 @@ def write_jsonl(
         with target.open("a", encoding="utf-8") as out:
             out.write(text)
         return len(lines)
-    # A new file appears whole or not at all.
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replace_privately(target) as out:  # whole or not at all, its owner's only
+        out.write(text.encode("utf-8"))
     return len(lines)
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 from .._exceptions import InvalidParameterError
 from .._media import Inline, MediaRef, drop_media, extract_media, restore_media, secret_finder
+from .._private import private_folder, replace_privately
 from ._transcript import TranscriptError
 
 __all__ = ["MEDIA_MODES", "MediaMode", "MediaReader", "check_mode", "media_dir", "store_media"]
@@ -44,7 +44,8 @@ def store_media(
     """``value`` (messages) ready to write to ``path`` in ``mode``: as it is (``embed``), with
     text parts for its media (``drop``), or with references whose bytes are written to the
     media folder first (``reference``; media holding one of ``secrets`` or an OpenAI-shaped key
-    as text stays inline, where the export's redaction applies)."""
+    as text stays inline, where the export's redaction applies). The folder, when made here,
+    and the files are their owner's only (0700, 0600)."""
     if mode == "embed":
         return value
     if mode == "drop":
@@ -52,7 +53,7 @@ def store_media(
     stripped, found = extract_media(value, secret_finder(secrets))
     if found:
         folder = media_dir(path)
-        folder.mkdir(exist_ok=True)
+        private_folder(folder)
         for inline in found.values():
             _write_once(media_file(folder, inline.ref), inline)
     return stripped
@@ -64,14 +65,8 @@ def _write_once(target: Path, inline: Inline) -> None:
     same_size = target.is_file() and target.stat().st_size == inline.ref.size
     if same_size and hashlib.sha256(target.read_bytes()).hexdigest() == inline.ref.sha256:
         return
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(inline.data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replace_privately(target) as out:
+        out.write(inline.data)
 
 
 class MediaReader:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._media import Inline, drop_media, extract_media, secret_finder
+from .._private import replace_privately
 from ._content import compact_audio
 from ._frames import JSON_COLUMNS
 from ._from_frame import read_frame
@@ -73,15 +73,8 @@ def write_parquet(
     table = table.replace_schema_metadata(
         {**(table.schema.metadata or {}), _META_KEY: json.dumps(meta).encode()}
     )
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replace_privately(Path(path)) as out:  # whole or not at all, its owner's only
+        pq.write_table(table, out)
 
 
 def read_parquet(path: str | os.PathLike[str], *, conversation_id: str | None = None) -> Transcript:

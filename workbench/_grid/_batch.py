@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pydantic
 
 from .._exceptions import WorkbenchError
+from .._private import private_folder, replace_privately
 from ._cells import Cell, CellKey
 from ._fill import fill_cell
 from ._run import cell_conversation
@@ -78,8 +79,10 @@ def write_batch(grid: Grid, path: str | Path, model: str | None = None) -> list[
             for cell in grid.cells
             if cell.model in these
         ]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        # The prompts of every cell: its owner's only, like the log (folders made here too).
+        private_folder(target.parent, parents=True)
+        with replace_privately(target) as out:
+            out.write("".join(line + "\n" for line in lines).encode("utf-8"))
     return [target for target, _ in targets]
 
 

@@ -206,7 +206,8 @@ class Grid:
         big to wait for; read the answers back with ``GridResult.from_batch_output``.
 
         OpenAI's Batch API takes one model per file: with several models, put ``{model}`` in
-        ``path`` (one file each) or pass ``model=``. Returns the files written.
+        ``path`` (one file each) or pass ``model=``. Returns the files written, each replaced
+        whole by one only its owner may read (0600; the folders made for them 0700).
         """
         from ._batch import write_batch
 
