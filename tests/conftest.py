@@ -1,4 +1,4 @@
-"""Shared test fixtures: no real network, no API keys, and the ../shared reference data."""
+"""Shared test fixtures: no real network, no API keys, and where the recorded data lives."""
 
 from __future__ import annotations
 
@@ -9,13 +9,9 @@ from typing import Any
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-FIXTURES = SHARED / "fixtures"
-SPEC_PATH = SHARED / "spec" / "openai-chat-completions.openapi.json"
-
-requires_shared = pytest.mark.skipif(
-    not SHARED.is_dir(), reason="../shared (recorded fixtures and the OpenAPI spec) is absent"
-)
+FIXTURES = Path(__file__).parent / "fixtures"
+"""Recorded streams and responses and the reduced OpenAPI spec (provenance in its README)."""
+SPEC_PATH = FIXTURES / "openai-chat-completions.openapi.json"
 
 
 SKIP_BROWSER = "WORKBENCH_SKIP_BROWSER"

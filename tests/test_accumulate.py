@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import FIXTURES, requires_shared
+from tests.conftest import FIXTURES
 from workbench._accumulate import (
     ChatCompletionAccumulator,
     ChatCompletionStreamEvent,
@@ -40,10 +40,8 @@ from workbench.types import (
 )
 
 STREAMS = FIXTURES / "recorded-streams"
-MANIFEST: dict[str, Any] = (
-    json.loads((STREAMS / "manifest.json").read_text()) if STREAMS.is_dir() else {"streams": {}}
-)
-STREAM_NAMES = sorted(MANIFEST["streams"]) or ["absent"]
+MANIFEST: dict[str, Any] = json.loads((STREAMS / "manifest.json").read_text())
+STREAM_NAMES = sorted(MANIFEST["streams"])
 EVENT_CLASSES: tuple[type[Any], ...] = get_args(ChatCompletionStreamEvent)
 
 
@@ -96,12 +94,10 @@ USAGE = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
 # -- the recorded streams ----------------------------------------------------------------------
 
 
-@requires_shared
 def test_every_recorded_stream_is_in_the_manifest() -> None:
     assert sorted(p.name for p in STREAMS.glob("*.sse")) == STREAM_NAMES
 
 
-@requires_shared
 @pytest.mark.parametrize("name", STREAM_NAMES)
 def test_recorded_stream_concludes_what_the_manifest_says(name: str) -> None:
     entry = MANIFEST["streams"][name]
@@ -203,7 +199,6 @@ def test_recorded_stream_concludes_what_the_manifest_says(name: str) -> None:
         assert tools == want
 
 
-@requires_shared
 @pytest.mark.parametrize("name", STREAM_NAMES)
 def test_recorded_stream_matches_openai_stream_state(name: str) -> None:
     """Same completion and, chunk by chunk, the same kinds of events as openai 1.106."""
@@ -727,7 +722,6 @@ class Location(pydantic.BaseModel):
     units: Literal["c", "f"]
 
 
-@requires_shared
 @pytest.mark.parametrize("name", ["structured-pydantic.sse", "structured-pydantic-n3.sse"])
 def test_recorded_structured_stream_with_the_real_parser(name: str) -> None:
     accumulator, events = run(read_sse(STREAMS / name), response_format=Location)
@@ -746,7 +740,6 @@ def test_recorded_structured_stream_with_the_real_parser(name: str) -> None:
         assert any(p and p != partial[-1] for p in partial)  # and earlier ones are partial
 
 
-@requires_shared
 def test_recorded_cut_off_stream_accumulates_and_fails_only_to_parse() -> None:
     chunks = read_sse(STREAMS / "structured-max-tokens-1.sse")
     accumulator, events = run(chunks, response_format=Location)  # add() does not raise
@@ -756,7 +749,6 @@ def test_recorded_cut_off_stream_accumulates_and_fails_only_to_parse() -> None:
         accumulator.parsed_completion()
 
 
-@requires_shared
 def test_recorded_strict_tool_stream_with_the_real_parser() -> None:
     parameters = {
         "type": "object",

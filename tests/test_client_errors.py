@@ -31,9 +31,6 @@ from tests._mock import (
     sse_body,
     sse_response,
 )
-from tests.conftest import requires_shared
-
-pytestmark = requires_shared  # the handlers check request bodies against the spec
 
 
 @pytest.fixture(autouse=True)

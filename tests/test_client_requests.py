@@ -28,10 +28,7 @@ from tests._mock import (
     sse_response,
     text_chunks,
 )
-from tests.conftest import requires_shared
 from workbench import NOT_GIVEN
-
-pytestmark = requires_shared  # every handler here checks the bodies it receives against the spec
 
 ISSUE_PARAMETERS = [
     "audio", "frequency_penalty", "function_call", "functions", "logit_bias", "logprobs",

@@ -37,9 +37,6 @@ from tests._mock import (
     sse_response,
     text_chunks,
 )
-from tests.conftest import requires_shared
-
-pytestmark = requires_shared  # the handlers check request bodies against the spec
 
 OK = httpx.Response(200, json=completion_json("finally"))
 

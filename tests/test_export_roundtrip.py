@@ -13,7 +13,6 @@ import pytest
 
 import workbench
 from tests._mock import schema_validator
-from tests.conftest import requires_shared
 from tests.test_export import get_weather, local_chat, tool_chat
 from workbench._messages import Message
 from workbench.conversation import Conversation, conversations
@@ -108,7 +107,6 @@ def read_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-@requires_shared
 def test_jsonl_lines_are_in_the_fine_tuning_format(tmp_path: Path) -> None:
     chat = tool_chat(parallel_tool_calls=False)
     path = tmp_path / "train.jsonl"

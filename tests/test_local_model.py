@@ -18,10 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests._local import USER, chunks, completion, merge
-from tests.conftest import requires_shared
 from workbench.local import LocalModel
-
-pytestmark = requires_shared  # every answer is checked against the spec
 
 WEATHER = {
     "type": "function",

@@ -17,13 +17,10 @@ from hypothesis import strategies as st
 import workbench
 from tests._local import chunks, completion, post
 from tests._media import local_over_http, mp3_frames, mp3_seconds, pdf, picture, wav
-from tests.conftest import requires_shared
 from workbench.local import LocalModel
 from workbench.local._predict import lcs_length
 from workbench.local._speech import SAMPLE_RATE
 from workbench.local._text import tokenize
-
-pytestmark = requires_shared  # every answer is checked against the spec
 
 SPOKEN = {"modalities": ["text", "audio"], "audio": {"voice": "alloy", "format": "wav"}}
 

@@ -16,10 +16,7 @@ import pytest
 import workbench
 from tests._local import USER, assert_spec, events, post, server_thread
 from tests._mock import KEY
-from tests.conftest import requires_shared
 from workbench.local import FAULT_HEADER, LOCAL_MODELS, LocalModel, LocalTransport
-
-pytestmark = requires_shared  # every answer is checked against the spec
 
 WEATHER = {
     "type": "function",

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
-from tests.conftest import FIXTURES, requires_shared
+from tests.conftest import FIXTURES
 from workbench._exceptions import (
     ContentFilterFinishReasonError,
     InvalidParameterError,
@@ -189,7 +189,6 @@ def call(name: str, arguments: str, id: str = "call_1") -> dict[str, Any]:
 # -- the recorded responses -------------------------------------------------------------------
 
 
-@requires_shared
 def test_every_recorded_response_is_covered() -> None:
     covered = {
         "plain-text.json",
@@ -210,7 +209,6 @@ def test_every_recorded_response_is_covered() -> None:
     assert {path.name for path in RESPONSES.glob("*.json")} == covered
 
 
-@requires_shared
 def test_plain_text() -> None:
     original = recorded("plain-text.json")
     parsed = parse_chat_completion(completion=original, response_format=NOT_GIVEN, input_tools=None)
@@ -221,7 +219,6 @@ def test_plain_text() -> None:
     assert (message.content or "").startswith("I'm unable to provide real-time weather updates.")
 
 
-@requires_shared
 @pytest.mark.parametrize(
     ("name", "temperature"),
     [("structured-pydantic.json", 65), ("raw-response.json", 58), ("raw-response-async.json", 65)],
@@ -233,7 +230,6 @@ def test_structured_pydantic(name: str, temperature: float) -> None:
     assert type(location) is Location
 
 
-@requires_shared
 def test_structured_optional_default() -> None:
     original = recorded("structured-optional-default.json")
     parsed = parse_chat_completion(completion=original, response_format=LocationOptionalUnits)
@@ -247,7 +243,6 @@ def test_structured_optional_default() -> None:
     jsonschema.validate({"city": "x", "temperature": 1, "units": None}, schema)
 
 
-@requires_shared
 def test_structured_dataclass() -> None:
     parsed = parse_chat_completion(
         completion=recorded("structured-dataclass.json"), response_format=CalendarEvent
@@ -257,7 +252,6 @@ def test_structured_dataclass() -> None:
     )
 
 
-@requires_shared
 def test_structured_enum() -> None:
     parsed = parse_chat_completion(
         completion=recorded("structured-enum.json"), response_format=ColorDetection
@@ -267,7 +261,6 @@ def test_structured_enum() -> None:
     assert detection.color is Color.RED
 
 
-@requires_shared
 def test_structured_pydantic_n3() -> None:
     parsed = parse_chat_completion(
         completion=recorded("structured-pydantic-n3.json"), response_format=Location
@@ -280,7 +273,6 @@ def test_structured_pydantic_n3() -> None:
     ]
 
 
-@requires_shared
 def test_structured_refusal() -> None:
     parsed = parse_chat_completion(
         completion=recorded("structured-refusal.json"), response_format=Location
@@ -291,7 +283,6 @@ def test_structured_refusal() -> None:
     assert message.refusal == "I'm very sorry, but I can't assist with that."
 
 
-@requires_shared
 def test_structured_max_tokens_1() -> None:
     original = recorded("structured-max-tokens-1.json")
     with pytest.raises(LengthFinishReasonError) as info:
@@ -300,7 +291,6 @@ def test_structured_max_tokens_1() -> None:
     assert "completion_tokens" in str(info.value)
 
 
-@requires_shared
 def test_pydantic_tool() -> None:
     tools = [pydantic_function_tool(GetWeatherArgs)]
     parsed = parse_chat_completion(completion=recorded("pydantic-tool.json"), input_tools=tools)
@@ -316,7 +306,6 @@ def test_pydantic_tool() -> None:
     assert type(tool_call.function.parsed_arguments) is GetWeatherArgs
 
 
-@requires_shared
 def test_two_pydantic_tools() -> None:
     tools = [
         pydantic_function_tool(GetWeatherArgs),
@@ -336,7 +325,6 @@ def test_two_pydantic_tools() -> None:
     ]
 
 
-@requires_shared
 def test_strict_tool() -> None:
     parsed = parse_chat_completion(
         completion=recorded("strict-tool.json"), input_tools=[STRICT_WEATHER_TOOL]
@@ -346,7 +334,6 @@ def test_strict_tool() -> None:
     assert tool_call.function.arguments == '{"city":"San Francisco","state":"CA"}'
 
 
-@requires_shared
 def test_tool_all_types() -> None:
     parsed = parse_chat_completion(
         completion=recorded("tool-all-types.json"), input_tools=[pydantic_function_tool(Query)]
@@ -371,7 +358,6 @@ def test_tool_all_types() -> None:
     ]
 
 
-@requires_shared
 @pytest.mark.parametrize("name", sorted(p.name for p in RESPONSES.glob("*.json")))
 def test_parsed_completion_keeps_what_the_server_sent(name: str) -> None:
     parsed = parse_chat_completion(completion=recorded(name))

@@ -1,4 +1,4 @@
-"""Parameter validation against the API's own schema (the OpenAPI spec in ``../shared``).
+"""Parameter validation against the API's own schema (the OpenAPI spec in ``tests/fixtures``).
 
 For every parameter of ``CreateChatCompletionRequest``, values are generated from the spec's
 schema for it: valid ones, near misses (one value inside replaced, a key dropped or added) and
@@ -24,11 +24,8 @@ from hypothesis.errors import NoSuchExample
 import workbench
 from tests._mock import completion_json, schema_validator, spec, sse_body, text_chunks
 from tests._mutations import json_paths
-from tests.conftest import requires_shared
 from workbench import InvalidParameterError
 from workbench._params import ChatParams
-
-pytestmark = requires_shared
 
 MESSAGES = [{"role": "user", "content": "x"}]
 # What a parameter needs from another to be judged on its own (else it is refused for that).

@@ -15,7 +15,7 @@ from openai.lib._pydantic import to_strict_json_schema as openai_strict_schema
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from typing_extensions import TypedDict
 
-from tests.conftest import SPEC_PATH, requires_shared
+from tests.conftest import SPEC_PATH
 from workbench._exceptions import InvalidParameterError
 from workbench._schema import (
     PydanticFunctionTool,
@@ -631,7 +631,6 @@ def _validator(components: dict[str, Any], name: str) -> jsonschema.Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-@requires_shared
 @pytest.mark.parametrize(
     "value",
     [Location, Person, TreeNode, Comment, Pet, CalendarEvent, {"type": "object", "properties": {}}],
@@ -646,7 +645,6 @@ def test_response_formats_follow_the_openapi_spec(
         _validator(spec_components, "ResponseFormatJsonSchema").validate({"type": "json_schema"})
 
 
-@requires_shared
 def test_function_tools_follow_the_openapi_spec(spec_components: dict[str, Any]) -> None:
     tool = pydantic_function_tool(GetWeatherArgs)
     _validator(spec_components, "ChatCompletionTool").validate(json.loads(json.dumps(tool)))

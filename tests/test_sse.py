@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import FIXTURES, requires_shared
+from tests.conftest import FIXTURES
 from workbench._sse import ServerSentEvent, SSEDecoder, iter_sse
 
 
@@ -90,7 +90,6 @@ def test_same_events_however_split(cuts: list[int]) -> None:
     assert [e.event for e in whole] == ["message", "error", "message", "message"]
 
 
-@requires_shared
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=50_000), max_size=40))
 def test_recorded_streams_same_events_however_split(cuts: list[int]) -> None:

@@ -21,7 +21,6 @@ from pydantic import BaseModel, Field
 
 import workbench
 from tests._mock import schema_validator
-from tests.conftest import requires_shared
 from workbench._docstrings import parse_docstring
 from workbench._exceptions import InvalidParameterError, ToolArgumentsError, WorkbenchError
 from workbench._schema import pydantic_function_tool
@@ -426,7 +425,6 @@ def _every_tool() -> list[Tool]:
     ]
 
 
-@requires_shared
 @pytest.mark.parametrize("tool", _every_tool(), ids=lambda tool: tool.name)
 def test_to_param_matches_the_spec(tool: Tool) -> None:
     param = tool.to_param()
