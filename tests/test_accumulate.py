@@ -202,13 +202,14 @@ def test_recorded_stream_concludes_what_the_manifest_says(name: str) -> None:
 @pytest.mark.parametrize("name", STREAM_NAMES)
 def test_recorded_stream_matches_openai_stream_state(name: str) -> None:
     """Same completion and, chunk by chunk, the same kinds of events as openai 1.106."""
-    streaming = pytest.importorskip("openai.lib.streaming.chat")
-    openai_chunk = pytest.importorskip("openai.types.chat").ChatCompletionChunk
-    state = streaming.ChatCompletionStreamState()
+    from openai.lib.streaming.chat import ChatCompletionStreamState
+    from openai.types.chat import ChatCompletionChunk as OpenAIChunk
+
+    state = ChatCompletionStreamState()
     chunks = read_sse(STREAMS / name)
     accumulator, events = run(chunks)
     theirs = [
-        sorted(e.type for e in state.handle_chunk(openai_chunk.model_validate(c.to_dict())))
+        sorted(e.type for e in state.handle_chunk(OpenAIChunk.model_validate(c.to_dict())))
         for c in chunks
     ]
     assert [sorted(kinds) for kinds in types(events)] == theirs
@@ -223,7 +224,8 @@ def test_recorded_stream_matches_openai_stream_state(name: str) -> None:
 
 
 def test_event_type_literals_mirror_openai() -> None:
-    events = pytest.importorskip("openai.lib.streaming.chat._events")
+    from openai.lib.streaming.chat import _events as events
+
     theirs = {
         name: cls.model_fields["type"].annotation.__args__[0]
         for name, cls in vars(events).items()

@@ -33,12 +33,13 @@ def _events(body: bytes) -> list[str]:
 @pytest.mark.parametrize("variant", ["text", "tool"])
 def test_server_stream_is_shaped_like_the_api(variant: str) -> None:
     """N content chunks plus role, finish and usage chunks, then [DONE]; the pieces add up."""
-    chunk_type = pytest.importorskip("openai.types.chat").ChatCompletionChunk
+    from openai.types.chat import ChatCompletionChunk
+
     server = _load_server()
     (body,) = server.stream_writes(7, variant, "length")
     events = _events(body)
     assert events[-1] == "[DONE]"
-    chunks = [chunk_type.model_validate(json.loads(data)) for data in events[:-1]]
+    chunks = [ChatCompletionChunk.model_validate(json.loads(data)) for data in events[:-1]]
     assert len(chunks) == 7 + server.EXTRA_CHUNKS
     assert chunks[0].choices[0].delta.role == "assistant"
     assert chunks[-2].choices[0].finish_reason == ("stop" if variant == "text" else "tool_calls")
@@ -78,7 +79,6 @@ def _process_gone(pid: int, within: float = 5.0) -> bool:
 
 def test_streaming_benchmark_runs_and_stops_its_server() -> None:
     """A 200-chunk run prints the floor and openai rows with numbers and leaves no server behind."""
-    pytest.importorskip("openai")
     proc = subprocess.run(
         [sys.executable, str(BENCH / "bench_streaming.py"), "--chunks", "200", "--repeat", "1"],
         capture_output=True,

@@ -160,7 +160,6 @@ def test_an_unknown_media_mode_is_refused_before_writing(tmp_path: Path) -> None
 
 
 def test_parquet_keeps_each_item_once_and_reads_it_back_exactly(tmp_path: Path) -> None:
-    pytest.importorskip("pyarrow")
     image = noise_png(200_000)
     chat = image_chat(image, turns=4, log=False, **SPOKEN)
     path = tmp_path / "chat.parquet"
@@ -203,7 +202,6 @@ def test_a_1mb_image_sent_ten_times_keeps_the_log_and_the_table_small(tmp_path: 
 
 
 def test_media_quoting_the_key_stays_inline_where_redaction_applies(tmp_path: Path) -> None:
-    pytest.importorskip("pyarrow")
     key = "sk-proj-MEDIAKEYabcdefghijklmnopqrstuvwxyz0123"
     leaky = pdf().replace(b"%%EOF", f"% {key}\n%%EOF".encode())
     chat = Conversation(client=workbench.Client(api_key=key, base_url="http://x.test/v1"))

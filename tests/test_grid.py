@@ -79,7 +79,8 @@ def test_prompt_forms() -> None:
 
 
 def test_vars_from_a_dataframe() -> None:
-    pandas = pytest.importorskip("pandas")
+    import pandas
+
     frame = pandas.DataFrame({"city": ["Paris", "Rome"], "n": [1, 2]})
     g = grid("Name {n} sights in {city}", vars=frame)
     assert [c.prompt for c in g.cells] == ["Name 1 sights in Paris", "Name 2 sights in Rome"]

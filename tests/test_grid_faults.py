@@ -161,7 +161,8 @@ def polite(output: str, cell: workbench.Cell) -> float:
 
 
 def test_acceptance_3_prompts_2_models_2_param_sets_2_repeats() -> None:
-    pandas = pytest.importorskip("pandas")
+    import pandas
+
     prompts = [
         "Tell me about {topic}. RATE",
         "Summarise {topic} in one line. FLAKY",

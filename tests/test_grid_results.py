@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import pandas
 import pytest
 from pydantic import BaseModel
 
@@ -12,8 +13,6 @@ import workbench
 from tests._grid import USAGE, local_client, priced_client
 from tests._mock import Recorder
 from workbench import Grid, ScoreError
-
-pandas = pytest.importorskip("pandas")
 
 
 class City(BaseModel):
@@ -160,7 +159,8 @@ def test_pivot_side_by_side() -> None:
 
 
 def test_plot_draws_the_metric_by_column() -> None:
-    matplotlib = pytest.importorskip("matplotlib")
+    import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -282,7 +282,8 @@ def test_cli_faults_against_the_clients_retries() -> None:
 
 
 async def test_the_openai_client_retries_the_same_faults() -> None:
-    openai = pytest.importorskip("openai")
+    import openai
+
     model = CountingModel()
     headers = {FAULT_HEADER: f"429;times=2;retry-after={RETRY_AFTER}"}
     with server_thread(model) as url:

@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any, Literal, Optional
 
 import httpx
+import openai
 import pydantic
 import pytest
 
@@ -21,8 +22,6 @@ import workbench
 from tests._local import ROOT, ServerProcess
 from tests._mock import KEY, close, collect, each, resolve
 from workbench.local import LOCAL_MODELS
-
-openai = pytest.importorskip("openai")
 
 USER = [{"role": "user", "content": "What is the weather in Paris today?"}]
 WEATHER_TOOL = {

@@ -161,7 +161,6 @@ def test_a_media_folder_the_user_had_keeps_its_mode(umask: int, home: Path) -> N
 
 
 def test_a_parquet_export_and_its_media_are_private(umask: int, home: Path) -> None:
-    pytest.importorskip("pyarrow")
     chat = media_chat()
     chat.to_parquet(home / "embedded.parquet")
     chat.to_parquet(home / "refs.parquet", media="reference")

@@ -54,6 +54,14 @@ def test_nothing_refers_outside_the_repository() -> None:
     assert offending == [], "refers outside the repository:\n" + "\n".join(offending)
 
 
+def test_no_test_skips_for_a_missing_package() -> None:
+    """The dev extra installs what the tests import; a missing one is an error, not a skip."""
+    tests = sorted((ROOT / "tests").glob("*.py"))
+    assert len(tests) > 50
+    word = "importor" + "skip"  # spelled in two so that this file does not match itself
+    assert [p.name for p in tests if word in p.read_text(encoding="utf-8")] == []
+
+
 def test_every_stream_of_the_manifest_is_recorded() -> None:
     streams = FIXTURES / "recorded-streams"
     manifest = json.loads((streams / "manifest.json").read_text(encoding="utf-8"))

@@ -786,7 +786,8 @@ def test_tool_result_to_content(value: object, content: str) -> None:
 
 
 def test_a_real_dataframe_becomes_records() -> None:
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
+
     frame = pd.DataFrame({"a": [1, 2], "b": ["x", None]})
     assert json.loads(tool_result_to_content(frame)) == [
         {"a": 1, "b": "x"},
