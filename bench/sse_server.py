@@ -81,7 +81,7 @@ def build_chunks(n: int, variant: str = "text") -> list[dict[str, Any]]:
     """Return the N + 3 chunk objects of one stream, shaped like the live API's.
 
     A role chunk, N content (or tool-argument) chunks, a finish chunk with an empty delta, and a
-    usage chunk with no choices, as in the recorded streams in ``shared/fixtures``.
+    usage chunk with no choices, as in the recorded streams in ``tests/fixtures``.
     """
     if variant == "text":
         chunks = [_chunk([_choice({"role": "assistant", "content": "", "refusal": None})])]

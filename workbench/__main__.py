@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         help="inject a fault, e.g. '429;times=2;retry-after=0.5', 'drop', 'cut;after=5',"
         " 'latency;seconds=0.2', 'malformed', '503', '502;format=html', 'stall',"
         " 'stall;after=4', 'empty', 'not-json', 'huge', 'error-event', 'no-done' (repeatable;"
-        " see the README)",
+        " see docs/local-model.md)",
     )
     server.add_argument(
         "--first-token", type=float, default=0.0, help="seconds before a stream starts"
