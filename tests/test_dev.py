@@ -14,12 +14,16 @@ import pytest
 import dev
 
 ROOT = Path(__file__).resolve().parents[1]
+CHOSEN = os.environ.get(dev.SKIP_BROWSER)  # a person's own choice, before any test ran
 
 
 @pytest.fixture
 def no_chromium(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(dev, "CHROMIUM", tmp_path / "no-chromium")
-    monkeypatch.delenv(dev.SKIP_BROWSER, raising=False)
+    # Set, then removed: the monkeypatch restores the variable as it was (unset) afterwards, so
+    # what ensure_chromium sets does not leak into the rest of the suite.
+    monkeypatch.setenv(dev.SKIP_BROWSER, "")
+    monkeypatch.delenv(dev.SKIP_BROWSER)
     ran: list[tuple[str, ...]] = []
     monkeypatch.setattr(dev, "run", lambda *args: ran.append(args))
 
@@ -71,6 +75,10 @@ def test_a_skipped_browser_test_shows_its_reason_in_the_summary(tmp_path: Path) 
     assert done.returncode == 0, done.stdout[-2000:]
     assert "SKIPPED" in done.stdout and "no apt-get on this machine" in done.stdout
     assert " passed" not in done.stdout.splitlines()[-1], "every test there is a browser test"
+
+
+def test_the_skip_does_not_leak_into_other_tests() -> None:
+    assert os.environ.get(dev.SKIP_BROWSER) == CHOSEN  # runs after the tests above set it
 
 
 def test_start_turns_off_the_news_prompt(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
