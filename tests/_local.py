@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tests._mock import schema_validator
-from workbench.local import LocalModel, LocalResponse
+from workbench.local import Clock, LocalModel, LocalResponse
 from workbench.local._server import LocalServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,10 +95,11 @@ def merge(stream: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
 
 
 @contextmanager
-def server_thread(model: LocalModel) -> Iterator[str]:
-    """Serve ``model`` over HTTP on a free loopback port from a thread; yields the base URL."""
+def server_thread(model: LocalModel, clock: Clock | None = None) -> Iterator[str]:
+    """Serve ``model`` over HTTP on a free loopback port from a thread; yields the base URL.
+    ``clock``: the server's time and sleeps (a fake, to check pacing without waiting)."""
     loop = asyncio.new_event_loop()
-    server = LocalServer(model, host="127.0.0.1", port=0)
+    server = LocalServer(model, host="127.0.0.1", port=0, clock=clock)
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     asyncio.run_coroutine_threadsafe(server.start(), loop).result(timeout=5)

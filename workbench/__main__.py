@@ -40,9 +40,13 @@ def main(argv: list[str] | None = None) -> int:
         faults = [parse_fault(spec) for spec in args.fault]
     except ValueError as exc:
         parser.error(f"--fault: {exc}")
+    try:
+        pacing = Pacing(first_token=args.first_token, tokens_per_second=args.tokens_per_second)
+    except ValueError as exc:
+        parser.error(str(exc))
     model = LocalModel(
         api_key=args.api_key,
-        pacing=Pacing(first_token=args.first_token, tokens_per_second=args.tokens_per_second),
+        pacing=pacing,
         faults=faults,
         refusal_trigger=args.refusal_trigger or None,
     )

@@ -11,13 +11,15 @@ from __future__ import annotations
 import sys
 import threading
 
-from ._core import LOCAL_MODELS, LocalModel, LocalResponse, Pacing
+from ._core import LOCAL_MODELS, LocalModel, LocalResponse
 from ._faults import FAULT_HEADER, Fault, parse_fault
+from ._pacing import Clock, Pacing
 from ._transport import LocalTransport
 
 __all__ = [
     "FAULT_HEADER",
     "LOCAL_MODELS",
+    "Clock",
     "Fault",
     "LocalModel",
     "LocalResponse",

@@ -21,9 +21,10 @@ from .._exceptions import InvalidParameterError
 from .._validate import validate_create_params
 from ._faults import FAULT_HEADER, Fault, FaultPlan, Stalled, broken, error_body, replacement
 from ._generate import answer
+from ._pacing import Pacing
 from ._store import CompletionStore
 
-__all__ = ["LOCAL_MODELS", "LocalModel", "LocalResponse", "Pacing"]
+__all__ = ["LOCAL_MODELS", "LocalModel", "LocalResponse"]
 
 LOCAL_MODELS = ("workbench-local", "workbench-local-mini", "workbench-local-reasoning")
 """The models ``models.list()`` shows; chat requests accept any model name."""
@@ -35,18 +36,6 @@ _JSON = [("content-type", "application/json")]
 log = logging.getLogger("workbench.local")
 
 
-@dataclass(frozen=True)
-class Pacing:
-    """How fast a streamed reply arrives: seconds before the first chunk, then tokens per second."""
-
-    first_token: float = 0.0
-    tokens_per_second: float | None = None
-
-    @property
-    def chunk_delay(self) -> float:
-        return 1.0 / self.tokens_per_second if self.tokens_per_second else 0.0
-
-
 @dataclass
 class LocalResponse:
     """What the core answers; the transport or server turns it into HTTP.
@@ -54,6 +43,7 @@ class LocalResponse:
     ``events`` (when streaming) yields encoded SSE events one by one (and may raise
     ``ConnectionResetError`` or ``Stalled`` part-way). ``drop`` asks the adapter to close the
     connection without a response, ``stall`` to hold it silent; ``delay`` to wait before answering.
+    ``chunk_delay`` is the time between two events' due times (see ``_pacing``; 0: unpaced).
     """
 
     status: int

@@ -16,6 +16,7 @@ import h11
 
 from ._core import LocalModel, LocalResponse
 from ._faults import Stalled
+from ._pacing import Clock, apaced
 
 __all__ = ["LocalServer", "serve"]
 
@@ -24,12 +25,23 @@ _MAX_BODY = 32 * 1024 * 1024
 
 
 class LocalServer:
-    """Serves a ``LocalModel`` on a host and port; ``await start()``, ``await stop()``."""
+    """Serves a ``LocalModel`` on a host and port; ``await start()``, ``await stop()``.
 
-    def __init__(self, model: LocalModel, *, host: str = "127.0.0.1", port: int = 8000) -> None:
+    ``clock`` gives the time and sleeps for pacing and injected delays (tests pass a fake).
+    """
+
+    def __init__(
+        self,
+        model: LocalModel,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        clock: Clock | None = None,
+    ) -> None:
         self.model = model
         self.host = host
         self.port = port
+        self.clock = clock or Clock()
         self._server: asyncio.Server | None = None
         self._open: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
 
@@ -116,7 +128,7 @@ class LocalServer:
             request.method.decode("ascii"), path, dict(parse_qsl(raw_query)), headers, bytes(body)
         )
         if answer.delay:
-            await asyncio.sleep(answer.delay)
+            await self.clock.async_sleep(answer.delay)
         if answer.drop:
             writer.transport.abort()
             return False
@@ -145,11 +157,12 @@ class LocalServer:
             return
         writer.write(conn.send(h11.Response(status_code=answer.status, headers=headers)))
         try:
-            for i, event in enumerate(answer.events):
-                if answer.chunk_delay and i:
-                    await asyncio.sleep(answer.chunk_delay)
-                writer.write(conn.send(h11.Data(data=event)))
-                await writer.drain()
+            async with contextlib.aclosing(
+                apaced(answer.events, answer.chunk_delay, self.clock)
+            ) as events:
+                async for event in events:
+                    writer.write(conn.send(h11.Data(data=event)))
+                    await writer.drain()
         except ConnectionResetError:  # an injected cut: end the stream mid-way
             writer.transport.abort()
             raise

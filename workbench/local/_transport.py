@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
 from urllib.parse import parse_qsl
 
 import httpx
 
 from ._core import LocalModel, LocalResponse
 from ._faults import Stalled
+from ._pacing import Clock, apaced, paced
 
 __all__ = ["LocalTransport"]
 
@@ -23,10 +23,15 @@ class LocalTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     Streams come as one HTTP chunk per event, as a server sends them; pacing and injected faults
     (latency, dropped connections, cut streams) happen here as they would on a network. A stall
     ends in ``httpx.ReadTimeout`` after the request's read timeout, as a network client's would.
+
+    Args:
+        model: the model that answers.
+        clock: the time and sleeps for pacing and injected delays (tests pass a fake).
     """
 
-    def __init__(self, model: LocalModel) -> None:
+    def __init__(self, model: LocalModel, *, clock: Clock | None = None) -> None:
         self.model = model
+        self.clock = clock or Clock()
 
     def _answer(self, request: httpx.Request, body: bytes) -> LocalResponse:
         path = request.url.path
@@ -39,9 +44,9 @@ class LocalTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         answer = self._answer(request, request.read())
         if answer.delay:
-            time.sleep(answer.delay)
+            self.clock.sleep(answer.delay)
         if answer.stall is not None:
-            time.sleep(_stalled_for(answer.stall, request))
+            self.clock.sleep(_stalled_for(answer.stall, request))
             raise _after_stall(answer.stall, request, _NO_RESPONSE)
         if answer.drop:
             raise httpx.RemoteProtocolError(_NO_RESPONSE, request=request)
@@ -49,15 +54,15 @@ class LocalTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             return httpx.Response(
                 answer.status, headers=answer.headers, content=answer.body, request=request
             )
-        stream = _SyncEvents(answer.events, answer.chunk_delay, request)
+        stream = _SyncEvents(answer, self.clock, request)
         return httpx.Response(answer.status, headers=answer.headers, stream=stream, request=request)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         answer = self._answer(request, await request.aread())
         if answer.delay:
-            await asyncio.sleep(answer.delay)
+            await self.clock.async_sleep(answer.delay)
         if answer.stall is not None:
-            await asyncio.sleep(_stalled_for(answer.stall, request))
+            await self.clock.async_sleep(_stalled_for(answer.stall, request))
             raise _after_stall(answer.stall, request, _NO_RESPONSE)
         if answer.drop:
             raise httpx.RemoteProtocolError(_NO_RESPONSE, request=request)
@@ -65,45 +70,45 @@ class LocalTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             return httpx.Response(
                 answer.status, headers=answer.headers, content=answer.body, request=request
             )
-        stream = _AsyncEvents(answer.events, answer.chunk_delay, request)
+        stream = _AsyncEvents(answer, self.clock, request)
         return httpx.Response(answer.status, headers=answer.headers, stream=stream, request=request)
 
 
 class _SyncEvents(httpx.SyncByteStream):
-    def __init__(self, events: Iterator[bytes], delay: float, request: httpx.Request) -> None:
-        self._events = events
-        self._delay = delay
+    def __init__(self, answer: LocalResponse, clock: Clock, request: httpx.Request) -> None:
+        assert answer.events is not None
+        self._events = answer.events
+        self._interval = answer.chunk_delay
+        self._clock = clock
         self._request = request
 
     def __iter__(self) -> Iterator[bytes]:
         try:
-            for i, event in enumerate(self._events):
-                if self._delay and i:
-                    time.sleep(self._delay)
-                yield event
+            yield from paced(self._events, self._interval, self._clock)
         except ConnectionResetError as exc:
             raise httpx.ReadError(f"peer closed connection: {exc}", request=self._request) from None
         except Stalled as stall:
-            time.sleep(_stalled_for(stall, self._request))
+            self._clock.sleep(_stalled_for(stall, self._request))
             raise _after_stall(stall, self._request, _CUT) from None
 
 
 class _AsyncEvents(httpx.AsyncByteStream):
-    def __init__(self, events: Iterator[bytes], delay: float, request: httpx.Request) -> None:
-        self._events = events
-        self._delay = delay
+    def __init__(self, answer: LocalResponse, clock: Clock, request: httpx.Request) -> None:
+        assert answer.events is not None
+        self._events = answer.events
+        self._interval = answer.chunk_delay
+        self._clock = clock
         self._request = request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
-            for i, event in enumerate(self._events):
-                if self._delay and i:
-                    await asyncio.sleep(self._delay)
-                yield event
+            async with aclosing(apaced(self._events, self._interval, self._clock)) as events:
+                async for event in events:
+                    yield event
         except ConnectionResetError as exc:
             raise httpx.ReadError(f"peer closed connection: {exc}", request=self._request) from None
         except Stalled as stall:
-            await asyncio.sleep(_stalled_for(stall, self._request))
+            await self._clock.async_sleep(_stalled_for(stall, self._request))
             raise _after_stall(stall, self._request, _CUT) from None
 
 
