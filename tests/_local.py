@@ -10,10 +10,13 @@ import signal
 import subprocess
 import sys
 import threading
+import types
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests._mock import schema_validator
 from workbench.local import Clock, LocalModel, LocalResponse
@@ -152,3 +155,28 @@ class ServerProcess:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.communicate()
+
+
+# -- a Jupyter kernel, played -------------------------------------------------------------------
+
+
+class KernelShell:
+    """A stand-in for ipykernel's shell: it has a ``kernel``, and its display publisher records
+    every bundle displayed (what ``IPython.display.display`` hands it)."""
+
+    def __init__(self) -> None:
+        self.kernel = object()
+        self.display_pub = self
+        self.displayed: list[dict[str, Any]] = []
+
+    def publish(self, data: dict[str, Any], metadata: Any = None, **kwargs: Any) -> None:
+        self.displayed.append(data)
+
+
+def play_kernel(monkeypatch: pytest.MonkeyPatch) -> KernelShell:
+    """Make this process look like a Jupyter kernel until the test ends: ``IPython.get_ipython()``
+    (looked up in ``sys.modules``, as workbench does) returns a ``KernelShell``."""
+    shell = KernelShell()
+    fake = types.SimpleNamespace(get_ipython=lambda: shell)
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    return shell

@@ -32,8 +32,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True)
 def _no_real_requests(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Keep every test away from real keys, real servers, proxies and the user's own log."""
+    """Keep every test away from real keys, real servers, proxies and the user's own log; the
+    default local model unpaced, even where a test plays a Jupyter kernel (it is made once per
+    process, so a paced one would slow every later test)."""
     monkeypatch.setenv("WORKBENCH_LOG", str(tmp_path / "workbench-log.sqlite3"))
+    monkeypatch.setenv("WORKBENCH_LOCAL_TOKENS_PER_SECOND", "0")
     for name in (
         "OPENAI_API_KEY",
         "OPENAI_BASE_URL",

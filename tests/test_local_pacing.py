@@ -1,5 +1,6 @@
 """The local model's pacing: each chunk goes when it is due (``start + i / rate``), sleeping only
-the remainder and never when behind, in the sync and async transports and the HTTP server.
+the remainder and never when behind, in the sync and async transports and the HTTP server; and
+the default model's rate (40 tokens/s in a kernel, unpaced elsewhere, or the environment's).
 
 No test here waits: a fake clock stands in for the time, its sleeps move it forward, and the
 chunks' production moves it too; the tests check the sleeps asked for against the due times.
@@ -8,6 +9,8 @@ chunks' production moves it too; the tests check the sleeps asked for against th
 from __future__ import annotations
 
 import asyncio
+import sys
+import types
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -15,11 +18,13 @@ import httpx
 import pytest
 
 import workbench
-from tests._local import USER, server_thread
+import workbench.local
+from tests._local import USER, KernelShell, play_kernel, server_thread
 from workbench.__main__ import main as cli
 from workbench.local import Clock, Fault, LocalModel, LocalResponse, LocalTransport, Pacing
-from workbench.local._pacing import Schedule, paced
+from workbench.local._pacing import KERNEL_TOKENS_PER_SECOND, Schedule, default_pacing, paced
 
+VARIABLE = "WORKBENCH_LOCAL_TOKENS_PER_SECOND"
 START = 1000.0
 
 
@@ -235,8 +240,83 @@ def test_pacing_rejects_a_negative_or_endless_rate() -> None:
     assert Pacing(tokens_per_second=0).chunk_delay == 0
 
 
-def test_the_server_command_reports_a_bad_rate(capsys: pytest.CaptureFixture[str]) -> None:
+# -- the default model's rate ------------------------------------------------------------------
+
+
+@pytest.fixture
+def kernel(monkeypatch: pytest.MonkeyPatch) -> KernelShell:
+    return play_kernel(monkeypatch)
+
+
+@pytest.fixture
+def fresh_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process with no default local model yet, and no rate in the environment."""
+    monkeypatch.setattr(workbench.local, "_default", None)
+    monkeypatch.delenv(VARIABLE, raising=False)
+
+
+@pytest.mark.usefixtures("fresh_default")
+def test_in_a_script_the_default_model_is_unpaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "IPython", raising=False)
+    assert default_pacing() == Pacing()
+    assert workbench.local.default_local_model().pacing == Pacing()
+
+
+@pytest.mark.usefixtures("fresh_default")
+def test_a_terminal_ipython_is_not_a_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    shell = types.SimpleNamespace()  # TerminalInteractiveShell has no kernel
+    fake = types.SimpleNamespace(get_ipython=lambda: shell)
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    assert default_pacing() == Pacing()
+
+
+@pytest.mark.usefixtures("fresh_default", "kernel")
+def test_in_a_kernel_the_default_model_streams_at_a_visible_pace() -> None:
+    assert 30 <= KERNEL_TOKENS_PER_SECOND <= 60
+    model = workbench.Client().local_model
+    assert model is workbench.local.default_local_model()
+    assert model.pacing == Pacing(tokens_per_second=KERNEL_TOKENS_PER_SECOND)
+    assert workbench.Client(local=LocalModel()).local_model.pacing == Pacing(), "by hand: unpaced"
+
+
+@pytest.mark.usefixtures("fresh_default")
+@pytest.mark.parametrize("in_kernel", [False, True])
+@pytest.mark.parametrize(("value", "rate"), [("120", 120.0), (" 2.5 ", 2.5), ("0", None)])
+def test_the_environment_variable_sets_the_rate_anywhere(
+    value: str,
+    rate: float | None,
+    in_kernel: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    if in_kernel:
+        request.getfixturevalue("kernel")
+    monkeypatch.setenv(VARIABLE, value)
+    assert workbench.local.default_local_model().pacing == Pacing(tokens_per_second=rate)
+
+
+@pytest.mark.usefixtures("fresh_default")
+@pytest.mark.parametrize("value", ["fast", "-5", "nan", "inf", "40 tokens"])
+def test_a_bad_rate_in_the_environment_is_one_clear_error(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(VARIABLE, value)
+    with pytest.raises(workbench.InvalidParameterError) as caught:
+        workbench.Client()
+    message = str(caught.value)
+    assert message.startswith(f"{VARIABLE}: {value!r} is not a rate"), message
+    assert "0 streams unpaced" in message and caught.value.param == VARIABLE
+    assert workbench.local._default is None, "nothing was made"
+
+
+def test_the_server_command_reads_the_variable_and_reports_a_bad_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(VARIABLE, "fast")
     with pytest.raises(SystemExit) as caught:
-        cli(["serve", "--port", "0", "--tokens-per-second", "-3"])
+        cli(["serve", "--port", "0"])
     assert caught.value.code == 2
+    assert VARIABLE in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli(["serve", "--port", "0", "--tokens-per-second", "-3"])
     assert "tokens_per_second must be a number >= 0" in capsys.readouterr().err

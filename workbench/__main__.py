@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from .local import LocalModel, Pacing, parse_fault
+from .local._pacing import default_pacing
 from .local._server import serve
 
 
@@ -31,7 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     server.add_argument(
         "--first-token", type=float, default=0.0, help="seconds before a stream starts"
     )
-    server.add_argument("--tokens-per-second", type=float, help="stream pacing (default: unpaced)")
+    server.add_argument(
+        "--tokens-per-second",
+        type=float,
+        help="stream pacing (default: $WORKBENCH_LOCAL_TOKENS_PER_SECOND, else unpaced)",
+    )
     server.add_argument(
         "--refusal-trigger", default="please refuse", help="text that makes the model refuse"
     )
@@ -41,7 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(f"--fault: {exc}")
     try:
-        pacing = Pacing(first_token=args.first_token, tokens_per_second=args.tokens_per_second)
+        rate = args.tokens_per_second
+        if rate is None:
+            rate = default_pacing().tokens_per_second
+        pacing = Pacing(first_token=args.first_token, tokens_per_second=rate)
     except ValueError as exc:
         parser.error(str(exc))
     model = LocalModel(

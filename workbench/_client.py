@@ -93,9 +93,10 @@ def _choose_local(
         return None
     from .local import LocalModel, default_local_model, notice
 
+    model = local if isinstance(local, LocalModel) else default_local_model()
     if fallback:
         notice()
-    return local if isinstance(local, LocalModel) else default_local_model()
+    return model
 
 
 def _setup(

@@ -4,6 +4,12 @@
 explicitly with ``Client(local=True)`` (or ``base_url="local"``, or ``OPENAI_BASE_URL=local``),
 or pass ``Client(local=LocalModel(pacing=Pacing(tokens_per_second=30)))`` to configure it. Over
 HTTP: ``python -m workbench serve``.
+
+The default model (``default_local_model()``, the one those share) streams at 40 tokens/s in a
+Jupyter kernel, so that streaming and the Stop button can be seen, and unpaced in scripts and
+tests; ``WORKBENCH_LOCAL_TOKENS_PER_SECOND`` (a number, 0 for unpaced) sets its rate anywhere,
+and the server's when ``--tokens-per-second`` is not given. A ``LocalModel()`` made by hand is
+unpaced unless given a ``Pacing``.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import threading
 
 from ._core import LOCAL_MODELS, LocalModel, LocalResponse
 from ._faults import FAULT_HEADER, Fault, parse_fault
-from ._pacing import Clock, Pacing
+from ._pacing import Clock, Pacing, default_pacing
 from ._transport import LocalTransport
 
 __all__ = [
@@ -37,11 +43,18 @@ _noticed = False
 
 def default_local_model() -> LocalModel:
     """The process-wide local model, shared by every client that falls back to it (so stored
-    completions outlive a client)."""
+    completions outlive a client).
+
+    Its pacing is chosen when it is first made: ``WORKBENCH_LOCAL_TOKENS_PER_SECOND`` when set,
+    else 40 tokens/s in a Jupyter kernel, else unpaced.
+
+    Raises:
+        InvalidParameterError: ``WORKBENCH_LOCAL_TOKENS_PER_SECOND`` is not a number >= 0.
+    """
     global _default
     with _lock:
         if _default is None:
-            _default = LocalModel()
+            _default = LocalModel(pacing=default_pacing())
         return _default
 
 

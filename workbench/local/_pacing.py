@@ -15,11 +15,30 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-__all__ = ["Clock", "Pacing", "Schedule", "apaced", "paced"]
+from .._exceptions import InvalidParameterError
+from ._kernel import kernel_shell
+
+__all__ = [
+    "KERNEL_TOKENS_PER_SECOND",
+    "TOKENS_PER_SECOND_VARIABLE",
+    "Clock",
+    "Pacing",
+    "Schedule",
+    "apaced",
+    "default_pacing",
+    "paced",
+]
+
+TOKENS_PER_SECOND_VARIABLE = "WORKBENCH_LOCAL_TOKENS_PER_SECOND"
+"""The environment variable that sets the default local model's rate (0: unpaced)."""
+KERNEL_TOKENS_PER_SECOND = 40.0
+"""The default local model's rate in a Jupyter kernel: a real model's pace, so that streaming
+(and the widget's Stop button) can be seen. Elsewhere it is unpaced."""
 
 
 @dataclass(frozen=True)
@@ -106,3 +125,27 @@ async def apaced(
         if wait:
             await clock.async_sleep(wait)
         yield event
+
+
+def default_pacing(environ: Mapping[str, str] = os.environ) -> Pacing:
+    """The pacing of the default local model (the one ``Client()`` falls back to).
+
+    ``WORKBENCH_LOCAL_TOKENS_PER_SECOND`` when set (a number; 0 is unpaced); otherwise
+    ``KERNEL_TOKENS_PER_SECOND`` in a Jupyter kernel, and unpaced in scripts and tests.
+
+    Raises:
+        InvalidParameterError: the variable is not a finite number >= 0.
+    """
+    raw = environ.get(TOKENS_PER_SECOND_VARIABLE, "").strip()
+    if raw:
+        try:
+            return Pacing(tokens_per_second=float(raw) or None)
+        except ValueError:
+            raise InvalidParameterError(
+                TOKENS_PER_SECOND_VARIABLE,
+                f"{raw!r} is not a rate in tokens per second",
+                allowed="a number >= 0, such as 40; 0 streams unpaced",
+            ) from None
+    if kernel_shell() is not None:
+        return Pacing(tokens_per_second=KERNEL_TOKENS_PER_SECOND)
+    return Pacing()
