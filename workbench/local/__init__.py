@@ -19,6 +19,7 @@ import threading
 
 from ._core import LOCAL_MODELS, LocalModel, LocalResponse
 from ._faults import FAULT_HEADER, Fault, parse_fault
+from ._kernel import display_note, kernel_shell
 from ._pacing import Clock, Pacing, default_pacing
 from ._transport import LocalTransport
 
@@ -35,6 +36,14 @@ __all__ = [
     "notice",
     "parse_fault",
 ]
+
+_NOTICE = (
+    "workbench: no OPENAI_API_KEY or OPENAI_BASE_URL set, so replies come from the offline local"
+    " model (a simulator, not a real model). Set OPENAI_API_KEY for OpenAI, or OPENAI_BASE_URL"
+    " for a compatible server, to talk to a real model."
+)
+"""What ``notice()`` says; the same words in a kernel and on a terminal, whatever the pacing
+(so a notebook's saved output does not depend on the environment it ran in)."""
 
 _default: LocalModel | None = None
 _lock = threading.Lock()
@@ -59,12 +68,15 @@ def default_local_model() -> LocalModel:
 
 
 def notice() -> None:
-    """Say once per process, on stderr, that the local model answers instead of a real one."""
+    """Say once per process that the local model answers instead of a real one, and how to use
+    a real one: in a Jupyter kernel as an informational note in the cell's output, elsewhere as
+    one line on stderr."""
     global _noticed
-    if not _noticed:
-        _noticed = True
-        print(
-            "workbench: no OPENAI_API_KEY or OPENAI_BASE_URL set, so replies come from the offline"
-            " local model (a simulator, not a real model).",
-            file=sys.stderr,
-        )
+    if _noticed:
+        return
+    _noticed = True
+    shell = kernel_shell()
+    if shell is not None:
+        display_note(shell, _NOTICE)
+    else:
+        print(_NOTICE, file=sys.stderr)
