@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -107,12 +107,13 @@ class Server:
 
 
 @contextmanager
-def running_server() -> Iterator[Server]:
-    """``python -m workbench serve --port 0`` in a subprocess; stopped with Ctrl-C (SIGINT)."""
+def running_server(*args: str, env: Mapping[str, str] | None = None) -> Iterator[Server]:
+    """``python -m workbench serve --port 0`` (or ``python *args``, a command that prints the
+    server's URL first) in a subprocess; stopped with Ctrl-C (SIGINT)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workbench", "serve", "--port", "0"],
+        [sys.executable, *(args or ("-m", "workbench", "serve", "--port", "0"))],
         cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
