@@ -4,7 +4,8 @@ Chunk ``i`` is due at ``start + i / tokens_per_second`` on a monotonic clock, ``
 moment the first chunk is ready (after the first-token delay). A driver sleeps only until a
 chunk is due, and not at all for a chunk that is late, so the time spent producing, sending and
 reading chunks does not lower the rate. (Sleeping ``1 / rate`` after each chunk did: asked for
-1,000 tokens/s, the local model delivered about 730.)
+1,000 tokens/s it delivered about 830, and on the asyncio paths never more than about 840, however
+high the rate; ``bench/bench_pacing.py`` measures both.)
 
 ``Schedule`` is the sans-I/O part: it reads the clock it is given and says how long to wait.
 ``paced`` and ``apaced`` are its sync and async drivers, used by the in-process transport (sync
