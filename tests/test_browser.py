@@ -227,11 +227,27 @@ def _screenshot(page: Page, name: str) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def _reported(page: Page, lab: LabServer, log: BrowserLog, name: str) -> Iterator[None]:
+    """On a failure inside the block: a screenshot of the page, the browser's errors and the
+    Lab server's log, then the failure itself."""
+    try:
+        yield
+    except (AssertionError, Error):
+        shot = artifacts_dir() / name
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(Error):
+            page.screenshot(path=str(shot))
+            print(f"failure screenshot: {shot}")
+        print(f"{log}\njupyter lab log:\n{lab.log()}")
+        raise
+
+
 def test_conversation_widget_in_jupyterlab(lab: LabServer, page: Page) -> None:
     started = time.monotonic()
     log = BrowserLog(page)
     lab.write_notebook(NOTEBOOK, CELLS)
-    try:
+    with _reported(page, lab, log, "failure.png"):
         _open_and_run_all(page, lab)
         # The kernel runs this interpreter (the project's venv) with no OpenAI key or server.
         prefix = re.compile(rf"kernel prefix: {re.escape(sys.prefix)}\s")
@@ -304,14 +320,6 @@ def test_conversation_widget_in_jupyterlab(lab: LabServer, page: Page) -> None:
         print(f"browser test: {time.monotonic() - started:.1f} s in the test body")
         if log.errors:
             print(log)
-    except (AssertionError, Error):
-        shot = artifacts_dir() / "failure.png"
-        shot.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(Error):
-            page.screenshot(path=str(shot))
-            print(f"failure screenshot: {shot}")
-        print(f"{log}\njupyter lab log:\n{lab.log()}")
-        raise
 
 
 MAGIC_NOTEBOOK = "magics.ipynb"
@@ -340,7 +348,7 @@ def test_magic_cells_show_one_live_view_each(lab: LabServer, page: Page) -> None
     themes and at a narrow width."""
     log = BrowserLog(page)
     lab.write_notebook(MAGIC_NOTEBOOK, MAGIC_CELLS)
-    try:
+    with _reported(page, lab, log, "failure-magics.png"):
         page.goto(lab.lab_url(MAGIC_NOTEBOOK))
         status = page.locator("#jp-main-statusbar").get_by_text(f"{KERNEL_DISPLAY_NAME} | Idle")
         status.wait_for(state="visible", timeout=60_000)
@@ -388,11 +396,3 @@ def test_magic_cells_show_one_live_view_each(lab: LabServer, page: Page) -> None
                     print(f"screenshot: {path}")
         assert not log.dialogs, log
         assert not log.widget_errors(), log
-    except (AssertionError, Error):
-        shot = artifacts_dir() / "failure-magics.png"
-        shot.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(Error):
-            page.screenshot(path=str(shot))
-            print(f"failure screenshot: {shot}")
-        print(f"{log}\njupyter lab log:\n{lab.log()}")
-        raise

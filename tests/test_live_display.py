@@ -61,7 +61,7 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
     home = tmp_path_factory.mktemp("kernel-home")
     env = {**isolated_env(home), "WORKBENCH_LOG": str(home / "log.sqlite3")}
     running = Kernel(env)
-    running.run("%load_ext workbench")
+    running.run("%load_ext workbench\nimport workbench\nworkbench.Client()")  # the no-key note
     yield running
     running.close()
 
