@@ -14,6 +14,7 @@ import workbench
 from tests._mock import (
     KEY,
     MESSAGES,
+    Pieces,
     Recorder,
     both,
     collect,
@@ -152,6 +153,60 @@ async def test_default_headers_replace_built_in_ones_without_duplicates(kind: st
     handler = Recorder()
     await create(make_client(kind, handler, default_headers={"user-agent": "notebook/2"}))
     assert handler.last.headers.get_list("user-agent") == ["notebook/2"]
+
+
+def _own_http_client(kind: str, handler: Any) -> Any:
+    """An http_client of the caller's own, with headers and query parameters of its own."""
+    options: dict[str, Any] = {
+        "transport": httpx.MockTransport(handler),
+        "headers": {"X-Proxy-Token": "proxy-1", "User-Agent": "their-agent"},
+        "params": {"tenant": "t1"},
+    }
+    return httpx.Client(**options) if kind == "sync" else httpx.AsyncClient(**options)
+
+
+@both
+async def test_a_custom_http_clients_own_headers_and_query_go_with_every_request(
+    kind: str,
+) -> None:
+    handler = Recorder()
+    cls = workbench.Client if kind == "sync" else workbench.AsyncClient
+    client = cls(api_key=KEY, http_client=_own_http_client(kind, handler))
+    await create(client, extra_query={"trace": "1"})
+    await create(client, extra_headers={"x-proxy-token": "per-request", "x-extra": "1"})
+    first, second = handler.requests
+    assert first.headers["x-proxy-token"] == "proxy-1"
+    assert first.url.params["tenant"] == "t1" and first.url.params["trace"] == "1"
+    assert first.headers.get_list("user-agent") == [f"workbench/{workbench.__version__}"]
+    assert first.headers["authorization"] == f"Bearer {KEY}", "ours win over the client's"
+    assert second.headers.get_list("x-proxy-token") == ["per-request"]
+    assert second.url.params["tenant"] == "t1"
+    await create(client, extra_headers={"X-Proxy-Token": NOT_GIVEN})
+    assert "x-proxy-token" not in handler.last.headers, "NOT_GIVEN removes the client's too"
+
+
+@both
+async def test_replies_are_asked_compressed_and_read_decompressed(kind: str) -> None:
+    import gzip
+
+    def gzipped(body: bytes, kind: str) -> Any:
+        # A streamed body, so the client itself decodes it (a Response made from bytes is
+        # decoded when it is made).
+        headers = {"content-encoding": "gzip", "content-type": kind}
+        return lambda request: httpx.Response(
+            200, headers=headers, stream=Pieces([gzip.compress(body)])
+        )
+
+    handler = Recorder(
+        gzipped(json.dumps(completion_json()).encode(), "application/json"),
+        gzipped(sse_body(*text_chunks("Hel", "lo")), "text/event-stream"),
+    )
+    client = make_client(kind, handler)
+    completion = await create(client)
+    assert "gzip" in handler.last.headers["accept-encoding"]
+    assert completion.choices[0].message.content == "Hello!"
+    chunks = await collect(await create(client, stream=True))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Hello"
 
 
 @both

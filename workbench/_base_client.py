@@ -181,11 +181,14 @@ class BaseClient:
         # httpx.Headers matches names case-insensitively, so an extra header replaces (or, as
         # NOT_GIVEN, removes) a default one however either is spelt, instead of adding a twin.
         headers = httpx.Headers()
+        removed: set[str] = set()
         for name, value in (*self.default_headers.items(), *(options.headers or {}).items()):
             if isinstance(value, NotGiven):
                 headers.pop(name, None)
+                removed.add(name.lower())
             else:
                 headers[name] = str(value)
+                removed.discard(name.lower())
         if retries_taken:
             headers["x-stainless-retry-count"] = str(retries_taken)
         params = {**self._custom_query, **options.params, **(options.extra_query or {})}
@@ -202,7 +205,9 @@ class BaseClient:
             headers["Content-Type"] = "application/json"
         url = self.base_url.join(options.path.lstrip("/"))
         timeout = self.timeout if isinstance(options.timeout, NotGiven) else options.timeout
-        return httpx.Request(
+        # Built by the httpx client, as openai does: a caller's http_client adds its own headers
+        # (below ours), query parameters and cookies, and httpx's Accept-Encoding.
+        request: httpx.Request = self._client.build_request(
             options.method,
             url,
             params=_flatten_query(params),
@@ -213,6 +218,9 @@ class BaseClient:
                 BASE_URL_EXTENSION: str(self.base_url),  # what a cassette's paths are below
             },
         )
+        for name in removed:  # NOT_GIVEN removes the http_client's own header too
+            request.headers.pop(name, None)
+        return request
 
     def _max_retries_for(self, options: RequestOptions) -> int:
         return self.max_retries if options.max_retries is None else options.max_retries
