@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import Any, Literal
 
+import httpx
 import pytest
 from pydantic import BaseModel
 
@@ -114,9 +115,19 @@ def test_a_raising_tool_sends_its_error_to_the_model() -> None:
 
 
 def test_the_round_limit_stops_with_the_history_intact() -> None:
-    c = chat(tools=[get_weather], tool_choice="required", max_tool_rounds=2)
+    from tests._mock import KEY, Recorder, completion_json
+
+    always = completion_json(None)  # a model that calls the tool in every round
+    always["choices"][0]["finish_reason"] = "tool_calls"
+    always["choices"][0]["message"]["tool_calls"] = [
+        {"id": "call_1", "type": "function",
+         "function": {"name": "get_weather", "arguments": '{"city": "Rome"}'}}
+    ]  # fmt: skip
+    transport = httpx.MockTransport(Recorder(httpx.Response(200, json=always)))
+    client = workbench.Client(api_key=KEY, http_client=httpx.Client(transport=transport))
+    c = chat(client=client, tools=[get_weather], max_tool_rounds=2)
     with pytest.raises(ToolRoundLimitError):
-        c.send("weather in Rome")
+        c.send("weather in Rome", stream=False)
     assert [m.role for m in c.messages] == ["user"] + ["assistant", "tool"] * 3
 
 

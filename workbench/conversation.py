@@ -61,6 +61,22 @@ def set_view_factory(factory: View | None) -> None:
     _views.register("conversation", factory)
 
 
+_NO_FINISH_REASON = (
+    "the server ended the reply without a finish_reason, so it may be cut short (a server can"
+    " stop a reply when another request interrupts it)"
+)
+
+
+def _after_tool_round(request: dict[str, Any]) -> dict[str, Any]:
+    """The request for the round after the tools ran: a ``tool_choice`` that forces a call
+    (``"required"`` or a named function) applies to the first round only, else the model
+    would have to call a tool forever; later rounds leave the choice to the model (``auto``)."""
+    choice = request.get("tool_choice")
+    if choice == "required" or isinstance(choice, dict):
+        return {key: value for key, value in request.items() if key != "tool_choice"}
+    return request
+
+
 class ToolRoundLimitError(WorkbenchError):
     """The model kept calling tools past ``max_tool_rounds``; the history is intact."""
 
@@ -311,6 +327,12 @@ class Conversation:
         event loop is already running, as in a notebook).
 
         ``overrides`` change parameters for this turn only; they are validated before sending.
+        A ``tool_choice`` that forces a call (``"required"``, a named function) applies to the
+        turn's first model call; after the tools ran, the model chooses (``auto``), or it could
+        only ever call tools.
+
+        A reply the server ends without a ``finish_reason`` is kept, marked ``incomplete`` with
+        the reason in ``error`` (its tool calls, possibly cut, are not run).
         """
         from ._client import AsyncClient
 
@@ -353,6 +375,7 @@ class Conversation:
                 return reply
             for call in reply.tool_calls:
                 self._add_tool_result(call, self._run_tool(reply.id, call))
+            request = _after_tool_round(request)
         raise self._round_limit()
 
     async def _aturn(self, request: dict[str, Any], stream: bool) -> Message:
@@ -366,6 +389,7 @@ class Conversation:
             )
             for call, result in zip(reply.tool_calls, results, strict=True):
                 self._add_tool_result(call, result)
+            request = _after_tool_round(request)
         raise self._round_limit()
 
     def _round_limit(self) -> ToolRoundLimitError:
@@ -512,6 +536,8 @@ class Conversation:
                     params=message.params,
                 )
                 self._fill(sibling, other)
+                if other.finish_reason is None:
+                    sibling.status, sibling.error = "incomplete", _NO_FINISH_REASON
                 self.history.add(sibling, select=False)
         message.usage = completion.usage
         message.model = completion.model or message.model
@@ -519,8 +545,14 @@ class Conversation:
             first_token=(reply.first_token - reply.started) if reply.first_token else None,
             total=now - reply.started,
         )
-        message.status = "complete"
-        self._log_exchange(message, completion.model_dump(mode="json"), "complete")
+        if first is not None and first.finish_reason is None:
+            # The server ended the reply without saying why (llama-cpp-python's server does when
+            # another request interrupts one in flight): keep it, marked, never as complete.
+            message.status = "incomplete"
+            message.error = _NO_FINISH_REASON
+        else:
+            message.status = "complete"
+        self._log_exchange(message, completion.model_dump(mode="json"), message.status)
         if completion.usage is not None:
             self._emit(UsageReported(message.id, completion.usage))
         if not message.tool_calls:

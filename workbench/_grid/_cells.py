@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 __all__ = ["Cell", "CellKey", "CellStatus", "ScoreError"]
 
-CellStatus = Literal["pending", "running", "done", "error", "cancelled", "skipped"]
-FINAL_STATUSES: tuple[CellStatus, ...] = ("done", "error", "cancelled", "skipped")
+CellStatus = Literal["pending", "running", "done", "incomplete", "error", "cancelled", "skipped"]
+FINAL_STATUSES: tuple[CellStatus, ...] = ("done", "incomplete", "error", "cancelled", "skipped")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +74,16 @@ class Cell:
         prompt: the text of the user message sent (templates filled).
         vars: the row of ``vars`` the prompt was filled from (empty without vars).
         params: the cell's parameter set (without the model).
-        status: ``pending``, ``running``, ``done``, ``error``, ``cancelled`` or ``skipped``.
+        status: ``pending``, ``running``, ``done``, ``incomplete`` (the reply came back cut
+            short, e.g. with no ``finish_reason``; ``error`` says why), ``error``,
+            ``cancelled`` or ``skipped``.
         output: the reply's text (the final reply after any tool rounds).
         parsed: the structured output when the grid has a ``response_format``.
         refusal: the model's refusal, if it refused.
         finish_reason: why the reply ended (``stop``, ``length``, ``tool_calls``, ...).
         tool_calls: the tools called during the turn, each ``{"name", "arguments", "result"}``.
-        error: what went wrong (``error``), or why the cell did not run (``cancelled``,
-            ``skipped``); None otherwise.
+        error: what went wrong (``error``, ``incomplete``), or why the cell did not run
+            (``cancelled``, ``skipped``); None otherwise.
         conversation: the ``workbench.Conversation`` that ran the cell; None before it starts.
         usage: the tokens of the turn (summed over tool rounds), a ``CompletionUsage``.
         cost_usd: the turn's price in dollars; None when unknown (never 0 for unknown).

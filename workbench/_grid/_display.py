@@ -62,6 +62,7 @@ class ProgressLine:
         self.done = 0
         self.errors = 0
         self.unfinished = 0
+        self.incomplete = 0
         self._stream = stream
         self._clock = clock
         if interval is None:
@@ -80,6 +81,7 @@ class ProgressLine:
             self.done += 1
             status = event.cell.status
             self.errors += status == "error"
+            self.incomplete += status == "incomplete"
             self.unfinished += status in ("cancelled", "skipped")
             now = self._clock()
             if now - self._shown >= self._interval:
@@ -99,6 +101,8 @@ class ProgressLine:
             parts.append(f"ETA {(self.total - self.done) / rate:.1f} s")
         if self.errors:
             parts.append(f"{self.errors} error{'s' if self.errors > 1 else ''}")
+        if self.incomplete:
+            parts.append(f"{self.incomplete} incomplete")
         if self.unfinished:
             parts.append(f"{self.unfinished} not run")
         return " · ".join(parts)

@@ -113,9 +113,10 @@ class Runner:
             if outcome is None:
                 self.limiter.succeeded()
             self._budget.settle(cell, reserved)
-            if cell.status != "error" and self._scorers:
+            if cell.status not in ("error", "incomplete") and self._scorers:
                 await score_cell(cell, self._scorers, self._spec.structured(cell))
-            self._finish(cell, "error" if cell.status == "error" else "done", cell.error)
+            ended = cell.status if cell.status in ("error", "incomplete") else "done"
+            self._finish(cell, ended, cell.error)
         except asyncio.CancelledError:
             self._budget.settle(cell, reserved)
             sent = cell.attempts > 0
@@ -137,7 +138,10 @@ class Runner:
         row = self._spec.rows[cell.row]
         started = time.perf_counter()
         try:
-            await chat.asend(row.messages[-1].get("content") or "")
+            reply = await chat.asend(row.messages[-1].get("content") or "")
+            if reply.status == "incomplete":  # came back whole but cut short (no finish_reason)
+                cell.status = "incomplete"
+                cell.error = reply.error
         except RateLimitError as exc:
             return exc
         except Exception as exc:

@@ -31,6 +31,7 @@ import anywidget
 import ipywidgets  # type: ignore[import-untyped]
 import traitlets
 
+from .._grid._cells import FINAL_STATUSES
 from ._live import show_live
 from ._text import inert
 from ._widget import ConversationWidget, _Coalescer
@@ -45,7 +46,7 @@ PROGRESS_SECONDS = 0.25
 """The least time between two progress updates."""
 
 _STATIC = Path(__file__).parent / "_static"
-_FINAL = ("done", "error", "cancelled", "skipped")
+_FINAL = FINAL_STATUSES
 
 
 def _preview(text: str | None) -> str:
@@ -178,6 +179,7 @@ class GridTable(anywidget.AnyWidget):
             "total": total,
             "running": statuses.count("running"),
             "errors": statuses.count("error"),
+            "incomplete": statuses.count("incomplete"),
             "cancelled": statuses.count("cancelled") + statuses.count("skipped"),
             "rate": round(rate, 2),
             "eta": round((total - done) / rate, 1) if rate else None,
@@ -279,6 +281,8 @@ def grid_text(grid: Any, width: int = 40) -> str:
             repeat = f" #{cell.repeat + 1}" if grid.repeats > 1 else ""
             if cell.status == "done":
                 shown = _one_line(cell.output or "", width)
+            elif cell.status == "incomplete":
+                shown = f"[incomplete] {_one_line(cell.output or '', width)}"
             elif cell.status == "error":
                 shown = f"error: {_one_line(cell.error or '', width)}"
             else:

@@ -89,12 +89,13 @@ function render({ model, el }) {
   // `progress` (updated a few times a second).
   function drawProgress() {
     const p = model.get("progress") || {};
-    const count = { done: 0, running: 0, error: 0, stopped: 0 };
+    const count = { done: 0, running: 0, error: 0, incomplete: 0, stopped: 0 };
     for (const slot of slots.values()) {
       const status = slot.node.dataset.status;
       if (status === "running") count.running += 1;
       else if (status !== "pending") count.done += 1;
       if (status === "error") count.error += 1;
+      if (status === "incomplete") count.incomplete += 1;
       if (status === "cancelled" || status === "skipped") count.stopped += 1;
     }
     meter.max = slots.size || 1;
@@ -102,6 +103,7 @@ function render({ model, el }) {
     const parts = [`${count.done}/${slots.size} cells`];
     if (count.running) parts.push(`${count.running} running`);
     if (count.error) parts.push(`${count.error} errors`);
+    if (count.incomplete) parts.push(`${count.incomplete} incomplete`);
     if (count.stopped) parts.push(`${count.stopped} not run`);
     if (p.rate) parts.push(`${p.rate}/s`);
     if (p.eta !== null && p.eta !== undefined && model.get("running")) parts.push(`ETA ${p.eta} s`);
