@@ -151,3 +151,30 @@ async def test_a_forced_tool_choice_applies_to_the_first_round_only(kind: str, c
     assert second["tools"] == first["tools"], "the tools stay offered"
     again = chat.send("And in Rome?") if kind == "sync" else await chat.asend("And in Rome?")
     assert again.status == "complete" and "tool_choice" not in model.bodies[2]
+
+
+def test_max_tokens_and_extra_body_are_conversation_and_grid_parameters() -> None:
+    handler = Recorder(validate=False)  # top_k is not in the API's schema: that is the point
+    chat = over(handler, max_tokens=3, extra_body={"top_k": 5, "repeat_penalty": 1.1})
+    chat.send("Count to ten", stream=False)
+    body = json.loads(handler.last.content)
+    assert body["max_tokens"] == 3 and body["top_k"] == 5 and body["repeat_penalty"] == 1.1
+    assert "extra_body" not in body
+    chat.send("Again", stream=False, max_tokens=None, extra_body={"top_k": 1})
+    body = json.loads(handler.last.content)
+    assert "max_tokens" not in body and body["top_k"] == 1 and "repeat_penalty" not in body
+    assert chat.params.max_tokens == 3, "a turn's override is not kept"
+    with pytest.raises(workbench.InvalidParameterError, match="extra_body"):
+        chat.params.extra_body = ["top_k", 5]  # type: ignore[assignment]
+    with pytest.raises(workbench.InvalidParameterError, match=r"max_tokens.*>= 1"):
+        chat.params.max_tokens = 0
+    grid = workbench.Grid(
+        ["Count to ten"],
+        models=["workbench-local"],
+        params={"max_tokens": [2, 40], "extra_body": [{"top_k": 3}]},
+        client=workbench.Client(local=LocalModel()),
+    )
+    result = grid.run(display=False)
+    short, long = (cell.usage.completion_tokens for cell in grid.cells)
+    assert short == 2 and long > 2, "the local model honours max_tokens as servers do"
+    assert list(result.to_dataframe()["max_tokens"]) == [2, 40]

@@ -438,6 +438,7 @@ def _full() -> ChatParams:
         temperature=0.3,
         top_p=0.9,
         max_completion_tokens=64,
+        max_tokens=64,
         reasoning_effort="low",
         verbosity="low",
         seed=42,
@@ -455,6 +456,7 @@ def _full() -> ChatParams:
         prediction={"type": "content", "content": "hello"},
         store=False,
         metadata={"experiment": "params"},
+        extra_body={"top_k": 40},
     )
 
 

@@ -232,7 +232,8 @@ def send(params: dict[str, Any]) -> Any:
 
 PROPERTIES = request_properties()
 PARAMETERS = sorted(set(PROPERTIES) - NOT_PARAMETERS)
-CHAT_PARAMS = sorted(set(ChatParams.model_fields) - {"model"})
+# extra_body is no property of the API's request: its fields are sent unchecked, as openai does.
+CHAT_PARAMS = sorted(set(ChatParams.model_fields) - {"model", "extra_body"})
 
 
 @st.composite

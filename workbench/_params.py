@@ -86,6 +86,13 @@ class ChatParams(pydantic.BaseModel):
     max_completion_tokens: SkipValidation[int | None] = Field(
         None, description="Upper bound on generated tokens, reasoning tokens included."
     )
+    max_tokens: SkipValidation[int | None] = Field(
+        None,
+        description=(
+            "Upper bound on generated tokens, the older parameter: some servers (llama.cpp's)"
+            " honour only this one."
+        ),
+    )
     reasoning_effort: SkipValidation[Literal["minimal", "low", "medium", "high"] | None] = Field(
         None, description="How much a reasoning model thinks before answering."
     )
@@ -144,6 +151,14 @@ class ChatParams(pydantic.BaseModel):
     )
     metadata: SkipValidation[dict[str, str] | None] = Field(
         None, description="Up to 16 string key/value pairs stored with the completion."
+    )
+
+    extra_body: SkipValidation[dict[str, Any] | None] = Field(
+        None,
+        description=(
+            "JSON fields merged into the request body as they are, for what a server takes"
+            " beyond the API (top_k, repeat_penalty, ...); not checked."
+        ),
     )
 
     _watchers: list[Callable[[str], None]] = PrivateAttr(default_factory=list)
@@ -305,6 +320,11 @@ def _check_field(name: str, value: object) -> None:
         type_to_response_format(value)  # type: ignore[arg-type]
         if is_type_like(value):
             return  # a class: its schema, made by pydantic, is JSON
+    elif name == "extra_body":
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+            raise InvalidParameterError(
+                "extra_body", f"must be a dict with string keys, got {value!r}"
+            )
     else:
         validate_create_params({**_PROBE, **_PREREQUISITES.get(name, {}), name: value})
     try:  # the client refuses what JSON cannot carry (NaN, sets, bytes): refuse it here too
