@@ -419,6 +419,38 @@ def test_json_of_the_wrong_shape_is_a_workbench_error() -> None:
 
 
 @pytest.mark.parametrize(
+    "text", ['{"city": ', '{"city": "SF", "temperature": "hot", "units": "k"}', "[]"]
+)
+def test_code_written_for_openai_catches_the_parse_error_as_pydantics(text: str) -> None:
+    """openai's ``.parse()`` raises pydantic's ValidationError for bad output; workbench's error
+    is one too (with the same errors), so ``except pydantic.ValidationError`` keeps working."""
+    import httpx
+    import pydantic
+
+    import workbench
+
+    body = completion(text).model_dump(mode="json")
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
+    raised = []
+    for sdk in (openai.OpenAI, workbench.Client):
+        client = sdk(api_key="sk-test", http_client=httpx.Client(transport=transport))
+        try:
+            client.chat.completions.parse(
+                model="gpt-4o", messages=[{"role": "user", "content": "?"}],
+                response_format=Location,
+            )  # fmt: skip
+        except pydantic.ValidationError as error:
+            raised.append(error)
+    theirs, ours = raised
+    assert isinstance(ours, OutputValidationError) and isinstance(ours, ValueError)
+    simple = [{"type": e["type"], "loc": e["loc"]} for e in theirs.errors()]
+    assert [{"type": e["type"], "loc": e["loc"]} for e in ours.errors()] == simple
+    assert ours.error_count() == theirs.error_count()
+    assert str(ours).startswith("choices[0].message.content: the output could not be parsed")
+    assert ours.text == text and ours.completion is not None
+
+
+@pytest.mark.parametrize(
     "response_format",
     [
         {"type": "object", "properties": {"a": {"type": "integer"}}},

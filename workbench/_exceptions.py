@@ -7,7 +7,8 @@
     ├── LengthFinishReasonError          parse: the output was cut off by the token limit
     ├── ContentFilterFinishReasonError   parse: the output was withheld by the content filter
     ├── OutputValidationError            parse: structured output that is not valid JSON or
-    │                                    does not fit the requested type (also ValueError)
+    │                                    does not fit the requested type (also
+    │                                    pydantic.ValidationError, as openai raises)
     ├── ToolArgumentsError               a tool call's arguments do not fit the tool (sent back
     │                                    to the model as the tool's result; also ValueError)
     ├── CassetteError                    a record/replay cassette that cannot be used (names
@@ -39,6 +40,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pydantic
 
 if TYPE_CHECKING:
     from .types import ChatCompletion
@@ -255,10 +257,14 @@ class ContentFilterFinishReasonError(WorkbenchError):
         )
 
 
-class OutputValidationError(WorkbenchError, ValueError):
+class OutputValidationError(WorkbenchError, pydantic.ValidationError):
     """The model's structured output is not valid JSON, or does not fit the requested type.
 
-    The model is at fault, not the request: the completion is kept for inspection.
+    The model is at fault, not the request: the completion is kept for inspection. It is also
+    a ``pydantic.ValidationError`` (and so a ``ValueError``), what openai's ``.parse()`` raises
+    for the same output, so ``except pydantic.ValidationError`` in code written for openai
+    catches it; ``errors()`` lists pydantic's errors (``json_invalid`` for text that is not
+    JSON), while ``str()`` is workbench's own message, naming where the text was.
 
     Attributes:
         location: where the text is, such as ``choices[0].message.content``.
@@ -266,14 +272,50 @@ class OutputValidationError(WorkbenchError, ValueError):
         completion: the completion it came from, when there is one.
     """
 
-    def __init__(
-        self, location: str, text: str, reason: str, *, completion: ChatCompletion | None = None
-    ) -> None:
+    # pydantic-core makes a ValidationError only through ``from_exception_data``, which calls
+    # the class itself with (title, line errors, input type, hide input): such a call goes
+    # straight to pydantic; workbench's own call (location, text, reason) builds the errors
+    # and asks pydantic for the instance, then ``__init__`` adds workbench's message.
+    def __new__(cls, *args: Any, **kwargs: Any) -> OutputValidationError:
+        if len(args) > 1 and isinstance(args[1], list):  # from_exception_data's own call
+            made: OutputValidationError = super().__new__(cls, *args)
+            return made
+        location, text, reason = _output_error_args(*args, **kwargs)
+        cause = kwargs.get("cause")
+        if isinstance(cause, pydantic.ValidationError):
+            errors: list[Any] = list(cause.errors(include_url=False))
+        else:
+            errors = [{"type": "json_invalid", "loc": (), "input": text, "ctx": {"error": reason}}]
+        return cls.from_exception_data(location, errors)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if len(args) > 1 and isinstance(args[1], list):
+            return  # from_exception_data's call: workbench's own __init__ call follows
+        location, text, reason = _output_error_args(*args, **kwargs)
         shown = text if len(text) <= 200 else text[:200] + "..."
-        super().__init__(f"{location}: the output could not be parsed: {reason}\n  text: {shown!r}")
+        self._message = f"{location}: the output could not be parsed: {reason}\n  text: {shown!r}"
         self.location = location
         self.text = text
-        self.completion = completion
+        self.completion: ChatCompletion | None = kwargs.get("completion")
+
+    def __str__(self) -> str:
+        return self._message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._message!r})"
+
+
+def _output_error_args(
+    location: str,
+    text: str,
+    reason: str,
+    *,
+    completion: ChatCompletion | None = None,
+    cause: BaseException | None = None,
+) -> tuple[str, str, str]:
+    """``OutputValidationError(location, text, reason, *, completion=None, cause=None)``: the
+    signature, checked; ``cause`` is the pydantic or JSON error, whose errors it carries."""
+    return location, text, reason
 
 
 class ToolArgumentsError(WorkbenchError, ValueError):

@@ -252,7 +252,9 @@ def _parse_text(
             return target.validate_json(text)
         return target.model_validate_json(text)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, ValidationError; too deep
-        raise OutputValidationError(location, text, str(exc), completion=completion) from exc
+        raise OutputValidationError(
+            location, text, str(exc), completion=completion, cause=exc
+        ) from exc
 
 
 def _partial_json(text: str) -> object | None:
