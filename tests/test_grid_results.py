@@ -189,17 +189,17 @@ def test_estimate_before_anything_is_sent() -> None:
     g = Grid(
         ["Say hi", "Say a lot more words here"],
         models=["gpt-4o-mini", "gpt-4o"],
-        params=[{"max_completion_tokens": 100}, {}],
+        params=[{"max_completion_tokens": 100}, {}, {"max_tokens": 30}],
         client=client,
     )
     estimate = g.estimate()
     assert recorder.calls == 0
-    assert estimate.cells == 8
-    assert estimate.completion_tokens == 2 * 2 * (100 + 256)
-    assert 8 * 5 < estimate.prompt_tokens < 8 * 20
+    assert estimate.cells == 12
+    assert estimate.completion_tokens == 2 * 2 * (100 + 256 + 30)
+    assert 12 * 5 < estimate.prompt_tokens < 12 * 20
     assert estimate.cost_usd is not None and estimate.cost_usd > 0
     assert estimate.cost_by_model["gpt-4o"] > estimate.cost_by_model["gpt-4o-mini"]  # type: ignore[operator]
-    assert "8 cells (2 prompts x 2 models x 2 parameter sets)" in repr(estimate)
+    assert "12 cells (2 prompts x 2 models x 3 parameter sets)" in repr(estimate)
     assert "cost: ~$" in repr(estimate)
 
     local = Grid(["Say hi"], client=local_client()[0]).estimate()

@@ -2,8 +2,9 @@
 
 Tokens are estimated, not counted: about four characters a token for the prompt (system
 prompt, messages, tool schemas and the response format's schema, plus a few tokens a message),
-and for the reply the column's ``max_completion_tokens`` (an upper bound) or, without one,
-``DEFAULT_COMPLETION_TOKENS`` (a guess that the budget raises to the longest reply seen so far).
+and for the reply the column's ``max_completion_tokens`` or ``max_tokens`` (an upper bound) or,
+without either, ``DEFAULT_COMPLETION_TOKENS`` (a guess that the budget raises to the longest
+reply seen so far).
 Prices come from ``workbench._pricing.cost_usd`` (the genai-prices table).
 """
 
@@ -112,9 +113,10 @@ def prompt_tokens(spec: GridSpec, row: Row) -> int:
 def completion_tokens(params: Mapping[str, Any], longest_seen: int = 0) -> int:
     """The completion tokens assumed for a reply with ``params`` (all ``n`` choices)."""
     n = int(params.get("n") or 1)
-    limit = params.get("max_completion_tokens")
-    if limit is not None:
-        return int(limit) * n
+    limits = [params.get(name) for name in ("max_completion_tokens", "max_tokens")]
+    known = [int(limit) for limit in limits if limit is not None]
+    if known:
+        return min(known) * n  # a server honours one or the other: the lower bounds the reply
     return max(DEFAULT_COMPLETION_TOKENS, longest_seen) * n
 
 
