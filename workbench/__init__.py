@@ -83,6 +83,7 @@ if _TYPE_CHECKING:
     from ._messages import Message
     from ._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
     from ._params import ChatParams
+    from ._profiles import PROFILES, Profile, ProfileWarning
     from ._response import APIResponse
     from ._schema import pydantic_function_tool, to_strict_json_schema
     from ._sentinels import NOT_GIVEN, NotGiven
@@ -136,6 +137,9 @@ _LAZY: dict[str, str] = {
     "ToolArgumentsError": "._exceptions",
     "UnprocessableEntityError": "._exceptions",
     "WorkbenchError": "._exceptions",
+    "PROFILES": "._profiles",
+    "Profile": "._profiles",
+    "ProfileWarning": "._profiles",
     "TranscriptError": "._export",
     "stored_dataframe": "._export",
     "to_dataframe": "._export",
@@ -229,6 +233,7 @@ def unload_ipython_extension(shell: _Any) -> None:
 
 __all__ = [
     "NOT_GIVEN",
+    "PROFILES",
     "APIConnectionError",
     "APIError",
     "APIResponse",
@@ -284,6 +289,8 @@ __all__ = [
     "OpenAIError",
     "OutputValidationError",
     "PermissionDeniedError",
+    "Profile",
+    "ProfileWarning",
     "RateLimitError",
     "RefusalDeltaEvent",
     "RefusalDoneEvent",

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import functools
 import json
@@ -13,6 +14,7 @@ import math
 import os
 import random
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -32,6 +34,14 @@ from ._exceptions import (
     InvalidParameterError,
     WorkbenchError,
     status_error_class,
+)
+from ._profiles import (
+    GENERIC,
+    Profile,
+    ProfileWarning,
+    detect_from_response,
+    detect_from_url,
+    get_profile,
 )
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._version import __version__
@@ -89,6 +99,7 @@ class BaseClient:
         default_query: Mapping[str, object] | None,
         local_model: LocalModel | None = None,
         cassette: Cassette | None = None,
+        profile: str | Profile | None = None,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get("OPENAI_API_KEY") or None
@@ -117,6 +128,14 @@ class BaseClient:
         self.max_retries = max_retries
         self._custom_headers = dict(default_headers or {})
         self._custom_query = dict(default_query or {})
+        self._profile_chosen = profile is not None
+        self.profile: Profile = (
+            get_profile(profile)
+            if profile is not None
+            else detect_from_url(self.base_url, local=local_model is not None)
+        )
+        """What the server takes (``workbench.PROFILES``): from ``profile=``, else detected."""
+        self._noted: set[str] = set()
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -173,9 +192,36 @@ class BaseClient:
             "default_query": self._custom_query,
             "local": self.local_model or False,
             "cassette": False if self.cassette is None else self.cassette,
+            "profile": self.profile if self._profile_chosen else None,
         }
 
     # -- requests --------------------------------------------------------------------------
+
+    def _adapted(self, options: RequestOptions) -> RequestOptions:
+        """``options`` with a chat request's body in the form the server takes (its profile);
+        every change or known problem is noted once per client (a ``ProfileWarning``)."""
+        if options.path != "/chat/completions" or options.method.lower() != "post":
+            return options
+        if not options.json_data:
+            return options
+        body = self.profile.adapt(options.json_data, self._note)
+        return dataclasses.replace(options, json_data=body)
+
+    def _note(self, key: str, message: str) -> None:
+        if key in self._noted:
+            return
+        self._noted.add(key)
+        log.info("%s", message)
+        warnings.warn(message, ProfileWarning, stacklevel=5)
+
+    def _learn(self, response: httpx.Response) -> None:
+        """A server that shows what it is in its answers sets the profile (unless one was
+        chosen): a LiteLLM proxy, say, behind a generic base URL."""
+        if self._profile_chosen or self.profile is not GENERIC:
+            return
+        found = detect_from_response(response.headers)
+        if found is not None:
+            self.profile = found
 
     def _build_request(self, options: RequestOptions, *, retries_taken: int = 0) -> httpx.Request:
         # httpx.Headers matches names case-insensitively, so an extra header replaces (or, as

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ._cassette._cassette import Cassette
     from ._chat import AsyncChat, Chat
     from ._models import AsyncModels, Models
+    from ._profiles import Profile
     from .local import LocalModel
 
     _PathArg = str | os.PathLike[str]
@@ -156,6 +157,11 @@ class Client(BaseClient):
             ``False`` for none. When none of ``record``, ``replay`` and ``cassette`` is given,
             ``WORKBENCH_RECORD`` or ``WORKBENCH_REPLAY`` (with ``WORKBENCH_RECORD_MISSING=1``)
             name the cassette.
+        profile: what the server takes, a name from ``workbench.PROFILES`` (``openai``,
+            ``llama-cpp``, ``litellm``, ``ollama``, ``generic``, ...) or a ``Profile``: chat
+            requests are sent in the form it takes, with a ``ProfileWarning`` once per
+            parameter it ignores or refuses. By default it is detected from the base URL (or
+            the server's answers where they say what it is), else ``generic`` (no change).
     """
 
     def __init__(
@@ -175,6 +181,7 @@ class Client(BaseClient):
         replay: _PathArg | None = None,
         record_missing: bool | None = None,
         cassette: Cassette | Literal[False] | None = None,
+        profile: str | Profile | None = None,
     ) -> None:
         chosen, model, base_url = _setup(
             record, replay, record_missing, cassette, local, api_key, base_url
@@ -190,6 +197,7 @@ class Client(BaseClient):
             default_query=default_query,
             local_model=model,
             cassette=chosen,
+            profile=profile,
         )
         self._client = _http_client(httpx.Client, http_client, model, chosen)
         self._owns_client = http_client is None
@@ -222,6 +230,7 @@ class Client(BaseClient):
     ) -> Any:
         """Send with retries; return the parsed object, a ``Stream``, or an ``APIResponse``."""
         max_retries = self._max_retries_for(options)
+        options = self._adapted(options)
         retries_taken = 0
         while True:
             request = self._build_request(options, retries_taken=retries_taken)
@@ -245,6 +254,7 @@ class Client(BaseClient):
                 raise self._make_status_error(response)
             self._sleep(delay)
             retries_taken += 1
+        self._learn(response)
         return self._result(
             response, cast_to, Stream if stream else None, raw, post_parser, retries_taken
         )
@@ -287,6 +297,7 @@ class AsyncClient(BaseClient):
         replay: _PathArg | None = None,
         record_missing: bool | None = None,
         cassette: Cassette | Literal[False] | None = None,
+        profile: str | Profile | None = None,
     ) -> None:
         chosen, model, base_url = _setup(
             record, replay, record_missing, cassette, local, api_key, base_url
@@ -302,6 +313,7 @@ class AsyncClient(BaseClient):
             default_query=default_query,
             local_model=model,
             cassette=chosen,
+            profile=profile,
         )
         self._client = _http_client(httpx.AsyncClient, http_client, model, chosen)
         self._owns_client = http_client is None
@@ -334,6 +346,7 @@ class AsyncClient(BaseClient):
     ) -> Any:
         """Send with retries; return the parsed object, an ``AsyncStream`` or an ``APIResponse``."""
         max_retries = self._max_retries_for(options)
+        options = self._adapted(options)
         retries_taken = 0
         while True:
             request = self._build_request(options, retries_taken=retries_taken)
@@ -357,6 +370,7 @@ class AsyncClient(BaseClient):
                 raise self._make_status_error(response)
             await self._sleep(delay)
             retries_taken += 1
+        self._learn(response)
         return self._result(
             response, cast_to, AsyncStream if stream else None, raw, post_parser, retries_taken
         )
