@@ -19,6 +19,8 @@ from ._events import (
     LogprobsContentDoneEvent,
     LogprobsRefusalDeltaEvent,
     LogprobsRefusalDoneEvent,
+    ReasoningDeltaEvent,
+    ReasoningDoneEvent,
     RefusalDeltaEvent,
     RefusalDoneEvent,
     _Text,
@@ -40,6 +42,7 @@ from .types import (
     FunctionCall,
     ParsedChatCompletion,
 )
+from .types.chat_completion import REASONING_FIELDS
 from .types.chat_completion_chunk import ChoiceLogprobs as ChunkLogprobs
 
 __all__ = [
@@ -55,6 +58,8 @@ __all__ = [
     "LogprobsRefusalDeltaEvent",
     "LogprobsRefusalDoneEvent",
     "ParseHooks",
+    "ReasoningDeltaEvent",
+    "ReasoningDoneEvent",
     "RefusalDeltaEvent",
     "RefusalDoneEvent",
     "accumulate",
@@ -108,6 +113,7 @@ class _Choice:
         self.function_call: _Call | None = None
         self.audio: dict[str, Any] | None = None
         self.extra: dict[str, Any] = {}  # fields a server added to deltas
+        self.reasoning: str | None = None  # which of them carries the reasoning text
         self.logprobs: dict[str, _Tokens | None] | None = None
         self.finish_reason: str | None = None
         self.done: set[str] = set()  # which of content, refusal, ... had their done event
@@ -199,11 +205,16 @@ class ChatCompletionAccumulator:
             if state is None:
                 state = self._choices[i] = _Choice(i)
             delta = choice.delta
+            extra = delta.__pydantic_extra__
+            if extra:  # first: a reasoning model's thinking comes before its answer
+                _merge_extra(state, extra, events)
             text = delta.content
             if text is not None:
                 parts = state.content.parts
                 parts.append(text)
                 if events is not None:
+                    if text and state.reasoning is not None:
+                        self._reasoning_done(state, events)
                     n = len(parts)
                     events.append(ContentDeltaEvent(i, text, state.content, n, self._parse_content))
             text = delta.refusal
@@ -211,14 +222,12 @@ class ChatCompletionAccumulator:
                 parts = state.refusal.parts
                 parts.append(text)
                 if events is not None:
+                    if text and state.reasoning is not None:
+                        self._reasoning_done(state, events)
                     events.append(RefusalDeltaEvent(i, text, state.refusal, len(parts)))
             if delta.tool_calls:
                 self._merge_tool_calls(state, delta, events)
-            if (
-                delta.function_call is not None
-                or delta.audio is not None
-                or delta.__pydantic_extra__
-            ):
+            if delta.function_call is not None or delta.audio is not None:
                 _merge_rare(state, delta)
             if choice.logprobs is not None:
                 _merge_logprobs(state, choice.logprobs, events)
@@ -256,8 +265,21 @@ class ChatCompletionAccumulator:
                 )
             state.current_call = index
 
+    def _reasoning_done(self, state: _Choice, events: list[ChatCompletionStreamEvent]) -> None:
+        """Report the reasoning done, once, when some came (the answer began, or the finish)."""
+        field = state.reasoning
+        if field is None or "reasoning" in state.done:
+            return
+        text = state.extra.get(field)
+        reasoning = text.value() if isinstance(text, _Text) else None
+        if reasoning:
+            state.done.add("reasoning")
+            events.append(ReasoningDoneEvent(state.index, reasoning, field))
+
     def _text_done(self, state: _Choice, events: list[ChatCompletionStreamEvent]) -> None:
-        """Report content, refusal and their logprobs done: each once, and once it has come."""
+        """Report reasoning, content, refusal and their logprobs done: each once, and once it
+        has come."""
+        self._reasoning_done(state, events)
         i, done = state.index, state.done
         content, refusal = state.content.value(), state.refusal.value()
         logprobs = state.logprobs or {}
@@ -342,8 +364,38 @@ def _by_index(item: _Choice | _Call) -> int:
     return item.index
 
 
+def _merge_extra(state: _Choice, extra: dict[str, Any], events: _Events) -> None:
+    """Merge the fields a server added to a delta, each under its own name (the snapshot's
+    message has them as sent): text is joined, lists extended, other values replaced.
+
+    The reasoning text (``reasoning_content`` or ``reasoning``) makes ``reasoning.delta`` events;
+    the first of those fields to carry a string in a choice is its reasoning from then on, so a
+    server that sends both (the same text twice) is not reported twice.
+    """
+    for key, value in extra.items():
+        old = state.extra.get(key)
+        if isinstance(value, str):
+            if not isinstance(old, _Text):
+                old = state.extra[key] = _Text()
+            old.parts.append(value)
+        elif isinstance(value, list):
+            state.extra[key] = [*old, *value] if isinstance(old, list) else value
+        elif value is not None:
+            state.extra[key] = value
+    field = state.reasoning
+    if field is None:
+        field = next((k for k in REASONING_FIELDS if isinstance(extra.get(k), str)), None)
+        if field is None:
+            return
+        state.reasoning = field
+    piece = extra.get(field)
+    if events is not None and isinstance(piece, str):
+        text = state.extra[field]
+        events.append(ReasoningDeltaEvent(state.index, piece, text, len(text.parts), field))
+
+
 def _merge_rare(state: _Choice, delta: ChoiceDelta) -> None:
-    """Merge the parts of a delta most streams never send: function_call, audio, added fields."""
+    """Merge the parts of a delta most streams never send: function_call and audio."""
     if delta.function_call is not None:
         call = state.function_call = state.function_call or _Call(0)
         call.name = delta.function_call.name or call.name
@@ -355,16 +407,6 @@ def _merge_rare(state: _Choice, delta: ChoiceDelta) -> None:
                 audio.setdefault(key, _Text()).parts.append(value)
             else:  # id, expires_at, or a field this version does not know
                 audio[key] = value
-    for key, value in (delta.model_extra or {}).items():  # e.g. reasoning_content
-        old = state.extra.get(key)
-        if isinstance(value, str):
-            if not isinstance(old, _Text):
-                old = state.extra[key] = _Text()
-            old.parts.append(value)
-        elif isinstance(value, list):
-            state.extra[key] = [*old, *value] if isinstance(old, list) else value
-        elif value is not None:
-            state.extra[key] = value
 
 
 def _merge_logprobs(state: _Choice, logprobs: ChunkLogprobs, events: _Events) -> None:

@@ -19,6 +19,8 @@ __all__ = [
     "LogprobsContentDoneEvent",
     "LogprobsRefusalDeltaEvent",
     "LogprobsRefusalDoneEvent",
+    "ReasoningDeltaEvent",
+    "ReasoningDoneEvent",
     "RefusalDeltaEvent",
     "RefusalDoneEvent",
 ]
@@ -128,6 +130,29 @@ class ContentDoneEvent(_Event):
     content: str
     parsed: object | None = None
     type: ClassVar[Literal["content.done"]] = "content.done"
+
+
+@dataclass(slots=True, repr=False)
+class ReasoningDeltaEvent(_TextDelta):
+    """A piece of a choice's reasoning text (a workbench event: the openai package has none).
+
+    Servers of reasoning models send it beside the content, as ``reasoning_content`` or
+    ``reasoning``; ``field`` says which. ``snapshot`` (all of it so far) is computed on read.
+    """
+
+    field: str = "reasoning_content"
+    type: ClassVar[Literal["reasoning.delta"]] = "reasoning.delta"
+
+
+@dataclass(slots=True)
+class ReasoningDoneEvent(_Event):
+    """A choice's reasoning is complete: the answer (content, refusal or a tool call) began, or
+    the choice finished. Sent once, and only when some reasoning text came."""
+
+    choice_index: int
+    reasoning: str
+    field: str = "reasoning_content"
+    type: ClassVar[Literal["reasoning.done"]] = "reasoning.done"
 
 
 @dataclass(slots=True, repr=False)
@@ -241,6 +266,8 @@ class LogprobsRefusalDoneEvent(_Event):
 
 ChatCompletionStreamEvent: TypeAlias = Union[
     ChunkEvent,
+    ReasoningDeltaEvent,
+    ReasoningDoneEvent,
     ContentDeltaEvent,
     ContentDoneEvent,
     RefusalDeltaEvent,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field
 
@@ -10,6 +10,7 @@ from ._base import BaseModel
 from .completion_usage import CompletionUsage
 
 __all__ = [
+    "REASONING_FIELDS",
     "Annotation",
     "AnnotationURLCitation",
     "ChatCompletion",
@@ -34,6 +35,23 @@ FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "functi
 """Why the model stopped. Servers other than OpenAI may send other strings; they are kept."""
 
 ServiceTier = Literal["auto", "default", "flex", "scale", "priority"]
+
+REASONING_FIELDS = ("reasoning_content", "reasoning")
+"""The fields OpenAI-compatible servers send a reasoning model's thinking in, beside
+``content``, in the order ``reasoning`` reads them: ``reasoning_content`` (DeepSeek, llama.cpp's
+``llama-server``, LiteLLM, vLLM before 0.19) and ``reasoning`` (vLLM since, Ollama, OpenRouter,
+Groq). OpenAI's own API sends no reasoning text, only ``reasoning_tokens`` in the usage."""
+
+
+def reasoning_text(extra: dict[str, Any] | None) -> str | None:
+    """The reasoning text among a message's (or delta's) added fields: the first of
+    ``REASONING_FIELDS`` that holds a string; None when none does."""
+    if extra:
+        for name in REASONING_FIELDS:
+            value = extra.get(name)
+            if isinstance(value, str):
+                return value
+    return None
 
 
 class TopLogprob(BaseModel):
@@ -141,6 +159,17 @@ class ChatCompletionMessage(BaseModel):
     audio: ChatCompletionAudio | None = None
     function_call: FunctionCall | None = None
     tool_calls: list[ChatCompletionMessageToolCallUnion] | None = None
+
+    @property
+    def reasoning(self) -> str | None:
+        """The model's reasoning text, under whichever name the server sent it
+        (``REASONING_FIELDS``); None when it sent none (OpenAI's API never does).
+
+        The field itself stays as the server sent it: ``message.reasoning_content`` (or
+        ``message.reasoning``) in ``model_extra`` and in ``model_dump()``. Not a pydantic field,
+        so dumps and equality are those of the openai package's message.
+        """
+        return reasoning_text(self.__pydantic_extra__)
 
 
 class Choice(BaseModel):

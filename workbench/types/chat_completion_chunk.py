@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 from ._base import BaseModel
-from .chat_completion import ChatCompletionTokenLogprob, FinishReason, ServiceTier
+from .chat_completion import (
+    ChatCompletionTokenLogprob,
+    FinishReason,
+    ServiceTier,
+    reasoning_text,
+)
 from .completion_usage import CompletionUsage
 
 __all__ = [
@@ -61,6 +66,12 @@ class ChoiceDelta(BaseModel):
     refusal: str | None = None
     role: Literal["developer", "system", "user", "assistant", "tool"] | str | None = None
     tool_calls: list[ChoiceDeltaToolCall] | None = None
+
+    @property
+    def reasoning(self) -> str | None:
+        """This chunk's piece of the reasoning text, under whichever name the server sent it
+        (``REASONING_FIELDS``); the field itself stays in ``model_extra`` as sent."""
+        return reasoning_text(self.__pydantic_extra__)
 
 
 class ChoiceLogprobs(BaseModel):
