@@ -73,7 +73,8 @@ def chunks(model: LocalModel, body: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def merge(stream: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    """Per choice index, the streamed pieces put together: content, refusal, tool calls."""
+    """Per choice index, the streamed pieces put together: content, refusal, tool calls, and the
+    reasoning text under the name it came in (only when it came)."""
     merged: dict[int, dict[str, Any]] = {}
     for chunk in stream:
         for part in chunk["choices"]:
@@ -85,6 +86,9 @@ def merge(stream: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
             for key in ("content", "refusal"):
                 if delta.get(key) is not None:
                     choice[key] = (choice[key] or "") + delta[key]
+            for key in ("reasoning_content", "reasoning"):
+                if delta.get(key) is not None:
+                    choice[key] = choice.get(key, "") + delta[key]
             for call in delta.get("tool_calls") or ():
                 into = choice["tool_calls"].setdefault(call["index"], {"arguments": ""})
                 if call.get("id"):

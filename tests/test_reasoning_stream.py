@@ -137,6 +137,25 @@ def test_reasoning_deltas_are_joined_into_the_snapshot_under_the_servers_name(
     assert "snapshot='Six times'" in repr(deltas[2])
 
 
+def test_ollamas_empty_content_beside_each_reasoning_delta_does_not_end_the_reasoning() -> None:
+    # Ollama's OpenAI-compatible API sends ``content: ""`` with every reasoning delta.
+    chunks = [
+        chunk(choice(role="assistant", content="", reasoning="We")),
+        chunk(choice(content="", reasoning=" need")),
+        chunk(choice(content="Yes")),
+        chunk(choice(finish_reason="stop")),
+    ]
+    accumulator, events = run(chunks)
+    assert types(events) == [
+        ["chunk", "reasoning.delta", "content.delta"],
+        ["chunk", "reasoning.delta", "content.delta"],
+        ["chunk", "reasoning.done", "content.delta"],
+        ["chunk", "content.done"],
+    ]
+    message = accumulator.completion().choices[0].message
+    assert (message.reasoning, message.content) == ("We need", "Yes")
+
+
 def test_reasoning_is_done_when_a_tool_call_begins() -> None:
     call = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f"}}
     chunks = [

@@ -8,6 +8,7 @@ import sys
 from .local import LocalModel, Pacing, parse_fault
 from .local._pacing import default_pacing
 from .local._server import serve
+from .local._think import REASONING_FIELDS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     server.add_argument(
         "--refusal-trigger", default="please refuse", help="text that makes the model refuse"
     )
+    server.add_argument(
+        "--reasoning-field",
+        choices=REASONING_FIELDS,
+        default="reasoning_content",
+        help="where workbench-local-reasoning sends its reasoning text (default:"
+        " reasoning_content, as DeepSeek and llama.cpp; reasoning, as vLLM and Ollama)",
+    )
     args = parser.parse_args(argv)
     try:
         faults = [parse_fault(spec) for spec in args.fault]
@@ -57,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         pacing=pacing,
         faults=faults,
         refusal_trigger=args.refusal_trigger or None,
+        reasoning_field=args.reasoning_field,
     )
     serve(model, host=args.host, port=args.port)
     return 0

@@ -23,11 +23,13 @@ from ._faults import FAULT_HEADER, Fault, FaultPlan, Stalled, broken, error_body
 from ._generate import answer
 from ._pacing import Pacing
 from ._store import CompletionStore
+from ._think import REASONING_FIELDS
 
 __all__ = ["LOCAL_MODELS", "LocalModel", "LocalResponse"]
 
 LOCAL_MODELS = ("workbench-local", "workbench-local-mini", "workbench-local-reasoning")
-"""The models ``models.list()`` shows; chat requests accept any model name."""
+"""The models ``models.list()`` shows; chat requests accept any model name. The last one sends
+its reasoning text (``_think``)."""
 
 _COMPLETION = re.compile(r"^/chat/completions/([^/]+)$")
 _MESSAGES = re.compile(r"^/chat/completions/([^/]+)/messages$")
@@ -66,6 +68,9 @@ class LocalModel:
             ``x-workbench-fault`` header adds more, e.g. ``429;times=2;retry-after=0.5``.
         refusal_trigger: a message containing this text is refused (``refusal`` instead of
             content); None turns refusals off.
+        reasoning_field: where ``workbench-local-reasoning`` sends its reasoning text:
+            ``reasoning_content`` (as DeepSeek, llama.cpp's server, LiteLLM and older vLLM do) or
+            ``reasoning`` (as newer vLLM, Ollama, OpenRouter and Groq do).
     """
 
     def __init__(
@@ -75,7 +80,14 @@ class LocalModel:
         pacing: Pacing | None = None,
         faults: list[Fault] | None = None,
         refusal_trigger: str | None = "please refuse",
+        reasoning_field: str = "reasoning_content",
     ) -> None:
+        if reasoning_field not in REASONING_FIELDS:
+            raise ValueError(
+                f"reasoning_field must be one of {', '.join(REASONING_FIELDS)},"
+                f" not {reasoning_field!r}"
+            )
+        self.reasoning_field = reasoning_field
         self._api_key = api_key
         self.pacing = pacing or Pacing()
         self.faults = FaultPlan(list(faults or ()))
@@ -178,6 +190,7 @@ class LocalModel:
             id=f"chatcmpl-local{number:08d}",
             created=int(time.time()),
             refusal_trigger=self.refusal_trigger,
+            reasoning_field=self.reasoning_field,
         )
         if body.get("store") is True:
             self.store.put(result.completion(body.get("metadata")), body["messages"])

@@ -22,6 +22,7 @@ from ._text import (
     token_logprobs,
     tokenize,
 )
+from ._think import REASONING_MODEL, think
 from ._tools import ToolCall, choose_tools
 
 __all__ = ["Answer", "answer"]
@@ -34,12 +35,22 @@ _AUDIO_LIFETIME = 3600  # seconds an audio reply's id may be referred to (the lo
 
 class Choice:
     """One generated choice: text tokens (spoken, with ``audio``), a refusal, or tool calls,
-    and why it stopped."""
+    and why it stopped; for the reasoning model, the reasoning tokens before them."""
 
-    __slots__ = ("audio", "finish_reason", "index", "logprobs", "refusal", "tokens", "tool_calls")
+    __slots__ = (
+        "audio",
+        "finish_reason",
+        "index",
+        "logprobs",
+        "reasoning",
+        "refusal",
+        "tokens",
+        "tool_calls",
+    )
 
     def __init__(self, index: int) -> None:
         self.index = index
+        self.reasoning: list[str] | None = None  # None: no reasoning field at all
         self.audio: dict[str, Any] | None = None
         self.tokens: list[str] = []
         self.refusal: list[str] | None = None
@@ -67,6 +78,7 @@ class Answer:
         usage: dict[str, Any],
         service_tier: str,
         logprobs: bool,
+        reasoning_field: str = "reasoning_content",
     ) -> None:
         self.id = id
         self.created = created
@@ -76,6 +88,7 @@ class Answer:
         self.service_tier = service_tier
         self.fingerprint = f"fp_local{stable_hash(model) % 10**6:06d}"
         self.wants_logprobs = logprobs
+        self.reasoning_field = reasoning_field
 
     def completion(self, metadata: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The non-streamed ``chat.completion`` object."""
@@ -87,6 +100,8 @@ class Answer:
                 "refusal": "".join(choice.refusal) if choice.refusal is not None else None,
                 "annotations": [],
             }
+            if choice.reasoning is not None:  # beside the content, as DeepSeek's API puts it
+                message[self.reasoning_field] = "".join(choice.reasoning)
             if choice.tool_calls:
                 message["tool_calls"] = [_call_dict(call) for call in choice.tool_calls]
             if choice.audio is not None:
@@ -139,16 +154,18 @@ class Answer:
     def _choice_chunks(self, choice: Choice) -> Iterator[dict[str, Any]]:
         index = choice.index
         lp = self.wants_logprobs
+        opening = self._opening(choice)
+        if choice.reasoning is not None:
+            # As DeepSeek streams it: the reasoning first, with a null content.
+            field = self.reasoning_field
+            yield _part(index, {"role": "assistant", "content": None, field: ""})
+            for token in choice.reasoning:
+                yield _part(index, {"content": None, field: token})
         if choice.tool_calls:
             first = choice.tool_calls[0]
             yield _part(
                 index,
-                {
-                    "role": "assistant",
-                    "content": None,
-                    "tool_calls": [_call_start(0, first)],
-                    "refusal": None,
-                },
+                opening | {"content": None, "tool_calls": [_call_start(0, first)], "refusal": None},
             )
             for k, call in enumerate(choice.tool_calls):
                 if k:
@@ -164,7 +181,7 @@ class Answer:
             other = "content" if field == "refusal" else "refusal"
             # As the API opens a stream: the field that will grow starts empty, the other is null.
             empty: dict[str, Any] | None = {field: [], other: None} if lp else None
-            yield _part(index, {"role": "assistant", field: "", other: None}, empty)
+            yield _part(index, opening | {field: "", other: None}, empty)
             tokens = choice.refusal if choice.refusal is not None else choice.tokens
             logprobs = choice.logprobs or []
             for i, token in enumerate(tokens):
@@ -174,6 +191,13 @@ class Answer:
                 else:
                     yield _part(index, {field: token})
         yield {"index": index, "delta": {}, "logprobs": None, "finish_reason": choice.finish_reason}
+
+    def _opening(self, choice: Choice) -> dict[str, Any]:
+        """What the delta that opens the answer starts with: the role, or after reasoning
+        (which carried the role) the reasoning field set to null, as DeepSeek's API sends it."""
+        if choice.reasoning is None:
+            return {"role": "assistant"}
+        return {self.reasoning_field: None}
 
     def _audio_chunks(self, choice: Choice) -> Iterator[dict[str, Any]]:
         """A spoken reply as the API streams it: the audio's id (with the role), the transcript
@@ -250,9 +274,17 @@ def _tool_results(messages: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]
 
 
 def answer(
-    body: Mapping[str, Any], *, id: str, created: int, refusal_trigger: str | None
+    body: Mapping[str, Any],
+    *,
+    id: str,
+    created: int,
+    refusal_trigger: str | None,
+    reasoning_field: str = "reasoning_content",
 ) -> Answer:
-    """Generate the answer to a validated chat completion request body."""
+    """Generate the answer to a validated chat completion request body.
+
+    ``reasoning_field``: the field the reasoning model (``_think``) sends its reasoning in.
+    """
     from ._values import extract_hints, generate
 
     messages: Sequence[Mapping[str, Any]] = body["messages"]
@@ -272,6 +304,10 @@ def answer(
     effort = body.get("reasoning_effort")
     if effort is None and _REASONING_MODEL.match(model):
         effort = "medium"
+    # The reasoning model shows its reasoning (spoken replies aside); the others only count it.
+    shows = model == REASONING_MODEL and "audio" not in (body.get("modalities") or ())
+    if shows and effort is None:
+        effort = "medium"
     users = [m for m in messages if m.get("role") == "user"]
     user_text = message_text(users[-1]) if users else ""
     last_role = messages[-1].get("role") if messages else None
@@ -285,8 +321,8 @@ def answer(
     spoken_as = (body.get("audio") or {}).get("format") if "audio" in modalities else None
     predicted = prediction_tokens(body.get("prediction"))
     seen = acknowledge(read_parts(users[-1])) if users and last_role == "user" else None
-    reasoning = 0
-    if effort in _REASONING:
+    reasoning = 0  # hidden reasoning tokens, the same for every choice
+    if effort in _REASONING and not shows:
         reasoning = _REASONING[effort] + (prompt_tokens * 2 if effort != "minimal" else 0)
     if limit is not None:  # the token limit bounds reasoning and visible tokens together
         reasoning = min(reasoning, int(limit))
@@ -297,11 +333,12 @@ def answer(
     )
 
     choices: list[Choice] = []
-    completion_tokens = audio_out = accepted = rejected = 0
+    completion_tokens = audio_out = accepted = rejected = shown = 0
     for i in range(n):
         choice = Choice(i)
         choice_seed = base_seed + i * 7919
         trigger = refusal_trigger.lower() if refusal_trigger else None
+        room = None if limit is None else max(0, int(limit) - reasoning)
         if trigger and last_role == "user" and trigger in user_text.lower():
             text = (
                 "I'm sorry, but I can't help with that. (The local model refuses any message"
@@ -354,11 +391,17 @@ def answer(
                 )
             text, choice.finish_reason = _apply_stop(text, stops)
             choice.tokens = tokenize(text)
-            if limit is not None:
-                room = max(0, int(limit) - reasoning)
-                if len(choice.tokens) > room:
-                    choice.tokens = choice.tokens[:room]
-                    choice.finish_reason = "length"
+        if shows:  # it thinks first: the token limit counts its reasoning before its answer
+            choice.reasoning = _reasoning(choice, body, user_text, effort, choice_seed)
+            if choice.reasoning is not None:
+                if room is not None:
+                    choice.reasoning = choice.reasoning[:room]
+                    room -= len(choice.reasoning)
+                shown += len(choice.reasoning)
+        if choice.refusal is None and not choice.tool_calls:  # a text reply
+            if room is not None and len(choice.tokens) > room:
+                choice.tokens = choice.tokens[:room]
+                choice.finish_reason = "length"
             if spoken_as is not None:
                 text = "".join(choice.tokens)
                 choice.audio = _spoken(text, spoken_as, id=id, index=i, created=created)
@@ -374,7 +417,7 @@ def answer(
         if want_lp and not choice.tool_calls:
             choice.logprobs = token_logprobs(visible, top_logprobs=top, rng_seed=choice_seed)
         spoken = len(visible) + sum(len(tokenize(c.arguments)) + 4 for c in choice.tool_calls)
-        completion_tokens += spoken + reasoning
+        completion_tokens += spoken + reasoning + len(choice.reasoning or ())
         choices.append(choice)
 
     usage = {
@@ -383,7 +426,7 @@ def answer(
         "total_tokens": prompt_tokens + completion_tokens,
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": audio_in},
         "completion_tokens_details": {
-            "reasoning_tokens": reasoning * n,
+            "reasoning_tokens": reasoning * n + shown,
             "audio_tokens": audio_out,
             "accepted_prediction_tokens": accepted,
             "rejected_prediction_tokens": rejected,
@@ -398,7 +441,32 @@ def answer(
         usage=usage,
         service_tier="default" if tier in (None, "auto") else str(tier),
         logprobs=want_lp,
+        reasoning_field=reasoning_field,
     )
+
+
+def _reasoning(
+    choice: Choice, body: Mapping[str, Any], user_text: str, effort: str | None, seed: int
+) -> list[str] | None:
+    """The reasoning model's thoughts before ``choice``, as tokens (None: it did not think)."""
+    messages: Sequence[Mapping[str, Any]] = body["messages"]
+    response_format = body.get("response_format")
+    schema = None
+    if isinstance(response_format, Mapping) and response_format.get("type") == "json_object":
+        schema = "json_object"
+    elif isinstance(response_format, Mapping) and response_format.get("type") == "json_schema":
+        schema = str((response_format.get("json_schema") or {}).get("name") or "the schema")
+    after_tools = messages and messages[-1].get("role") == "tool"
+    text = think(
+        user_text=user_text,
+        effort=str(effort),
+        seed=seed,
+        refused=choice.refusal is not None,
+        tools=[call.name for call in choice.tool_calls],
+        tool_results=[name for name, _ in _tool_results(messages)] if after_tools else (),
+        schema=None if choice.tool_calls or choice.refusal is not None else schema,
+    )
+    return None if text is None else tokenize(text)
 
 
 def _apply_stop(text: str, stops: Sequence[str]) -> tuple[str, str]:
