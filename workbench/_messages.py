@@ -58,6 +58,10 @@ class Message(pydantic.BaseModel):
     ``status`` is ``complete`` for a whole message; ``incomplete`` for a reply cut short (stopped,
     interrupted, or failed mid-stream: the partial text is kept) and ``error`` for a reply that
     failed before any text. Only complete messages are sent to the model again, unless kept.
+
+    ``reasoning`` is a reply's reasoning text, as a reasoning server streamed it (its
+    ``reasoning_content`` or ``reasoning`` field); kept, logged and exported, but never sent back
+    (see ``to_param``).
     """
 
     model_config = pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -67,6 +71,7 @@ class Message(pydantic.BaseModel):
     role: Role
     content: str | list[dict[str, Any]] | None = None
     refusal: str | None = None
+    reasoning: str | None = None
     tool_calls: list[dict[str, Any]] | None = None
     tool_call_id: str | None = None
     name: str | None = None
@@ -124,7 +129,18 @@ class Message(pydantic.BaseModel):
         return self.status == "complete" or self.kept
 
     def to_param(self) -> dict[str, Any]:
-        """The message as the API takes it."""
+        """The message as the API takes it.
+
+        A reply's ``reasoning`` is left out, under either name. OpenAI's API refuses a message
+        field it does not know (400, "Additional properties are not allowed"); DeepSeek's
+        reasoner does not put earlier reasoning back into the context, and its first API refused
+        a ``reasoning_content`` in the messages with a 400; the chat templates of open reasoning
+        models (served by vLLM, llama.cpp, Ollama) mostly drop earlier thinking, or expect it
+        under their own name. One exception is known: DeepSeek's thinking mode (V3.2 and later)
+        wants the ``reasoning_content`` of a turn that called tools sent back within that turn
+        (a 400 otherwise); send such requests with ``reasoning_content`` yourself, or let a
+        provider profile add it.
+        """
         data: dict[str, Any] = {"role": self.role}
         if self.role == "assistant":
             data["content"] = self.content

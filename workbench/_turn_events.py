@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ContentDelta",
+    "ReasoningDelta",
     "RefusalDelta",
     "SettingsChanged",
     "ToolApprovalRequested",
@@ -43,6 +44,16 @@ class ContentDelta:
     message_id: str
     delta: str
     type: ClassVar[Literal["content.delta"]] = "content.delta"
+
+
+@dataclass(slots=True)
+class ReasoningDelta:
+    """Reasoning text arrived for the reply ``message_id`` (a reasoning model thinking before it
+    answers; see ``Message.reasoning``)."""
+
+    message_id: str
+    delta: str
+    type: ClassVar[Literal["reasoning.delta"]] = "reasoning.delta"
 
 
 @dataclass(slots=True)
@@ -182,6 +193,7 @@ class TurnFailed:
 
 TurnEvent = Union[
     TurnStarted,
+    ReasoningDelta,
     ContentDelta,
     RefusalDelta,
     ToolCallStarted,

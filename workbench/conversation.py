@@ -21,6 +21,7 @@ from ._exceptions import WorkbenchError
 from ._messages import History, Latency, Message, PathWatch
 from ._turn_events import (
     ContentDelta,
+    ReasoningDelta,
     RefusalDelta,
     SettingsChanged,
     ToolApprovalRequested,
@@ -95,6 +96,7 @@ class _Reply:
         "first_token",
         "message",
         "parts",
+        "reasoning",
         "refusal",
         "started",
     )
@@ -103,6 +105,7 @@ class _Reply:
         self.message = message
         self.audio = audio  # a spoken reply: its transcript streams as the text
         self.parts: list[str] = []
+        self.reasoning: list[str] = []
         self.refusal: list[str] = []
         self.calls: dict[int, list[str]] = {}
         self.started = time.perf_counter()
@@ -468,6 +471,14 @@ class Conversation:
                 self._checkpoint(reply)
                 if self._observers:
                     self._emit(ContentDelta(reply.message.id, event.delta))
+        elif kind == "reasoning.delta":
+            if event.choice_index == 0 and event.delta:
+                if reply.first_token is None:  # reasoning tokens are tokens
+                    reply.first_token = time.perf_counter()
+                reply.reasoning.append(event.delta)
+                self._checkpoint(reply)
+                if self._observers:
+                    self._emit(ReasoningDelta(reply.message.id, event.delta))
         elif reply.audio and kind == "chunk" and event.choice_index == 0:
             self._on_audio(reply, event.chunk.choices[0].delta.audio)
         elif kind == "refusal.delta":
@@ -514,6 +525,7 @@ class Conversation:
             update={
                 "content": "".join(reply.parts) or None,
                 "refusal": "".join(reply.refusal) or None,
+                "reasoning": "".join(reply.reasoning) or None,
                 "status": "incomplete",
                 "error": "still streaming when last written to the log",
             }
@@ -564,6 +576,7 @@ class Conversation:
         data = choice.message
         message.content = data.content
         message.refusal = data.refusal
+        message.reasoning = data.reasoning or None
         message.finish_reason = choice.finish_reason
         message.parsed = getattr(data, "parsed", None)
         if data.tool_calls:
@@ -589,9 +602,12 @@ class Conversation:
             message.usage = received.usage
             if received.choices and not reply.parts:
                 reply.parts.append(received.choices[0].message.content or "")
+            if received.choices and not reply.reasoning:
+                reply.reasoning.append(received.choices[0].message.reasoning or "")
         message.content = "".join(reply.parts) or None
         message.refusal = "".join(reply.refusal) or None
-        has_text = bool(message.content or message.refusal)
+        message.reasoning = "".join(reply.reasoning) or None
+        has_text = bool(message.content or message.refusal or message.reasoning)
         stopped = isinstance(exc, TurnStopped)
         # A kernel interrupt (KeyboardInterrupt) or a cancelled task ends the turn like stop():
         # the partial reply stays, marked incomplete; the exception still propagates.
