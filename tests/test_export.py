@@ -31,6 +31,7 @@ DTYPES = {
     "content": "str",
     "content_parts": "object",
     "refusal": "str",
+    "reasoning": "str",
     "tool_calls": "object",
     "tool_names": "str",
     "tool_call_id": "str",
@@ -95,7 +96,7 @@ def test_one_row_per_message_of_the_current_path() -> None:
 
     assert len(df) == len(path) == 6
     assert base_dtypes(df) == DTYPES
-    assert list(df.columns[: list(df.columns).index("params") + 1]) == list(DTYPES)[:15]
+    assert list(df.columns[: list(df.columns).index("params") + 1]) == list(DTYPES)[:16]
     assert df["message_id"].tolist() == [m.id for m in path]
     assert df["parent_id"].tolist()[1:] == [m.id for m in path[:-1]]
     assert pd.isna(df["parent_id"][0])

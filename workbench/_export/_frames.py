@@ -58,6 +58,7 @@ MESSAGE_COLUMNS: dict[str, str] = {
     "content": STR,
     "content_parts": OBJECT,
     "refusal": STR,
+    "reasoning": STR,
     "tool_calls": OBJECT,
     "tool_names": STR,
     "tool_call_id": STR,

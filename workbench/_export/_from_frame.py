@@ -146,6 +146,7 @@ class _Row:
             "role": role,
             "content": content,
             "refusal": self.text("refusal"),
+            "reasoning": self.text("reasoning"),
             "name": self.text("name"),
             "tool_calls": check_tool_calls(self.get("tool_calls"), where, "tool_calls", flat=True),
             "tool_call_id": self.text("tool_call_id"),

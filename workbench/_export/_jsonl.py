@@ -1,5 +1,9 @@
 """OpenAI's chat fine-tuning JSONL: one conversation per line, ``{"messages": [...], "tools":
-[...], "parallel_tool_calls": ...}``, messages in the Chat Completions API's shape."""
+[...], "parallel_tool_calls": ...}``, messages in the Chat Completions API's shape.
+
+A line is what the model would be sent next, so workbench's own fields (status, usage, latency,
+a reply's reasoning) are not in it: the format has no place for them, and reasoning is never
+sent back (``Message.to_param``). DataFrames and Parquet keep them all."""
 
 from __future__ import annotations
 

@@ -26,6 +26,7 @@ _FIELDS = (
     "name",
     "content",
     "refusal",
+    "reasoning",
     "tool_calls",
     "tool_call_id",
     "model",
@@ -120,6 +121,7 @@ class Records:
             [None if b is None or b.__class__ is str else parts(b) for b in bodies]
         )
         c["refusal"].extend([text(r) if r else r for r in values["refusal"]])
+        c["reasoning"].extend([text(r) if r else r for r in values["reasoning"]])
         calls = values["tool_calls"]
         if any(calls):
             results = _tool_results(history)

@@ -33,7 +33,8 @@ def to_dataframe(
       ``name``;
     - ``content`` (text; a non-text part as a short reference such as ``[image: image/png,
       5120 bytes, sha256 ...]``, never base64), ``content_parts`` (the parts, inline data
-      replaced by such references; None for plain text), ``refusal``;
+      replaced by such references; None for plain text), ``refusal``, ``reasoning`` (a
+      reasoning model's thinking, as its server sent it; missing where there is none);
     - ``tool_calls`` (a list of dicts: ``id``, ``type``, ``name``, ``arguments`` as JSON text,
       ``result``: the text of the tool message that answered it), ``tool_names`` (the called
       tools' names, comma-separated), ``tool_call_id`` (on tool messages);
