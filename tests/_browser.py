@@ -41,6 +41,15 @@ def artifacts_dir() -> Path:
     return Path(base) / "browser"
 
 
+def widget_screenshot(page: Any, name: str) -> Path:
+    """A screenshot of the page's widget, saved as ``name`` in ``artifacts_dir()``."""
+    path = artifacts_dir() / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.locator(".wb-widget").screenshot(path=str(path))
+    print(f"screenshot: {path}")
+    return path
+
+
 def isolated_env(home: Path) -> dict[str, str]:
     """This process's environment with a private ``HOME`` and Jupyter folders under it."""
     env = {

@@ -26,7 +26,14 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from ._browser import CHROMIUM, CHROMIUM_FLAGS, KERNEL_DISPLAY_NAME, LabServer, artifacts_dir
+from ._browser import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    KERNEL_DISPLAY_NAME,
+    LabServer,
+    artifacts_dir,
+    widget_screenshot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -220,11 +227,7 @@ def _send(page: Page, text: str, *, users: int, enter: bool = False) -> None:
 
 
 def _screenshot(page: Page, name: str) -> Path:
-    path = artifacts_dir() / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    page.locator(".wb-widget").screenshot(path=str(path))
-    print(f"screenshot: {path}")
-    return path
+    return widget_screenshot(page, name)
 
 
 @contextlib.contextmanager

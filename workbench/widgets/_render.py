@@ -11,7 +11,8 @@ The allow-lists:
 * tags: ``_TAGS`` (text structure, lists, tables, code, links, images, details/summary); no
   script, style, iframe, form, input, object, embed, svg or math (their content is dropped).
 * attributes: ``a``: href, title; ``img``: src, alt, title; ``ol``: start; ``code``/``pre``/
-  ``span``/``div``: only our own classes (``_CLASSES``: ``wb-*`` and Pygments' token classes).
+  ``span``/``div``: only our own classes (``_CLASSES``: ``wb-*`` and Pygments' token classes);
+  ``details``: only ``wb-thinking`` (a reply's reasoning, collapsed; its text escaped).
   No ``style``, no ``id``, no ``on*``: nothing from the content can carry CSS or script.
 * links: only ``http:``, ``https:`` and ``mailto:`` (no relative URLs); each gets
   ``rel="noopener noreferrer nofollow"`` and ``target="_blank"``.
@@ -81,10 +82,12 @@ _OWN_CLASSES = {
     "wb-tool-failed", "wb-tool-pending", "wb-chip", "wb-thumb", "wb-parts", "wb-media",
     "wb-media-image", "wb-media-audio", "wb-media-file", "wb-media-label", "wb-transcript-text",
     "wb-role-system", "wb-role-developer", "wb-role-user", "wb-role-assistant", "wb-role-tool",
+    "wb-thinking-text",
 }  # fmt: skip
 _TOKEN_CLASSES = {name for name in STANDARD_TYPES.values() if name}
 _CLASSES = {tag: _OWN_CLASSES | _TOKEN_CLASSES for tag in ("div", "span", "pre", "code")}
 _CLASSES["img"] = {"wb-thumb"}
+_CLASSES["details"] = {"wb-thinking"}
 
 
 _MEDIA_ATTRIBUTES = {"data-wb-kind", "data-wb-hash"}
@@ -278,6 +281,14 @@ def _spoken_html(message: Message, found: Found | None) -> str:
     return player + (text if transcript else "")
 
 
+def thinking_html(text: str) -> str:
+    """A reply's reasoning: a collapsed "Thinking" block of plain (escaped) text."""
+    return (
+        '<details class="wb-thinking"><summary>Thinking</summary>'
+        f'<div class="wb-plain wb-thinking-text">{html.escape(text)}</div></details>'
+    )
+
+
 def _refusal(text: str) -> str:
     return f'<div class="wb-refusal">Refused: {html.escape(text)}</div>'
 
@@ -351,6 +362,8 @@ def message_to_html(
     role = message.role
     markdown = role == "assistant"
     parts = [f'<div class="wb-role">{html.escape(role)}</div>', _status(message)]
+    if message.reasoning:  # above the reply, as it came before it
+        parts.append(thinking_html(message.reasoning))
     if message.refusal:
         parts.append(_refusal(message.refusal))
     content = message.content
@@ -403,6 +416,13 @@ def _css() -> str:
 .wb-media.wb-chip { flex-direction: row; }
 .wb-media-label { font-size: 0.8em; color: #666; }
 .wb-media-image img { cursor: zoom-in; }
+.wb-thinking { margin: 0.2em 0 0.4em; padding: 0.15em 0.5em; border-radius: 2px;
+  border-left: 2px solid var(--jp-border-color1, #bdbdbd);
+  background: var(--jp-layout-color2, #f3f3f3); color: var(--jp-content-font-color2, #555);
+  font-size: 0.9em; }
+.wb-thinking > summary { cursor: pointer; font-style: italic; user-select: none;
+  color: var(--jp-ui-font-color2, #666); }
+.wb-thinking-text { max-height: 18em; overflow-y: auto; margin: 0.2em 0; }
 """
     return own.strip() + "\n" + "\n".join(rules) + "\n"
 

@@ -125,9 +125,10 @@ def message_text_block(
     branch: tuple[int, int] | None = None,
     width: int = 100,
 ) -> str:
-    """One message as text: its role (and ``[2/3]`` for a message with versions), its wrapped
-    text, its marks (refused, incomplete, error), and its tool calls as ``→ name(args)`` with
-    their results as ``← result`` when ``tool_results`` (by call id) has them."""
+    """One message as text: its role (and ``[2/3]`` for a message with versions), a reply's
+    reasoning under ``[thinking]`` (indented once more), its wrapped text, its marks (refused,
+    incomplete, error), and its tool calls as ``→ name(args)`` with their results as
+    ``← result`` when ``tool_results`` (by call id) has them."""
     head: str = message.role
     if message.role == "tool" and message.name:
         head += f" ({inert(message.name)})"
@@ -137,6 +138,9 @@ def message_text_block(
         head += f" [{message.status}" + (f": {inert(message.error)}" if message.error else "")
         head += "]"
     lines = [head + ":"]
+    if message.reasoning:
+        lines.append(_INDENT + "[thinking]")
+        lines.extend(_wrap(message.reasoning, width, indent=_INDENT * 2))
     if message.refusal:
         lines.extend(_wrap(f"[refused] {message.refusal}", width))
     body = _body(message)

@@ -15,9 +15,11 @@ Design:
   the whole window (``resync``). A window that shares nothing with the last one goes whole.
   So a turn costs the same bytes at turn 2,000 as at turn 10 (``bench/bench_long.py``).
 * Live streaming travels as custom messages that carry only what changed: ``{"type": "delta",
-  "id", "text"}`` for reply text, ``{"type": "tool_call", ...}`` and ``{"type": "tool_args",
-  ...}`` for tool calls. Text deltas are coalesced by time (``_Coalescer``): at most one
-  message per ``FLUSH_SECONDS`` (~30 a second), and whatever is left at the end of the turn.
+  "id", "text"}`` for reply text (``"reasoning"`` for a reasoning model's thinking, shown as
+  text in a collapsed block above it), ``{"type": "tool_call", ...}`` and ``{"type":
+  "tool_args", ...}`` for tool calls. Text deltas are coalesced by time (``_Coalescer``): at
+  most one message per ``FLUSH_SECONDS`` (~30 a second), and whatever is left at the end of the
+  turn.
 * Every user action is a Python method (``send``, ``stop``, ``regenerate``, ``switch``,
   ``set_param``, ``refresh``); the front end calls them with custom messages
   ``{"action": "send", "text": ...}``, tests call them directly.
@@ -56,6 +58,7 @@ from .._messages import Message
 from .._params import ChatParams
 from .._turn_events import (
     ContentDelta,
+    ReasoningDelta,
     RefusalDelta,
     SettingsChanged,
     ToolApprovalRequested,
@@ -107,9 +110,10 @@ class _Coalescer:
     """Buffers streamed changes and flushes them at most once per ``interval``.
 
     Reply text is kept per message and sent as ``{"type": "delta", "id", "text"}`` (refusal
-    text as ``"refusal"``). A reply that is JSON (a structured output) is sent instead as a
-    pretty-printed partial parse of all of it so far, ``{"type": "json", "id", "text"}``; a
-    tool call's arguments likewise as ``{"type": "tool_args", "id", "index", "text"}``.
+    text as ``"refusal"``, reasoning text as ``"reasoning"``). A reply that is JSON (a
+    structured output) is sent instead as a pretty-printed partial parse of all of it so far,
+    ``{"type": "json", "id", "text"}``; a tool call's arguments likewise as ``{"type":
+    "tool_args", "id", "index", "text"}``.
     ``clock`` is any monotonic clock (tests pass a fake one).
     """
 
@@ -591,6 +595,8 @@ class ConversationWidget(anywidget.AnyWidget):
             self._coalescer.set_arguments(event.message_id, event.index, event.arguments)
         elif isinstance(event, RefusalDelta):
             self._coalescer.add(event.message_id, event.delta, "refusal")
+        elif isinstance(event, ReasoningDelta):
+            self._coalescer.add(event.message_id, event.delta, "reasoning")
         elif isinstance(event, TurnStarted):
             self._json_reply = _is_json_format(self._chat.params.response_format)
             self.streaming = True

@@ -4,7 +4,8 @@
 // the branch's last messages, changed by patches ({type: "transcript"}, see `applyPatch`), with
 // older messages fetched on demand ("Show earlier messages") and collapsed again. While a
 // reply streams, custom messages carry only what changed: {type: "delta"} appends text,
-// {type: "refusal"} appends refusal text, {type: "json"} replaces a structured output's partial
+// {type: "reasoning"} appends a reasoning model's thinking to a collapsed "Thinking" block above
+// the reply, {type: "refusal"} appends refusal text, {type: "json"} replaces a structured output's partial
 // preview, {type: "tool_call"} and {type: "tool_args"} show a running tool call. Streamed text is
 // set with textContent, never as HTML; the sanitized HTML replaces it when the turn ends.
 // Every control calls a Python method through model.send({action: ...}); the controls are drawn
@@ -312,7 +313,14 @@ function render({ model, el }) {
     item.dataset.id = entry.id;
     item.dataset.status = entry.status;
     const body = h("div", "wb-entry-body");
+    // A thinking block the user opened stays open when the entry is drawn again.
+    const id = CSS.escape(entry.id);
+    const opened = transcript.querySelector(`.wb-entry[data-id="${id}"] details.wb-thinking`);
     body.innerHTML = entry.html; // sanitized in Python (nh3 allow-lists)
+    if (opened && opened.open) {
+      const thinking = body.querySelector("details.wb-thinking");
+      if (thinking) thinking.open = true;
+    }
     fillMedia(body);
     item.appendChild(body);
     const actions = h("div", "wb-actions");
@@ -405,6 +413,22 @@ function render({ model, el }) {
     return node;
   }
 
+  // A reasoning model's thinking: a collapsed block above the reply's parts, created on first
+  // use; its text grows as plain text, like the reply's.
+  function thinkingText(item) {
+    let block = item.querySelector(":scope > details.wb-thinking");
+    if (!block) {
+      block = h("details", "wb-thinking");
+      block.append(h("summary", "", "Thinking…"), h("div", "wb-plain wb-thinking-text"));
+      const answer = item.querySelector(
+        ":scope > .wb-stream-text, :scope > .wb-stream-refusal, :scope > .wb-stream-json," +
+          " :scope > .wb-tool-call",
+      );
+      item.insertBefore(block, answer); // null: last
+    }
+    return block.querySelector(".wb-thinking-text");
+  }
+
   // Streamed text grows one text node: no DOM node per token, however long the reply.
   function appendText(node, text) {
     const last = node.lastChild;
@@ -434,6 +458,8 @@ function render({ model, el }) {
     const item = streamingEntry(msg.id);
     if (msg.type === "delta") {
       appendText(part(item, "wb-stream-text wb-plain"), msg.text);
+    } else if (msg.type === "reasoning") {
+      appendText(thinkingText(item), msg.text);
     } else if (msg.type === "refusal") {
       appendText(part(item, "wb-stream-refusal wb-refusal"), msg.text);
     } else if (msg.type === "json") {
