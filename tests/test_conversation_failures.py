@@ -224,6 +224,15 @@ class SlowStream(httpx.AsyncByteStream):
         self.closed = True
 
 
+async def cancel_when(c: Conversation, content: str, ready: asyncio.Event) -> None:
+    """Send ``content`` as a task and cancel it once ``ready`` is set; the task ends cancelled."""
+    task = asyncio.create_task(c.asend(content))
+    await asyncio.wait_for(ready.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 async def test_cancelling_asend_mid_stream_keeps_the_partial_and_the_chat_goes_on() -> None:
     pieces = [f"w{i} " for i in range(500)]
     slow = SlowStream([sse_body(e, done=False) for e in text_chunks(*pieces)])
@@ -247,11 +256,7 @@ async def test_cancelling_asend_mid_stream_keeps_the_partial_and_the_chat_goes_o
                 three.set()
 
     c.subscribe(observer)
-    task = asyncio.create_task(c.asend("a long story"))
-    await asyncio.wait_for(three.wait(), 5)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await cancel_when(c, "a long story", three)
     partial = c.messages[-1]
     assert partial.status == "incomplete" and partial.text.startswith("w0 w1 w2 ")
     assert len(partial.text.split()) < len(pieces), "cut short"

@@ -14,7 +14,7 @@ import pytest
 import workbench
 import workbench.conversation as conversation_module
 from tests._mock import Recorder, chunk_json, completion_json, sse_body, sse_response
-from tests.test_conversation_failures import SlowStream, chat, usage_chunk
+from tests.test_conversation_failures import SlowStream, cancel_when, chat, usage_chunk
 from tests.test_log_checkpoint import NOTE, _logged
 from workbench._turn_events import ContentDelta, ReasoningDelta, TurnEvent
 from workbench.conversation import Conversation
@@ -192,11 +192,7 @@ async def test_cancelling_asend_while_thinking_keeps_the_partial_reasoning() -> 
     c.subscribe(
         lambda e: three.set() if isinstance(e, ReasoningDelta) and "t2" in e.delta else None
     )
-    task = asyncio.create_task(c.asend("think long"))
-    await asyncio.wait_for(three.wait(), 5)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await cancel_when(c, "think long", three)
     partial = c.messages[-1]
     assert partial.status == "incomplete" and partial.error == "interrupted"
     assert partial.reasoning and partial.reasoning.startswith("t0 t1 t2 ")
