@@ -113,7 +113,7 @@ class _Choice:
         self.function_call: _Call | None = None
         self.audio: dict[str, Any] | None = None
         self.extra: dict[str, Any] = {}  # fields a server added to deltas
-        self.reasoning: str | None = None  # which of them carries the reasoning text
+        self.reasoning_field: str | None = None  # which of them carries the reasoning text
         self.logprobs: dict[str, _Tokens | None] | None = None
         self.finish_reason: str | None = None
         self.done: set[str] = set()  # which of content, refusal, ... had their done event
@@ -213,7 +213,7 @@ class ChatCompletionAccumulator:
                 parts = state.content.parts
                 parts.append(text)
                 if events is not None:
-                    if text and state.reasoning is not None:
+                    if text and state.reasoning_field is not None:
                         self._reasoning_done(state, events)
                     n = len(parts)
                     events.append(ContentDeltaEvent(i, text, state.content, n, self._parse_content))
@@ -222,7 +222,7 @@ class ChatCompletionAccumulator:
                 parts = state.refusal.parts
                 parts.append(text)
                 if events is not None:
-                    if text and state.reasoning is not None:
+                    if text and state.reasoning_field is not None:
                         self._reasoning_done(state, events)
                     events.append(RefusalDeltaEvent(i, text, state.refusal, len(parts)))
             if delta.tool_calls:
@@ -267,7 +267,7 @@ class ChatCompletionAccumulator:
 
     def _reasoning_done(self, state: _Choice, events: list[ChatCompletionStreamEvent]) -> None:
         """Report the reasoning done, once, when some came (the answer began, or the finish)."""
-        field = state.reasoning
+        field = state.reasoning_field
         if field is None or "reasoning" in state.done:
             return
         text = state.extra.get(field)
@@ -382,12 +382,12 @@ def _merge_extra(state: _Choice, extra: dict[str, Any], events: _Events) -> None
             state.extra[key] = [*old, *value] if isinstance(old, list) else value
         elif value is not None:
             state.extra[key] = value
-    field = state.reasoning
+    field = state.reasoning_field
     if field is None:
         field = next((k for k in REASONING_FIELDS if isinstance(extra.get(k), str)), None)
         if field is None:
             return
-        state.reasoning = field
+        state.reasoning_field = field
     piece = extra.get(field)
     if events is not None and isinstance(piece, str):
         text = state.extra[field]
