@@ -61,7 +61,8 @@ class Message(pydantic.BaseModel):
 
     ``reasoning`` is a reply's reasoning text, as a reasoning server streamed it (its
     ``reasoning_content`` or ``reasoning`` field); kept, logged and exported, but never sent back
-    (see ``to_param``).
+    (see ``to_param``). A reply cut short keeps the reasoning that arrived, and one that failed
+    with only reasoning is ``incomplete``, not ``error``.
     """
 
     model_config = pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True)
