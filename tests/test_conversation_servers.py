@@ -178,3 +178,32 @@ def test_max_tokens_and_extra_body_are_conversation_and_grid_parameters() -> Non
     short, long = (cell.usage.completion_tokens for cell in grid.cells)
     assert short == 2 and long > 2, "the local model honours max_tokens as servers do"
     assert list(result.to_dataframe()["max_tokens"]) == [2, 40]
+
+
+def test_a_reply_without_usage_gets_an_estimate_marked_as_such() -> None:
+    """llama-cpp-python's server sends no usage when streaming, even when asked."""
+    text = "Tide pools hold anemones, crabs and snails."
+    chunks = [chunk_json({"role": "assistant", "content": ""}), chunk_json({"content": text})]
+    body = sse_body(*chunks, chunk_json({}, finish_reason="stop"))
+    chat = over(Recorder(sse_response(body), sse_response(body)), system="Be brief.")
+    reply = chat.send("Tell me about tide pools")
+    assert reply.usage_source == "estimate" and reply.usage is not None
+    assert reply.usage.completion_tokens == -(-len(text) // 4)  # about four characters a token
+    assert 10 <= reply.usage.prompt_tokens <= 30
+    assert reply.usage.total_tokens == reply.usage.prompt_tokens + reply.usage.completion_tokens
+    frame = chat.to_dataframe()
+    assert frame["usage_source"].tolist()[-1] == "estimate"
+    assert frame["completion_tokens"].tolist()[-1] == reply.usage.completion_tokens
+    footer = chat.widget().usage_text
+    assert "last reply: ~" in footer and "the server sent no count" in footer
+    assert "estimated: the server sent no count" in workbench.widgets.transcript_text(chat)
+    back = Conversation.from_dataframe(frame, log=False)
+    assert back.messages[-1].usage_source == "estimate", "the column reads back"
+
+
+def test_a_reply_with_usage_says_it_came_from_the_server() -> None:
+    chat = over(Recorder(httpx.Response(200, json=completion_json())))
+    reply = chat.send("hi", stream=False)
+    assert reply.usage_source == "server" and reply.usage.total_tokens == 7  # type: ignore[union-attr]
+    assert "~" not in chat.widget().usage_text
+    assert chat.usage_dataframe()["usage_source"].tolist() == ["server"]

@@ -44,6 +44,7 @@ DTYPES = {
     "reasoning_tokens": "Int64",
     "usage": "object",
     "cost_usd": "float64",
+    "usage_source": "str",
     "latency_s": "float64",
     "ttft_s": "float64",
     "finish_reason": "str",

@@ -115,13 +115,13 @@ def test_dataframe_columns_dtypes_and_unrun_cells() -> None:
                                        "reasoning_effort"]  # fmt: skip
     assert list(frame.columns[7:]) == [
         "repeat", "output", "parsed", "refusal", "finish_reason", "tool_calls",
-        "prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens", "cost_usd",
-        "latency_s", "ttft_s", "error", "request_id", "status",
+        "prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens", "usage_source",
+        "cost_usd", "latency_s", "ttft_s", "error", "request_id", "status",
     ]  # fmt: skip
     dtypes = {name: str(dtype) for name, dtype in frame.dtypes.items()}
     assert dtypes["n"] == "float64" and dtypes["lang"] == "str"
     assert dtypes["temperature"] == "float64" and dtypes["seed"] == "Int64"
-    assert dtypes["reasoning_effort"] == "str"
+    assert dtypes["reasoning_effort"] == "str" and dtypes["usage_source"] == "str"
     assert dtypes["tool_calls"] == "object" and dtypes["parsed"] == "object"
     assert len(frame) == 8
     assert frame["temperature"].isna().sum() == 4 and frame["seed"].iloc[0] == 3

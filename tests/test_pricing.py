@@ -80,3 +80,16 @@ def test_the_widget_footer_and_provenance_show_the_cost() -> None:
     assert f"${expected:.4g}" in w.usage_text
     chat.send("again")
     assert f"${2 * expected:.4g}" in w.usage_text.split("conversation:")[1]
+
+
+def test_a_cost_the_server_reports_wins_over_the_table() -> None:
+    reported = CompletionUsage.model_validate(
+        {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15, "cost": 0.00042}
+    )
+    assert cost_usd("some/model", reported, "https://openrouter.ai/api/v1") == 0.00042
+    assert cost_usd(None, reported, None) == 0.00042, "known without a model or address"
+    for odd in (-1, "0.1", True, None):
+        usage = CompletionUsage.model_validate(
+            {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15, "cost": odd}
+        )
+        assert cost_usd("unknown-model", usage, "https://openrouter.ai/api/v1") is None

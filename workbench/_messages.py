@@ -17,6 +17,9 @@ __all__ = ["History", "Latency", "Message", "PathWatch", "Role", "Status"]
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 Status = Literal["complete", "incomplete", "error"]
+UsageSource = Literal["server", "estimate"]
+"""Where a reply's usage came from: the server's count, or workbench's estimate from the text
+(for a server that sends none; ``workbench._token_estimate``)."""
 
 
 class Latency(pydantic.BaseModel):
@@ -81,6 +84,7 @@ class Message(pydantic.BaseModel):
     model: str | None = None
     params: dict[str, Any] = pydantic.Field(default_factory=dict)
     usage: CompletionUsage | None = None
+    usage_source: UsageSource | None = None
     latency: Latency | None = None
     finish_reason: str | None = None
     request_id: str | None = None

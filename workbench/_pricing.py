@@ -1,4 +1,5 @@
-"""What a reply cost, from the ``genai-prices`` table (its bundled snapshot; never fetched).
+"""What a reply cost: the server's own figure where it reports one (OpenRouter's ``usage.cost``),
+else from the ``genai-prices`` table (its bundled snapshot; never fetched).
 
 ``cost_usd`` answers in US dollars, or ``None`` when the price is not known: the local model, a
 server the table does not know (Ollama, vLLM, ...), or a model it does not list. An unknown cost
@@ -31,6 +32,9 @@ def cost_usd(model: str | None, usage: Any, base_url: str | None) -> float | Non
     Returns:
         Dollars, or None when unknown.
     """
+    reported = _reported_cost(usage)
+    if reported is not None:
+        return reported
     if not model or usage is None or not base_url or base_url.startswith("http://workbench-"):
         return None
     host = urlsplit(base_url).hostname or ""
@@ -49,6 +53,16 @@ def cost_usd(model: str | None, usage: Any, base_url: str | None) -> float | Non
         int(prompt.get("audio_tokens") or 0),
         int(completion.get("audio_tokens") or 0),
     )
+
+
+def _reported_cost(usage: Any) -> float | None:
+    """The price the server itself reported in the usage (OpenRouter's ``usage.cost``, in US
+    dollars), which wins over the table: it knows the provider and discounts that served."""
+    extra = getattr(usage, "__pydantic_extra__", None) or {}
+    cost = extra.get("cost") if isinstance(extra, dict) else None
+    if isinstance(cost, (int, float)) and not isinstance(cost, bool) and cost >= 0:
+        return float(cost)
+    return None
 
 
 def _details(usage: Any, name: str) -> dict[str, Any]:

@@ -68,6 +68,16 @@ _NO_FINISH_REASON = (
 )
 
 
+def _estimated_usage(prompt: tuple[list[dict[str, Any]], list[Any]], reply: Message) -> Any:
+    """The usage of ``reply`` to ``prompt`` (messages, tools), estimated from the text."""
+    from ._token_estimate import estimate_usage
+    from .types import CompletionUsage
+
+    messages, tools = prompt
+    fields = estimate_usage(messages, reply.text, tool_calls=reply.tool_calls or (), extra=tools)
+    return CompletionUsage.model_validate(fields)
+
+
 def _after_tool_round(request: dict[str, Any]) -> dict[str, Any]:
     """The request for the round after the tools ran: a ``tool_choice`` that forces a call
     (``"required"`` or a named function) applies to the first round only, else the model
@@ -96,6 +106,7 @@ class _Reply:
         "first_token",
         "message",
         "parts",
+        "prompt",
         "reasoning",
         "refusal",
         "started",
@@ -111,6 +122,7 @@ class _Reply:
         self.started = time.perf_counter()
         self.checkpointed = self.started  # when the text so far was last written to the log
         self.first_token: float | None = None
+        self.prompt: tuple[list[dict[str, Any]], list[Any]] = ([], [])  # messages, tools
 
 
 class Conversation:
@@ -421,8 +433,9 @@ class Conversation:
         reply = self._new_reply(request)
         completions = self.client.chat.completions
         try:
+            messages = self._request_messages()
+            reply.prompt = (messages, list(request.get("tools") or ()))
             if stream:
-                messages = self._request_messages()
                 with completions.stream(messages=messages, **_usage(request)) as s:
                     reply.message.request_id = s.response.headers.get("x-request-id")
                     for event in s:
@@ -432,9 +445,7 @@ class Conversation:
                     s.until_done()
                     completion = _parsed(s.current_completion_snapshot, request)
             else:
-                completion = _parsed(
-                    completions.create(messages=self._request_messages(), **request), request
-                )
+                completion = _parsed(completions.create(messages=messages, **request), request)
         except BaseException as exc:
             return self._failed(reply, exc)
         return self._finished(reply, completion)
@@ -443,8 +454,9 @@ class Conversation:
         reply = self._new_reply(request)
         completions = self._aclient().chat.completions
         try:
+            messages = self._request_messages()
+            reply.prompt = (messages, list(request.get("tools") or ()))
             if stream:
-                messages = self._request_messages()
                 async with completions.stream(messages=messages, **_usage(request)) as s:
                     reply.message.request_id = s.response.headers.get("x-request-id")
                     async for event in s:
@@ -454,7 +466,7 @@ class Conversation:
                     await s.until_done()
                     completion = _parsed(s.current_completion_snapshot, request)
             else:
-                created = await completions.create(messages=self._request_messages(), **request)
+                created = await completions.create(messages=messages, **request)
                 completion = _parsed(created, request)
         except BaseException as exc:
             return self._failed(reply, exc)
@@ -551,7 +563,13 @@ class Conversation:
                 if other.finish_reason is None:
                     sibling.status, sibling.error = "incomplete", _NO_FINISH_REASON
                 self.history.add(sibling, select=False)
-        message.usage = completion.usage
+        if completion.usage is not None:
+            message.usage, message.usage_source = completion.usage, "server"
+        else:  # the server sent none (llama-cpp-python's, when streaming): estimate, marked
+            message.usage, message.usage_source = (
+                _estimated_usage(reply.prompt, message),
+                "estimate",
+            )
         message.model = completion.model or message.model
         message.latency = Latency(
             first_token=(reply.first_token - reply.started) if reply.first_token else None,
@@ -600,6 +618,7 @@ class Conversation:
         received: Any = getattr(exc, "completion", None)
         if received is not None:
             message.usage = received.usage
+            message.usage_source = "server" if received.usage is not None else None
             if received.choices and not reply.parts:
                 reply.parts.append(received.choices[0].message.content or "")
             if received.choices and not reply.reasoning:

@@ -66,6 +66,7 @@ MESSAGE_COLUMNS: dict[str, str] = {
     "params": OBJECT,
     # the param_* columns go here
     **_USAGE_KINDS,
+    "usage_source": STR,
     "latency_s": FLOAT,
     "ttft_s": FLOAT,
     "finish_reason": STR,
@@ -94,6 +95,7 @@ USAGE_COLUMNS: tuple[str, ...] = (
     "total_tokens",
     "cached_tokens",
     "reasoning_tokens",
+    "usage_source",
     "cost_usd",
     "latency_s",
     "ttft_s",

@@ -155,6 +155,7 @@ class _Row:
             "model": self.text("model"),
             "params": self._params(),
             "usage": self._usage(),
+            "usage_source": self._choice("usage_source", ("server", "estimate")),
             "latency": self._latency(),
             "finish_reason": self.text("finish_reason"),
             "request_id": self.text("request_id"),
@@ -168,6 +169,15 @@ class _Row:
             error = exc.errors()[0]
             field = ".".join(str(part) for part in error["loc"])
             raise TranscriptError(where, field, error["msg"]) from None
+
+    def _choice(self, column: str, allowed: tuple[str, ...]) -> str | None:
+        """The row's ``column``: one of ``allowed``, or None when empty."""
+        value = self.text(column)
+        if value is not None and value not in allowed:
+            raise TranscriptError(
+                self.where, column, f"{value!r} is not allowed (allowed: {', '.join(allowed)})"
+            )
+        return value
 
     def _params(self) -> dict[str, Any]:
         """The row's parameters: the ``params`` dict, and the ``param_<name>`` columns (which

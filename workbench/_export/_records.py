@@ -32,6 +32,7 @@ _FIELDS = (
     "model",
     "params",
     "usage",
+    "usage_source",
     "latency",
     "finish_reason",
     "request_id",
@@ -138,6 +139,7 @@ class Records:
         c["model"].extend(models)
         c["params"].extend(_params(snapshots, scrub))
         self._add_usage(values["usage"], models, snapshots, source.base_url)
+        c["usage_source"].extend(values["usage_source"])
         latencies = values["latency"]
         c["latency_s"].extend([lat.total if lat is not None else None for lat in latencies])
         c["ttft_s"].extend([lat.first_token if lat is not None else None for lat in latencies])

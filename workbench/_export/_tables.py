@@ -45,7 +45,8 @@ def to_dataframe(
     - ``prompt_tokens``, ``completion_tokens``, ``total_tokens``, ``cached_tokens``,
       ``reasoning_tokens`` (``Int64``, ``<NA>`` when not reported), ``usage`` (the reported
       usage as a dict), ``cost_usd`` (NaN when the price is unknown, never 0 for unknown),
-      ``latency_s``, ``ttft_s`` (time to first token);
+      ``usage_source`` (``server``: the server's count; ``estimate``: workbench's estimate from
+      the text, for a server that sent none), ``latency_s``, ``ttft_s`` (time to first token);
     - ``finish_reason``, ``request_id``, ``status`` (complete, incomplete or error), ``error``,
       ``kept``, ``created`` (``datetime64[us, UTC]``);
     - ``on_path`` (on the current branch), ``selected`` (the current version among its

@@ -184,6 +184,7 @@ def _fill_from_completion(grid: Grid, cell: Cell, body: Any, where: str) -> None
         finish_reason=choice.finish_reason,
         model=completion.model or cell.model,
         usage=completion.usage,
+        usage_source="server" if completion.usage is not None else None,
         request_id=request_id,
         params=chat.params.snapshot(),
     )

@@ -86,6 +86,8 @@ class Cell:
             (``cancelled``, ``skipped``); None otherwise.
         conversation: the ``workbench.Conversation`` that ran the cell; None before it starts.
         usage: the tokens of the turn (summed over tool rounds), a ``CompletionUsage``.
+        usage_source: ``server`` (the server's counts), ``estimate`` (some reply's usage was
+            estimated from its text: the server sent none), or None.
         cost_usd: the turn's price in dollars; None when unknown (never 0 for unknown).
         latency_s: seconds from sending to the end of the turn.
         ttft_s: seconds from sending to the first token.
@@ -109,6 +111,7 @@ class Cell:
     error: str | None = None
     conversation: Any = None
     usage: Any = None
+    usage_source: str | None = None
     cost_usd: float | None = None
     latency_s: float | None = None
     ttft_s: float | None = None

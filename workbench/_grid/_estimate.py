@@ -10,14 +10,13 @@ Prices come from ``workbench._pricing.cost_usd`` (the genai-prices table).
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import WorkbenchError
 from .._pricing import cost_usd
+from .._token_estimate import prompt_estimate
 from ._cells import Cell
 from ._spec import GridSpec, Row
 
@@ -25,9 +24,6 @@ __all__ = ["DEFAULT_COMPLETION_TOKENS", "Budget", "GridEstimate", "check_prices"
 
 DEFAULT_COMPLETION_TOKENS = 256
 """The reply length assumed for a column without ``max_completion_tokens``."""
-_CHARS_PER_TOKEN = 4
-_TOKENS_PER_MESSAGE = 4
-_TOKENS_PER_REQUEST = 3
 
 
 @dataclass(frozen=True)
@@ -98,16 +94,13 @@ def estimate(spec: GridSpec, base_url: str | None) -> GridEstimate:
 
 def prompt_tokens(spec: GridSpec, row: Row) -> int:
     """About how many prompt tokens ``row`` costs with the grid's system prompt and tools."""
-    chars = len(row.system or "")
-    for message in row.messages:
-        chars += _chars(message.get("content"))
+    messages = list(row.messages)
+    if row.system:
+        messages.insert(0, {"role": "system", "content": row.system})
     extra = [tool.to_param() for tool in spec.tools]
     if spec.response_format is not None:
         extra.append(_schema_of(spec.response_format))
-    chars += sum(len(json.dumps(item, default=str)) for item in extra)
-    messages = len(row.messages) + (1 if row.system else 0)
-    overhead = _TOKENS_PER_MESSAGE * messages + _TOKENS_PER_REQUEST
-    return math.ceil(chars / _CHARS_PER_TOKEN) + overhead
+    return prompt_estimate(messages, extra)
 
 
 def completion_tokens(params: Mapping[str, Any], longest_seen: int = 0) -> int:
@@ -204,14 +197,6 @@ class Budget:
 
 class BudgetExceeded(Exception):
     """A cell would take the run over its budget (internal: the cell is marked skipped)."""
-
-
-def _chars(content: Any) -> int:
-    if isinstance(content, str):
-        return len(content)
-    if isinstance(content, list):
-        return sum(len(str(p.get("text", ""))) for p in content if isinstance(p, Mapping))
-    return 0
 
 
 def _schema_of(response_format: Any) -> Any:

@@ -43,6 +43,8 @@ def fill_cell(cell: Cell, turn: Sequence[Any], base_url: str | None) -> None:
     ]
     usages = [m.usage for m in replies if m.usage is not None]
     cell.usage = summed_usage(usages) if usages else None
+    estimated = any(m.usage_source == "estimate" for m in replies if m.usage is not None)
+    cell.usage_source = ("estimate" if estimated else "server") if usages else None
     costs = [cost_usd(m.model, m.usage, base_url) for m in replies]
     cell.cost_usd = sum(c for c in costs if c is not None) if costs and None not in costs else None
     first = replies[0].latency if replies else None

@@ -18,7 +18,10 @@ __all__ = ["LABEL_COLUMNS", "cells_frame"]
 LABEL_COLUMNS = ("_row", "_column")
 """Extra columns ``cells_frame(..., labels=True)`` adds: the cell's row and column labels."""
 
-_STRING = ("prompt", "model", "output", "refusal", "finish_reason", "error", "request_id", "status")
+_STRING = (
+    "prompt", "model", "output", "refusal", "finish_reason", "usage_source", "error", "request_id",
+    "status",
+)  # fmt: skip
 _TOKENS = ("prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens")
 _FLOATS = ("cost_usd", "latency_s", "ttft_s")
 
@@ -53,6 +56,7 @@ def cells_frame(spec: GridSpec, cells: Sequence[Cell], *, labels: bool = False) 
     usage = [_usage(c.usage) for c in cells]
     for i, name in enumerate(_TOKENS):
         columns[name] = pd.array([u[i] for u in usage], dtype="Int64")
+    columns["usage_source"] = [c.usage_source for c in cells]
     columns["cost_usd"] = [c.cost_usd for c in cells]
     columns["latency_s"] = [c.latency_s for c in cells]
     columns["ttft_s"] = [c.ttft_s for c in cells]

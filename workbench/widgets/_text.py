@@ -176,7 +176,9 @@ def _usage_line(messages: list[Message]) -> str | None:
         if u.completion_tokens_details is not None
     )
     extra = f", reasoning {reasoning}" if reasoning else ""
-    return f"tokens: {total} total (prompt {prompt}, completion {completion}{extra})"
+    guessed = any(m.usage_source == "estimate" for m in messages if m.usage is not None)
+    mark, note = ("~", ", estimated: the server sent no count") if guessed else ("", "")
+    return f"tokens: {mark}{total} total (prompt {prompt}, completion {completion}{extra}{note})"
 
 
 def _params_line(conversation: Conversation) -> str | None:

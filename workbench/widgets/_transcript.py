@@ -27,7 +27,8 @@ WINDOW = 40
 older ones wait behind "Show earlier messages"."""
 
 Entry = dict[str, Any]
-_Totals = tuple[int, float, int, int]  # tokens, known cost, replies priced, replies with usage
+# tokens, known cost, replies priced, replies with usage, replies whose usage is estimated
+_Totals = tuple[int, float, int, int, int]
 
 
 class Transcript:
@@ -182,18 +183,19 @@ class Transcript:
         changed = watch.take()
         totals = self._totals
         del totals[changed:]
-        tokens, known, priced, used = totals[-1] if totals else (0, 0.0, 0, 0)
+        tokens, known, priced, used, guessed = totals[-1] if totals else (0, 0.0, 0, 0, 0)
         for message in path[changed:]:
             if message.role == "assistant" and message.usage is not None:
                 cost = self.cost(message, base_url)
                 tokens += message.usage.total_tokens
                 used += 1
+                guessed += message.usage_source == "estimate"
                 if cost is not None:
                     known, priced = known + cost, priced + 1
-            totals.append((tokens, known, priced, used))
+            totals.append((tokens, known, priced, used, guessed))
         if self.start >= len(path):
             return ""
-        before = totals[self.start - 1] if self.start > 0 else (0, 0.0, 0, 0)
+        before = totals[self.start - 1] if self.start > 0 else (0, 0.0, 0, 0, 0)
         last = next((m for m in reversed(path[self.start :]) if m.role == "assistant"), None)
         if last is None:
             return ""
@@ -204,6 +206,7 @@ class Transcript:
             known=totals[-1][1] - before[1],
             priced=totals[-1][2] - before[2],
             used=totals[-1][3] - before[3],
+            estimated=totals[-1][4] - before[4],
         )
 
 
@@ -247,26 +250,36 @@ def patch(old: list[Entry], new: list[Entry]) -> tuple[int, int] | None:
 
 
 def usage_text(
-    last: Message, last_cost: float | None, *, tokens: int, known: float, priced: int, used: int
+    last: Message,
+    last_cost: float | None,
+    *,
+    tokens: int,
+    known: float,
+    priced: int,
+    used: int,
+    estimated: int = 0,
 ) -> str:
     """The footer: tokens (and cost, where known) of the last reply and of the branch, and the
-    last reply's timing."""
+    last reply's timing. Estimated counts (a server that sent none) are marked ``~``."""
     parts = []
     if last.usage is not None:
         u = last.usage
-        details = [f"prompt {u.prompt_tokens}", f"completion {u.completion_tokens}"]
+        guess = "~" if last.usage_source == "estimate" else ""
+        details = [f"prompt {guess}{u.prompt_tokens}", f"completion {guess}{u.completion_tokens}"]
         reasoning = getattr(u.completion_tokens_details, "reasoning_tokens", None)
         if reasoning:
             details.append(f"reasoning {reasoning}")
         cached = getattr(u.prompt_tokens_details, "cached_tokens", None)
         if cached:
             details.append(f"cached {cached}")
-        text = f"last reply: {u.total_tokens} tokens ({', '.join(details)})"
+        text = f"last reply: {guess}{u.total_tokens} tokens ({', '.join(details)})"
+        if guess:
+            text += " estimated: the server sent no count"
         if last_cost is not None:
             text += f", {_dollars(last_cost)}"
         parts.append(text)
     if used:
-        text = f"conversation: {tokens} tokens"
+        text = f"conversation: {'~' if estimated else ''}{tokens} tokens"
         if priced:
             some_unknown = priced < used
             text += f", {_dollars(known)}{'+ (some prices unknown)' if some_unknown else ''}"
