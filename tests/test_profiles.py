@@ -70,6 +70,19 @@ def test_a_litellm_proxy_is_known_by_its_answers() -> None:
     assert chosen.profile.name == "generic", "a chosen profile is kept"
 
 
+def test_llama_cpp_python_is_known_by_its_headers() -> None:
+    # What llama-cpp-python 0.3.36's server sends (seen in the interop tests).
+    headers = {"server": "uvicorn", "openai-processing-ms": "146", "x-request-id": "9f80"}
+    client = client_for(Recorder(httpx.Response(200, json=completion_json(), headers=headers)))
+    client.chat.completions.create(model="m", messages=MESSAGES)
+    assert client.profile.name == "llama-cpp"
+    vllm = client_for(
+        Recorder(httpx.Response(200, json=completion_json(), headers={"server": "uvicorn"}))
+    )
+    vllm.chat.completions.create(model="m", messages=MESSAGES)
+    assert vllm.profile.name == "generic", "uvicorn alone says nothing"
+
+
 def test_generic_sends_every_request_as_given() -> None:
     handler = Recorder(validate=False)
     client = client_for(handler)

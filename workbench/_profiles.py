@@ -9,9 +9,10 @@ names the parameter and the server, never dropped in silence.
 
 A client's profile comes from ``Client(profile=...)`` (a name or a ``Profile``), else from
 its base URL where that is reliable (a hosted API's address, Ollama's port, the local model),
-else from the server's own answers (a LiteLLM proxy names itself in every response's headers),
-else ``generic``, which changes nothing. The facts come from the interop tests against the
-real servers (``tests/test_interop_*.py``) and from each provider's documentation.
+else from the server's own answers (a LiteLLM proxy and llama-cpp-python's server show what they
+are in their headers: from the first answer on), else ``generic``, which changes nothing. The
+facts come from the interop tests against the real servers (``tests/test_interop_*.py``) and
+from each provider's documentation.
 """
 
 from __future__ import annotations
@@ -306,10 +307,12 @@ def detect_from_url(base_url: httpx.URL, *, local: bool) -> Profile:
     return GENERIC
 
 
-def detect_from_response(headers: httpx.Headers, body: Any = None) -> Profile | None:
+def detect_from_response(headers: httpx.Headers) -> Profile | None:
     """The profile a server's answer shows reliably, or None: a LiteLLM proxy names itself in
-    its headers (``x-litellm-*``)."""
+    its headers (``x-litellm-*``); llama-cpp-python's server is a uvicorn app that adds
+    OpenAI's ``openai-processing-ms`` header to its answers (vLLM, also on uvicorn, does not)."""
     if any(name.lower().startswith("x-litellm-") for name in headers):
         return LITELLM
-    del body
+    if headers.get("server") == "uvicorn" and "openai-processing-ms" in headers:
+        return LLAMA_CPP
     return None
