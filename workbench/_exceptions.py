@@ -40,7 +40,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import pydantic
+import pydantic_core  # its ValidationError is pydantic's; pydantic itself is heavier
 
 if TYPE_CHECKING:
     from .types import ChatCompletion
@@ -257,7 +257,7 @@ class ContentFilterFinishReasonError(WorkbenchError):
         )
 
 
-class OutputValidationError(WorkbenchError, pydantic.ValidationError):
+class OutputValidationError(WorkbenchError, pydantic_core.ValidationError):
     """The model's structured output is not valid JSON, or does not fit the requested type.
 
     The model is at fault, not the request: the completion is kept for inspection. It is also
@@ -282,7 +282,7 @@ class OutputValidationError(WorkbenchError, pydantic.ValidationError):
             return made
         location, text, reason = _output_error_args(*args, **kwargs)
         cause = kwargs.get("cause")
-        if isinstance(cause, pydantic.ValidationError):
+        if isinstance(cause, pydantic_core.ValidationError):
             errors: list[Any] = list(cause.errors(include_url=False))
         else:
             errors = [{"type": "json_invalid", "loc": (), "input": text, "ctx": {"error": reason}}]
