@@ -4,7 +4,9 @@
 Each task creates ``.venv`` on first use (and refreshes it when pyproject.toml changes), installs
 the project with its ``dev`` extra, then runs. ``test`` also makes sure Debian's ``chromium`` is at
 /usr/bin/chromium (apt-get, as root or through sudo) for the browser tests; where it cannot be
-installed (no apt-get, no root or sudo) they are skipped with that reason.
+installed (no apt-get, no root or sudo) they are skipped with that reason. And it builds the real
+servers' environments for the interop tests (``.interop/llama``, ``.interop/litellm``), each from
+its pinned requirements file in tests/interop/.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import venv
 from pathlib import Path
 
@@ -27,6 +30,14 @@ STAMP = VENV / ".workbench-installed"
 CHROMIUM = Path("/usr/bin/chromium")
 SKIP_BROWSER = "WORKBENCH_SKIP_BROWSER"
 """Set to a reason, the browser tests are skipped with it (tests/conftest.py)."""
+SKIP_INTEROP = "WORKBENCH_SKIP_INTEROP"
+"""Set to a reason, the interop tests are skipped with it and their environments not built."""
+INTEROP = ROOT / ".interop"
+"""The real servers' virtual environments, one per server (they cannot share the project's: the
+LiteLLM proxy needs openai>=2.20, the project's tests pin openai==1.106.1)."""
+INTEROP_REQUIREMENTS = ROOT / "tests" / "interop"
+INTEROP_ENVS = ("llama", "litellm")
+"""``.interop/NAME`` is built from ``tests/interop/requirements-NAME.txt``."""
 LAB_SETTINGS = {
     # No "Would you like to get notified about official Jupyter news?" prompt, no news fetched.
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}
@@ -87,6 +98,50 @@ def skip_browser(reason: str) -> None:
     os.environ[SKIP_BROWSER] = reason
 
 
+def ensure_interop() -> None:
+    """Build or refresh the interop tests' environments, unless ``WORKBENCH_SKIP_INTEROP`` is set.
+
+    A venv that cannot be built stops the run with the reason: these tests are part of the suite,
+    and a person may skip them, by choice, with ``WORKBENCH_SKIP_INTEROP=<reason>``.
+    """
+    reason = os.environ.get(SKIP_INTEROP)
+    if reason:
+        print(f"skipping the interop tests ({SKIP_INTEROP}): {reason}", flush=True)
+        return
+    for name in INTEROP_ENVS:
+        ensure_interop_env(name)
+
+
+def ensure_interop_env(name: str) -> None:
+    """``.interop/NAME`` from ``tests/interop/requirements-NAME.txt``, rebuilt from scratch when
+    that file changes (a stamp holds its hash, as for .venv).
+
+    llama-cpp-python has no wheel on PyPI for Linux: pip compiles it (about 14 minutes on 2 cores)
+    once, and its wheel cache makes every later build of the same version take seconds.
+    """
+    requirements = INTEROP_REQUIREMENTS / f"requirements-{name}.txt"
+    where = INTEROP / name
+    python = where / ("Scripts" if os.name == "nt" else "bin") / "python"
+    stamp = where / ".workbench-installed"
+    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest and python.exists():
+        return
+    shown = f"{where.relative_to(ROOT)} from {requirements.relative_to(ROOT)}"
+    print(f"building {shown} (for the interop tests)", flush=True)
+    started = time.monotonic()
+    try:
+        venv.EnvBuilder(with_pip=True, clear=True).create(where)
+        pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        run(*pip, "-r", str(requirements))
+    except (OSError, subprocess.CalledProcessError) as exc:
+        sys.exit(
+            f"the interop tests need {shown}, which could not be built: {exc}. Fix that (the"
+            f" output above says why), or set {SKIP_INTEROP}=<reason> to skip those tests."
+        )
+    stamp.write_text(digest)
+    print(f"built {where.relative_to(ROOT)} in {time.monotonic() - started:.0f} s", flush=True)
+
+
 def run(*args: str) -> None:
     print("+", " ".join(args), flush=True)
     subprocess.run(args, cwd=ROOT, check=True)
@@ -99,6 +154,7 @@ def test(extra: list[str]) -> None:
     ensure_env()
     if extra:
         ensure_chromium()
+        ensure_interop()
         run(str(PY), "-m", "pytest", *extra)
         return
     run(str(BIN / "ruff"), "check", ".")
@@ -106,6 +162,7 @@ def test(extra: list[str]) -> None:
     run(str(BIN / "lint-imports"))
     run(str(BIN / "mypy"))
     ensure_chromium()
+    ensure_interop()
     run(str(PY), "-m", "pytest")
     check_notebooks(PY)
     check_binder()

@@ -17,17 +17,24 @@ SPEC_PATH = FIXTURES / "openai-chat-completions.openapi.json"
 SKIP_BROWSER = "WORKBENCH_SKIP_BROWSER"
 """Set to a reason, the tests marked ``browser`` are skipped with it: ``python3 dev.py test``
 sets it where Chromium cannot be installed (no apt-get, no root or sudo), and a person may set
-it. It is the only way a test of this suite is skipped."""
+it."""
+SKIP_INTEROP = "WORKBENCH_SKIP_INTEROP"
+"""Set to a reason, the tests marked ``interop`` (real servers, from the ``.interop/`` venvs that
+``python3 dev.py test`` builds) are skipped with it; only a person sets it."""
+SKIPPABLE = {"browser": SKIP_BROWSER, "interop": SKIP_INTEROP}
+"""Each marker and the variable that skips its tests: the only ways a test of this suite is
+skipped, each with its reason in pytest's summary."""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    reason = os.environ.get(SKIP_BROWSER)
-    if not reason:
-        return
-    skip = pytest.mark.skip(reason=f"{SKIP_BROWSER}: {reason}")
-    for item in items:
-        if item.get_closest_marker("browser") is not None:
-            item.add_marker(skip)
+    for marker, variable in SKIPPABLE.items():
+        reason = os.environ.get(variable)
+        if not reason:
+            continue
+        skip = pytest.mark.skip(reason=f"{variable}: {reason}")
+        for item in items:
+            if item.get_closest_marker(marker) is not None:
+                item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

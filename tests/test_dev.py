@@ -94,3 +94,73 @@ def test_start_turns_off_the_news_prompt(monkeypatch: pytest.MonkeyPatch, tmp_pa
     written = tmp_path / "venv/share/jupyter/lab/settings/overrides.json"
     notification = json.loads(written.read_text())["@jupyterlab/apputils-extension:notification"]
     assert notification == {"fetchNews": "false", "checkForUpdates": False}
+
+
+@pytest.fixture
+def interop(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[str, ...]]:
+    """``.interop`` in a scratch folder, a venv that is only its python, pip recorded."""
+    monkeypatch.setattr(dev, "INTEROP", tmp_path / ".interop")
+    monkeypatch.delenv(dev.SKIP_INTEROP, raising=False)
+
+    class FakeBuilder:
+        def __init__(self, **options: object) -> None:
+            assert options == {"with_pip": True, "clear": True}
+
+        def create(self, where: Path) -> None:
+            (where / "bin").mkdir(parents=True, exist_ok=True)
+            (where / "bin" / "python").write_text("")
+
+    monkeypatch.setattr(dev.venv, "EnvBuilder", FakeBuilder)
+    monkeypatch.setattr(dev, "ROOT", tmp_path)
+    requirements = tmp_path / "requirements"
+    requirements.mkdir()
+    for name in dev.INTEROP_ENVS:
+        (requirements / f"requirements-{name}.txt").write_text(f"{name}==1\n")
+    monkeypatch.setattr(dev, "INTEROP_REQUIREMENTS", requirements)
+    ran: list[tuple[str, ...]] = []
+    monkeypatch.setattr(dev, "run", lambda *args: ran.append(args))
+    return ran
+
+
+def test_the_interop_venvs_are_built_once_from_their_requirements(
+    interop: list[tuple[str, ...]],
+) -> None:
+    requirements = dev.INTEROP_REQUIREMENTS
+    dev.ensure_interop()
+    assert [c[-1] for c in interop] == [
+        str(requirements / f"requirements-{name}.txt") for name in dev.INTEROP_ENVS
+    ]
+    dev.ensure_interop()  # stamped: nothing to do
+    assert len(interop) == len(dev.INTEROP_ENVS)
+    (requirements / "requirements-llama.txt").write_text("llama==2\n")
+    dev.ensure_interop()  # that file changed: that venv again
+    assert interop[-1][-1].endswith("requirements-llama.txt") and len(interop) == 3
+
+
+def test_an_interop_venv_that_cannot_be_built_stops_the_run(
+    interop: list[tuple[str, ...]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*args: str) -> None:
+        raise subprocess.CalledProcessError(1, args)
+
+    monkeypatch.setattr(dev, "run", fail)
+    with pytest.raises(SystemExit, match=f"could not be built.*{dev.SKIP_INTEROP}=<reason>"):
+        dev.ensure_interop()
+
+
+def test_skipping_the_interop_tests_builds_nothing(
+    interop: list[tuple[str, ...]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv(dev.SKIP_INTEROP, "no compiler here")
+    dev.ensure_interop()
+    assert interop == [] and "no compiler here" in capsys.readouterr().out
+
+
+def test_the_interop_requirements_are_pinned() -> None:
+    """Every line names one exact version: what was found to work is what gets installed."""
+    for name in dev.INTEROP_ENVS:
+        lines = (dev.INTEROP_REQUIREMENTS / f"requirements-{name}.txt").read_text().splitlines()
+        pins = [line for line in lines if line and not line.startswith("#")]
+        assert len(pins) > 10 and all("==" in line for line in pins), name
