@@ -111,16 +111,17 @@ def check_completion(completion: Any, *, choices: int = 1) -> None:
 
 
 def check_chunks(chunks: list[Any]) -> str:
-    """A streamed completion: one id throughout, the role first, exactly one finish reason (on
-    the last chunk with a choice). Returns the text."""
+    """A streamed completion: one id throughout, the role first, exactly one finish reason, and
+    nothing said after it (a usage chunk may follow). Returns the text."""
     assert chunks, "no chunk"
     assert {c.id for c in chunks} == {chunks[0].id}
     assert all(c.object == "chat.completion.chunk" for c in chunks)
     with_choices = [c for c in chunks if c.choices]
     assert with_choices[0].choices[0].delta.role == "assistant"
-    finishes = [c.choices[0].finish_reason for c in with_choices if c.choices[0].finish_reason]
-    assert len(finishes) == 1, finishes
-    assert with_choices[-1].choices[0].finish_reason is not None
+    ends = [i for i, c in enumerate(with_choices) if c.choices[0].finish_reason is not None]
+    assert len(ends) == 1, ends
+    for after in with_choices[ends[0] + 1 :]:
+        assert not after.choices[0].delta.content and not after.choices[0].delta.tool_calls
     return "".join(c.choices[0].delta.content or "" for c in with_choices)
 
 

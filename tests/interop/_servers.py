@@ -122,6 +122,8 @@ class ServerProcess:
             )
 
     def wait_ready(self, timeout: float) -> None:
+        """Until ``ready`` answers 200 (a path) or shows in the log (``log:TEXT``: a server
+        whose faults count requests must not be sent one before the tests)."""
         assert self._proc is not None, "launch() first"
         deadline = time.monotonic() + timeout
         with httpx.Client(base_url=self.url, timeout=5, trust_env=False) as http:
@@ -130,9 +132,13 @@ class ServerProcess:
                     raise RuntimeError(
                         f"{self.name} exited ({self._proc.returncode}):\n{self.log()}"
                     )
-                with contextlib.suppress(httpx.TransportError):
-                    if http.get(self._ready).status_code == 200:
+                if self._ready.startswith("log:"):
+                    if self._ready[4:] in self.log():
                         return
+                else:
+                    with contextlib.suppress(httpx.TransportError):
+                        if http.get(self._ready).status_code == 200:
+                            return
                 time.sleep(0.1)
         raise RuntimeError(f"{self.name} did not answer within {timeout} s:\n{self.log()}")
 
@@ -243,7 +249,8 @@ def workbench_server(
     if tokens_per_second is not None:
         args += ["--tokens-per-second", str(tokens_per_second)]
     env = isolated_env(workdir / "home")
-    return ServerProcess(f"workbench-{name}", args, workdir, port=port, ready="/v1/models", env=env)
+    ready = f"log:serving on http://127.0.0.1:{port}/v1"
+    return ServerProcess(f"workbench-{name}", args, workdir, port=port, ready=ready, env=env)
 
 
 def litellm_config(routes: Mapping[str, str]) -> dict[str, object]:
