@@ -116,7 +116,7 @@ def ensure_interop_env(name: str) -> None:
     """``.interop/NAME`` from ``tests/interop/requirements-NAME.txt``, rebuilt from scratch when
     that file changes (a stamp holds its hash, as for .venv).
 
-    llama-cpp-python has no wheel on PyPI for Linux: pip compiles it (about 14 minutes on 2 cores)
+    llama-cpp-python has no wheel on PyPI for Linux: pip compiles it (6 to 10 minutes on 2 cores)
     once, and its wheel cache makes every later build of the same version take seconds.
     """
     requirements = INTEROP_REQUIREMENTS / f"requirements-{name}.txt"

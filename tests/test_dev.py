@@ -60,21 +60,28 @@ def test_with_apt_chromium_is_installed_not_skipped(
     assert dev.SKIP_BROWSER not in os.environ
 
 
-def test_a_skipped_browser_test_shows_its_reason_in_the_summary(tmp_path: Path) -> None:
-    env = {**os.environ, dev.SKIP_BROWSER: "no apt-get on this machine"}
-    command = [sys.executable, "-m", "pytest", "tests/test_widget_frontend.py", "-rs", "-q"]
+def pytest_with_skip(variable: str, reason: str, *modules: str) -> str:
+    """pytest on these modules with ``variable`` set to ``reason``: its output, after checking
+    that each test was skipped with the reason."""
+    command = [sys.executable, "-m", "pytest", *modules, "-rs", "-q", "-p", "no:cacheprovider"]
     done = subprocess.run(
-        [*command, "-p", "no:cacheprovider"],
+        command,
         cwd=ROOT,
-        env=env,
+        env={**os.environ, variable: reason},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert done.returncode == 0, done.stdout[-2000:]
-    assert "SKIPPED" in done.stdout and "no apt-get on this machine" in done.stdout
-    assert " passed" not in done.stdout.splitlines()[-1], "every test there is a browser test"
+    assert "SKIPPED" in done.stdout and reason in done.stdout
+    assert " passed" not in done.stdout.splitlines()[-1], "every test there is one to skip"
+    return done.stdout
+
+
+def test_a_skipped_browser_test_shows_its_reason_in_the_summary() -> None:
+    reason = "no apt-get on this machine"
+    pytest_with_skip(dev.SKIP_BROWSER, reason, "tests/test_widget_frontend.py")
 
 
 def test_the_skip_does_not_leak_into_other_tests() -> None:
@@ -146,6 +153,11 @@ def test_an_interop_venv_that_cannot_be_built_stops_the_run(
     monkeypatch.setattr(dev, "run", fail)
     with pytest.raises(SystemExit, match=f"could not be built.*{dev.SKIP_INTEROP}=<reason>"):
         dev.ensure_interop()
+
+
+def test_skipped_interop_tests_show_the_reason_in_the_summary() -> None:
+    modules = ["tests/test_interop_llama.py", "tests/test_interop_litellm.py"]
+    pytest_with_skip(dev.SKIP_INTEROP, "no compiler on this machine", *modules)
 
 
 def test_skipping_the_interop_tests_builds_nothing(
