@@ -207,3 +207,34 @@ def test_a_reply_with_usage_says_it_came_from_the_server() -> None:
     assert reply.usage_source == "server" and reply.usage.total_tokens == 7  # type: ignore[union-attr]
     assert "~" not in chat.widget().usage_text
     assert chat.usage_dataframe()["usage_source"].tolist() == ["server"]
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_a_cost_a_litellm_proxy_reports_in_its_headers_is_kept(stream: bool) -> None:
+    def answer(cost: str) -> httpx.Response:
+        headers = {"x-litellm-response-cost": cost, "x-request-id": "req-1"}
+        if not stream:
+            return httpx.Response(200, json=completion_json(), headers=headers)
+        usage = {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
+        chunks = [
+            chunk_json({"content": "Hi"}, finish_reason="stop"),
+            {**chunk_json(), "usage": usage},
+        ]
+        chunks[1]["choices"] = []
+        return sse_response(sse_body(*chunks), **headers)
+
+    transport = httpx.MockTransport(Recorder(answer("0.00012"), answer("0.0")))
+    client = workbench.Client(
+        api_key=KEY,
+        base_url="http://127.0.0.1:4000/v1",
+        http_client=httpx.Client(transport=transport),
+    )  # a proxy on this machine: the price table has nothing to say
+    chat = Conversation(client=client, model="gpt-4o-mini", log=False)
+    priced = chat.send("hi", stream=stream)
+    unknown = chat.send("again", stream=stream)  # LiteLLM's 0.0: it knows no price
+    assert priced.request_id == "req-1"
+    frame = chat.usage_dataframe()
+    assert frame["cost_usd"].tolist()[0] == pytest.approx(0.00012)
+    assert frame["cost_usd"].isna().tolist() == [False, True]
+    assert priced.usage is not None and priced.usage.model_extra == {"cost": 0.00012}
+    assert unknown.usage is not None and not unknown.usage.model_extra

@@ -78,6 +78,16 @@ def _estimated_usage(prompt: tuple[list[dict[str, Any]], list[Any]], reply: Mess
     return CompletionUsage.model_validate(fields)
 
 
+def _reported_cost(headers: Any) -> float | None:
+    """The price a LiteLLM proxy reports for a request (``x-litellm-response-cost``, dollars);
+    None without one. It sends 0.0 when it knows no price, so 0 is read as unknown too."""
+    try:
+        cost = float(headers.get("x-litellm-response-cost") or 0)
+    except ValueError:
+        return None
+    return cost if 0 < cost < float("inf") else None
+
+
 def _after_tool_round(request: dict[str, Any]) -> dict[str, Any]:
     """The request for the round after the tools ran: a ``tool_choice`` that forces a call
     (``"required"`` or a named function) applies to the first round only, else the model
@@ -103,6 +113,7 @@ class _Reply:
         "audio",
         "calls",
         "checkpointed",
+        "cost",
         "first_token",
         "message",
         "parts",
@@ -123,6 +134,7 @@ class _Reply:
         self.checkpointed = self.started  # when the text so far was last written to the log
         self.first_token: float | None = None
         self.prompt: tuple[list[dict[str, Any]], list[Any]] = ([], [])  # messages, tools
+        self.cost: float | None = None  # the price the server reported in its headers
 
 
 class Conversation:
@@ -438,6 +450,7 @@ class Conversation:
             if stream:
                 with completions.stream(messages=messages, **_usage(request)) as s:
                     reply.message.request_id = s.response.headers.get("x-request-id")
+                    reply.cost = _reported_cost(s.response.headers)
                     for event in s:
                         self._on_event(reply, event)
                         if self._stop:
@@ -445,7 +458,10 @@ class Conversation:
                     s.until_done()
                     completion = _parsed(s.current_completion_snapshot, request)
             else:
-                completion = _parsed(completions.create(messages=messages, **request), request)
+                raw = completions.with_raw_response.create(messages=messages, **request)
+                reply.message.request_id = raw.request_id
+                reply.cost = _reported_cost(raw.headers)
+                completion = _parsed(raw.parse(), request)
         except BaseException as exc:
             return self._failed(reply, exc)
         return self._finished(reply, completion)
@@ -459,6 +475,7 @@ class Conversation:
             if stream:
                 async with completions.stream(messages=messages, **_usage(request)) as s:
                     reply.message.request_id = s.response.headers.get("x-request-id")
+                    reply.cost = _reported_cost(s.response.headers)
                     async for event in s:
                         self._on_event(reply, event)
                         if self._stop:
@@ -466,8 +483,10 @@ class Conversation:
                     await s.until_done()
                     completion = _parsed(s.current_completion_snapshot, request)
             else:
-                created = await completions.create(messages=messages, **request)
-                completion = _parsed(created, request)
+                raw = await completions.with_raw_response.create(messages=messages, **request)
+                reply.message.request_id = raw.request_id
+                reply.cost = _reported_cost(raw.headers)
+                completion = _parsed(raw.parse(), request)
         except BaseException as exc:
             return self._failed(reply, exc)
         return self._finished(reply, completion)
@@ -565,6 +584,9 @@ class Conversation:
                 self.history.add(sibling, select=False)
         if completion.usage is not None:
             message.usage, message.usage_source = completion.usage, "server"
+            if reply.cost is not None and "cost" not in (completion.usage.model_extra or {}):
+                # kept as OpenRouter reports it, where the price table reads a reported cost
+                message.usage = completion.usage.model_copy(update={"cost": reply.cost})
         else:  # the server sent none (llama-cpp-python's, when streaming): estimate, marked
             message.usage, message.usage_source = (
                 _estimated_usage(reply.prompt, message),
