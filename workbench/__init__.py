@@ -85,7 +85,7 @@ if _TYPE_CHECKING:
     from ._messages import Message
     from ._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
     from ._params import ChatParams
-    from ._profiles import PROFILES, Profile, ProfileWarning
+    from ._profiles import PROFILES, Profile, ProfileRule, ProfileWarning
     from ._response import APIResponse
     from ._schema import pydantic_function_tool, to_strict_json_schema
     from ._sentinels import NOT_GIVEN, NotGiven
@@ -143,6 +143,7 @@ _LAZY: dict[str, str] = {
     "WorkbenchError": "._exceptions",
     "PROFILES": "._profiles",
     "Profile": "._profiles",
+    "ProfileRule": "._profiles",
     "ProfileWarning": "._profiles",
     "TranscriptError": "._export",
     "stored_dataframe": "._export",
@@ -294,6 +295,7 @@ __all__ = [
     "OutputValidationError",
     "PermissionDeniedError",
     "Profile",
+    "ProfileRule",
     "ProfileWarning",
     "RateLimitError",
     "ReasoningDeltaEvent",

@@ -26,6 +26,7 @@ import httpx
 __all__ = [
     "PROFILES",
     "Profile",
+    "ProfileRule",
     "ProfileWarning",
     "detect_from_response",
     "detect_from_url",
@@ -43,7 +44,7 @@ Note = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
-class Rule:
+class ProfileRule:
     """A parameter a server ignores or refuses: ``when`` (given the value) says whether this
     value is concerned (``n`` only above 1, say); ``action`` is ``ignores`` or ``refuses``."""
 
@@ -71,21 +72,16 @@ class Profile:
         empty_content_for_tool_calls: it refuses an assistant message whose ``content`` is
             null beside tool calls; ``""`` is sent instead.
         message_names_refused: it refuses messages with a ``name`` (a warning, sent as given).
-        streams_usage: it sends token usage in a stream (asked with ``stream_options``); when
-            it does not, conversations estimate the usage and say so (``usage_source``).
-        reports_cost: it reports each request's price (``usage.cost``).
     """
 
     name: str
     server: str
-    rules: tuple[Rule, ...] = ()
+    rules: tuple[ProfileRule, ...] = ()
     max_tokens_only: bool = False
     schema_in_json_object: bool = False
     named_tool_for_required: bool = False
     empty_content_for_tool_calls: bool = False
     message_names_refused: bool = False
-    streams_usage: bool = True
-    reports_cost: bool = False
     doc: str = field(default="", compare=False)
 
     def adapt(self, body: Mapping[str, Any], note: Note) -> dict[str, Any]:
@@ -203,7 +199,6 @@ LLAMA_CPP = Profile(
     schema_in_json_object=True,
     named_tool_for_required=True,
     empty_content_for_tool_calls=True,
-    streams_usage=False,
     doc="llama-cpp-python's OpenAI-compatible server (python -m llama_cpp.server).",
 )
 LITELLM = Profile(
@@ -215,9 +210,9 @@ OLLAMA = Profile(
     "ollama",
     "Ollama",
     rules=(  # its OpenAI compatibility page lists the fields it takes; these are not among them
-        Rule("logit_bias", "ignores"),
-        Rule("n", "ignores", _above_one, "it returns one choice"),
-        Rule("user", "ignores"),
+        ProfileRule("logit_bias", "ignores"),
+        ProfileRule("n", "ignores", _above_one, "it returns one choice"),
+        ProfileRule("user", "ignores"),
     ),
     max_tokens_only=True,
     doc="Ollama's OpenAI-compatible API (docs.ollama.com/api/openai-compatibility).",
@@ -226,17 +221,16 @@ VLLM = Profile("vllm", "vLLM", doc="vLLM's OpenAI-compatible server.")
 OPENROUTER = Profile(
     "openrouter",
     "OpenRouter",
-    reports_cost=True,
     doc="OpenRouter: reports each request's cost in usage.cost; reasoning as 'reasoning'.",
 )
 GROQ = Profile(
     "groq",
     "Groq",
     rules=(  # console.groq.com/docs/openai: these are answered with 400
-        Rule("logprobs", "refuses"),
-        Rule("top_logprobs", "refuses"),
-        Rule("logit_bias", "refuses"),
-        Rule("n", "refuses", _above_one, "n must be 1"),
+        ProfileRule("logprobs", "refuses"),
+        ProfileRule("top_logprobs", "refuses"),
+        ProfileRule("logit_bias", "refuses"),
+        ProfileRule("n", "refuses", _above_one, "n must be 1"),
     ),
     message_names_refused=True,
     doc="Groq's OpenAI-compatible API (console.groq.com/docs/openai).",
@@ -250,9 +244,9 @@ ANTHROPIC = Profile(
     "anthropic",
     "Anthropic's OpenAI-compatible API",
     rules=(  # docs.claude.com/en/api/openai-sdk: the fields it ignores, and n
-        *(Rule(name, "ignores") for name in _ANTHROPIC_IGNORES),
-        Rule("temperature", "ignores", _above_one_number, "it caps the temperature at 1"),
-        Rule("n", "refuses", _above_one, "n must be 1"),
+        *(ProfileRule(name, "ignores") for name in _ANTHROPIC_IGNORES),
+        ProfileRule("temperature", "ignores", _above_one_number, "it caps the temperature at 1"),
+        ProfileRule("n", "refuses", _above_one, "n must be 1"),
     ),
     doc="Anthropic's OpenAI SDK compatibility endpoint (docs.claude.com/en/api/openai-sdk).",
 )
