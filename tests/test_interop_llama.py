@@ -10,6 +10,7 @@ answer. What each server and client does with each case is tabled in tests/inter
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -183,9 +184,13 @@ def test_stop(client: Any) -> None:
 def test_seed_is_ignored(client: Any) -> None:
     """The same seed gives another text each time (random text of 12 tokens from ~220 does not
     repeat by chance): the server takes ``seed`` and does not use it."""
-    texts = {create(client, max_tokens=12, temperature=1.0, seed=7).choices[0].message.content}
-    texts.add(create(client, max_tokens=12, temperature=1.0, seed=7).choices[0].message.content)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", workbench.ProfileWarning)
+        texts = {create(client, max_tokens=12, temperature=1.0, seed=7).choices[0].message.content}
+        texts.add(create(client, max_tokens=12, temperature=1.0, seed=7).choices[0].message.content)
     assert len(texts) == 2
+    if isinstance(client, workbench.Client):  # the profile, learned from the first answer, says so
+        assert any("ignores seed=7" in str(w.message) for w in caught), caught
 
 
 @each_client
@@ -366,7 +371,10 @@ def test_a_conversation_completes_a_tool_turn(chat_client: workbench.Client) -> 
         return json.dumps({"city": city, "sky": "sunny"})
 
     chat = workbench.Conversation(LLAMA_ALIAS, client=chat_client, tools=[get_weather], log=False)
-    reply = chat.send("Weather?", tool_choice=NAMED, stream=False)
+    with pytest.warns(workbench.ProfileWarning) as caught:  # the second round: "auto", whole
+        reply = chat.send("Weather?", tool_choice=NAMED)
+    said = " ".join(str(w.message) for w in caught)
+    assert "tool_choice='auto'" in said and "cannot stream" in said
     assert reply.status == "complete", reply.error
     assert [m.role for m in chat.messages] == ["user", "assistant", "tool", "assistant"]
     assert len(ran) == 1 and isinstance(ran[0], str), "the Python tool ran once"
@@ -374,10 +382,10 @@ def test_a_conversation_completes_a_tool_turn(chat_client: workbench.Client) -> 
 
 
 def test_an_automatic_tool_choice_round_trips(chat_client: workbench.Client) -> None:
-    """Under tool_choice="auto" (the server's default is "none") the random model's arguments
-    are not held to the schema: the tool runs on valid ones, and invalid ones go back to the
-    model as the tool's error; either way the turn completes. Not streamed: this server
-    streams an automatic tool choice as an empty body."""
+    """Under tool_choice="auto" the random model's arguments are not held to the schema: the
+    tool runs on valid ones, and invalid ones go back to the model as the tool's error; either
+    way the turn completes. The conversation streams by default, but this server streams an
+    automatic tool choice as an empty body: the profile has such replies asked for whole."""
     ran: list[str] = []
 
     def weather(city: str) -> str:
@@ -385,10 +393,13 @@ def test_an_automatic_tool_choice_round_trips(chat_client: workbench.Client) -> 
         ran.append(city)
         return get_weather(city)
 
-    chat = workbench.Conversation(
-        LLAMA_ALIAS, client=chat_client, tools=[weather], log=False, tool_choice="auto"
-    )
-    reply = chat.send(PLEASE, stream=False, max_tokens=64)
+    chat_client.chat.completions.create(model=LLAMA_ALIAS, messages=[USER_HI], max_tokens=1)
+    assert chat_client.profile.name == "llama-cpp", "learned from the first answer"
+    chat = workbench.Conversation(LLAMA_ALIAS, client=chat_client, tools=[weather], log=False)
+    with pytest.warns(workbench.ProfileWarning) as caught:  # no tool_choice: "auto" is sent
+        reply = chat.send(PLEASE, max_tokens=64)
+    said = " ".join(str(w.message) for w in caught)
+    assert "cannot stream a reply that may call a tool" in said and "'auto'" in said
     assert reply.status == "complete", reply.error
     assert [m.role for m in chat.messages] == ["user", "assistant", "tool", "assistant"]
     answer = chat.messages[2].text

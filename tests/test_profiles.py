@@ -182,3 +182,36 @@ async def test_the_async_client_adapts_the_same_way() -> None:
     with pytest.warns(ProfileWarning):
         await client.chat.completions.create(model="m", messages=MESSAGES, max_completion_tokens=4)
     assert sent(handler)["max_tokens"] == 4
+
+
+def test_llama_cpp_asks_for_auto_and_whole_replies_that_may_call_tools() -> None:
+    profile = PROFILES["llama-cpp"]
+    tool = {"type": "function", "function": {"name": "add", "parameters": {"type": "object"}}}
+    notes: list[str] = []
+    body = profile.adapt({"messages": MESSAGES, "tools": [tool]}, lambda k, m: notes.append(m))
+    assert body["tool_choice"] == "auto" and "calls no tool unless asked" in notes[0]
+    assert not profile.streams({"tools": [tool]})
+    assert not profile.streams({"tools": [tool], "tool_choice": "auto"})
+    assert profile.streams({"tools": [tool], "tool_choice": {"type": "function"}})
+    assert profile.streams({"tools": [tool], "tool_choice": "none"})
+    assert profile.streams({}) and PROFILES["generic"].streams({"tools": [tool]})
+
+
+def test_a_conversation_asks_for_whole_replies_where_the_server_cannot_stream_them() -> None:
+    from workbench.conversation import Conversation
+
+    handler = Recorder(httpx.Response(200, json=completion_json("Plain answer.")))
+    client = client_for(handler, profile="llama-cpp")
+
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    chat = Conversation(client=client, model="m", tools=[add], log=False)
+    with pytest.warns(ProfileWarning) as caught:
+        reply = chat.send("1 + 2?")  # streamed by default
+    said = " ".join(str(w.message) for w in caught)
+    assert "cannot stream a reply that may call a tool" in said and "'auto'" in said
+    assert reply.text == "Plain answer." and reply.status == "complete"
+    body = sent(handler)
+    assert "stream" not in body and body["tool_choice"] == "auto"

@@ -72,6 +72,10 @@ class Profile:
         empty_content_for_tool_calls: it refuses an assistant message whose ``content`` is
             null beside tool calls; ``""`` is sent instead.
         message_names_refused: it refuses messages with a ``name`` (a warning, sent as given).
+        tool_choice_default_none: with tools and no ``tool_choice`` it calls none (OpenAI's
+            default is ``auto``): ``"auto"`` is sent.
+        streams_automatic_tool_choice: it can stream a reply that may call a tool; when it
+            cannot, conversations ask for such a reply whole (``streams(request)``).
     """
 
     name: str
@@ -82,6 +86,8 @@ class Profile:
     named_tool_for_required: bool = False
     empty_content_for_tool_calls: bool = False
     message_names_refused: bool = False
+    tool_choice_default_none: bool = False
+    streams_automatic_tool_choice: bool = True
     doc: str = field(default="", compare=False)
 
     def adapt(self, body: Mapping[str, Any], note: Note) -> dict[str, Any]:
@@ -109,6 +115,13 @@ class Profile:
             )
         if self.schema_in_json_object:
             out = self._schema_format(out, note)
+        if self.tool_choice_default_none and out.get("tools") and "tool_choice" not in out:
+            out["tool_choice"] = "auto"
+            note(
+                "translate:tool_choice:default",
+                f"{self.server} calls no tool unless asked: tool_choice='auto' (OpenAI's default"
+                " with tools) is sent.",
+            )
         if self.named_tool_for_required and out.get("tool_choice") == "required":
             out = self._required_choice(out, note)
         if self.empty_content_for_tool_calls:
@@ -122,6 +135,13 @@ class Profile:
                 f" {self._override_hint()}",
             )
         return out
+
+    def streams(self, request: Mapping[str, Any]) -> bool:
+        """Whether a reply to ``request`` (the keyword arguments of a create call) can be
+        streamed by this server: not one that may call a tool, where it cannot stream that."""
+        if self.streams_automatic_tool_choice or not request.get("tools"):
+            return True
+        return request.get("tool_choice", "auto") not in ("auto", None)
 
     def _override_hint(self) -> str:
         return f"(profile {self.name!r}; Client(profile='generic') sends requests unchanged)"
@@ -195,6 +215,13 @@ LOCAL = Profile("local", "the local model", doc="workbench's local model: as Ope
 LLAMA_CPP = Profile(
     "llama-cpp",
     "llama-cpp-python's server",
+    rules=(  # measured by tests/test_interop_llama.py against 0.3.36
+        ProfileRule("n", "ignores", _above_one, "it returns one choice"),
+        ProfileRule("seed", "ignores", why="another text each time"),
+        ProfileRule("parallel_tool_calls", "ignores", lambda v: v is True, "one call at most"),
+    ),
+    tool_choice_default_none=True,
+    streams_automatic_tool_choice=False,
     max_tokens_only=True,
     schema_in_json_object=True,
     named_tool_for_required=True,

@@ -397,7 +397,7 @@ class Conversation:
     def _turn(self, request: dict[str, Any], stream: bool) -> Message:
         self._stop = False
         for _ in range(self.max_tool_rounds + 1):
-            reply = self._call_model(request, stream)
+            reply = self._call_model(request, stream and self._can_stream(request))
             if not reply.tool_calls or reply.status != "complete":
                 return reply
             for call in reply.tool_calls:
@@ -408,7 +408,7 @@ class Conversation:
     async def _aturn(self, request: dict[str, Any], stream: bool) -> Message:
         self._stop = False
         for _ in range(self.max_tool_rounds + 1):
-            reply = await self._acall_model(request, stream)
+            reply = await self._acall_model(request, stream and self._can_stream(request))
             if not reply.tool_calls or reply.status != "complete":
                 return reply
             results = await asyncio.gather(
@@ -418,6 +418,20 @@ class Conversation:
                 self._add_tool_result(call, result)
             request = _after_tool_round(request)
         raise self._round_limit()
+
+    def _can_stream(self, request: dict[str, Any]) -> bool:
+        """Whether the server can stream this call's reply (its profile: llama-cpp-python's
+        server sends an empty body for a streamed reply that may call a tool); when it cannot,
+        the reply is asked for whole, said once per client."""
+        profile = getattr(self.client, "profile", None)
+        if profile is None or profile.streams(request):
+            return True
+        self.client._note(
+            "stream:tool_choice",
+            f"{profile.server} cannot stream a reply that may call a tool: such replies are"
+            " asked for whole (the text appears when it is complete).",
+        )
+        return False
 
     def _round_limit(self) -> ToolRoundLimitError:
         error = ToolRoundLimitError(
