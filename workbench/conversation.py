@@ -419,6 +419,13 @@ class Conversation:
             request = _after_tool_round(request)
         raise self._round_limit()
 
+    @staticmethod
+    def _read_headers(reply: _Reply, headers: Any) -> None:
+        """What a reply's response headers say: its request id, and a price the server
+        reported (a LiteLLM proxy's)."""
+        reply.message.request_id = headers.get("x-request-id")
+        reply.cost = _reported_cost(headers)
+
     def _can_stream(self, request: dict[str, Any]) -> bool:
         """Whether the server can stream this call's reply (its profile: llama-cpp-python's
         server sends an empty body for a streamed reply that may call a tool); when it cannot,
@@ -463,8 +470,7 @@ class Conversation:
             reply.prompt = (messages, list(request.get("tools") or ()))
             if stream:
                 with completions.stream(messages=messages, **_usage(request)) as s:
-                    reply.message.request_id = s.response.headers.get("x-request-id")
-                    reply.cost = _reported_cost(s.response.headers)
+                    self._read_headers(reply, s.response.headers)
                     for event in s:
                         self._on_event(reply, event)
                         if self._stop:
@@ -472,10 +478,13 @@ class Conversation:
                     s.until_done()
                     completion = _parsed(s.current_completion_snapshot, request)
             else:
-                raw = completions.with_raw_response.create(messages=messages, **request)
-                reply.message.request_id = raw.request_id
-                reply.cost = _reported_cost(raw.headers)
-                completion = _parsed(raw.parse(), request)
+                raw = getattr(completions, "with_raw_response", None)
+                if raw is None:  # a client of one's own with create() only: no headers
+                    completion = _parsed(completions.create(messages=messages, **request), request)
+                else:
+                    answer = raw.create(messages=messages, **request)
+                    self._read_headers(reply, answer.headers)
+                    completion = _parsed(answer.parse(), request)
         except BaseException as exc:
             return self._failed(reply, exc)
         return self._finished(reply, completion)
@@ -488,8 +497,7 @@ class Conversation:
             reply.prompt = (messages, list(request.get("tools") or ()))
             if stream:
                 async with completions.stream(messages=messages, **_usage(request)) as s:
-                    reply.message.request_id = s.response.headers.get("x-request-id")
-                    reply.cost = _reported_cost(s.response.headers)
+                    self._read_headers(reply, s.response.headers)
                     async for event in s:
                         self._on_event(reply, event)
                         if self._stop:
@@ -497,10 +505,14 @@ class Conversation:
                     await s.until_done()
                     completion = _parsed(s.current_completion_snapshot, request)
             else:
-                raw = await completions.with_raw_response.create(messages=messages, **request)
-                reply.message.request_id = raw.request_id
-                reply.cost = _reported_cost(raw.headers)
-                completion = _parsed(raw.parse(), request)
+                raw = getattr(completions, "with_raw_response", None)
+                if raw is None:  # a client of one's own with create() only: no headers
+                    created = await completions.create(messages=messages, **request)
+                    completion = _parsed(created, request)
+                else:
+                    answer = await raw.create(messages=messages, **request)
+                    self._read_headers(reply, answer.headers)
+                    completion = _parsed(answer.parse(), request)
         except BaseException as exc:
             return self._failed(reply, exc)
         return self._finished(reply, completion)
