@@ -36,7 +36,7 @@ def build(conversations: int, per_conversation: int) -> list[Any]:
     Every message is its own object (usage and latency included), as in a real history.
     """
     import workbench
-    from workbench._messages import Latency, Message
+    from workbench.conversation._history import Latency, Message
     from workbench.local import LocalModel
     from workbench.types import CompletionUsage
 

@@ -88,8 +88,8 @@ def _on_gc(phase: str, info: dict[str, Any]) -> None:
 
 def instrument() -> None:
     """Time the local model and the client's request building (patched once, process-wide)."""
-    import workbench._chat as chat_module
-    from workbench._base_client import BaseClient
+    import workbench.client._chat as chat_module
+    from workbench.client._base import BaseClient
     from workbench.local import LocalModel
 
     handle = LocalModel.handle

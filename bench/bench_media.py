@@ -72,7 +72,7 @@ def sqlite_files(path: Path) -> int:
 def previous_schema_size(log: Path, chat_id: str, folder: Path) -> int:
     """The rows of ``log`` written as the previous schema wrote them: every message and every
     exchange as JSON text with its media inline (restored, then stored without a media table)."""
-    from workbench._log import ConversationLog
+    from workbench.conversation._log import ConversationLog
 
     old = folder / "previous-schema.sqlite3"
     with ConversationLog(log) as db:

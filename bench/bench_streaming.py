@@ -193,7 +193,7 @@ def _sse_typed(settings: Settings, decoder: str) -> Runner:
             return _consume_chunks(chunks, tool)
 
     def run_workbench_sse() -> str:
-        from workbench._sse import SSEDecoder
+        from workbench.protocol._sse import SSEDecoder
 
         decoder = SSEDecoder()
         with client.stream("POST", url, json=body, headers=headers) as response:

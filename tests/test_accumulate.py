@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import FIXTURES
-from workbench._accumulate import (
+from workbench._exceptions import LengthFinishReasonError
+from workbench.protocol._accumulate import (
     ChatCompletionAccumulator,
     ChatCompletionStreamEvent,
     ChunkEvent,
@@ -29,8 +30,7 @@ from workbench._accumulate import (
     RefusalDoneEvent,
     accumulate,
 )
-from workbench._exceptions import LengthFinishReasonError
-from workbench._parsing import OutputValidationError
+from workbench.protocol._parsing import OutputValidationError
 from workbench.types import (
     ChatCompletion,
     ChatCompletionAudio,

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 import workbench
 from tests._local import ServerProcess
 from tests._mock import KINDS, Pieces, completion_json, sse_body, text_chunks
-from workbench._cassette._transport import CassetteTransport
+from workbench.cassette._transport import CassetteTransport
 from workbench.local import FAULT_HEADER, LocalModel
 
 MODEL = "gpt-4o-mini"

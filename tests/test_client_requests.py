@@ -610,7 +610,7 @@ def _path_examples(path: str, method: str) -> list[Any]:
 
 
 def _response_types() -> dict[str, Any]:
-    from workbench._pagination import CursorPage
+    from workbench.client._pagination import CursorPage
 
     types = workbench.types
     return {

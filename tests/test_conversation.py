@@ -12,8 +12,8 @@ from pydantic import BaseModel
 
 import workbench
 import workbench.local
-from workbench._turn_events import TurnEvent
 from workbench.conversation import Conversation, ToolRoundLimitError
+from workbench.conversation._turn_events import TurnEvent
 from workbench.local import Fault, LocalModel
 
 

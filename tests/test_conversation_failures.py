@@ -27,8 +27,8 @@ from tests._mock import (
     sse_response,
     text_chunks,
 )
-from workbench._turn_events import TurnEvent
 from workbench.conversation import Conversation
+from workbench.conversation._turn_events import TurnEvent
 
 USAGE = {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13}
 

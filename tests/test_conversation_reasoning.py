@@ -12,12 +12,12 @@ import httpx
 import pytest
 
 import workbench
-import workbench.conversation as conversation_module
+import workbench.conversation._conversation as conversation_module
 from tests._mock import Recorder, chunk_json, completion_json, sse_body, sse_response
 from tests.test_conversation_failures import SlowStream, cancel_when, chat, usage_chunk
 from tests.test_log_checkpoint import NOTE, _logged
-from workbench._turn_events import ContentDelta, ReasoningDelta, TurnEvent
 from workbench.conversation import Conversation
+from workbench.conversation._turn_events import ContentDelta, ReasoningDelta, TurnEvent
 from workbench.local import LocalModel
 
 MODEL = "workbench-local-reasoning"

@@ -15,8 +15,8 @@ from pydantic import BaseModel
 
 import workbench
 from tests._local import ROOT, ServerProcess
-from workbench._turn_events import TurnEvent
 from workbench.conversation import Conversation
+from workbench.conversation._turn_events import TurnEvent
 from workbench.local import FAULT_HEADER
 
 KEY = "sk-canary-server-4711"

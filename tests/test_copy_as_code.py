@@ -18,8 +18,8 @@ from pydantic import BaseModel
 
 import workbench
 import workbench.local
-from workbench._messages import Message
 from workbench.conversation import Conversation
+from workbench.conversation._history import Message
 from workbench.widgets._code import (
     LOCAL_SERVER_URL,
     Flavor,

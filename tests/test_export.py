@@ -13,11 +13,11 @@ import pytest
 
 import workbench
 from tests._mock import Recorder, completion_json, make_client
-from workbench._export._frames import USAGE_COLUMNS
-from workbench._messages import Message
-from workbench._pricing import cost_usd
 from workbench.conversation import Conversation
+from workbench.conversation._history import Message
+from workbench.export._frames import USAGE_COLUMNS
 from workbench.local import LocalModel
+from workbench.protocol._pricing import cost_usd
 
 # What each column holds: a literal here, so a change in the table shows as a failing test.
 DTYPES = {

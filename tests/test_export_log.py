@@ -101,7 +101,7 @@ def test_conversations_and_a_log_together_are_refused(tmp_path: Path) -> None:
 def test_the_log_keeps_the_server_address_without_credentials(
     tmp_path: Path, base_url: str, kept: str
 ) -> None:
-    from workbench._log import ConversationLog
+    from workbench.conversation._log import ConversationLog
 
     client = make_client("sync", Recorder(), base_url=base_url)
     chat = Conversation(client=client, log=tmp_path / "log.sqlite3")

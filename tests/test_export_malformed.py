@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from tests.test_export import tool_chat
-from workbench._export import TranscriptError
 from workbench.conversation import Conversation, conversations
+from workbench.export import TranscriptError
 
 USER = {"role": "user", "content": "What is the weather in Paris?"}
 CALL = {

@@ -15,7 +15,7 @@ import workbench
 from bench.bench_media import noise_png, run
 from tests._media import pdf, wav
 from workbench import Conversation, TranscriptError
-from workbench._log import ConversationLog
+from workbench.conversation._log import ConversationLog
 
 SPOKEN = {"modalities": ["text", "audio"], "audio": {"voice": "alloy", "format": "wav"}}
 

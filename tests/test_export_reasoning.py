@@ -13,8 +13,8 @@ import pytest
 import workbench
 from tests._mock import KEY, Recorder, completion_json, make_client
 from tests.test_export_roundtrip import assert_same_history
-from workbench._export import TranscriptError
 from workbench.conversation import Conversation
+from workbench.export import TranscriptError
 from workbench.local import LocalModel
 
 

@@ -14,8 +14,8 @@ import pytest
 import workbench
 from tests._mock import schema_validator
 from tests.test_export import get_weather, local_chat, tool_chat
-from workbench._messages import Message
 from workbench.conversation import Conversation, conversations
+from workbench.conversation._history import Message
 from workbench.local import LocalModel
 
 

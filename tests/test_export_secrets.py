@@ -11,8 +11,8 @@ import pandas as pd
 
 import workbench
 from tests._mock import KEY, Recorder, completion_json, make_client
-from workbench._messages import Message
 from workbench.conversation import Conversation
+from workbench.conversation._history import Message
 
 # Shaped like an OpenAI key (but not the client's): redacted by its shape alone.
 SHAPED = "sk-proj-" + "A1b2C3d4" * 4

@@ -36,8 +36,8 @@ from tests._faults import (
 from tests._local import server_thread
 from tests._mock import both, create, each, patch_sleep
 from workbench import Grid
-from workbench._log import ConversationLog
 from workbench.conversation import Conversation
+from workbench.conversation._log import ConversationLog
 from workbench.local import LocalModel
 
 TEN_MB = 10 * 1024 * 1024

@@ -31,7 +31,7 @@ from tests._mock import (
     sse_response,
     text_chunks,
 )
-from workbench._sse import SSEDecoder
+from workbench.protocol._sse import SSEDecoder
 
 
 async def stream_of(kind: str, response: httpx.Response) -> Any:
@@ -203,7 +203,7 @@ async def test_another_servers_error_message_is_the_message(
 
 
 def test_a_transport_error_is_described_by_the_first_message_of_its_chain() -> None:
-    from workbench._base_client import describe
+    from workbench.client._base import describe
 
     root = ConnectionResetError(104, "Connection reset by peer")
     middle = RuntimeError()

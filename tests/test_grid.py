@@ -17,7 +17,7 @@ import workbench
 from tests._grid import local_client
 from tests._mock import Recorder, make_client, sse_body, sse_response, text_chunks
 from workbench import Cell, CellKey, Grid, InvalidParameterError, _views
-from workbench._grid._display import ProgressLine
+from workbench.grid._display import ProgressLine
 from workbench.local import LocalModel, Pacing
 
 

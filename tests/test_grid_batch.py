@@ -14,7 +14,7 @@ import workbench
 from tests._grid import local_client
 from tests._mock import assert_valid_request
 from workbench import Grid, GridResult
-from workbench._grid import BatchFileError
+from workbench.grid import BatchFileError
 from workbench.local import LocalModel
 
 

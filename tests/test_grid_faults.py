@@ -13,7 +13,7 @@ import pytest
 import workbench
 from tests._grid import local_client
 from workbench import Grid
-from workbench._grid._limiter import AdaptiveLimiter
+from workbench.grid._limiter import AdaptiveLimiter
 from workbench.local import Pacing
 
 # -- the limiter on its own ----------------------------------------------------------------------

@@ -27,10 +27,10 @@ from IPython.core.interactiveshell import InteractiveShell
 import workbench
 from tests._mock import chunk_json, make_client, sse_body, sse_response
 from tests.test_render import assert_inert, elements
-from workbench._messages import Message
 from workbench.conversation import Conversation
+from workbench.conversation._history import Message
+from workbench.widgets._plain_text import message_text_block, transcript_text, turn_text
 from workbench.widgets._render import markdown_to_html, message_to_html
-from workbench.widgets._text import message_text_block, transcript_text, turn_text
 
 # Each attack sets window.__pwned (or loads something from evil.example / tracker.example) if it
 # ever runs or loads; the browser tests watch for both.

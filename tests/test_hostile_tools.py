@@ -208,8 +208,8 @@ def test_arguments_that_are_not_json_or_nested_too_deeply_are_errors_not_crashes
     results = tool_results(chat)
     assert ran == ["y"], "only the valid call ran"
     assert sum('"error"' in r for r in results) == len(bad) - 1
+    from workbench.widgets._plain_text import transcript_text
     from workbench.widgets._render import message_to_html
-    from workbench.widgets._text import transcript_text
 
     shown = {m.tool_call_id: m for m in chat.messages if m.role == "tool"}
     assert message_to_html(chat.messages[1], tool_results=shown)  # renders, deep JSON as text

@@ -18,9 +18,9 @@ import workbench
 from tests._local import chunks, completion, post
 from tests._media import local_over_http, mp3_frames, mp3_seconds, pdf, picture, wav
 from workbench.local import LocalModel
+from workbench.local._phrasing import tokenize
 from workbench.local._predict import lcs_length
 from workbench.local._speech import SAMPLE_RATE
-from workbench.local._text import tokenize
 
 SPOKEN = {"modalities": ["text", "audio"], "audio": {"voice": "alloy", "format": "wav"}}
 

@@ -17,7 +17,7 @@ from tests._local import USER, chunks, completion, merge, post, server_thread
 from tests.test_local_model import JSON_SCHEMA_FORMAT, WEATHER
 from workbench.__main__ import main as cli
 from workbench.local import LocalModel
-from workbench.local._text import tokenize
+from workbench.local._phrasing import tokenize
 
 MODEL = "workbench-local-reasoning"
 FIELDS = pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workbench._log import ConversationLog, default_log_path, redact, scrub
-from workbench._messages import History, Message
+from workbench.conversation._history import History, Message
+from workbench.conversation._log import ConversationLog, default_log_path, redact, scrub
 
 CANARY = "canary-3f9a2c7e51d84b06"  # a registered secret with no key-like shape
 SK_CANARY = "sk-proj-CANARYabcdefghijklmnopqrstuvwxyz0123"  # caught by shape alone
@@ -49,7 +49,7 @@ def test_branches_are_restored_in_a_fresh_process(tmp_path: Path) -> None:
         save(log, "c1", history)
     script = (
         "import json, sys\n"
-        "from workbench._log import ConversationLog\n"
+        "from workbench.conversation._log import ConversationLog\n"
         "loaded = ConversationLog(sys.argv[1]).load('c1')\n"
         "history = loaded.history()\n"
         "print(json.dumps({\n"
@@ -296,7 +296,7 @@ def test_the_schema_version_is_set_and_a_newer_log_is_refused(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     import workbench
-    from workbench._log import SCHEMA_VERSION
+    from workbench.conversation._log import SCHEMA_VERSION
 
     path = tmp_path / "log.sqlite3"
     with ConversationLog(path) as db:

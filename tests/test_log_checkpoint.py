@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 import workbench
-import workbench.conversation as conversation_module
-from workbench._log import ConversationLog
-from workbench._turn_events import ContentDelta, RefusalDelta
+import workbench.conversation._conversation as conversation_module
+from workbench.conversation._log import ConversationLog
+from workbench.conversation._turn_events import ContentDelta, RefusalDelta
 from workbench.local import LocalModel, Pacing
 
 PROMPT = " ".join(f"w{i}" for i in range(400))

@@ -15,9 +15,9 @@ import pytest
 
 import workbench
 from tests._media import local_over_http, pdf, picture, wav
-from workbench._log import ConversationLog
-from workbench._media import decode_inline, drop_media, extract_media, media_in, restore_media
-from workbench._messages import Message
+from workbench.conversation._history import Message
+from workbench.conversation._log import ConversationLog
+from workbench.media import decode_inline, drop_media, extract_media, media_in, restore_media
 
 SPOKEN = {"modalities": ["text", "audio"], "audio": {"voice": "alloy", "format": "wav"}}
 

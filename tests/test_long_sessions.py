@@ -27,9 +27,9 @@ from hypothesis import strategies as st
 
 import workbench
 import workbench.local
-from workbench._log import ConversationLog
-from workbench._messages import History, Message
 from workbench.conversation import Conversation
+from workbench.conversation._history import History, Message
+from workbench.conversation._log import ConversationLog
 from workbench.widgets._widget import ConversationWidget, widget
 
 from ._frontend import Bridge

@@ -24,7 +24,7 @@ from tests._media import (
     wav,
 )
 from tests._mock import assert_valid_request
-from workbench._media import (
+from workbench.media import (
     AUDIO_MAX_BYTES,
     IMAGE_MAX_BYTES,
     audio_duration,

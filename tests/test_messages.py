@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench._messages import History, Message
+from workbench.conversation._history import History, Message
 
 
 def user(text: str) -> Message:

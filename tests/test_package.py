@@ -70,7 +70,8 @@ def test_import_workbench_loads_nothing_heavy() -> None:
     code = (
         "import sys, workbench\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('pydantic', 'httpx', 'pandas', 'ipywidgets', 'IPython') or m == 'workbench._client'))"
+        "('pydantic', 'httpx', 'pandas', 'ipywidgets', 'IPython')"
+        " or m == 'workbench.client._client'))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 import workbench
 from workbench import InvalidParameterError
-from workbench._params import ChatParams
-from workbench._validate import validate_create_params
+from workbench.conversation._params import ChatParams
+from workbench.protocol._validate import validate_create_params
 
 MESSAGES = [{"role": "user", "content": "x"}]
 AUDIO = {"voice": "alloy", "format": "wav"}

@@ -22,15 +22,15 @@ from workbench._exceptions import (
     LengthFinishReasonError,
     OutputValidationError,
 )
-from workbench._parsing import (
+from workbench._sentinels import NOT_GIVEN
+from workbench.protocol._parsing import (
     has_parseable_input,
     parse_chat_completion,
     parse_partial_content,
     parse_tool_arguments,
     validate_input_tools,
 )
-from workbench._schema import pydantic_function_tool, to_strict_json_schema
-from workbench._sentinels import NOT_GIVEN
+from workbench.protocol._schema import pydantic_function_tool, to_strict_json_schema
 from workbench.types import (
     ChatCompletion,
     ChatCompletionFunctionToolParam,

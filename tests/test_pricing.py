@@ -9,8 +9,8 @@ import pytest
 from genai_prices import Usage, calc_price
 
 from tests._mock import Recorder, chunk_json, make_client, sse_body, sse_response, text_chunks
-from workbench._pricing import cost_usd
 from workbench.conversation import Conversation
+from workbench.protocol._pricing import cost_usd
 from workbench.types import CompletionUsage
 
 OPENAI = "https://api.openai.com/v1"

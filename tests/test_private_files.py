@@ -16,8 +16,8 @@ from bench.bench_media import noise_png
 from tests._grid import local_client
 from tests._media import wav
 from workbench import Conversation, Grid
-from workbench._log import ConversationLog
 from workbench._private import make_private, open_private, private_folder, replace_privately
+from workbench.conversation._log import ConversationLog
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="POSIX modes; Windows has only read-only")
 
@@ -102,7 +102,7 @@ def test_a_loose_log_of_another_user_is_used_with_a_warning(
     def not_yours(file: object) -> None:
         raise PermissionError(1, "Operation not permitted", str(file))
 
-    monkeypatch.setattr("workbench._log.make_private", not_yours)
+    monkeypatch.setattr("workbench.conversation._log.make_private", not_yours)
     with (
         pytest.warns(UserWarning, match="belongs to another user: workbench cannot make it"),
         ConversationLog(path) as log,

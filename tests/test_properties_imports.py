@@ -29,9 +29,9 @@ import workbench
 from tests._mutations import json_paths
 from tests.test_export import tool_chat
 from workbench import CassetteError, WorkbenchError
-from workbench._export import TranscriptError
-from workbench._export._jsonl import jsonl_record
 from workbench.conversation import Conversation, conversations
+from workbench.export import TranscriptError
+from workbench.export._jsonl import jsonl_record
 
 SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None

@@ -25,7 +25,7 @@ import workbench
 from tests._mock import completion_json, schema_validator, spec, sse_body, text_chunks
 from tests._mutations import json_paths
 from workbench import InvalidParameterError
-from workbench._params import ChatParams
+from workbench.conversation._params import ChatParams
 
 MESSAGES = [{"role": "user", "content": "x"}]
 # What a parameter needs from another to be judged on its own (else it is refused for that).

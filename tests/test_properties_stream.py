@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from tests._mock import MESSAGES, Pieces, make_client
 from tests._mutations import json_paths
 from workbench import WorkbenchError
-from workbench._accumulate import ChatCompletionAccumulator
-from workbench._sse import ServerSentEvent, SSEDecoder, aiter_sse, iter_sse
+from workbench.protocol._accumulate import ChatCompletionAccumulator
+from workbench.protocol._sse import ServerSentEvent, SSEDecoder, aiter_sse, iter_sse
 from workbench.types import ChatCompletionChunk
 
 CHUNK = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m"}

@@ -30,7 +30,7 @@ from tests._mock import (
     sse_response,
 )
 from tests.test_accumulate import choice, chunk, flat, run, split_text, types
-from workbench._accumulate import (
+from workbench.protocol._accumulate import (
     ContentDeltaEvent,
     ReasoningDeltaEvent,
     ReasoningDoneEvent,

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from workbench._messages import Message
+from workbench.conversation._history import Message
 from workbench.widgets._render import (
     CSS,
     LONG_RESULT,

@@ -17,7 +17,7 @@ from typing_extensions import TypedDict
 
 from tests.conftest import SPEC_PATH
 from workbench._exceptions import InvalidParameterError
-from workbench._schema import (
+from workbench.protocol._schema import (
     PydanticFunctionTool,
     pydantic_function_tool,
     to_strict_json_schema,

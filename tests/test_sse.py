@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import FIXTURES
-from workbench._sse import ServerSentEvent, SSEDecoder, iter_sse
+from workbench.protocol._sse import ServerSentEvent, SSEDecoder, iter_sse
 
 
 def events(body: bytes) -> list[tuple[str, bytes, str | None, int | None]]:

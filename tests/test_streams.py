@@ -161,7 +161,7 @@ async def test_a_usage_only_last_chunk(kind: str) -> None:
 
 
 def test_the_sse_decoder_follows_the_event_stream_rules() -> None:
-    from workbench._sse import iter_sse
+    from workbench.protocol._sse import iter_sse
 
     def events(*pieces: bytes) -> list[tuple[str, bytes, str | None, int | None]]:
         return [(e.event, e.raw, e.id, e.retry) for e in iter_sse(pieces)]
@@ -420,7 +420,7 @@ class GetStockPrice(pydantic.BaseModel):
 def _function_tool(model: type[pydantic.BaseModel], name: str | None = None) -> Any:
     make = getattr(workbench, "pydantic_function_tool", None)
     if make is None:  # not exported yet: the schema module has it
-        from workbench._schema import pydantic_function_tool as make
+        from workbench.protocol._schema import pydantic_function_tool as make
     return make(model) if name is None else make(model, name=name)
 
 
@@ -544,8 +544,8 @@ async def test_recorded_stream_through_create_and_accumulate(kind: str, name: st
 
 
 needs_parsing = pytest.mark.skipif(
-    importlib.util.find_spec("workbench._parsing") is None,
-    reason="workbench._parsing (used by .stream() to parse) is not written yet",
+    importlib.util.find_spec("workbench.protocol._parsing") is None,
+    reason="workbench.protocol._parsing (used by .stream() to parse) is not written yet",
 )
 
 

@@ -6,9 +6,9 @@ from typing import Literal
 
 import workbench
 import workbench.local
-from workbench._messages import Message
 from workbench.conversation import Conversation
-from workbench.widgets._text import message_text_block, transcript_text
+from workbench.conversation._history import Message
+from workbench.widgets._plain_text import message_text_block, transcript_text
 
 
 def get_weather(city: str, units: Literal["c", "f"] = "c") -> dict[str, object]:

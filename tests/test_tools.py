@@ -21,11 +21,11 @@ from pydantic import BaseModel, Field
 
 import workbench
 from tests._mock import schema_validator
-from workbench._docstrings import parse_docstring
 from workbench._exceptions import InvalidParameterError, ToolArgumentsError, WorkbenchError
-from workbench._schema import pydantic_function_tool
-from workbench._tool_content import tool_error_to_content, tool_result_to_content
-from workbench._tools import Tool, as_tool, tool_from_function
+from workbench.conversation._docstrings import parse_docstring
+from workbench.conversation._tool_results import tool_error_to_content, tool_result_to_content
+from workbench.conversation._tools import Tool, as_tool, tool_from_function
+from workbench.protocol._schema import pydantic_function_tool
 
 # -- the functions ----------------------------------------------------------------------------
 
@@ -901,6 +901,6 @@ def test_the_local_model_calls_tools_with_arguments_that_parse(fn: Any, prompt: 
 
 
 def test_importing_tools_leaves_pandas_out() -> None:
-    code = "import sys, workbench._tools; print('pandas' in sys.modules)"
+    code = "import sys, workbench.conversation._tools; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

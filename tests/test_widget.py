@@ -18,7 +18,7 @@ import pytest
 import workbench
 import workbench.local
 import workbench.local._generate as generate
-from workbench.widgets._text import transcript_text
+from workbench.widgets._plain_text import transcript_text
 from workbench.widgets._widget import FLUSH_SECONDS, ConversationWidget, _Coalescer, widget
 
 from ._widgets import front_end, make_chat, recorded

@@ -24,10 +24,10 @@ import workbench
 from tests._media import mp3_frames, pdf, wav
 from tests._widgets import RecordingComm, front_end, make_chat, recorded
 from tests.test_render import assert_inert, elements
-from workbench._messages import Message
+from workbench.conversation._history import Message
 from workbench.widgets._media_view import describe_part, human_size, pcm16_to_wav
+from workbench.widgets._plain_text import transcript_text
 from workbench.widgets._render import markdown_to_html, message_to_html, sanitize
-from workbench.widgets._text import transcript_text
 from workbench.widgets._widget import ConversationWidget, widget
 
 pytestmark = pytest.mark.usefixtures("recording_comm")

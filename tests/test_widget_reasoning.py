@@ -9,10 +9,10 @@ import pytest
 
 import workbench
 from tests._widgets import make_chat, recorded
-from workbench._messages import Message
+from workbench.conversation._history import Message
 from workbench.local import LocalModel
+from workbench.widgets._plain_text import message_text_block, transcript_text
 from workbench.widgets._render import message_to_html
-from workbench.widgets._text import message_text_block, transcript_text
 from workbench.widgets._widget import widget
 
 pytestmark = pytest.mark.usefixtures("recording_comm")

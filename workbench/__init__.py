@@ -16,32 +16,6 @@ from ._version import __version__
 
 if _TYPE_CHECKING:
     from . import types
-    from ._accumulate import (
-        ChatCompletionAccumulator,
-        ChatCompletionStreamEvent,
-        ChunkEvent,
-        ContentDeltaEvent,
-        ContentDoneEvent,
-        FunctionToolCallArgumentsDeltaEvent,
-        FunctionToolCallArgumentsDoneEvent,
-        LogprobsContentDeltaEvent,
-        LogprobsContentDoneEvent,
-        LogprobsRefusalDeltaEvent,
-        LogprobsRefusalDoneEvent,
-        ReasoningDeltaEvent,
-        ReasoningDoneEvent,
-        RefusalDeltaEvent,
-        RefusalDoneEvent,
-        accumulate,
-    )
-    from ._cassette._cassette import Cassette
-    from ._chat_stream import (
-        AsyncChatCompletionStream,
-        AsyncChatCompletionStreamManager,
-        ChatCompletionStream,
-        ChatCompletionStreamManager,
-    )
-    from ._client import AsyncClient, Client
     from ._exceptions import (
         APIConnectionError,
         APIError,
@@ -66,8 +40,26 @@ if _TYPE_CHECKING:
         UnprocessableEntityError,
         WorkbenchError,
     )
-    from ._export import TranscriptError, stored_dataframe, to_dataframe, usage_dataframe
-    from ._grid import (
+    from ._sentinels import NOT_GIVEN, NotGiven
+    from .cassette._cassette import Cassette
+    from .client._chat_stream import (
+        AsyncChatCompletionStream,
+        AsyncChatCompletionStreamManager,
+        ChatCompletionStream,
+        ChatCompletionStreamManager,
+    )
+    from .client._client import AsyncClient, Client
+    from .client._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
+    from .client._profiles import PROFILES, Profile, ProfileRule, ProfileWarning
+    from .client._response import APIResponse
+    from .client._streaming import AsyncStream, Stream
+    from .conversation import Conversation, ToolRoundLimitError, conversations
+    from .conversation._history import Message
+    from .conversation._params import ChatParams
+    from .conversation._tools import Tool, tool_from_function
+    from .conversation._turn_events import SettingsChanged, ToolApprovalRequested, ToolDecision
+    from .export import TranscriptError, stored_dataframe, to_dataframe, usage_dataframe
+    from .grid import (
         BatchFileError,
         Cell,
         CellDelta,
@@ -81,44 +73,52 @@ if _TYPE_CHECKING:
         GridStarted,
         ScoreError,
     )
-    from ._media import audio, file, image
-    from ._messages import Message
-    from ._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
-    from ._params import ChatParams
-    from ._profiles import PROFILES, Profile, ProfileRule, ProfileWarning
-    from ._response import APIResponse
-    from ._schema import pydantic_function_tool, to_strict_json_schema
-    from ._sentinels import NOT_GIVEN, NotGiven
-    from ._streaming import AsyncStream, Stream
-    from ._tools import Tool, tool_from_function
-    from ._turn_events import SettingsChanged, ToolApprovalRequested, ToolDecision
-    from .conversation import Conversation, ToolRoundLimitError, conversations
+    from .media import audio, file, image
+    from .protocol._accumulate import (
+        ChatCompletionAccumulator,
+        ChatCompletionStreamEvent,
+        ChunkEvent,
+        ContentDeltaEvent,
+        ContentDoneEvent,
+        FunctionToolCallArgumentsDeltaEvent,
+        FunctionToolCallArgumentsDoneEvent,
+        LogprobsContentDeltaEvent,
+        LogprobsContentDoneEvent,
+        LogprobsRefusalDeltaEvent,
+        LogprobsRefusalDoneEvent,
+        ReasoningDeltaEvent,
+        ReasoningDoneEvent,
+        RefusalDeltaEvent,
+        RefusalDoneEvent,
+        accumulate,
+    )
+    from .protocol._schema import pydantic_function_tool, to_strict_json_schema
 
 # Each public name and the module it comes from, imported when the name is first used.
 _LAZY: dict[str, str] = {
-    "ChatCompletionAccumulator": "._accumulate",
-    "ChatCompletionStreamEvent": "._accumulate",
-    "ChunkEvent": "._accumulate",
-    "ContentDeltaEvent": "._accumulate",
-    "ContentDoneEvent": "._accumulate",
-    "FunctionToolCallArgumentsDeltaEvent": "._accumulate",
-    "FunctionToolCallArgumentsDoneEvent": "._accumulate",
-    "LogprobsContentDeltaEvent": "._accumulate",
-    "LogprobsContentDoneEvent": "._accumulate",
-    "LogprobsRefusalDeltaEvent": "._accumulate",
-    "LogprobsRefusalDoneEvent": "._accumulate",
-    "ReasoningDeltaEvent": "._accumulate",
-    "ReasoningDoneEvent": "._accumulate",
-    "RefusalDeltaEvent": "._accumulate",
-    "RefusalDoneEvent": "._accumulate",
-    "accumulate": "._accumulate",
-    "Cassette": "._cassette._cassette",
-    "AsyncChatCompletionStream": "._chat_stream",
-    "AsyncChatCompletionStreamManager": "._chat_stream",
-    "ChatCompletionStream": "._chat_stream",
-    "ChatCompletionStreamManager": "._chat_stream",
-    "AsyncClient": "._client",
-    "Client": "._client",
+    "ChatCompletionAccumulator": ".protocol._accumulate",
+    "ChatCompletionStreamEvent": ".protocol._accumulate",
+    "ChunkEvent": ".protocol._accumulate",
+    "ContentDeltaEvent": ".protocol._accumulate",
+    "ContentDoneEvent": ".protocol._accumulate",
+    "FunctionToolCallArgumentsDeltaEvent": ".protocol._accumulate",
+    "FunctionToolCallArgumentsDoneEvent": ".protocol._accumulate",
+    "LogprobsContentDeltaEvent": ".protocol._accumulate",
+    "LogprobsContentDoneEvent": ".protocol._accumulate",
+    "LogprobsRefusalDeltaEvent": ".protocol._accumulate",
+    "LogprobsRefusalDoneEvent": ".protocol._accumulate",
+    "ReasoningDeltaEvent": ".protocol._accumulate",
+    "ReasoningDoneEvent": ".protocol._accumulate",
+    "RefusalDeltaEvent": ".protocol._accumulate",
+    "RefusalDoneEvent": ".protocol._accumulate",
+    "accumulate": ".protocol._accumulate",
+    "Cassette": ".cassette._cassette",
+    "AsyncChatCompletionStream": ".client._chat_stream",
+    "AsyncChatCompletionStreamManager": ".client._chat_stream",
+    "ChatCompletionStream": ".client._chat_stream",
+    "ChatCompletionStreamManager": ".client._chat_stream",
+    "AsyncClient": ".client._client",
+    "Client": ".client._client",
     "APIConnectionError": "._exceptions",
     "APIError": "._exceptions",
     "APIResponseValidationError": "._exceptions",
@@ -141,46 +141,46 @@ _LAZY: dict[str, str] = {
     "ToolArgumentsError": "._exceptions",
     "UnprocessableEntityError": "._exceptions",
     "WorkbenchError": "._exceptions",
-    "PROFILES": "._profiles",
-    "Profile": "._profiles",
-    "ProfileRule": "._profiles",
-    "ProfileWarning": "._profiles",
-    "TranscriptError": "._export",
-    "stored_dataframe": "._export",
-    "to_dataframe": "._export",
-    "usage_dataframe": "._export",
-    "BatchFileError": "._grid",
-    "Cell": "._grid",
-    "CellDelta": "._grid",
-    "CellFinished": "._grid",
-    "CellKey": "._grid",
-    "CellStarted": "._grid",
-    "Grid": "._grid",
-    "GridEstimate": "._grid",
-    "GridFinished": "._grid",
-    "GridResult": "._grid",
-    "GridStarted": "._grid",
-    "ScoreError": "._grid",
-    "audio": "._media",
-    "file": "._media",
-    "image": "._media",
-    "Message": "._messages",
-    "AsyncCursorPage": "._pagination",
-    "AsyncPaginator": "._pagination",
-    "SyncCursorPage": "._pagination",
-    "ChatParams": "._params",
-    "APIResponse": "._response",
-    "pydantic_function_tool": "._schema",
-    "to_strict_json_schema": "._schema",
+    "PROFILES": ".client._profiles",
+    "Profile": ".client._profiles",
+    "ProfileRule": ".client._profiles",
+    "ProfileWarning": ".client._profiles",
+    "TranscriptError": ".export",
+    "stored_dataframe": ".export",
+    "to_dataframe": ".export",
+    "usage_dataframe": ".export",
+    "BatchFileError": ".grid",
+    "Cell": ".grid",
+    "CellDelta": ".grid",
+    "CellFinished": ".grid",
+    "CellKey": ".grid",
+    "CellStarted": ".grid",
+    "Grid": ".grid",
+    "GridEstimate": ".grid",
+    "GridFinished": ".grid",
+    "GridResult": ".grid",
+    "GridStarted": ".grid",
+    "ScoreError": ".grid",
+    "audio": ".media",
+    "file": ".media",
+    "image": ".media",
+    "Message": ".conversation._history",
+    "AsyncCursorPage": ".client._pagination",
+    "AsyncPaginator": ".client._pagination",
+    "SyncCursorPage": ".client._pagination",
+    "ChatParams": ".conversation._params",
+    "APIResponse": ".client._response",
+    "pydantic_function_tool": ".protocol._schema",
+    "to_strict_json_schema": ".protocol._schema",
     "NOT_GIVEN": "._sentinels",
     "NotGiven": "._sentinels",
-    "AsyncStream": "._streaming",
-    "Stream": "._streaming",
-    "Tool": "._tools",
-    "tool_from_function": "._tools",
-    "SettingsChanged": "._turn_events",
-    "ToolApprovalRequested": "._turn_events",
-    "ToolDecision": "._turn_events",
+    "AsyncStream": ".client._streaming",
+    "Stream": ".client._streaming",
+    "Tool": ".conversation._tools",
+    "tool_from_function": ".conversation._tools",
+    "SettingsChanged": ".conversation._turn_events",
+    "ToolApprovalRequested": ".conversation._turn_events",
+    "ToolDecision": ".conversation._turn_events",
     "Conversation": ".conversation",
     "ToolRoundLimitError": ".conversation",
     "conversations": ".conversation",

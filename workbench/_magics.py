@@ -87,7 +87,7 @@ def _error(exc: BaseException) -> UsageError:
 
 def _inert(text: str) -> str:
     """``text`` safe to print to a terminal: escape sequences shown, not acted on."""
-    from .widgets._text import inert
+    from .widgets._plain_text import inert
 
     return inert(text)
 
@@ -112,7 +112,7 @@ class WorkbenchMagics(Magics):
     def client(self) -> Any:
         """The client the magics' conversations use (``Client()`` until ``%wb record/replay``)."""
         if self._client is None:
-            from ._client import Client
+            from .client._client import Client
 
             self._client = Client()
         return self._client
@@ -315,7 +315,7 @@ class WorkbenchMagics(Magics):
             print(f"{tool.name}{'' if tool.enabled else ' (off)'}: {tool.description or ''}")
 
     def _wb_history(self, rest: list[str]) -> None:
-        from .widgets._text import transcript_text
+        from .widgets._plain_text import transcript_text
 
         print(transcript_text(self.conversation(rest[0] if rest else _DEFAULT, create=False)))
 
@@ -383,7 +383,7 @@ class WorkbenchMagics(Magics):
         The ``Grid`` goes in NAME (``grid``), its ``GridResult`` in ``--out`` (``grid_result``);
         ``%wb grid VAR`` puts the result's DataFrame in VAR.
         """
-        from ._grid import Grid
+        from .grid import Grid
 
         args = _arguments(self.grid, line)
         for variable in (args.name, args.out):
@@ -437,7 +437,7 @@ class WorkbenchMagics(Magics):
         self._cassette("replay", rest)
 
     def _cassette(self, mode: str, rest: list[str]) -> None:
-        from ._client import Client
+        from .client._client import Client
 
         if len(rest) != 1:
             raise UsageError(f"usage: %wb {mode} PATH (or off)")

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._media import audio_duration, data_url, image_info, kind_name, pdf_pages, sniff
+from ..media import audio_duration, data_url, image_info, kind_name, pdf_pages, sniff
 
 __all__ = ["AUDIO_TOKENS_PER_SECOND", "Seen", "acknowledge", "media_tokens", "read_parts"]
 

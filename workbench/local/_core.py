@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._exceptions import InvalidParameterError
-from .._validate import validate_create_params
+from ..protocol._validate import validate_create_params
 from ._faults import FAULT_HEADER, Fault, FaultPlan, Stalled, broken, error_body, replacement
 from ._generate import answer
 from ._pacing import Pacing

@@ -12,9 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ._attachments import AUDIO_TOKENS_PER_SECOND, acknowledge, media_tokens, read_parts
-from ._predict import prediction_tokens, prediction_usage
-from ._speech import seconds, speak
-from ._text import (
+from ._phrasing import (
     count_prompt_tokens,
     message_text,
     reply_text,
@@ -22,8 +20,10 @@ from ._text import (
     token_logprobs,
     tokenize,
 )
+from ._predict import prediction_tokens, prediction_usage
+from ._speech import seconds, speak
 from ._think import REASONING_MODEL, think
-from ._tools import ToolCall, choose_tools
+from ._tool_calls import ToolCall, choose_tools
 
 __all__ = ["Answer", "answer"]
 

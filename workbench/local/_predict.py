@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._exceptions import InvalidParameterError
-from ._text import tokenize
+from ._phrasing import tokenize
 
 __all__ = ["check_prediction", "lcs_length", "prediction_tokens", "prediction_usage"]
 

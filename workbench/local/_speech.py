@@ -17,7 +17,7 @@ import wave
 from array import array
 
 from .._exceptions import InvalidParameterError
-from ._text import stable_hash
+from ._phrasing import stable_hash
 
 __all__ = ["FORMATS", "MAX_WORDS", "SAMPLE_RATE", "check_format", "seconds", "speak"]
 

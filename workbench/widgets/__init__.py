@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ._grid_view import GridView, grid_text, grid_view
 from ._live import LiveDisplay, show_live
-from ._text import transcript_text
+from ._plain_text import transcript_text
 from ._widget import ConversationWidget, widget
 
 __all__ = [

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from .._schema import type_to_response_format
+from ..protocol._schema import type_to_response_format
 
 if TYPE_CHECKING:
     from ..conversation import Conversation

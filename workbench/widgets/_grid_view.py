@@ -31,9 +31,9 @@ import anywidget
 import ipywidgets  # type: ignore[import-untyped]
 import traitlets
 
-from .._grid._cells import FINAL_STATUSES
+from ..grid._cells import FINAL_STATUSES
 from ._live import show_live
-from ._text import inert
+from ._plain_text import inert
 from ._widget import ConversationWidget, _Coalescer
 
 __all__ = ["GridView", "grid_text", "grid_view"]

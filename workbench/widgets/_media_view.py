@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .._media import audio_duration, data_url, image_info, kind_name, pdf_pages, sniff
+from ..media import audio_duration, data_url, image_info, kind_name, pdf_pages, sniff
 
 __all__ = [
     "HASH",

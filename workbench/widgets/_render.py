@@ -50,7 +50,7 @@ from pygments.lexers import TextLexer, get_lexer_by_name  # type: ignore[import-
 from pygments.token import STANDARD_TYPES  # type: ignore[import-untyped]
 from pygments.util import ClassNotFound  # type: ignore[import-untyped]
 
-from .._messages import Message
+from ..conversation._history import Message
 from ._media_view import HASH, KINDS, Media, describe_part, describe_reply_audio
 
 __all__ = [

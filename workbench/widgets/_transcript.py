@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._messages import Message, PathWatch
-from .._pricing import cost_usd
+from ..conversation._history import Message, PathWatch
+from ..protocol._pricing import cost_usd
 from ._media_view import MediaStore
 from ._render import message_to_html
 

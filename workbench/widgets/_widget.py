@@ -54,9 +54,10 @@ import anywidget
 import traitlets
 
 from .._exceptions import WorkbenchError
-from .._messages import Message
-from .._params import ChatParams
-from .._turn_events import (
+from ..conversation import TurnStopped
+from ..conversation._history import Message
+from ..conversation._params import ChatParams
+from ..conversation._turn_events import (
     ContentDelta,
     ReasoningDelta,
     RefusalDelta,
@@ -70,11 +71,10 @@ from .._turn_events import (
     TurnFinished,
     TurnStarted,
 )
-from ..conversation import TurnStopped
 from ._code import next_request_code
 from ._media_view import HASH
+from ._plain_text import transcript_text, turn_text
 from ._render import CSS, partial_json_preview
-from ._text import transcript_text, turn_text
 from ._transcript import WINDOW, Transcript, patch
 
 if TYPE_CHECKING:

@@ -1,0 +1,218 @@
+"""A grid as OpenAI Batch API files: one request line per cell out, the output lines back in.
+
+Input lines: ``{"custom_id", "method": "POST", "url": "/v1/chat/completions", "body"}``; output
+(and error) lines: ``{"id", "custom_id", "response": {"status_code", "request_id", "body"},
+"error"}``. The ``custom_id`` is the cell's key (``str(CellKey)``). A batch runs one model call
+per request: tools are declared in the body, but nothing runs them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pydantic
+
+from .._exceptions import WorkbenchError
+from .._private import private_folder, replace_privately
+from ._cells import Cell, CellKey
+from ._fill import fill_cell
+from ._run import cell_conversation
+
+if TYPE_CHECKING:
+    from ._grid import Grid
+
+__all__ = ["BatchFileError", "read_batch_output", "request_body", "write_batch"]
+
+BATCH_URL = "/v1/chat/completions"
+
+
+class BatchFileError(WorkbenchError, ValueError):
+    """A Batch output file that does not fit the grid: the file, line and field at fault."""
+
+
+def request_body(grid: Grid, cell: Cell) -> dict[str, Any]:
+    """The Chat Completions request ``cell`` makes, as JSON (no streaming)."""
+    from ..conversation._params import ChatParams
+    from ..protocol._schema import type_to_response_format
+
+    spec = grid._spec
+    row = spec.rows[cell.row]
+    params = ChatParams(model=cell.model, **spec.params_for(cell)).to_request()
+    if "response_format" in params:
+        params["response_format"] = dict(type_to_response_format(params["response_format"]))
+    messages = [{"role": "system", "content": row.system}] if row.system else []
+    messages.extend(dict(message) for message in row.messages)
+    body = {**params, "messages": messages}
+    tools = [tool.to_param() for tool in spec.tools if tool.enabled]
+    if tools:
+        body["tools"] = tools
+    return body
+
+
+def write_batch(grid: Grid, path: str | Path, model: str | None = None) -> list[Path]:
+    """Write the grid's requests as Batch input; see ``Grid.to_batch_jsonl``."""
+    models = list(grid._spec.models)
+    if model is not None and model not in models:
+        raise KeyError(f"the grid has no model {model!r}; its models: {', '.join(models)}")
+    chosen = [model] if model is not None else models
+    text = str(path)
+    if "{model}" in text:
+        targets = [(Path(text.replace("{model}", _file_safe(m))), [m]) for m in chosen]
+    else:
+        targets = [(Path(text), chosen)]
+    for target, these in targets:
+        lines = [
+            json.dumps(
+                {
+                    "custom_id": str(cell.key),
+                    "method": "POST",
+                    "url": BATCH_URL,
+                    "body": request_body(grid, cell),
+                },
+                ensure_ascii=False,
+                default=str,
+            )
+            for cell in grid.cells
+            if cell.model in these
+        ]
+        # The prompts of every cell: its owner's only, like the log (folders made here too).
+        private_folder(target.parent, parents=True)
+        with replace_privately(target) as out:
+            out.write("".join(line + "\n" for line in lines).encode("utf-8"))
+    return [target for target, _ in targets]
+
+
+def read_batch_output(grid: Grid, paths: Sequence[str | Path]) -> list[Cell]:
+    """New cells for ``grid`` from Batch output lines (every file read, and every line checked,
+    before anything is returned).
+
+    Raises:
+        BatchFileError: naming the file, line and field at fault.
+    """
+    index = {cell.key: i for i, cell in enumerate(grid.cells)}
+    cells = [cell.fresh() for cell in grid.cells]
+    answered: dict[CellKey, str] = {}
+    for path in paths:
+        for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            where = f"{path}, line {number}"
+            record = _record(line, where)
+            key = _key(record, where)
+            if key not in index:
+                raise BatchFileError(f"{where}: custom_id {str(key)!r} names no cell of this grid")
+            if key in answered:
+                raise BatchFileError(
+                    f"{where}: custom_id {str(key)!r} was answered already at {answered[key]}"
+                )
+            answered[key] = where
+            _fill_from_record(grid, cells[index[key]], record, where)
+    for cell in cells:
+        if cell.key not in answered:
+            cell.status = "skipped"
+            cell.error = "skipped: no line of the batch output answers this cell"
+    return cells
+
+
+def _record(line: str, where: str) -> dict[str, Any]:
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        raise BatchFileError(f"{where}: not JSON ({exc})") from None
+    if not isinstance(record, dict):
+        raise BatchFileError(f"{where}: a line must be a JSON object, not {type(record).__name__}")
+    return record
+
+
+def _key(record: dict[str, Any], where: str) -> CellKey:
+    custom_id = record.get("custom_id")
+    if not isinstance(custom_id, str):
+        raise BatchFileError(f"{where}: custom_id is missing or not a string")
+    try:
+        return CellKey.parse(custom_id)
+    except ValueError as exc:
+        raise BatchFileError(f"{where}: custom_id: {exc}") from None
+
+
+def _fill_from_record(grid: Grid, cell: Cell, record: dict[str, Any], where: str) -> None:
+    error = record.get("error")
+    response = record.get("response")
+    if error:
+        message = error.get("message") if isinstance(error, dict) else error
+        code = error.get("code") if isinstance(error, dict) else None
+        cell.status = "error"
+        cell.error = f"{code}: {message}" if code else str(message)
+        return
+    if not isinstance(response, dict):
+        raise BatchFileError(f"{where}: response: missing (and no error)")
+    cell.request_id = response.get("request_id")
+    body = response.get("body")
+    status = response.get("status_code")
+    if status != 200:
+        detail = body.get("error") if isinstance(body, dict) else None
+        message = detail.get("message") if isinstance(detail, dict) else body
+        cell.status = "error"
+        cell.error = f"status {status}: {message}"
+        return
+    _fill_from_completion(grid, cell, body, where)
+
+
+def _fill_from_completion(grid: Grid, cell: Cell, body: Any, where: str) -> None:
+    from ..conversation._history import Message
+    from ..protocol._parsing import parse_chat_completion
+    from ..types import ChatCompletion
+
+    try:
+        completion = ChatCompletion.model_validate(body)
+    except pydantic.ValidationError as exc:
+        problem = exc.errors()[0]
+        field = ".".join(str(part) for part in problem["loc"])
+        raise BatchFileError(f"{where}: response.body.{field}: {problem['msg']}") from None
+    if not completion.choices:
+        raise BatchFileError(f"{where}: response.body.choices: empty")
+    request_id = cell.request_id
+    chat = cell_conversation(grid._spec, cell, grid.client, False, with_prompt=True)
+    choice = completion.choices[0]
+    reply = Message(
+        role="assistant",
+        content=choice.message.content,
+        refusal=choice.message.refusal,
+        finish_reason=choice.finish_reason,
+        model=completion.model or cell.model,
+        usage=completion.usage,
+        usage_source="server" if completion.usage is not None else None,
+        request_id=request_id,
+        params=chat.params.snapshot(),
+    )
+    if choice.message.tool_calls:
+        reply.tool_calls = [c.model_dump(exclude_none=True) for c in choice.message.tool_calls]
+    try:
+        parsed = parse_chat_completion(
+            completion=completion,
+            response_format=grid._spec.params_for(cell).get("response_format"),
+            input_tools=None,
+        )
+        reply.parsed = getattr(parsed.choices[0].message, "parsed", None)
+        cell.status = "done"
+    except WorkbenchError as exc:  # cut off, filtered or invalid structured output
+        reply.status = "error"
+        reply.error = f"{type(exc).__name__}: {exc}"
+        cell.status = "error"
+        cell.error = reply.error
+    chat.history.append(reply)
+    cell.conversation = chat
+    fill_cell(cell, [reply], _base_url(grid))
+    cell.request_id = request_id
+
+
+def _base_url(grid: Grid) -> str | None:
+    url = getattr(grid.client, "base_url", None)
+    return str(url) if url is not None else None
+
+
+def _file_safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)

@@ -1,0 +1,374 @@
+"""``Grid``: prompts x models x parameter sets (x vars rows x repeats), each combination a cell,
+run concurrently and watched live."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import contextvars
+import logging
+import math
+import signal
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from .._exceptions import InvalidParameterError, WorkbenchError
+from ._cells import Cell, CellKey
+from ._display import open_display
+from ._estimate import GridEstimate, check_prices, estimate
+from ._grid_events import GridEvent, GridFinished, GridStarted
+from ._result import GridResult
+from ._run import Runner
+from ._spec import build_spec
+
+__all__ = ["Grid"]
+
+log = logging.getLogger("workbench")
+
+Observer = Callable[[GridEvent], None]
+
+
+class Grid:
+    """Every combination of prompts (filled from rows of ``vars``), models and parameter sets,
+    ``repeats`` times: each a cell, sent as one turn of its own ``Conversation``.
+
+    Args:
+        prompts: a string, a message list, or a list of them; with ``vars``, each string
+            (and the system prompt) is a template whose ``{name}`` fields are filled from each
+            row (``{{`` and ``}}`` for literal braces). A message list's last message is the
+            user message sent.
+        models: a model name or a list (default: the client's default model).
+        params: parameter sets: a list of dicts (``[{"temperature": 0}, {"temperature": 1}]``)
+            or a dict of lists, expanded as a product (``{"temperature": [0, 1], "seed": [1, 2]}``
+            is four sets). Validated like ``ChatParams``; ``model`` goes in ``models``.
+        system: a system prompt for every cell.
+        vars: a pandas DataFrame or a list of dicts: one row each.
+        repeats: how many times each combination is sent.
+        tools: tools every cell may call (functions, ``Tool`` objects, ...); they run.
+        response_format: structured output for every cell (a pydantic model, a JSON schema...).
+        concurrency: the most requests in flight at once (fewer for a while after a 429).
+        client: a ``workbench.AsyncClient`` or ``Client`` (default: ``AsyncClient()``, the local
+            model when no API key or base URL is set).
+        scorers: ``{"name": callable}``: each called with a done cell's output (its ``parsed``
+            object when a response_format is set), and with the cell as a second argument (or
+            ``cell=``) when it takes one; sync or async; each adds a column. A raising scorer
+            leaves a ``ScoreError`` in its column; the grid goes on.
+        max_cost_usd: a budget in dollars: cells that would take the run over it are not sent
+            (``skipped``). Needs every model's price; see ``estimate()``.
+        log: write each cell's conversation to the SQLite log (``True`` or a path). Off by
+            default: a grid makes many short conversations, and the log's synchronous writes
+            would double the cost of each cell (see ``bench/README.md``).
+        rate_limit_retries: how many 429s in a row a cell may meet before it fails.
+
+    Raises:
+        InvalidParameterError: any input that would fail, before anything is sent.
+        WorkbenchError: ``max_cost_usd`` with a model whose price is unknown.
+    """
+
+    def __init__(
+        self,
+        prompts: Any,
+        models: str | Iterable[str] | None = None,
+        params: Iterable[Mapping[str, Any]] | Mapping[str, Any] | None = None,
+        system: str | None = None,
+        vars: Any = None,
+        repeats: int = 1,
+        tools: Iterable[Any] = (),
+        response_format: Any = None,
+        concurrency: int = 8,
+        client: Any = None,
+        scorers: Mapping[str, Callable[..., Any]] | None = None,
+        max_cost_usd: float | None = None,
+        *,
+        log: bool | str | Path = False,
+        rate_limit_retries: int = 10,
+    ) -> None:
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise InvalidParameterError("concurrency", f"must be an integer >= 1: {concurrency!r}")
+        if max_cost_usd is not None and (
+            isinstance(max_cost_usd, bool)
+            or not isinstance(max_cost_usd, (int, float))
+            or not max_cost_usd > 0
+            or math.isinf(max_cost_usd)
+        ):
+            raise InvalidParameterError(
+                "max_cost_usd", f"must be a number of dollars > 0, got {max_cost_usd!r}"
+            )
+        if isinstance(rate_limit_retries, bool) or not isinstance(rate_limit_retries, int):
+            raise InvalidParameterError("rate_limit_retries", "must be an integer >= 0")
+        if client is None:
+            from ..client._client import AsyncClient
+
+            client = AsyncClient()
+        self.client = client
+        self.concurrency = concurrency
+        self.max_cost_usd = max_cost_usd
+        self.rate_limit_retries = max(0, rate_limit_retries)
+        self._log = log
+        local = getattr(client, "local_model", None) is not None
+        self._spec = build_spec(
+            prompts,
+            models=models,
+            params=params,
+            system=system,
+            vars=vars,
+            repeats=repeats,
+            tools=tools,
+            response_format=response_format,
+            scorers=scorers,
+            default_model="workbench-local" if local else "gpt-4o-mini",
+        )
+        if max_cost_usd is not None:
+            check_prices(self._spec.models, self._base_url)
+        self.cells: list[Cell] = self._spec.cells()
+        self._observers: list[Observer] = []
+        self._lock = threading.Lock()
+        self._runner: Runner | None = None
+        self._cancel_requested = False
+
+    # -- shape -------------------------------------------------------------------------------
+
+    @property
+    def row_labels(self) -> list[str]:
+        """One label per row of the table (prompt, or its vars), in order."""
+        return [row.label for row in self._spec.rows]
+
+    @property
+    def column_labels(self) -> list[str]:
+        """One label per column (``"gpt-4o-mini · temperature=0.2"``), in order."""
+        return [column.label for column in self._spec.columns]
+
+    @property
+    def repeats(self) -> int:
+        """How many times each combination is sent."""
+        return self._spec.repeats
+
+    @property
+    def models(self) -> list[str]:
+        """The models, in column order."""
+        return list(self._spec.models)
+
+    @property
+    def params(self) -> list[dict[str, Any]]:
+        """The parameter sets (expanded), in column order within each model."""
+        return [dict(p) for p in self._spec.param_sets]
+
+    @property
+    def running(self) -> bool:
+        """Whether a run is in progress."""
+        return self._runner is not None
+
+    def cell(self, key: CellKey | Cell | str) -> Cell:
+        """The cell with this key (a ``CellKey``, a cell, or the key's ``str()`` form)."""
+        return self.cells[self._index_of(key)]
+
+    def __repr__(self) -> str:
+        counts: dict[str, int] = {}
+        for cell in self.cells:
+            counts[cell.status] = counts.get(cell.status, 0) + 1
+        shown = ", ".join(f"{n} {status}" for status, n in counts.items())
+        return f"Grid({len(self.cells)} cells: {self._spec.shape}; {shown})"
+
+    # -- events ------------------------------------------------------------------------------
+
+    def subscribe(self, observer: Observer) -> Callable[[], None]:
+        """Call ``observer(event)`` for every event (``GridStarted``, ``CellStarted``,
+        ``CellDelta``, ``CellFinished``, ``GridFinished``), possibly from a worker thread;
+        returns a function that unsubscribes."""
+        with self._lock:
+            self._observers = [*self._observers, observer]
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._observers = [o for o in self._observers if o is not observer]
+
+        return unsubscribe
+
+    def _emit(self, event: GridEvent) -> None:
+        for observer in self._observers:
+            try:
+                observer(event)
+            except Exception:  # a broken view must not break the run
+                log.exception("workbench: an observer of the grid failed on %s", event.type)
+
+    # -- planning ----------------------------------------------------------------------------
+
+    def estimate(self) -> GridEstimate:
+        """How many cells, and about how many tokens and dollars, before anything is sent."""
+        return estimate(self._spec, self._base_url)
+
+    def to_batch_jsonl(self, path: str | Path, *, model: str | None = None) -> list[Path]:
+        """Write one Batch API request per cell (``custom_id``: the cell's key), for grids too
+        big to wait for; read the answers back with ``GridResult.from_batch_output``.
+
+        OpenAI's Batch API takes one model per file: with several models, put ``{model}`` in
+        ``path`` (one file each) or pass ``model=``. Returns the files written, each replaced
+        whole by one only its owner may read (0600; the folders made for them 0700).
+        """
+        from ._batch import write_batch
+
+        return write_batch(self, path, model)
+
+    def result(self) -> GridResult:
+        """The cells as they are now, as a ``GridResult``."""
+        return GridResult(self, self.cells)
+
+    # -- running -----------------------------------------------------------------------------
+
+    def run(self, display: bool | None = None) -> GridResult:
+        """Send every cell that is not done yet and return the result.
+
+        Works in a script and in a notebook (the cells run in a worker thread with an event loop
+        of their own). Ctrl-C (or the kernel's interrupt) stops the run like ``cancel()``.
+
+        Args:
+            display: None: a live view in a notebook, else a progress line on stderr;
+                False: nothing.
+        """
+        cells = self._prepare(None)
+        self._show(display, len(cells))
+        return self._blocking(lambda: self._execute(cells))
+
+    async def arun(self, display: bool | None = None) -> GridResult:
+        """The async twin of ``run`` (on the caller's event loop)."""
+        cells = self._prepare(None)
+        self._show(display, len(cells))
+        return await self._execute(cells)
+
+    def rerun(self, key: CellKey | Cell | str) -> Cell:
+        """Send one cell again, replacing it; returns the new cell."""
+        cells = self._prepare(key)
+        self._blocking(lambda: self._execute(cells))
+        return self.cells[self._index_of(cells[0].key)]
+
+    async def arerun(self, key: CellKey | Cell | str) -> Cell:
+        """The async twin of ``rerun``."""
+        cells = self._prepare(key)
+        await self._execute(cells)
+        return self.cells[self._index_of(cells[0].key)]
+
+    def cancel(self) -> None:
+        """Stop the run (from any thread): finished cells are kept, running ones end as
+        ``cancelled`` with their partial text, the rest are marked ``cancelled``."""
+        with self._lock:  # with Runner.run's check: either it sees the flag or we its loop
+            self._cancel_requested = True
+            runner = self._runner
+            loop = runner.loop if runner is not None else None
+        if runner is not None and loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop just closed: the run is over
+                loop.call_soon_threadsafe(runner.cancel)
+
+    def _prepare(self, key: CellKey | Cell | str | None) -> list[Cell]:
+        """Claim the grid for a run and reset the cells it will send."""
+        with self._lock:
+            if self._runner is not None:
+                raise WorkbenchError("the grid is already running: cancel() it or wait")
+            indexes = (
+                [i for i, cell in enumerate(self.cells) if cell.status != "done"]
+                if key is None
+                else [self._index_of(key)]
+            )
+            for i in indexes:
+                self.cells[i] = self.cells[i].fresh()
+            cells = [self.cells[i] for i in indexes]
+            self._runner = Runner(self, cells)
+            self._cancel_requested = False
+        return cells
+
+    def _show(self, display: bool | None, total: int) -> None:
+        try:
+            open_display(self, display, total)
+        except BaseException:
+            with self._lock:  # the run never started: give the grid back
+                self._runner = None
+            raise
+
+    async def _execute(self, cells: list[Cell]) -> GridResult:
+        runner = self._runner
+        assert runner is not None
+        started = time.perf_counter()
+        try:
+            self._emit(GridStarted(self))
+            await runner.run()
+        finally:
+            with self._lock:
+                self._runner = None
+            result = GridResult(
+                self,
+                self.cells,
+                elapsed_s=time.perf_counter() - started,
+                rate_limits=runner.limiter.rate_limits,
+                lowest_concurrency=runner.limiter.lowest,
+            )
+            self._emit(GridFinished(result))
+        return result
+
+    def _blocking(self, factory: Callable[[], Awaitable[GridResult]]) -> GridResult:
+        """Run a coroutine to its end in a worker thread with its own loop; Ctrl-C cancels."""
+        context = contextvars.copy_context()
+        with (
+            _interrupt_cancels(self.cancel),
+            concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="workbench-grid") as pool,
+        ):
+            return pool.submit(context.run, _run_in_new_loop, factory).result()
+
+    def _replace_cells(self, cells: list[Cell]) -> None:
+        with self._lock:
+            if self._runner is not None:
+                raise WorkbenchError("the grid is running: wait for it before reading results in")
+            self.cells[:] = cells
+
+    def _index_of(self, key: CellKey | Cell | str) -> int:
+        if isinstance(key, Cell):
+            key = key.key
+        elif isinstance(key, str):
+            key = CellKey.parse(key)
+        for i, cell in enumerate(self.cells):
+            if cell.key == key:
+                return i
+        raise KeyError(f"no cell {key!r} in this grid (its keys: {self.cells[0].key!r}, ...)")
+
+    @property
+    def _base_url(self) -> str | None:
+        url = getattr(self.client, "base_url", None)
+        return str(url) if url is not None else None
+
+
+@contextlib.contextmanager
+def _interrupt_cancels(cancel: Callable[[], None]) -> Iterator[None]:
+    """While the block runs, the first Ctrl-C (SIGINT: also a Jupyter kernel interrupt) calls
+    ``cancel`` instead of raising; a second one raises ``KeyboardInterrupt`` as usual.
+
+    A handler rather than ``except KeyboardInterrupt``: the exception could land anywhere in the
+    waiting thread (while the worker thread is still starting, say), outside any ``try``.
+    Only the main thread receives signals; elsewhere nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    pressed = False
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        nonlocal pressed
+        if pressed:
+            raise KeyboardInterrupt
+        pressed = True
+        cancel()
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+
+
+def _run_in_new_loop(factory: Callable[[], Awaitable[GridResult]]) -> GridResult:
+    async def main() -> GridResult:
+        return await factory()
+
+    return asyncio.run(main())

@@ -1,0 +1,204 @@
+"""``GridResult``: the cells of a finished run, as a DataFrame, a side-by-side table or a plot."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._cells import Cell
+
+if TYPE_CHECKING:
+    import pandas as pd  # type: ignore[import-untyped]
+    from matplotlib.axes import Axes
+
+    from ._grid import Grid
+
+__all__ = ["GridResult"]
+
+
+class GridResult:
+    """What a grid run gave: every cell, finished or not (``cells``), in the grid's order.
+
+    Attributes:
+        grid: the grid that ran.
+        cells: its cells when the run ended.
+        elapsed_s: the run's wall time (None for a result read from a Batch file).
+        rate_limits: how many 429s the run met.
+        lowest_concurrency: the fewest requests it allowed at once after a 429.
+    """
+
+    def __init__(
+        self,
+        grid: Grid,
+        cells: Sequence[Cell],
+        *,
+        elapsed_s: float | None = None,
+        rate_limits: int = 0,
+        lowest_concurrency: int | None = None,
+    ) -> None:
+        self.grid = grid
+        self.cells = list(cells)
+        self.elapsed_s = elapsed_s
+        self.rate_limits = rate_limits
+        self.lowest_concurrency = lowest_concurrency
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    def __iter__(self) -> Iterator[Cell]:
+        return iter(self.cells)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many cells ended in each status."""
+        return dict(collections.Counter(cell.status for cell in self.cells))
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One tidy row per cell.
+
+        Columns: ``prompt``, each var, ``model``, each parameter, ``repeat``, ``output``,
+        ``parsed``, ``refusal``, ``finish_reason``, ``tool_calls``, ``prompt_tokens``,
+        ``completion_tokens``, ``reasoning_tokens``, ``cached_tokens``, ``cost_usd``,
+        ``latency_s``, ``ttft_s``, ``error``, ``request_id``, ``status``, then each scorer and
+        ``<scorer>_error``. Text is ``str``, token counts ``Int64``, cost and timings
+        ``float64`` (NaN where unknown, never 0 for an unknown cost), parameters typed by the
+        parameter, vars and scores by their values. A cell that never ran has no output (NA).
+        """
+        from ._frame import cells_frame
+
+        return cells_frame(self.grid._spec, self.cells)
+
+    def pivot(self, values: str = "output", aggfunc: Any = None) -> pd.DataFrame:
+        """A side-by-side table: a row per prompt (and vars row), a column per model and
+        parameter set, holding ``values`` (any column of ``to_dataframe()``).
+
+        With repeats, each repeat is a row of its own (a second index level), unless
+        ``aggfunc`` (``"mean"``, ``"first"``, a function, ...) combines them.
+        """
+        import pandas as pd
+
+        from ._frame import cells_frame
+
+        frame = cells_frame(self.grid._spec, self.cells, labels=True)
+        if values not in frame.columns or values.startswith("_"):
+            known = ", ".join(c for c in frame.columns if not c.startswith("_"))
+            raise KeyError(f"no column {values!r} to pivot; the columns are: {known}")
+        rows, columns = self.grid.row_labels, self.grid.column_labels
+        if aggfunc is not None:
+            table = frame.pivot_table(
+                index="_row", columns="_column", values=values, aggfunc=aggfunc, dropna=False
+            )
+            index: Any = pd.Index(rows, name="prompt")
+        elif self.grid.repeats > 1:
+            table = frame.pivot(index=["_row", "repeat"], columns="_column", values=values)
+            index = pd.MultiIndex.from_product(
+                [rows, range(self.grid.repeats)], names=["prompt", "repeat"]
+            )
+        else:
+            table = frame.pivot(index="_row", columns="_column", values=values)
+            index = pd.Index(rows, name="prompt")
+        table = table.reindex(columns=columns)
+        table.index = table.index.set_names(index.names)
+        table = table.reindex(index=index)
+        table.columns.name = "model · params"
+        return table
+
+    def plot(self, metric: str = "latency_s", ax: Axes | None = None) -> Axes:
+        """Draw ``metric`` (a numeric column: ``latency_s``, ``cost_usd``,
+        ``completion_tokens``, a scorer, ...) by model and parameter set: a bar for the mean,
+        a dot for each cell. Returns the matplotlib ``Axes``."""
+        import pandas as pd
+
+        from ._frame import cells_frame
+
+        frame = cells_frame(self.grid._spec, self.cells, labels=True)
+        if metric not in frame.columns or metric.startswith("_"):
+            raise KeyError(f"no column {metric!r} to plot")
+        series = frame[metric]
+        if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
+            raise TypeError(
+                f"{metric!r} is not numeric ({series.dtype}): plot latency_s, cost_usd,"
+                " completion_tokens, ttft_s or a numeric scorer"
+            )
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots(figsize=(max(4.0, 1.2 * len(self.grid.column_labels)), 3.5))
+        values = series.astype("float64")
+        labels = self.grid.column_labels
+        means = []
+        for x, label in enumerate(labels):
+            group = values[frame["_column"] == label].dropna()
+            means.append(float(group.mean()) if len(group) else 0.0)
+            if len(group):
+                offsets = [(i + 0.5) / len(group) - 0.5 for i in range(len(group))]
+                ax.scatter(
+                    [x + 0.5 * o for o in offsets], list(group), s=12, color="black", zorder=3
+                )
+        ax.bar(range(len(labels)), means, color="#8fb3d9", zorder=2)
+        ax.set_xticks(range(len(labels)))
+        ax.set_xticklabels(labels, rotation=20, ha="right")
+        ax.set_ylabel(metric)
+        ax.set_title(f"{metric} by model and parameter set (bar: mean, dots: cells)")
+        return ax
+
+    @classmethod
+    def from_batch_output(cls, grid: Grid, path: str | Path | Sequence[str | Path]) -> GridResult:
+        """Read OpenAI Batch API output (and error) files for ``grid.to_batch_jsonl(...)``'s
+        requests back into a result; the grid's cells are replaced by what the files hold.
+
+        Each line's ``custom_id`` names its cell; a cell no line answers is ``skipped``. Scorers
+        run on the outputs. A malformed file raises ``BatchFileError`` naming the file, line and
+        field, and changes nothing.
+        """
+        from ..conversation._tools import run_sync
+        from ._batch import read_batch_output
+        from ._score import prepare_scorers, score_cell
+
+        paths = [path] if isinstance(path, (str, Path)) else list(path)
+        cells = read_batch_output(grid, paths)
+        spec = grid._spec
+        scorers = prepare_scorers(spec.scorers)
+        done = [cell for cell in cells if cell.status == "done"]
+        if scorers and done:
+
+            async def score_all() -> None:
+                await asyncio.gather(*(score_cell(c, scorers, spec.structured(c)) for c in done))
+
+            run_sync(score_all)
+        grid._replace_cells(cells)
+        return cls(grid, cells)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items()))
+        took = f" in {self.elapsed_s:.1f} s" if self.elapsed_s is not None else ""
+        lines = [f"GridResult: {len(self.cells)} cells ({counts}){took}"]
+        if self.rate_limits:
+            lines.append(
+                f"  {self.rate_limits} rate limits (429): concurrency went down to"
+                f" {self.lowest_concurrency}"
+            )
+        lines.extend(_table(self))
+        return "\n".join(lines)
+
+
+def _table(result: GridResult, width: int = 32, most: int = 20) -> list[str]:
+    """The first repeat of each row as text, one line per column (at most ``most`` rows)."""
+    grid = result.grid
+    first = {(c.row, c.column): c for c in result.cells if c.repeat == 0}
+    out: list[str] = []
+    for r, label in enumerate(grid.row_labels[:most]):
+        out.append(f"  {label}")
+        for k, column in enumerate(grid.column_labels):
+            cell = first.get((r, k))
+            if cell is None:
+                continue
+            text = cell.output if cell.status == "done" else f"[{cell.status}] {cell.error or ''}"
+            text = " ".join(text.split())
+            out.append(f"    {column}: {text if len(text) <= width else text[: width - 1] + '…'}")
+    if len(grid.row_labels) > most:
+        out.append(f"  ... {len(grid.row_labels) - most} more rows: .to_dataframe() has all")
+    return out

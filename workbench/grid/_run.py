@@ -1,0 +1,211 @@
+"""One run of a grid's cells: concurrent through one client, under the adaptive limit and the
+budget; each cell a ``Conversation`` sent once (its tools run), then scored."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from .._exceptions import RateLimitError
+from ._cells import Cell
+from ._estimate import Budget, BudgetExceeded
+from ._fill import fill_cell, turn_of
+from ._grid_events import CellDelta, CellFinished, CellStarted
+from ._limiter import AdaptiveLimiter
+from ._score import prepare_scorers, score_cell
+from ._sender import Sender, open_sender
+
+if TYPE_CHECKING:
+    from ._grid import Grid
+    from ._spec import GridSpec
+
+__all__ = ["Runner", "cell_conversation"]
+
+
+class Runner:
+    """Runs ``cells`` of ``grid`` once; ``cancel()`` (on the runner's loop) stops it, keeping
+    the cells that finished.
+
+    Every cell left pending at the end (cancelled, or past the budget) gets its final status
+    and a ``CellFinished`` event.
+    """
+
+    def __init__(self, grid: Grid, cells: list[Cell]) -> None:
+        self.grid = grid
+        self.cells = cells
+        self.limiter = AdaptiveLimiter(grid.concurrency)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.cancelled = False
+        self._spec = grid._spec
+        self._scorers = prepare_scorers(self._spec.scorers)
+        self._workers: list[asyncio.Task[None]] = []
+        self._budget: Budget | None = None
+
+    def cancel(self) -> None:
+        """Stop: running cells end as ``cancelled`` (their partial text kept), pending ones too.
+        Call on the runner's loop (``Grid.cancel`` does, from any thread)."""
+        self.cancelled = True
+        for worker in self._workers:
+            worker.cancel()
+
+    async def run(self) -> None:
+        """Send every cell; returns when all have a final status."""
+        with self.grid._lock:  # see Grid.cancel: a cancel before this point is not lost
+            self.loop = asyncio.get_running_loop()
+            if self.grid._cancel_requested:
+                self.cancelled = True
+        sender = open_sender(self.grid.client, self.grid.concurrency)
+        budget = self._budget = Budget(self.grid.max_cost_usd, self._spec, sender.base_url)
+        running = {id(cell) for cell in self.cells}
+        for cell in self.grid.cells:  # a resumed run counts what the grid already spent
+            if cell.status == "done" and id(cell) not in running:
+                budget.settle(cell, 0.0)
+        queue = iter(self.cells)
+        try:
+            if not self.cancelled:
+                count = min(self.grid.concurrency, len(self.cells))
+                self._workers = [
+                    asyncio.create_task(self._worker(queue, sender)) for _ in range(count)
+                ]
+                try:
+                    await asyncio.gather(*self._workers)
+                except BaseException:
+                    for worker in self._workers:  # a failing worker must not leave others behind
+                        worker.cancel()
+                    await asyncio.gather(*self._workers, return_exceptions=True)
+                    raise
+        finally:
+            await sender.aclose()
+            self._settle_leftovers()
+
+    async def _worker(self, queue: Iterator[Cell], sender: Sender) -> None:
+        for cell in queue:  # one iterator shared by the workers: each cell is taken once
+            if self.cancelled or (self._budget is not None and self._budget.stopped):
+                return
+            await self._run_cell(cell, sender)
+
+    async def _run_cell(self, cell: Cell, sender: Sender) -> None:
+        assert self._budget is not None
+        reserved = 0.0
+        try:
+            while True:
+                taken_in = await self.limiter.acquire()
+                try:
+                    try:
+                        reserved = self._budget.reserve(cell)
+                    except BudgetExceeded as exc:
+                        self._finish(cell, "skipped", str(exc))
+                        return
+                    outcome = await self._attempt(cell, sender)
+                finally:
+                    self.limiter.release()
+                if not isinstance(outcome, RateLimitError):
+                    break
+                self._budget.settle(cell, reserved)
+                reserved = 0.0
+                self.limiter.rate_limited(taken_in, _retry_after(outcome))
+                if cell.attempts > self.grid.rate_limit_retries:
+                    cell.status = "error"
+                    cell.error = f"{type(outcome).__name__}: {outcome}"
+                    break
+            if outcome is None:
+                self.limiter.succeeded()
+            self._budget.settle(cell, reserved)
+            if cell.status not in ("error", "incomplete") and self._scorers:
+                await score_cell(cell, self._scorers, self._spec.structured(cell))
+            ended = cell.status if cell.status in ("error", "incomplete") else "done"
+            self._finish(cell, ended, cell.error)
+        except asyncio.CancelledError:
+            self._budget.settle(cell, reserved)
+            sent = cell.attempts > 0
+            self._finish(cell, "cancelled", "cancelled" if sent else "cancelled before it was sent")
+            if not self.cancelled:  # the caller's task was cancelled, not the grid: pass it on
+                raise
+
+    async def _attempt(self, cell: Cell, sender: Sender) -> BaseException | None:
+        """Send ``cell`` once. Returns None when it went through, the ``RateLimitError`` to
+        retry after, or another error (recorded in the cell)."""
+        chat = cell_conversation(self._spec, cell, sender.client, self.grid._log)
+        cell.conversation = chat
+        cell.status = "running"
+        cell.error = None
+        cell.output = ""
+        cell.attempts += 1
+        self.grid._emit(CellStarted(cell))
+        unsubscribe = chat.subscribe(self._forward(cell))
+        row = self._spec.rows[cell.row]
+        started = time.perf_counter()
+        try:
+            reply = await chat.asend(row.messages[-1].get("content") or "")
+            if reply.status == "incomplete":  # came back whole but cut short (no finish_reason)
+                cell.status = "incomplete"
+                cell.error = reply.error
+        except RateLimitError as exc:
+            return exc
+        except Exception as exc:
+            cell.status = "error"
+            cell.error = f"{type(exc).__name__}: {exc}"
+            return exc
+        finally:
+            unsubscribe()
+            cell.latency_s = time.perf_counter() - started
+            fill_cell(cell, turn_of(chat), sender.base_url)
+            if self.grid._log is not False:
+                await chat.aclose()  # its log reopens on the next write, if any
+        return None
+
+    def _forward(self, cell: Cell) -> Callable[[Any], None]:
+        """An observer of the cell's conversation that streams its text into the cell."""
+        grid = self.grid
+
+        def on_event(event: Any) -> None:
+            if event.type == "content.delta":
+                cell.add_output(event.delta)
+                if grid._observers:
+                    grid._emit(CellDelta(cell, event.delta))
+
+        return on_event
+
+    def _finish(self, cell: Cell, status: Any, error: str | None) -> None:
+        cell.status = status
+        cell.error = error
+        self.grid._emit(CellFinished(cell))
+
+    def _settle_leftovers(self) -> None:
+        stopped = self._budget.stopped if self._budget is not None else None
+        for cell in self.cells:
+            if cell.status == "pending":
+                if stopped is not None and not self.cancelled:
+                    self._finish(cell, "skipped", stopped)
+                else:
+                    self._finish(cell, "cancelled", "cancelled before it was sent")
+
+
+def cell_conversation(
+    spec: GridSpec, cell: Cell, client: Any, log: Any, *, with_prompt: bool = False
+) -> Any:
+    """A new ``Conversation`` for ``cell``: its model, system prompt, tools and parameters, and
+    the messages before its prompt (``with_prompt``: the prompt too)."""
+    from ..conversation import Conversation
+    from ..conversation._history import Message
+
+    row = spec.rows[cell.row]
+    chat = Conversation(
+        model=cell.model,
+        system=row.system,
+        client=client,
+        tools=spec.tools,
+        log=log,
+        **spec.params_for(cell),
+    )
+    for message in row.messages if with_prompt else row.messages[:-1]:
+        chat.history.append(Message(**message))
+    return chat
+
+
+def _retry_after(error: RateLimitError) -> float | None:
+    from ..client._base import _retry_after as parse
+
+    return parse(error.response.headers)
