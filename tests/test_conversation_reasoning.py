@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 import workbench
-import workbench.conversation._conversation as conversation_module
+import workbench.conversation._log_writer as conversation_module
 from tests._mock import Recorder, chunk_json, completion_json, sse_body, sse_response
 from tests.test_conversation_failures import SlowStream, cancel_when, chat, usage_chunk
 from tests.test_log_checkpoint import NOTE, _logged

@@ -43,7 +43,7 @@ def leaky_chat(log: Path | bool = False) -> Conversation:
     parts = [{"type": "text", "text": f"and {KEY}"}]
     chat.history.append(Message(role="user", content=parts))
     if log is not False:
-        chat._log_sync()
+        chat._log_writer.sync()  # type: ignore[union-attr]
     return chat
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import workbench
-import workbench.conversation._conversation as conversation_module
+import workbench.conversation._log_writer as conversation_module
 from workbench.conversation._log import ConversationLog
 from workbench.conversation._turn_events import ContentDelta, RefusalDelta
 from workbench.local import LocalModel, Pacing

@@ -6,48 +6,37 @@ Nothing here imports a UI: widgets, magics and grids observe the events and call
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic_core import to_jsonable_python
-
 from .. import _views
 from .._exceptions import WorkbenchError
-from ._history import History, Latency, Message, PathWatch
+from ._drive import adrive, drive
+from ._history import History, Message, PathWatch
+from ._reply import TurnStopped
+from ._turn import ToolRoundLimitError, Turn
 from ._turn_events import (
-    ContentDelta,
-    ReasoningDelta,
-    RefusalDelta,
+    HistoryChanged,
     SettingsChanged,
     ToolApprovalRequested,
-    ToolCallArgumentsDelta,
-    ToolCallFinished,
-    ToolCallStarted,
-    ToolDecision,
     TurnEvent,
-    TurnFailed,
-    TurnFinished,
     TurnStarted,
-    UsageReported,
 )
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped]
 
     from ..export import Transcript
+    from ._log import ConversationLog
+    from ._log_writer import LogWriter
     from ._params import ChatParams
 
 __all__ = ["Conversation", "ToolRoundLimitError", "TurnStopped", "conversations"]
 
 log = logging.getLogger("workbench")
-CHECKPOINT_SECONDS = 1.0
-"""While a reply streams, its text so far is written to the log at most this often, so that a
-kernel that dies mid-reply leaves the partial reply in the log (marked) rather than nothing."""
 
 Observer = Callable[[TurnEvent], None]
 Content = str | Sequence[str | Mapping[str, Any]] | Mapping[str, Any]
@@ -60,81 +49,6 @@ def set_view_factory(factory: View | None) -> None:
     """Register what ``Conversation.widget()`` builds (the package root registers the widgets'
     view; the conversation itself knows no UI)."""
     _views.register("conversation", factory)
-
-
-_NO_FINISH_REASON = (
-    "the server ended the reply without a finish_reason, so it may be cut short (a server can"
-    " stop a reply when another request interrupts it)"
-)
-
-
-def _estimated_usage(prompt: tuple[list[dict[str, Any]], list[Any]], reply: Message) -> Any:
-    """The usage of ``reply`` to ``prompt`` (messages, tools), estimated from the text."""
-    from ..protocol._token_estimate import estimate_usage
-    from ..types import CompletionUsage
-
-    messages, tools = prompt
-    fields = estimate_usage(messages, reply.text, tool_calls=reply.tool_calls or (), extra=tools)
-    return CompletionUsage.model_validate(fields)
-
-
-def _reported_cost(headers: Any) -> float | None:
-    """The price a LiteLLM proxy reports for a request (``x-litellm-response-cost``, dollars);
-    None without one. It sends 0.0 when it knows no price, so 0 is read as unknown too."""
-    try:
-        cost = float(headers.get("x-litellm-response-cost") or 0)
-    except ValueError:
-        return None
-    return cost if 0 < cost < float("inf") else None
-
-
-def _after_tool_round(request: dict[str, Any]) -> dict[str, Any]:
-    """The request for the round after the tools ran: a ``tool_choice`` that forces a call
-    (``"required"`` or a named function) applies to the first round only, else the model
-    would have to call a tool forever; later rounds leave the choice to the model (``auto``)."""
-    choice = request.get("tool_choice")
-    if choice == "required" or isinstance(choice, dict):
-        return {key: value for key, value in request.items() if key != "tool_choice"}
-    return request
-
-
-class ToolRoundLimitError(WorkbenchError):
-    """The model kept calling tools past ``max_tool_rounds``; the history is intact."""
-
-
-class TurnStopped(WorkbenchError):
-    """The turn was stopped by ``stop()``; the partial reply is kept, marked incomplete."""
-
-
-class _Reply:
-    """What one model call has streamed so far."""
-
-    __slots__ = (
-        "audio",
-        "calls",
-        "checkpointed",
-        "cost",
-        "first_token",
-        "message",
-        "parts",
-        "prompt",
-        "reasoning",
-        "refusal",
-        "started",
-    )
-
-    def __init__(self, message: Message, *, audio: bool = False) -> None:
-        self.message = message
-        self.audio = audio  # a spoken reply: its transcript streams as the text
-        self.parts: list[str] = []
-        self.reasoning: list[str] = []
-        self.refusal: list[str] = []
-        self.calls: dict[int, list[str]] = {}
-        self.started = time.perf_counter()
-        self.checkpointed = self.started  # when the text so far was last written to the log
-        self.first_token: float | None = None
-        self.prompt: tuple[list[dict[str, Any]], list[Any]] = ([], [])  # messages, tools
-        self.cost: float | None = None  # the price the server reported in its headers
 
 
 class Conversation:
@@ -184,7 +98,7 @@ class Conversation:
         self.confirm_tools = confirm_tools
         self.history = History()
         self._pending: dict[str, ToolApprovalRequested] = {}
-        self._stop = False
+        self._running: Turn | None = None
         self._async_client: Any = None
         self._async_for: Any = None
         self._snapshot: dict[str, Any] = {}
@@ -193,8 +107,10 @@ class Conversation:
         self._watch: PathWatch | None = None
         self._sent: list[dict[str, Any]] = []
         self._sent_upto: list[int] = []  # per position of the path: how many are sendable
-        self._log = _open_log(log, client)
-        self._log_conversation()
+        self._log_writer: LogWriter | None = None
+        self._attach_log(_open_log(log, client))
+        if self._log_writer is not None:
+            self._log_writer.save_conversation()
 
     # -- settings ----------------------------------------------------------------------------
 
@@ -332,7 +248,9 @@ class Conversation:
     def stop(self) -> None:
         """Stop the running turn; its partial reply is kept, marked ``incomplete``. A tool call
         waiting for approval is denied."""
-        self._stop = True
+        running = self._running
+        if running is not None:
+            running.stop()
         for pending in list(self._pending.values()):
             pending.deny("the turn was stopped")
 
@@ -370,7 +288,6 @@ class Conversation:
         content = _user_content(content)
         request = self._request(overrides)
         user = self.history.append(Message(role="user", content=content))
-        self._log_sync()
         self._emit(TurnStarted(user))
         return self._turn(request, stream)
 
@@ -381,7 +298,6 @@ class Conversation:
         content = _user_content(content)
         request = self._request(overrides)
         user = self.history.append(Message(role="user", content=content))
-        self._log_sync()
         self._emit(TurnStarted(user))
         return await self._aturn(request, stream)
 
@@ -395,36 +311,20 @@ class Conversation:
         return request
 
     def _turn(self, request: dict[str, Any], stream: bool) -> Message:
-        self._stop = False
-        for _ in range(self.max_tool_rounds + 1):
-            reply = self._call_model(request, stream and self._can_stream(request))
-            if not reply.tool_calls or reply.status != "complete":
-                return reply
-            for call in reply.tool_calls:
-                self._add_tool_result(call, self._run_tool(reply.id, call))
-            request = _after_tool_round(request)
-        raise self._round_limit()
+        """Run a turn with the sync client (``workbench.conversation._turn``, driven by
+        ``_drive.drive``)."""
+        turn = self._running = Turn(self, request, stream)
+        try:
+            return drive(turn, self.client)
+        finally:
+            self._running = None
 
     async def _aturn(self, request: dict[str, Any], stream: bool) -> Message:
-        self._stop = False
-        for _ in range(self.max_tool_rounds + 1):
-            reply = await self._acall_model(request, stream and self._can_stream(request))
-            if not reply.tool_calls or reply.status != "complete":
-                return reply
-            results = await asyncio.gather(
-                *(self._arun_tool(reply.id, c) for c in reply.tool_calls)
-            )
-            for call, result in zip(reply.tool_calls, results, strict=True):
-                self._add_tool_result(call, result)
-            request = _after_tool_round(request)
-        raise self._round_limit()
-
-    @staticmethod
-    def _read_headers(reply: _Reply, headers: Any) -> None:
-        """What a reply's response headers say: its request id, and a price the server
-        reported (a LiteLLM proxy's)."""
-        reply.message.request_id = headers.get("x-request-id")
-        reply.cost = _reported_cost(headers)
+        turn = self._running = Turn(self, request, stream)
+        try:
+            return await adrive(turn, self._aclient())
+        finally:
+            self._running = None
 
     def _can_stream(self, request: dict[str, Any]) -> bool:
         """Whether the server can stream this call's reply (its profile: llama-cpp-python's
@@ -439,428 +339,6 @@ class Conversation:
             " asked for whole (the text appears when it is complete).",
         )
         return False
-
-    def _round_limit(self) -> ToolRoundLimitError:
-        error = ToolRoundLimitError(
-            f"the model was still calling tools after {self.max_tool_rounds} rounds; the history"
-            " is intact: send again to continue, or raise max_tool_rounds"
-        )
-        self._emit(TurnFailed(self.history.leaf(), error))
-        return error
-
-    # -- one model call ----------------------------------------------------------------------
-
-    def _new_reply(self, request: dict[str, Any]) -> _Reply:
-        leaf = self.history.leaf()
-        message = Message(
-            role="assistant",
-            parent_id=leaf.id if leaf else None,
-            model=request.get("model"),
-            params=self._snapshot,
-            status="incomplete",
-        )
-        self.history.add(message)
-        return _Reply(message, audio="audio" in (request.get("modalities") or ()))
-
-    def _call_model(self, request: dict[str, Any], stream: bool) -> Message:
-        reply = self._new_reply(request)
-        completions = self.client.chat.completions
-        try:
-            messages = self._request_messages()
-            reply.prompt = (messages, list(request.get("tools") or ()))
-            if stream:
-                with completions.stream(messages=messages, **_usage(request)) as s:
-                    self._read_headers(reply, s.response.headers)
-                    for event in s:
-                        self._on_event(reply, event)
-                        if self._stop:
-                            raise TurnStopped("stopped")
-                    s.until_done()
-                    completion = _parsed(s.current_completion_snapshot, request)
-            else:
-                raw = getattr(completions, "with_raw_response", None)
-                if raw is None:  # a client of one's own with create() only: no headers
-                    completion = _parsed(completions.create(messages=messages, **request), request)
-                else:
-                    answer = raw.create(messages=messages, **request)
-                    self._read_headers(reply, answer.headers)
-                    completion = _parsed(answer.parse(), request)
-        except BaseException as exc:
-            return self._failed(reply, exc)
-        return self._finished(reply, completion)
-
-    async def _acall_model(self, request: dict[str, Any], stream: bool) -> Message:
-        reply = self._new_reply(request)
-        completions = self._aclient().chat.completions
-        try:
-            messages = self._request_messages()
-            reply.prompt = (messages, list(request.get("tools") or ()))
-            if stream:
-                async with completions.stream(messages=messages, **_usage(request)) as s:
-                    self._read_headers(reply, s.response.headers)
-                    async for event in s:
-                        self._on_event(reply, event)
-                        if self._stop:
-                            raise TurnStopped("stopped")
-                    await s.until_done()
-                    completion = _parsed(s.current_completion_snapshot, request)
-            else:
-                raw = getattr(completions, "with_raw_response", None)
-                if raw is None:  # a client of one's own with create() only: no headers
-                    created = await completions.create(messages=messages, **request)
-                    completion = _parsed(created, request)
-                else:
-                    answer = await raw.create(messages=messages, **request)
-                    self._read_headers(reply, answer.headers)
-                    completion = _parsed(answer.parse(), request)
-        except BaseException as exc:
-            return self._failed(reply, exc)
-        return self._finished(reply, completion)
-
-    def _on_event(self, reply: _Reply, event: Any) -> None:
-        kind = event.type
-        if kind == "content.delta":
-            # Skip the empty delta of the role chunk: it is not a token (nor worth an event).
-            if event.choice_index == 0 and event.delta:
-                if reply.first_token is None:
-                    reply.first_token = time.perf_counter()
-                reply.parts.append(event.delta)
-                self._checkpoint(reply)
-                if self._observers:
-                    self._emit(ContentDelta(reply.message.id, event.delta))
-        elif kind == "reasoning.delta":
-            if event.choice_index == 0 and event.delta:
-                if reply.first_token is None:  # reasoning tokens are tokens
-                    reply.first_token = time.perf_counter()
-                reply.reasoning.append(event.delta)
-                self._checkpoint(reply)
-                if self._observers:
-                    self._emit(ReasoningDelta(reply.message.id, event.delta))
-        elif reply.audio and kind == "chunk" and event.choice_index == 0:
-            self._on_audio(reply, event.chunk.choices[0].delta.audio)
-        elif kind == "refusal.delta":
-            if event.choice_index == 0 and event.delta:
-                reply.refusal.append(event.delta)
-                self._checkpoint(reply)
-                self._emit(RefusalDelta(reply.message.id, event.delta))
-        elif kind == "tool_calls.function.arguments.delta" and event.choice_index == 0:
-            if reply.first_token is None:
-                reply.first_token = time.perf_counter()
-            parts = reply.calls.get(event.index)
-            if parts is None:
-                parts = reply.calls[event.index] = []
-                self._emit(ToolCallStarted(reply.message.id, event.index, "", event.name))
-            parts.append(event.arguments_delta)
-            self._emit(
-                ToolCallArgumentsDelta(
-                    reply.message.id, event.index, event.arguments_delta, "".join(parts)
-                )
-            )
-
-    def _on_audio(self, reply: _Reply, audio: Any) -> None:
-        """A spoken reply's transcript streams as its text (the audio data comes whole)."""
-        if audio is not None and audio.transcript:
-            if reply.first_token is None:
-                reply.first_token = time.perf_counter()
-            reply.parts.append(audio.transcript)
-            self._checkpoint(reply)
-            self._emit(ContentDelta(reply.message.id, audio.transcript))
-
-    def _checkpoint(self, reply: _Reply) -> None:
-        """Write the reply's text so far to the log, at most every ``CHECKPOINT_SECONDS``.
-
-        A copy is written, marked incomplete with a note: the message itself changes only when
-        the reply ends (and is written again then), so views and caches see no extra change.
-        """
-        if self._log is None:
-            return
-        now = time.perf_counter()
-        if now - reply.checkpointed < CHECKPOINT_SECONDS:
-            return
-        reply.checkpointed = now
-        partial = reply.message.model_copy(
-            update={
-                "content": "".join(reply.parts) or None,
-                "refusal": "".join(reply.refusal) or None,
-                "reasoning": "".join(reply.reasoning) or None,
-                "status": "incomplete",
-                "error": "still streaming when last written to the log",
-            }
-        )
-        # With the branch choice, so that the log reads back with the reply on its branch.
-        choice = {partial.parent_id: partial.id}
-        self._log_call(lambda db: db.save_changes(self.id, [partial], choice))
-
-    def _finished(self, reply: _Reply, completion: Any) -> Message:
-        message = reply.message
-        now = time.perf_counter()
-        first = completion.choices[0] if completion.choices else None
-        if first is not None:
-            self._fill(message, first)
-            for other in completion.choices[1:]:  # n > 1: the other choices become siblings
-                sibling = Message(
-                    role="assistant",
-                    parent_id=message.parent_id,
-                    model=message.model,
-                    params=message.params,
-                )
-                self._fill(sibling, other)
-                if other.finish_reason is None:
-                    sibling.status, sibling.error = "incomplete", _NO_FINISH_REASON
-                self.history.add(sibling, select=False)
-        if completion.usage is not None:
-            message.usage, message.usage_source = completion.usage, "server"
-            if reply.cost is not None and "cost" not in (completion.usage.model_extra or {}):
-                # kept as OpenRouter reports it, where the price table reads a reported cost
-                message.usage = completion.usage.model_copy(update={"cost": reply.cost})
-        else:  # the server sent none (llama-cpp-python's, when streaming): estimate, marked
-            message.usage, message.usage_source = (
-                _estimated_usage(reply.prompt, message),
-                "estimate",
-            )
-        message.model = completion.model or message.model
-        message.latency = Latency(
-            first_token=(reply.first_token - reply.started) if reply.first_token else None,
-            total=now - reply.started,
-        )
-        if first is not None and first.finish_reason is None:
-            # The server ended the reply without saying why (llama-cpp-python's server does when
-            # another request interrupts one in flight): keep it, marked, never as complete.
-            message.status = "incomplete"
-            message.error = _NO_FINISH_REASON
-        else:
-            message.status = "complete"
-        self._log_exchange(message, completion.model_dump(mode="json"), message.status)
-        if completion.usage is not None:
-            self._emit(UsageReported(message.id, completion.usage))
-        if not message.tool_calls:
-            self._emit(TurnFinished(message))
-        return message
-
-    @staticmethod
-    def _fill(message: Message, choice: Any) -> None:
-        data = choice.message
-        message.content = data.content
-        message.refusal = data.refusal
-        message.reasoning = data.reasoning or None
-        message.finish_reason = choice.finish_reason
-        message.parsed = getattr(data, "parsed", None)
-        if data.tool_calls:
-            message.tool_calls = [
-                {
-                    "id": call.id,
-                    "type": "function",
-                    "function": {"name": call.function.name, "arguments": call.function.arguments},
-                }
-                for call in data.tool_calls
-                if getattr(call, "function", None) is not None
-            ]
-        if data.audio is not None:
-            message.audio = data.audio.model_dump()
-
-    def _failed(self, reply: _Reply, exc: BaseException) -> Message:
-        """Keep what arrived; mark it; tell observers; re-raise unless it was ``stop()``."""
-        message = reply.message
-        # A reply that arrived whole but failed to parse (cut off by the token limit, invalid
-        # structured output) comes with the exception: keep its text and usage, streamed or not.
-        received: Any = getattr(exc, "completion", None)
-        if received is not None:
-            message.usage = received.usage
-            message.usage_source = "server" if received.usage is not None else None
-            if received.choices and not reply.parts:
-                reply.parts.append(received.choices[0].message.content or "")
-            if received.choices and not reply.reasoning:
-                reply.reasoning.append(received.choices[0].message.reasoning or "")
-        message.content = "".join(reply.parts) or None
-        message.refusal = "".join(reply.refusal) or None
-        message.reasoning = "".join(reply.reasoning) or None
-        has_text = bool(message.content or message.refusal or message.reasoning)
-        stopped = isinstance(exc, TurnStopped)
-        # A kernel interrupt (KeyboardInterrupt) or a cancelled task ends the turn like stop():
-        # the partial reply stays, marked incomplete; the exception still propagates.
-        interrupted = isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError))
-        message.status = "incomplete" if has_text or stopped or interrupted else "error"
-        if stopped:
-            message.error = "stopped by the user"
-        elif interrupted:
-            message.error = "interrupted"
-        else:
-            message.error = str(exc) or type(exc).__name__
-        message.latency = Latency(total=time.perf_counter() - reply.started)
-        self._log_exchange(
-            message, {"error": message.error, "partial": message.text}, message.status
-        )
-        self._emit(TurnFailed(message, exc))
-        if isinstance(exc, TurnStopped):
-            self._stop = False
-            return message
-        raise exc
-
-    # -- tools -------------------------------------------------------------------------------
-
-    def _check_tool(self, call: dict[str, Any]) -> tuple[Any, dict[str, Any] | None, str | None]:
-        """The tool and its parsed arguments, or the error the model should hear instead."""
-        from ._tool_results import tool_error_to_content
-
-        function = call.get("function") or {}
-        name = str(function.get("name"))
-        tool = self.tools.get(name)
-        if tool is None or not tool.enabled:
-            known = ", ".join(n for n, t in self.tools.items() if t.enabled) or "none"
-            return None, None, json.dumps({"error": f"unknown tool {name!r}; available: {known}"})
-        if tool.function is None:
-            return (
-                tool,
-                None,
-                json.dumps({"error": f"tool {name!r} is declared but cannot run here"}),
-            )
-        try:
-            arguments = tool.parse_arguments(str(function.get("arguments") or "{}"))
-        except Exception as exc:
-            return tool, None, tool_error_to_content(exc)
-        return tool, arguments, None
-
-    def _ask(
-        self, message_id: str, call: dict[str, Any], tool: Any, arguments: dict[str, Any]
-    ) -> ToolDecision | ToolApprovalRequested:
-        """The decision at once (no confirmation asked, or a callable's answer), or the request
-        an observer claimed, to wait on."""
-        if self.confirm_tools is False:
-            return ToolDecision("approve", arguments)
-        if callable(self.confirm_tools):
-            approved = bool(self.confirm_tools(tool.name, arguments))
-            return ToolDecision("approve", arguments) if approved else ToolDecision("deny")
-        # What the user sees and may edit is the arguments as JSON data (a parameter typed with a
-        # pydantic model holds an instance, which neither a widget nor the console can show).
-        shown = to_jsonable_python(arguments, fallback=repr)
-        request = ToolApprovalRequested(message_id, str(call.get("id")), tool.name, shown)
-        self._pending[request.call_id] = request
-        self._emit(request)
-        if not request.claimed:
-            del self._pending[request.call_id]
-        return request
-
-    def _console_decision(self, tool: Any, arguments: dict[str, Any]) -> ToolDecision:
-        shown = json.dumps(to_jsonable_python(arguments, fallback=repr))
-        answer = input(f"Run tool {tool.name}({shown})? [y/N] ")
-        approved = answer.strip().lower() in ("y", "yes")
-        return ToolDecision("approve", arguments) if approved else ToolDecision("deny")
-
-    def _decided(
-        self,
-        message_id: str,
-        call: dict[str, Any],
-        decision: ToolDecision,
-        tool: Any,
-        parsed: dict[str, Any],
-    ) -> tuple[dict[str, Any] | None, str | None, str | None]:
-        """The arguments to run with; or the user's answer for the tool; or the refusal.
-
-        Arguments approved from a widget or the console (edited or not) are JSON data: they are
-        checked and converted by the tool as the model's are, and refused if they do not fit.
-        Arguments the user edited replace the model's in the reply's tool call, so the history
-        says what actually ran.
-        """
-        from ._tool_results import tool_error_to_content
-
-        self._pending.pop(str(call.get("id")), None)
-        if decision.kind == "approve":
-            if decision.arguments is None or decision.arguments is parsed:
-                return parsed, None, None
-            try:
-                edited = json.dumps(to_jsonable_python(decision.arguments, fallback=repr))
-                arguments = tool.parse_arguments(edited)
-            except Exception as exc:  # the user's arguments do not fit the tool: it does not run
-                return None, None, tool_error_to_content(exc)
-            if arguments != parsed:
-                self._record_edit(message_id, str(call.get("id")), edited)
-            return arguments, None, None
-        if decision.kind == "answer":
-            return None, decision.content or "", None
-        reason = f": {decision.reason}" if decision.reason else ""
-        return None, None, json.dumps({"error": f"the user declined to run {tool.name}{reason}"})
-
-    def _run_tool(self, message_id: str, call: dict[str, Any]) -> tuple[Any, str | None, float]:
-        from ._tool_results import tool_error_to_content, tool_result_to_content
-
-        started = time.perf_counter()
-        tool, arguments, error = self._check_tool(call)
-        if error is not None or arguments is None:
-            return None, error, time.perf_counter() - started
-        asked = self._ask(message_id, call, tool, arguments)
-        if isinstance(asked, ToolDecision):
-            decision = asked
-        elif asked.claimed:
-            decision = asked.decision.result()
-        else:
-            decision = self._console_decision(tool, arguments)
-        run_with, answer, refused = self._decided(message_id, call, decision, tool, arguments)
-        if run_with is None:
-            return answer, refused, time.perf_counter() - started
-        try:
-            result = tool.call(run_with)
-        except Exception as exc:
-            return None, tool_error_to_content(exc), time.perf_counter() - started
-        return tool_result_to_content(result), None, time.perf_counter() - started
-
-    def _record_edit(self, message_id: str, call_id: str, arguments: str) -> None:
-        message = self.history.messages.get(message_id)
-        for held in (message.tool_calls or ()) if message is not None else ():
-            if held.get("id") == call_id:
-                held["function"] = {**(held.get("function") or {}), "arguments": arguments}
-        self.history.touch(message_id)  # changed in place: the log and the caches follow
-        self._log_sync()
-
-    async def _arun_tool(
-        self, message_id: str, call: dict[str, Any]
-    ) -> tuple[Any, str | None, float]:
-        from ._tool_results import tool_error_to_content, tool_result_to_content
-
-        started = time.perf_counter()
-        tool, arguments, error = self._check_tool(call)
-        if error is not None or arguments is None:
-            return None, error, time.perf_counter() - started
-        asked = self._ask(message_id, call, tool, arguments)
-        if isinstance(asked, ToolDecision):
-            decision = asked
-        elif asked.claimed:
-            decision = await asyncio.wrap_future(asked.decision)
-        else:
-            decision = await asyncio.to_thread(self._console_decision, tool, arguments)
-        run_with, answer, refused = self._decided(message_id, call, decision, tool, arguments)
-        if run_with is None:
-            return answer, refused, time.perf_counter() - started
-        try:
-            result = await tool.acall(run_with)
-        except Exception as exc:
-            return None, tool_error_to_content(exc), time.perf_counter() - started
-        return tool_result_to_content(result), None, time.perf_counter() - started
-
-    def _add_tool_result(
-        self, call: dict[str, Any], outcome: tuple[Any, str | None, float]
-    ) -> None:
-        content, error, seconds = outcome
-        function = call.get("function") or {}
-        message = Message(
-            role="tool",
-            tool_call_id=call["id"],
-            name=function.get("name"),
-            content=error if error is not None else content,
-            error=error,
-            latency=Latency(total=seconds),
-        )
-        self.history.append(message)
-        self._log_sync()
-        self._emit(
-            ToolCallFinished(
-                call["id"],
-                str(function.get("name")),
-                str(function.get("arguments")),
-                content,
-                error,
-                seconds,
-            )
-        )
 
     def _aclient(self) -> Any:
         """The async client for ``asend``: the client itself when it is async; for a sync
@@ -885,16 +363,16 @@ class Conversation:
             from ._tools import run_sync
 
             run_sync(twin.close)
-        if self._log is not None:
-            self._log.close()
+        if self._log_writer is not None:
+            self._log_writer.close()
 
     async def aclose(self) -> None:
         """Close the log and the async twin of the client, from async code."""
         twin, self._async_client = self._async_client, None
         if twin is not None:
             await twin.close()
-        if self._log is not None:
-            self._log.close()
+        if self._log_writer is not None:
+            self._log_writer.close()
 
     # -- branches ----------------------------------------------------------------------------
 
@@ -924,7 +402,7 @@ class Conversation:
         request = self._request(overrides)
         new = self.history.add(Message(role="user", content=content, parent_id=old.parent_id))
         if not send:
-            self._log_sync()
+            self._emit(HistoryChanged())
             return new
         self._emit(TurnStarted(new))
         return self._turn(request, stream=True)
@@ -951,7 +429,7 @@ class Conversation:
         if not -len(versions) <= branch < len(versions):
             raise IndexError(f"message {index} has {len(versions)} versions, not {branch + 1}")
         self.history.select(versions[branch].id)
-        self._log_sync()
+        self._emit(HistoryChanged())
 
     def undo(self) -> list[Message]:
         """Drop the last turn (the last user message and its replies) from the branch; it is
@@ -961,7 +439,7 @@ class Conversation:
         if start is None:
             return []
         self.history.cut_after(path[start].parent_id)
-        self._log_sync()
+        self._emit(HistoryChanged())
         return path[start:]
 
     def fork(self, at: int | None = None) -> Conversation:
@@ -971,86 +449,40 @@ class Conversation:
         twin._observers = []
         twin._unwatch = None
         twin._pending = {}
+        twin._running = None
         twin.params = self.params.merged()
         twin.tools = dict(self.tools)
         twin.history = self.history.copy_path(len(self) if at is None else at + 1)
-        twin._stop = False
         twin.id = f"conv_{uuid.uuid4().hex[:16]}"
         twin._watch = None
-        twin._log_conversation()
-        twin._log_sync()
+        twin._log_writer = None
+        twin._attach_log(self._log)  # the same log, under the twin's id
+        if twin._log_writer is not None:
+            twin._log_writer.save_conversation()
+            twin._log_writer.sync()
         return twin
 
     def keep(self, index: int) -> None:
         """Send an incomplete message to the model again from now on."""
         self._at(index).kept = True
-        self._log_sync()
+        self._emit(HistoryChanged())
 
     # -- the log -----------------------------------------------------------------------------
 
-    def _log_call(self, action: Callable[[Any], None]) -> None:
-        """Write to the log; a failing log is reported once and never breaks the conversation."""
-        if self._log is None:
-            return
-        try:
-            action(self._log)
-        except Exception as exc:
-            log.warning("workbench: the conversation log failed and is now off: %s", exc)
-            self._log = None
+    def _attach_log(self, db: ConversationLog | None) -> None:
+        """Write this conversation to ``db`` from now on (None: no log), through a ``LogWriter``
+        that observes its events."""
+        from ._log_writer import LogWriter
 
-    def _log_conversation(self) -> None:
-        meta = {
-            "params": self.params.snapshot(),
-            "tools": sorted(self.tools),
-            "max_tool_rounds": self.max_tool_rounds,
-            "base_url": _public_url(self.client),  # to price the replies read from the log
-        }
-        self._log_call(
-            lambda db: db.save_conversation(
-                self.id, model=self.params.model, system=self.system, meta=meta
-            )
-        )
+        if self._log_writer is not None:
+            self._log_writer.detach()
+        self._log_writer = LogWriter(self, db) if db is not None else None
 
-    def _log_sync(self) -> None:
-        """Write the messages added or changed since the last write, and the branch choices
-        made (the history keeps track: ``History.take_changes``), in one transaction."""
-        if self._log is None:
-            return
-        messages, choices = self.history.take_changes()
-        if messages or choices:
-            self._log_call(lambda db: db.save_changes(self.id, messages, choices))
-
-    def _log_exchange(self, message: Message, response: dict[str, Any], status: str) -> None:
-        """Record one request and its response.
-
-        The request's messages are the branch before ``message``, already in the messages
-        table: the row keeps the new ones (from the turn's user message on; all of them, the
-        system prompt first, while the conversation is one turn long) and the number left
-        out, ``earlier_messages``. So a long conversation does not write its history again
-        with every request.
-        """
-        if self._log is None:
-            return
-        sendable = self._sendable()
-        at = self.history.position(message.id)
-        count = len(sendable) if at is None else (self._sent_upto[at - 1] if at else 0)
-        start = count
-        while start > 0:
-            start -= 1
-            if sendable[start].get("role") == "user":
-                break
-        messages = sendable[start:count]
-        earlier = start
-        if self.system:
-            if start == 0:
-                messages = [{"role": "system", "content": self.system}, *messages]
-            else:
-                earlier += 1
-        request = {"messages": messages, "earlier_messages": earlier, "params": message.params}
-        self._log_call(
-            lambda db: db.record_exchange(self.id, message.id, request, response, status)
-        )
-        self._log_sync()
+    @property
+    def _log(self) -> ConversationLog | None:
+        """The log being written to (None when it is off or failed)."""
+        writer = self._log_writer
+        return writer.db if writer is not None else None
 
     @classmethod
     def load(
@@ -1074,10 +506,10 @@ class Conversation:
             max_tool_rounds=int(saved.meta.get("max_tool_rounds", 8)),
             **params,
         )
-        chat._log = _open_log(log if log is not None else True, chat.client)
         chat.id = conversation_id
         chat.history = saved.history()
         chat.history.take_changes()  # all of it is in the log already
+        chat._attach_log(_open_log(log if log is not None else True, chat.client))
         return chat
 
     # -- export ------------------------------------------------------------------------------
@@ -1274,11 +706,12 @@ class Conversation:
         chat.history = transcript.history
         if transcript.id:
             chat.id = transcript.id
-        chat._log = _open_log(log, chat.client)
-        chat._log_conversation()
-        chat._log_sync()
-        if chat._log is not None:
-            chat._log.close()  # reopened on the next write: many imports hold no connections
+        chat._attach_log(_open_log(log, chat.client))
+        writer = chat._log_writer
+        if writer is not None:
+            writer.save_conversation()
+            writer.sync()
+            writer.close()  # reopened on the next write: many imports hold no connections
         return chat
 
 
@@ -1290,20 +723,6 @@ def _last_user(path: Any) -> int | None:
     return None
 
 
-def _public_url(client: Any) -> str | None:
-    """The client's base URL without credentials or query (what the log may keep)."""
-    url = getattr(client, "base_url", None)
-    if url is None:
-        return None
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(str(url))
-    host = parts.hostname or ""
-    host = f"[{host}]" if ":" in host else host  # an IPv6 address
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
 def _user_content(content: Content) -> str | list[dict[str, Any]]:
     """A user turn's content as the API takes it, checked before it is sent or kept."""
     from ..media import user_content
@@ -1312,26 +731,6 @@ def _user_content(content: Content) -> str | list[dict[str, Any]]:
     normalized = user_content(content)
     check_content("user", normalized)
     return normalized
-
-
-def _parsed(completion: Any, request: dict[str, Any]) -> Any:
-    """The completion with its content parsed into the ``response_format``.
-
-    Tool arguments are left to the tools (``Tool.parse_arguments``), so that bad arguments
-    become an error message for the model instead of failing the turn.
-    """
-    from ..protocol._parsing import parse_chat_completion
-
-    return parse_chat_completion(
-        completion=completion, response_format=request.get("response_format"), input_tools=None
-    )
-
-
-def _usage(request: dict[str, Any]) -> dict[str, Any]:
-    """Ask a stream for its usage too (the log and the grid count every token)."""
-    if "stream_options" in request:
-        return request
-    return {**request, "stream_options": {"include_usage": True}}
 
 
 def _open_log(log: str | Path | bool | None, client: Any) -> Any:

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ContentDelta",
+    "HistoryChanged",
+    "ModelCallFinished",
     "ReasoningDelta",
     "RefusalDelta",
     "SettingsChanged",
@@ -175,6 +177,27 @@ class UsageReported:
 
 
 @dataclass(slots=True)
+class ModelCallFinished:
+    """One call to the model ended (whole, cut short or failed): ``message`` is the reply as
+    kept, ``prompt`` the messages sent, ``response`` the completion as JSON (or the error and
+    the partial text), ``status`` the reply's. What the log records as an exchange."""
+
+    message: Message
+    prompt: list[dict[str, Any]]
+    response: dict[str, Any]
+    status: str
+    type: ClassVar[Literal["model_call.finished"]] = "model_call.finished"
+
+
+@dataclass(slots=True)
+class HistoryChanged:
+    """The history changed outside a turn (a branch switched, a turn undone, a message kept or
+    edited, a tool call's arguments edited by the user): views and the log catch up."""
+
+    type: ClassVar[Literal["history.changed"]] = "history.changed"
+
+
+@dataclass(slots=True)
 class TurnFinished:
     """The turn ended with this reply."""
 
@@ -193,6 +216,8 @@ class TurnFailed:
 
 TurnEvent = Union[
     TurnStarted,
+    ModelCallFinished,
+    HistoryChanged,
     ReasoningDelta,
     ContentDelta,
     RefusalDelta,

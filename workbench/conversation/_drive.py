@@ -1,0 +1,183 @@
+"""The drivers of a turn: the I/O each step of ``Turn`` asks for, sync and async.
+
+``drive`` and ``adrive`` are the only places a turn talks to the client and runs tools: a
+step asks the model (streamed or whole) or runs the tool calls of a reply (sequentially here,
+concurrently in the async driver), and what came of it is fed back to the turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+
+from ._history import Message
+from ._reply import TurnStopped
+from ._turn import AwaitDecision, CallModel, RunTool, RunTools, ToolOutcome, Turn
+from ._turn_events import ToolDecision
+
+__all__ = ["adrive", "drive"]
+
+
+def drive(turn: Turn, client: Any) -> Message:
+    """Run ``turn`` to its end with the sync ``client``; returns the final reply."""
+    while True:
+        step = turn.next()
+        if isinstance(step, Message):
+            return step
+        if isinstance(step, CallModel):
+            _call(turn, step, client)
+        else:
+            for call in step.calls:
+                turn.add_tool_result(call, _run_tool(turn, step, call))
+            turn.tools_done()
+
+
+async def adrive(turn: Turn, client: Any) -> Message:
+    """Run ``turn`` to its end with the async ``client``; the tool calls of one round run
+    concurrently."""
+    while True:
+        step = turn.next()
+        if isinstance(step, Message):
+            return step
+        if isinstance(step, CallModel):
+            await _acall(turn, step, client)
+        else:
+            outcomes = await asyncio.gather(*(_arun_tool(turn, step, c) for c in step.calls))
+            for call, outcome in zip(step.calls, outcomes, strict=True):
+                turn.add_tool_result(call, outcome)
+            turn.tools_done()
+
+
+# -- asking the model --------------------------------------------------------------------------
+
+
+def _call(turn: Turn, step: CallModel, client: Any) -> None:
+    completions = client.chat.completions
+    reply, request = step.reply, step.request
+    try:
+        if step.stream:
+            with completions.stream(messages=step.messages, **_with_usage(request)) as stream:
+                reply.headers(stream.response.headers)
+                for event in stream:
+                    reply.on_event(event)
+                    if turn.stopped:
+                        raise TurnStopped("stopped")
+                stream.until_done()
+                completion = stream.current_completion_snapshot
+        else:
+            raw = getattr(completions, "with_raw_response", None)
+            if raw is None:  # a client of one's own with create() only: no headers
+                completion = completions.create(messages=step.messages, **request)
+            else:
+                answer = raw.create(messages=step.messages, **request)
+                reply.headers(answer.headers)
+                completion = answer.parse()
+        completion = _parsed(completion, request)
+    except BaseException as exc:
+        turn.model_failed(step, exc)
+        return
+    turn.model_done(step, completion)
+
+
+async def _acall(turn: Turn, step: CallModel, client: Any) -> None:
+    completions = client.chat.completions
+    reply, request = step.reply, step.request
+    try:
+        if step.stream:
+            opened = completions.stream(messages=step.messages, **_with_usage(request))
+            async with opened as stream:
+                reply.headers(stream.response.headers)
+                async for event in stream:
+                    reply.on_event(event)
+                    if turn.stopped:
+                        raise TurnStopped("stopped")
+                await stream.until_done()
+                completion = stream.current_completion_snapshot
+        else:
+            raw = getattr(completions, "with_raw_response", None)
+            if raw is None:  # a client of one's own with create() only: no headers
+                completion = await completions.create(messages=step.messages, **request)
+            else:
+                answer = await raw.create(messages=step.messages, **request)
+                reply.headers(answer.headers)
+                completion = answer.parse()
+        completion = _parsed(completion, request)
+    except BaseException as exc:
+        turn.model_failed(step, exc)
+        return
+    turn.model_done(step, completion)
+
+
+def _with_usage(request: dict[str, Any]) -> dict[str, Any]:
+    """Ask a stream for its usage too (the log and the grid count every token)."""
+    if "stream_options" in request:
+        return request
+    return {**request, "stream_options": {"include_usage": True}}
+
+
+def _parsed(completion: Any, request: dict[str, Any]) -> Any:
+    """The completion with its content parsed into the ``response_format``.
+
+    Tool arguments are left to the tools (``Tool.parse_arguments``), so that bad arguments
+    become an error message for the model instead of failing the turn.
+    """
+    from ..protocol._parsing import parse_chat_completion
+
+    return parse_chat_completion(
+        completion=completion, response_format=request.get("response_format"), input_tools=None
+    )
+
+
+# -- running tools ---------------------------------------------------------------------------
+
+
+def _run_tool(turn: Turn, step: RunTools, call: dict[str, Any]) -> ToolOutcome:
+    from ._tool_results import tool_error_to_content, tool_result_to_content
+
+    started = time.perf_counter()
+    action = turn.tool_step(step.message, call)
+    if isinstance(action, AwaitDecision):
+        if action.request is not None:
+            decision = action.request.decision.result()  # a widget decides, from its thread
+        else:
+            decision = _console_decision(action)
+        action = turn.decided(step.message, call, decision, action.tool, action.arguments)
+    if isinstance(action, RunTool):
+        try:
+            result = action.tool.call(action.arguments)
+        except Exception as exc:
+            return ToolOutcome(None, tool_error_to_content(exc), time.perf_counter() - started)
+        return ToolOutcome(tool_result_to_content(result), None, time.perf_counter() - started)
+    return ToolOutcome(action.content, action.error, time.perf_counter() - started)
+
+
+async def _arun_tool(turn: Turn, step: RunTools, call: dict[str, Any]) -> ToolOutcome:
+    from ._tool_results import tool_error_to_content, tool_result_to_content
+
+    started = time.perf_counter()
+    action = turn.tool_step(step.message, call)
+    if isinstance(action, AwaitDecision):
+        if action.request is not None:
+            decision = await asyncio.wrap_future(action.request.decision)
+        else:
+            decision = await asyncio.to_thread(_console_decision, action)
+        action = turn.decided(step.message, call, decision, action.tool, action.arguments)
+    if isinstance(action, RunTool):
+        try:
+            result = await action.tool.acall(action.arguments)
+        except Exception as exc:
+            return ToolOutcome(None, tool_error_to_content(exc), time.perf_counter() - started)
+        return ToolOutcome(tool_result_to_content(result), None, time.perf_counter() - started)
+    return ToolOutcome(action.content, action.error, time.perf_counter() - started)
+
+
+def _console_decision(action: AwaitDecision) -> ToolDecision:
+    """Ask on the console (no observer claimed the decision): anything but yes denies."""
+    shown = json.dumps(to_jsonable_python(action.arguments, fallback=repr))
+    answer = input(f"Run tool {action.tool.name}({shown})? [y/N] ")
+    approved = answer.strip().lower() in ("y", "yes")
+    return ToolDecision("approve", action.arguments) if approved else ToolDecision("deny")
