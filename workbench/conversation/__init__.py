@@ -8,7 +8,8 @@ register themselves in ``workbench._views``; tables come from ``workbench.export
 
 from __future__ import annotations
 
-from ._conversation import Conversation, ToolRoundLimitError, TurnStopped, conversations
+from ._conversation import Conversation, ToolRoundLimitError, TurnStopped
 from ._history import Message
+from ._log import conversations
 
 __all__ = ["Conversation", "Message", "ToolRoundLimitError", "TurnStopped", "conversations"]

@@ -1,57 +1,34 @@
-"""``Conversation``: a history of messages, a turn engine with tools, branches, and events.
+"""``Conversation``: a chat kept across notebook cells, with its branches and its files.
 
-Nothing here imports a UI: widgets, magics and grids observe the events and call the methods.
+``ConversationBase`` (``_conversation_base``) holds the state and runs the turn; this class
+adds what works on the history as a tree (edit, regenerate, switch, undo, fork, keep) and the
+doors to ``workbench.export`` (``to_*``, ``from_*``, ``load``): the work is done there, in the
+layer above, imported inside each method.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .. import _views
 from .._exceptions import WorkbenchError
-from ._drive import adrive, drive
-from ._history import History, Message, PathWatch
+from ._conversation_base import Content, ConversationBase, checked_user_content, open_log
+from ._history import Message
 from ._reply import TurnStopped
-from ._turn import ToolRoundLimitError, Turn
-from ._turn_events import (
-    HistoryChanged,
-    SettingsChanged,
-    ToolApprovalRequested,
-    TurnEvent,
-    TurnStarted,
-)
+from ._turn import ToolRoundLimitError
+from ._turn_events import HistoryChanged, TurnStarted
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped]
 
     from ..export import Transcript
-    from ._log import ConversationLog
-    from ._log_writer import LogWriter
-    from ._params import ChatParams
 
-__all__ = ["Conversation", "ToolRoundLimitError", "TurnStopped", "conversations"]
-
-log = logging.getLogger("workbench")
-
-Observer = Callable[[TurnEvent], None]
-Content = str | Sequence[str | Mapping[str, Any]] | Mapping[str, Any]
-"""A user turn: text, or text and content parts (``workbench.image``, ``audio``, ``file``)."""
-Approval = Callable[[str, dict[str, Any]], bool]
-View = Callable[..., Any]
+__all__ = ["Conversation", "ToolRoundLimitError", "TurnStopped"]
 
 
-def set_view_factory(factory: View | None) -> None:
-    """Register what ``Conversation.widget()`` builds (the package root registers the widgets'
-    view; the conversation itself knows no UI)."""
-    _views.register("conversation", factory)
-
-
-class Conversation:
+class Conversation(ConversationBase):
     """A chat kept across notebook cells: history, parameters, tools, branches, and events.
 
     Args:
@@ -66,313 +43,6 @@ class Conversation:
             ``(name, arguments) -> bool``; a refused call is never run.
         **params: request parameters (temperature, response_format, ...), validated at once.
     """
-
-    def __init__(
-        self,
-        model: str | None = None,
-        system: str | None = None,
-        client: Any = None,
-        tools: Iterable[Any] = (),
-        *,
-        max_tool_rounds: int = 8,
-        confirm_tools: bool | Approval = False,
-        log: str | Path | bool | None = None,
-        **params: Any,
-    ) -> None:
-        from ._params import ChatParams
-        from ._tools import as_tool
-
-        if client is None:
-            from ..client._client import Client
-
-            client = Client()
-        self.client = client
-        if model is None:
-            model = "workbench-local" if getattr(client, "local_model", None) else "gpt-4o-mini"
-        self._observers: list[Observer] = []
-        self._unwatch: Callable[[], None] | None = None
-        self.params = ChatParams(model=model, **params)
-        self._system = system
-        self.tools = {tool.name: tool for tool in map(as_tool, tools)}
-        self.max_tool_rounds = max_tool_rounds
-        self.confirm_tools = confirm_tools
-        self.history = History()
-        self._pending: dict[str, ToolApprovalRequested] = {}
-        self._running: Turn | None = None
-        self._async_client: Any = None
-        self._async_for: Any = None
-        self._snapshot: dict[str, Any] = {}
-        self.id = f"conv_{uuid.uuid4().hex[:16]}"
-        # The branch's sendable messages as the API takes them, kept up to date as it grows.
-        self._watch: PathWatch | None = None
-        self._sent: list[dict[str, Any]] = []
-        self._sent_upto: list[int] = []  # per position of the path: how many are sendable
-        self._log_writer: LogWriter | None = None
-        self._attach_log(_open_log(log, client))
-        if self._log_writer is not None:
-            self._log_writer.save_conversation()
-
-    # -- settings ----------------------------------------------------------------------------
-
-    @property
-    def params(self) -> ChatParams:
-        """The request parameters, validated on assignment; observers hear of every change."""
-        return self._params
-
-    @params.setter
-    def params(self, value: ChatParams) -> None:
-        from ._params import ChatParams
-
-        if not isinstance(value, ChatParams):
-            raise TypeError(f"params must be a ChatParams, not {type(value).__name__}")
-        if self._unwatch is not None:
-            self._unwatch()
-        self._params = value
-        self._unwatch = value.watch(lambda name: self._emit(SettingsChanged(name)))
-        self._emit(SettingsChanged("params"))
-
-    @property
-    def system(self) -> str | None:
-        """The system prompt, sent first in every request (``None``: none)."""
-        return self._system
-
-    @system.setter
-    def system(self, value: str | None) -> None:
-        if value is not None and not isinstance(value, str):
-            raise TypeError(f"system must be a string or None, not {type(value).__name__}")
-        self._system = value or None
-        self._emit(SettingsChanged("system"))
-
-    def enable_tool(self, name: str, enabled: bool = True) -> None:
-        """Offer tool ``name`` to the model (or, with ``enabled=False``, stop offering it)."""
-        if name not in self.tools:
-            known = ", ".join(self.tools) or "none"
-            raise KeyError(f"no tool {name!r}; registered: {known}")
-        self.tools[name].enabled = bool(enabled)
-        self._emit(SettingsChanged("tools"))
-
-    # -- display -----------------------------------------------------------------------------
-
-    def widget(self, **kwargs: Any) -> Any:
-        """A live view of this conversation (``workbench.widgets.ConversationWidget``)."""
-        factory = _views.lookup("conversation")
-        if factory is None:
-            raise WorkbenchError("no view is registered: import workbench.widgets")
-        return factory(self, **kwargs)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """In Jupyter, ``chat`` as a cell's last line shows its widget (with a text transcript
-        for front ends that cannot draw widgets)."""
-        if _views.lookup("conversation") is None:
-            return None
-        return self.widget()._repr_mimebundle_(**kwargs)
-
-    # -- reading ---------------------------------------------------------------------------
-
-    @property
-    def messages(self) -> list[Message]:
-        """The current branch of the conversation."""
-        return self.history.path()
-
-    def __len__(self) -> int:
-        return len(self.history.path_view())
-
-    def __getitem__(self, index: int) -> Message:
-        return self.history.path_view()[index]
-
-    def __repr__(self) -> str:
-        return f"Conversation(model={self.params.model!r}, messages={len(self)})"
-
-    def to_messages(self) -> list[dict[str, Any]]:
-        """What the model sees next: the system prompt and the sendable messages of the branch."""
-        out: list[dict[str, Any]] = []
-        if self.system:
-            out.append({"role": "system", "content": self.system})
-        out.extend(dict(m) for m in self._sendable())
-        return out
-
-    def _request_messages(self) -> list[dict[str, Any]]:
-        """``to_messages()`` for a request: the dicts are shared with the cache, not copied."""
-        sendable = self._sendable()
-        if self.system:
-            return [{"role": "system", "content": self.system}, *sendable]
-        return list(sendable)
-
-    def _sendable(self) -> list[dict[str, Any]]:
-        """The sendable messages of the branch as the API takes them (read, do not change).
-
-        Kept between turns: only the messages added or changed since the last call (the history
-        says from which position, ``History.watch``) are converted again, so a turn's cost does
-        not grow with the conversation.
-        """
-        history = self.history
-        watch = self._watch
-        if watch is None or watch.history is not history:
-            watch = self._watch = history.watch()
-            self._sent, self._sent_upto = [], []
-        start = watch.take()
-        upto, sent = self._sent_upto, self._sent
-        del upto[start:]
-        del sent[upto[-1] if upto else 0 :]
-        for message in history.path_view()[start:]:
-            if message.sendable:
-                sent.append(message.to_param())
-            upto.append(len(sent))
-        return sent
-
-    # -- observers and tools -----------------------------------------------------------------
-
-    def subscribe(self, observer: Observer) -> Callable[[], None]:
-        """Call ``observer(event)`` for every event; returns a function that unsubscribes."""
-        self._observers.append(observer)
-        return lambda: self._observers.remove(observer) if observer in self._observers else None
-
-    def _emit(self, event: TurnEvent) -> None:
-        for observer in self._observers:
-            try:
-                observer(event)
-            except Exception:  # a broken view must not break the turn (Ctrl-C still does)
-                log.exception("workbench: an observer of the conversation failed on %s", event.type)
-
-    def tool(self, function: Any = None, **options: Any) -> Any:
-        """Register a function as a tool; use bare (``@chat.tool``) or with options."""
-        from ._tools import tool_from_function
-
-        def register(fn: Any) -> Any:
-            tool = tool_from_function(fn, **options)
-            self.tools[tool.name] = tool
-            return fn
-
-        return register(function) if function is not None else register
-
-    def stop(self) -> None:
-        """Stop the running turn; its partial reply is kept, marked ``incomplete``. A tool call
-        waiting for approval is denied."""
-        running = self._running
-        if running is not None:
-            running.stop()
-        for pending in list(self._pending.values()):
-            pending.deny("the turn was stopped")
-
-    @property
-    def pending_approvals(self) -> list[ToolApprovalRequested]:
-        """Tool calls waiting for the user's decision (with ``confirm_tools=True``)."""
-        return list(self._pending.values())
-
-    # -- sending ---------------------------------------------------------------------------
-
-    def send(self, content: Content, *, stream: bool = True, **overrides: Any) -> Message:
-        """Send a user turn and return the reply (after any tool rounds).
-
-        ``content`` is a string, or a list of strings and content parts
-        (``["What is in this picture?", workbench.image("cat.png")]``); the parts are checked
-        (formats, the API's size limits) before anything is sent or added to the history.
-
-        With an ``AsyncClient`` this runs ``asend`` to completion (in a worker thread when an
-        event loop is already running, as in a notebook).
-
-        ``overrides`` change parameters for this turn only; they are validated before sending.
-        A ``tool_choice`` that forces a call (``"required"``, a named function) applies to the
-        turn's first model call; after the tools ran, the model chooses (``auto``), or it could
-        only ever call tools.
-
-        A reply the server ends without a ``finish_reason`` is kept, marked ``incomplete`` with
-        the reason in ``error`` (its tool calls, possibly cut, are not run).
-        """
-        from ..client._client import AsyncClient
-
-        if isinstance(self.client, AsyncClient):
-            from ._tools import run_sync
-
-            return run_sync(lambda: self.asend(content, stream=stream, **overrides))
-        content = _user_content(content)
-        request = self._request(overrides)
-        user = self.history.append(Message(role="user", content=content))
-        self._emit(TurnStarted(user))
-        return self._turn(request, stream)
-
-    async def asend(self, content: Content, *, stream: bool = True, **overrides: Any) -> Message:
-        """The async twin of ``send`` (tool calls of one round run concurrently)."""
-        if self._aclient() is None:  # a sync client with its own transport: send in a thread
-            return await asyncio.to_thread(self.send, content, stream=stream, **overrides)
-        content = _user_content(content)
-        request = self._request(overrides)
-        user = self.history.append(Message(role="user", content=content))
-        self._emit(TurnStarted(user))
-        return await self._aturn(request, stream)
-
-    def _request(self, overrides: dict[str, Any]) -> dict[str, Any]:
-        """The request keywords for a turn: validated parameters, overrides and the tools."""
-        request = self.params.to_request(**overrides)
-        self._snapshot = self.params.merged(**overrides).snapshot()
-        tools = [tool.to_param() for tool in self.tools.values() if tool.enabled]
-        if tools and "tools" not in request:
-            request["tools"] = tools
-        return request
-
-    def _turn(self, request: dict[str, Any], stream: bool) -> Message:
-        """Run a turn with the sync client (``workbench.conversation._turn``, driven by
-        ``_drive.drive``)."""
-        turn = self._running = Turn(self, request, stream)
-        try:
-            return drive(turn, self.client)
-        finally:
-            self._running = None
-
-    async def _aturn(self, request: dict[str, Any], stream: bool) -> Message:
-        turn = self._running = Turn(self, request, stream)
-        try:
-            return await adrive(turn, self._aclient())
-        finally:
-            self._running = None
-
-    def _can_stream(self, request: dict[str, Any]) -> bool:
-        """Whether the server can stream this call's reply (its profile: llama-cpp-python's
-        server sends an empty body for a streamed reply that may call a tool); when it cannot,
-        the reply is asked for whole, said once per client."""
-        profile = getattr(self.client, "profile", None)
-        if profile is None or profile.streams(request):
-            return True
-        self.client._note(
-            "stream:tool_choice",
-            f"{profile.server} cannot stream a reply that may call a tool: such replies are"
-            " asked for whole (the text appears when it is complete).",
-        )
-        return False
-
-    def _aclient(self) -> Any:
-        """The async client for ``asend``: the client itself when it is async; for a sync
-        ``Client``, an ``AsyncClient`` with the same settings (made once per client); None when
-        the sync client sends through an ``http_client`` of its own, which has no async twin."""
-        from ..client._client import AsyncClient, Client
-
-        client = self.client
-        if not isinstance(client, Client):
-            return client
-        if self._async_client is None or self._async_for is not client:
-            if not client._owns_client and client.local_model is None:
-                return None
-            self._async_client = AsyncClient(**client._copy_kwargs())
-            self._async_for = client
-        return self._async_client
-
-    def close(self) -> None:
-        """Close the log and the async twin of the client (the client itself stays open)."""
-        twin, self._async_client = self._async_client, None
-        if twin is not None:
-            from ._tools import run_sync
-
-            run_sync(twin.close)
-        if self._log_writer is not None:
-            self._log_writer.close()
-
-    async def aclose(self) -> None:
-        """Close the log and the async twin of the client, from async code."""
-        twin, self._async_client = self._async_client, None
-        if twin is not None:
-            await twin.close()
-        if self._log_writer is not None:
-            self._log_writer.close()
 
     # -- branches ----------------------------------------------------------------------------
 
@@ -393,7 +63,7 @@ class Conversation:
     ) -> Message:
         """Replace user message ``index`` with ``content`` (the old one stays as a branch) and,
         by default, ask for a new reply."""
-        content = _user_content(content)
+        content = checked_user_content(content)
         old = self._at(index)
         if old.role != "user":
             raise WorkbenchError(
@@ -444,7 +114,7 @@ class Conversation:
 
     def fork(self, at: int | None = None) -> Conversation:
         """A new conversation sharing this one's branch up to message ``at`` (default: all)."""
-        twin = Conversation.__new__(Conversation)
+        twin = type(self).__new__(type(self))
         twin.__dict__.update(self.__dict__)
         twin._observers = []
         twin._unwatch = None
@@ -466,23 +136,6 @@ class Conversation:
         """Send an incomplete message to the model again from now on."""
         self._at(index).kept = True
         self._emit(HistoryChanged())
-
-    # -- the log -----------------------------------------------------------------------------
-
-    def _attach_log(self, db: ConversationLog | None) -> None:
-        """Write this conversation to ``db`` from now on (None: no log), through a ``LogWriter``
-        that observes its events."""
-        from ._log_writer import LogWriter
-
-        if self._log_writer is not None:
-            self._log_writer.detach()
-        self._log_writer = LogWriter(self, db) if db is not None else None
-
-    @property
-    def _log(self) -> ConversationLog | None:
-        """The log being written to (None when it is off or failed)."""
-        writer = self._log_writer
-        return writer.db if writer is not None else None
 
     @classmethod
     def load(
@@ -509,7 +162,7 @@ class Conversation:
         chat.id = conversation_id
         chat.history = saved.history()
         chat.history.take_changes()  # all of it is in the log already
-        chat._attach_log(_open_log(log if log is not None else True, chat.client))
+        chat._attach_log(open_log(log if log is not None else True, chat.client))
         return chat
 
     # -- export ------------------------------------------------------------------------------
@@ -706,7 +359,7 @@ class Conversation:
         chat.history = transcript.history
         if transcript.id:
             chat.id = transcript.id
-        chat._attach_log(_open_log(log, chat.client))
+        chat._attach_log(open_log(log, chat.client))
         writer = chat._log_writer
         if writer is not None:
             writer.save_conversation()
@@ -721,32 +374,3 @@ def _last_user(path: Any) -> int | None:
         if path[i].role == "user":
             return i
     return None
-
-
-def _user_content(content: Content) -> str | list[dict[str, Any]]:
-    """A user turn's content as the API takes it, checked before it is sent or kept."""
-    from ..media import user_content
-    from ..protocol._validate import check_content
-
-    normalized = user_content(content)
-    check_content("user", normalized)
-    return normalized
-
-
-def _open_log(log: str | Path | bool | None, client: Any) -> Any:
-    """The conversation log to write to, or None when it is off."""
-    if log is False:
-        return None
-    from ._log import ConversationLog, default_log_path
-
-    db = ConversationLog(default_log_path() if log in (None, True) else Path(str(log)))
-    db.add_secret(getattr(client, "api_key", None))
-    return db
-
-
-def conversations(log: str | Path | None = None) -> list[Any]:
-    """The conversations in the log, most recently updated first (``Conversation.load(id)``)."""
-    from ._log import ConversationLog, default_log_path
-
-    with ConversationLog(log or default_log_path()) as db:
-        return db.conversations()

@@ -35,7 +35,7 @@ from ..media import Inline, MediaRef, extract_media, restore_media, secret_finde
 from ._history import History, Message
 
 __all__ = ["ConversationLog", "ConversationSummary", "LoadedConversation", "default_log_path"]
-__all__ += ["redact", "scrub"]
+__all__ += ["conversations", "redact", "scrub"]
 
 REDACTED = "[redacted]"
 _REFERENCE = '"$media"'  # in a row's JSON text: it holds media references to restore
@@ -408,3 +408,9 @@ class ConversationLog:
                 | {"status": st, "response": None if r is None else self._restored(r, cache)}
                 for i, m, c, req, r, st in rows
             ]
+
+
+def conversations(log: str | Path | None = None) -> list[ConversationSummary]:
+    """The conversations in the log, most recently updated first (``Conversation.load(id)``)."""
+    with ConversationLog(log or default_log_path()) as db:
+        return db.conversations()

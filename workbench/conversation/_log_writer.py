@@ -27,7 +27,7 @@ from ._turn_events import (
 )
 
 if TYPE_CHECKING:
-    from ._conversation import Conversation
+    from ._conversation_base import ConversationBase
     from ._log import ConversationLog
 
 __all__ = ["CHECKPOINT_SECONDS", "LogWriter"]
@@ -43,7 +43,7 @@ _BUFFERS = {ContentDelta: "content", ReasoningDelta: "reasoning", RefusalDelta: 
 class LogWriter:
     """Writes ``chat`` to ``db`` as its events say; ``close()`` unsubscribes and closes it."""
 
-    def __init__(self, chat: Conversation, db: ConversationLog) -> None:
+    def __init__(self, chat: ConversationBase, db: ConversationLog) -> None:
         self.chat = chat
         self.db: ConversationLog | None = db
         self._streaming: dict[str, dict[str, list[str]]] = {}  # reply id -> text so far

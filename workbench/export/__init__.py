@@ -1,8 +1,10 @@
 """Transcripts and usage out of conversations, the log and stored completions, and back in:
 pandas DataFrames, OpenAI fine-tuning JSONL and Parquet (pandas is imported inside functions).
 
-``Conversation`` methods delegate here; this package never imports the conversation module at
-run time (it sits below it), so imports come back as neutral ``Transcript`` objects.
+This layer sits above ``workbench.conversation`` (it reads its histories and its log) beside
+``workbench.grid``. ``Conversation``'s ``to_*``, ``from_*`` and ``load`` are doors into it,
+imported inside each method (the one import upward, named in the import contract); readers
+return neutral ``Transcript`` objects that ``Conversation`` turns into live conversations.
 """
 
 from __future__ import annotations
