@@ -23,6 +23,8 @@ from typing import Any
 
 import httpx
 
+from .._exceptions import InvalidParameterError
+
 __all__ = [
     "PROFILES",
     "Profile",
@@ -307,7 +309,6 @@ def get_profile(profile: str | Profile) -> Profile:
     """
     if isinstance(profile, Profile):
         return profile
-    from .._exceptions import InvalidParameterError
 
     if not isinstance(profile, str) or profile not in PROFILES:
         raise InvalidParameterError("profile", f"got {profile!r}", allowed=tuple(PROFILES))

@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._exceptions import WorkbenchError
+from ..client._client import Client
 from ._conversation_base import Content, ConversationBase, checked_user_content, open_log
 from ._history import Message
+from ._log import ConversationLog, default_log_path
 from ._reply import TurnStopped
+from ._tools import as_tool
 from ._turn import ToolRoundLimitError
 from ._turn_events import HistoryChanged, TurnStarted
 
@@ -145,7 +148,6 @@ class Conversation(ConversationBase):
 
         Tools are not stored: register them again with ``tools=`` or ``@chat.tool``.
         """
-        from ._log import ConversationLog, default_log_path
 
         with ConversationLog(log or default_log_path()) as db:
             saved = db.load(conversation_id)
@@ -284,8 +286,6 @@ class Conversation(ConversationBase):
 
         transcripts = read_jsonl(path)
         if client is None and transcripts:
-            from ..client._client import Client
-
             client = Client()
         tools = list(tools)
         return [
@@ -338,7 +338,6 @@ class Conversation(ConversationBase):
         model: str | None = None,
     ) -> Conversation:
         """A conversation holding an imported transcript, logged whole once it is built."""
-        from ._tools import as_tool
 
         given = {tool.name: tool for tool in map(as_tool, tools)}
         declared = [t for t in transcript.tools if t["function"]["name"] not in given]

@@ -14,19 +14,21 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import _views
 from .._exceptions import WorkbenchError
+from ..client._client import AsyncClient, Client
+from ..media import user_content
+from ..protocol._validate import check_content
 from ._drive import adrive, drive
 from ._history import History, Message, PathWatch
+from ._log import ConversationLog, default_log_path
+from ._log_writer import LogWriter
+from ._params import ChatParams
+from ._tools import as_tool, run_sync, tool_from_function
 from ._turn import Turn
 from ._turn_events import SettingsChanged, ToolApprovalRequested, TurnEvent, TurnStarted
-
-if TYPE_CHECKING:
-    from ._log import ConversationLog
-    from ._log_writer import LogWriter
-    from ._params import ChatParams
 
 __all__ = ["Content", "ConversationBase", "checked_user_content", "open_log"]
 
@@ -54,12 +56,8 @@ class ConversationBase:
         log: str | Path | bool | None = None,
         **params: Any,
     ) -> None:
-        from ._params import ChatParams
-        from ._tools import as_tool
 
         if client is None:
-            from ..client._client import Client
-
             client = Client()
         self.client = client
         if model is None:
@@ -96,7 +94,6 @@ class ConversationBase:
 
     @params.setter
     def params(self, value: ChatParams) -> None:
-        from ._params import ChatParams
 
         if not isinstance(value, ChatParams):
             raise TypeError(f"params must be a ChatParams, not {type(value).__name__}")
@@ -211,7 +208,6 @@ class ConversationBase:
 
     def tool(self, function: Any = None, **options: Any) -> Any:
         """Register a function as a tool; use bare (``@chat.tool``) or with options."""
-        from ._tools import tool_from_function
 
         def register(fn: Any) -> Any:
             tool = tool_from_function(fn, **options)
@@ -254,11 +250,8 @@ class ConversationBase:
         A reply the server ends without a ``finish_reason`` is kept, marked ``incomplete`` with
         the reason in ``error`` (its tool calls, possibly cut, are not run).
         """
-        from ..client._client import AsyncClient
 
         if isinstance(self.client, AsyncClient):
-            from ._tools import run_sync
-
             return run_sync(lambda: self.asend(content, stream=stream, **overrides))
         content = checked_user_content(content)
         request = self._request(overrides)
@@ -319,7 +312,6 @@ class ConversationBase:
         """The async client for ``asend``: the client itself when it is async; for a sync
         ``Client``, an ``AsyncClient`` with the same settings (made once per client); None when
         the sync client sends through an ``http_client`` of its own, which has no async twin."""
-        from ..client._client import AsyncClient, Client
 
         client = self.client
         if not isinstance(client, Client):
@@ -335,8 +327,6 @@ class ConversationBase:
         """Close the log and the async twin of the client (the client itself stays open)."""
         twin, self._async_client = self._async_client, None
         if twin is not None:
-            from ._tools import run_sync
-
             run_sync(twin.close)
         if self._log_writer is not None:
             self._log_writer.close()
@@ -354,7 +344,6 @@ class ConversationBase:
     def _attach_log(self, db: ConversationLog | None) -> None:
         """Write this conversation to ``db`` from now on (None: no log), through a ``LogWriter``
         that observes its events."""
-        from ._log_writer import LogWriter
 
         if self._log_writer is not None:
             self._log_writer.detach()
@@ -369,8 +358,6 @@ class ConversationBase:
 
 def checked_user_content(content: Content) -> str | list[dict[str, Any]]:
     """A user turn's content as the API takes it, checked before it is sent or kept."""
-    from ..media import user_content
-    from ..protocol._validate import check_content
 
     normalized = user_content(content)
     check_content("user", normalized)
@@ -381,7 +368,6 @@ def open_log(log: str | Path | bool | None, client: Any) -> ConversationLog | No
     """The conversation log to write to, or None when it is off."""
     if log is False:
         return None
-    from ._log import ConversationLog, default_log_path
 
     db = ConversationLog(default_log_path() if log in (None, True) else Path(str(log)))
     db.add_secret(getattr(client, "api_key", None))

@@ -14,8 +14,10 @@ from typing import Any
 
 from pydantic_core import to_jsonable_python
 
+from ..protocol._parsing import parse_chat_completion
 from ._history import Message
 from ._reply import TurnStopped
+from ._tool_results import tool_error_to_content, tool_result_to_content
 from ._turn import AwaitDecision, CallModel, RunTool, RunTools, ToolOutcome, Turn
 from ._turn_events import ToolDecision
 
@@ -125,7 +127,6 @@ def _parsed(completion: Any, request: dict[str, Any]) -> Any:
     Tool arguments are left to the tools (``Tool.parse_arguments``), so that bad arguments
     become an error message for the model instead of failing the turn.
     """
-    from ..protocol._parsing import parse_chat_completion
 
     return parse_chat_completion(
         completion=completion, response_format=request.get("response_format"), input_tools=None
@@ -136,7 +137,6 @@ def _parsed(completion: Any, request: dict[str, Any]) -> Any:
 
 
 def _run_tool(turn: Turn, step: RunTools, call: dict[str, Any]) -> ToolOutcome:
-    from ._tool_results import tool_error_to_content, tool_result_to_content
 
     started = time.perf_counter()
     action = turn.tool_step(step.message, call)
@@ -156,7 +156,6 @@ def _run_tool(turn: Turn, step: RunTools, call: dict[str, Any]) -> ToolOutcome:
 
 
 async def _arun_tool(turn: Turn, step: RunTools, call: dict[str, Any]) -> ToolOutcome:
-    from ._tool_results import tool_error_to_content, tool_result_to_content
 
     started = time.perf_counter()
     action = turn.tool_step(step.message, call)

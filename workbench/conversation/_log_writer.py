@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from ._turn_events import (
     ContentDelta,
@@ -169,7 +170,6 @@ def _public_url(client: Any) -> str | None:
     url = getattr(client, "base_url", None)
     if url is None:
         return None
-    from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(str(url))
     host = parts.hostname or ""

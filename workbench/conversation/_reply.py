@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._exceptions import WorkbenchError
+from ..protocol._token_estimate import estimate_usage
+from ..types import CompletionUsage
 from ._history import History, Latency, Message
 from ._turn_events import (
     ContentDelta,
@@ -179,8 +181,6 @@ class ReplyState:
             message.usage, message.usage_source = self._estimated_usage(), "estimate"
 
     def _estimated_usage(self) -> Any:
-        from ..protocol._token_estimate import estimate_usage
-        from ..types import CompletionUsage
 
         messages, tools = self.prompt
         reply = self.message

@@ -21,6 +21,7 @@ from pydantic_core import to_jsonable_python
 from .._exceptions import WorkbenchError
 from ._history import History, Latency, Message
 from ._reply import ReplyState, TurnStopped
+from ._tool_results import tool_error_to_content
 from ._turn_events import (
     HistoryChanged,
     ToolApprovalRequested,
@@ -216,7 +217,6 @@ class Turn:
         """The user's decision: run (with the arguments approved, checked and typed by the
         tool as the model's are; edited ones replace the model's in the history, so that it
         says what actually ran), or the answer or refusal the model hears instead."""
-        from ._tool_results import tool_error_to_content
 
         self.host._pending.pop(str(call.get("id")), None)
         if decision.kind == "approve":
@@ -254,7 +254,6 @@ class Turn:
 
     def _check(self, call: dict[str, Any]) -> tuple[Tool | None, dict[str, Any] | None, str | None]:
         """The tool and its parsed arguments, or the error the model should hear instead."""
-        from ._tool_results import tool_error_to_content
 
         function = call.get("function") or {}
         name = str(function.get("name"))

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..conversation._history import History, Message
+from ..conversation._tools import as_tool
 from ._transcript import TranscriptError
 
 __all__ = [
@@ -166,7 +167,6 @@ def check_tool_calls(
 
 def check_tools(value: object, where: str, field: str) -> list[dict[str, Any]]:
     """Tool declarations as the API takes them, each checked by building a ``Tool``."""
-    from ..conversation._tools import as_tool
 
     tools: list[dict[str, Any]] = []
     names: set[str] = set()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._exceptions import InvalidParameterError
 from ..conversation._history import History
+from ..conversation._params import ChatParams
 from ._checks import check_tools
 from ._transcript import TranscriptError
 
@@ -77,7 +78,6 @@ def conversation_params(
 
 def checked_params(params: dict[str, Any], where: str, field: str) -> dict[str, Any]:
     """``params`` if ``ChatParams`` takes them (so the conversation can be built)."""
-    from ..conversation._params import ChatParams
 
     try:
         ChatParams(**params)

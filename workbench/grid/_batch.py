@@ -18,6 +18,11 @@ import pydantic
 
 from .._exceptions import WorkbenchError
 from .._private import private_folder, replace_privately
+from ..conversation._history import Message
+from ..conversation._params import ChatParams
+from ..protocol._parsing import parse_chat_completion
+from ..protocol._schema import type_to_response_format
+from ..types import ChatCompletion
 from ._cells import Cell, CellKey
 from ._fill import fill_cell
 from ._run import cell_conversation
@@ -36,8 +41,6 @@ class BatchFileError(WorkbenchError, ValueError):
 
 def request_body(grid: Grid, cell: Cell) -> dict[str, Any]:
     """The Chat Completions request ``cell`` makes, as JSON (no streaming)."""
-    from ..conversation._params import ChatParams
-    from ..protocol._schema import type_to_response_format
 
     spec = grid._spec
     row = spec.rows[cell.row]
@@ -162,9 +165,6 @@ def _fill_from_record(grid: Grid, cell: Cell, record: dict[str, Any], where: str
 
 
 def _fill_from_completion(grid: Grid, cell: Cell, body: Any, where: str) -> None:
-    from ..conversation._history import Message
-    from ..protocol._parsing import parse_chat_completion
-    from ..types import ChatCompletion
 
     try:
         completion = ChatCompletion.model_validate(body)

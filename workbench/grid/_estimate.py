@@ -16,7 +16,9 @@ from typing import Any
 
 from .._exceptions import WorkbenchError
 from ..protocol._pricing import cost_usd
+from ..protocol._schema import type_to_response_format
 from ..protocol._token_estimate import prompt_estimate
+from ..types import CompletionUsage
 from ._cells import Cell
 from ._spec import GridSpec, Row
 
@@ -115,7 +117,6 @@ def completion_tokens(params: Mapping[str, Any], longest_seen: int = 0) -> int:
 
 def price_of(model: str, prompt: int, completion: int, base_url: str | None) -> float | None:
     """Dollars for ``prompt`` + ``completion`` tokens of ``model``; None when unknown."""
-    from ..types import CompletionUsage
 
     usage = CompletionUsage(
         prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
@@ -200,6 +201,5 @@ class BudgetExceeded(Exception):
 
 
 def _schema_of(response_format: Any) -> Any:
-    from ..protocol._schema import type_to_response_format
 
     return type_to_response_format(response_format)

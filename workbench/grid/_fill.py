@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..protocol._pricing import cost_usd
+from ..types import CompletionUsage
 from ._cells import Cell
 
 __all__ = ["fill_cell", "turn_of"]
@@ -55,7 +56,6 @@ def summed_usage(usages: Sequence[Any]) -> Any:
     """One ``CompletionUsage`` for several replies (a turn with tool rounds)."""
     if len(usages) == 1:
         return usages[0]
-    from ..types import CompletionUsage
 
     def total(name: str) -> int:
         return sum(int(getattr(u, name, 0) or 0) for u in usages)

@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..conversation._params import ChatParams
 from ._cells import Cell, ScoreError
 from ._spec import GridSpec
 
@@ -101,8 +102,6 @@ def _param_column(name: str, values: list[Any]) -> Any:
     """A parameter's column, typed by the parameter (``temperature`` is always ``float64``,
     ``seed`` ``Int64``, ``reasoning_effort`` ``str``), else by its values."""
     import pandas as pd
-
-    from ..conversation._params import ChatParams
 
     dtype = _PARAM_DTYPES.get(ChatParams.fields_info()[name]["type"])
     if dtype == "float64":

@@ -11,6 +11,7 @@ from typing import Any
 import pydantic
 
 from .._exceptions import InvalidParameterError
+from ..conversation._history import Message
 
 __all__ = ["fill", "fill_message", "message_text", "prompt_lists", "vars_rows"]
 
@@ -46,7 +47,6 @@ def _is_message_list(value: Any) -> bool:
 
 
 def _prompt(i: int, prompt: Any) -> list[dict[str, Any]]:
-    from ..conversation._history import Message
 
     where = f"prompts[{i}]"
     if isinstance(prompt, str):

@@ -8,7 +8,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..conversation._tools import run_sync
+from ._batch import read_batch_output
 from ._cells import Cell
+from ._frame import cells_frame
+from ._score import prepare_scorers, score_cell
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped]
@@ -67,7 +71,6 @@ class GridResult:
         ``float64`` (NaN where unknown, never 0 for an unknown cost), parameters typed by the
         parameter, vars and scores by their values. A cell that never ran has no output (NA).
         """
-        from ._frame import cells_frame
 
         return cells_frame(self.grid._spec, self.cells)
 
@@ -79,8 +82,6 @@ class GridResult:
         ``aggfunc`` (``"mean"``, ``"first"``, a function, ...) combines them.
         """
         import pandas as pd
-
-        from ._frame import cells_frame
 
         frame = cells_frame(self.grid._spec, self.cells, labels=True)
         if values not in frame.columns or values.startswith("_"):
@@ -111,8 +112,6 @@ class GridResult:
         ``completion_tokens``, a scorer, ...) by model and parameter set: a bar for the mean,
         a dot for each cell. Returns the matplotlib ``Axes``."""
         import pandas as pd
-
-        from ._frame import cells_frame
 
         frame = cells_frame(self.grid._spec, self.cells, labels=True)
         if metric not in frame.columns or metric.startswith("_"):
@@ -154,9 +153,6 @@ class GridResult:
         run on the outputs. A malformed file raises ``BatchFileError`` naming the file, line and
         field, and changes nothing.
         """
-        from ..conversation._tools import run_sync
-        from ._batch import read_batch_output
-        from ._score import prepare_scorers, score_cell
 
         paths = [path] if isinstance(path, (str, Path)) else list(path)
         cells = read_batch_output(grid, paths)

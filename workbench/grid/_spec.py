@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import InvalidParameterError
+from ..conversation._params import ChatParams
+from ..conversation._tools import as_tool
 from ._cells import Cell, CellKey
 from ._prompts import fill, fill_message, message_text, prompt_lists, vars_rows
 
@@ -147,7 +149,6 @@ def build_spec(
         InvalidParameterError: naming the input at fault (``prompts[2]``, ``params[1]``,
             ``vars``, ...) and what is wrong with it.
     """
-    from ..conversation._tools import as_tool
 
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise InvalidParameterError("repeats", f"must be an integer >= 1, got {repeats!r}")
@@ -276,7 +277,6 @@ def _param_sets(params: Any) -> list[dict[str, Any]]:
             "params",
             f"must be a list of parameter sets or a dict of lists, got {type(params).__name__}",
         )
-    from ..conversation._params import ChatParams
 
     out: list[dict[str, Any]] = []
     for i, param_set in enumerate(sets):
@@ -314,7 +314,6 @@ def _product(params: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _check_requests(models: list[str], sets: list[dict[str, Any]], response_format: Any) -> None:
     """Each column's whole request through the validator (the cross-field rules)."""
-    from ..conversation._params import ChatParams
 
     for s, param_set in enumerate(sets):
         extra = {"response_format": response_format} if response_format is not None else {}

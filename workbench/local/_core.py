@@ -22,8 +22,11 @@ from ..protocol._validate import validate_create_params
 from ._faults import FAULT_HEADER, Fault, FaultPlan, Stalled, broken, error_body, replacement
 from ._generate import answer
 from ._pacing import Pacing
+from ._predict import check_prediction
+from ._speech import check_format
 from ._store import CompletionStore
 from ._think import REASONING_FIELDS
+from ._values import validate_schema
 
 __all__ = ["LOCAL_MODELS", "LocalModel", "LocalResponse"]
 
@@ -235,8 +238,6 @@ def _validate(body: dict[str, Any]) -> None:
     if "model" not in body:
         raise InvalidParameterError("model", "Missing required parameter: 'model'.")
     validate_create_params(body)
-    from ._predict import check_prediction
-    from ._speech import check_format
 
     if "audio" in (body.get("modalities") or ()):
         check_format(body["audio"].get("format"))  # a spoken reply in a format it can encode
@@ -252,7 +253,6 @@ def _validate(body: dict[str, Any]) -> None:
                 "an assistant message with 'tool_calls' must come before, with a call of id"
                 f" {message.get('tool_call_id')!r}",
             )
-    from ._values import validate_schema
 
     response_format = body.get("response_format")
     if isinstance(response_format, Mapping):

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._phrasing import stable_hash
+from ._values import extract_hints, generate
 
 __all__ = ["ToolCall", "choose_tools"]
 
@@ -104,7 +105,6 @@ def choose_tools(
     if not chosen and mode == "required":
         chosen = [scored[0][2]]
     chosen = chosen[:_MAX_PARALLEL] if parallel else chosen[:1]
-    from ._values import extract_hints, generate
 
     hints = extract_hints(user_text)
     calls = []

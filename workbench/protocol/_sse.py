@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
 
+from .._exceptions import WorkbenchError
+
 __all__ = ["SSEDecoder", "ServerSentEvent", "aiter_sse", "iter_sse"]
 
 _MAX_LINE = 16 * 1024 * 1024  # one line (one event's data) beyond this is a broken stream
@@ -124,8 +126,6 @@ class SSEDecoder:
         self._buffer.append(piece)
         self._buffered += len(piece)
         if self._buffered > _MAX_LINE:
-            from .._exceptions import WorkbenchError
-
             raise WorkbenchError(f"server-sent event line longer than {_MAX_LINE} bytes")
 
     def _field(self, line: bytes) -> None:
