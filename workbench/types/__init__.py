@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._base import BaseModel
+from ._wire_model import BaseModel
 from .chat_completion import (
     Annotation,
     AnnotationURLCitation,

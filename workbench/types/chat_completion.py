@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field
 
-from ._base import BaseModel
+from ._wire_model import BaseModel
 from .completion_usage import CompletionUsage
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._base import BaseModel
+from ._wire_model import BaseModel
 
 __all__ = ["CompletionTokensDetails", "CompletionUsage", "PromptTokensDetails"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ._base import BaseModel
+from ._wire_model import BaseModel
 
 __all__ = [
     "ChatCompletionContentPartImage",
