@@ -170,7 +170,7 @@ def test_a_stall_mid_stream_times_out_with_the_chunks_kept(connect: Connect) -> 
 def test_the_new_kinds_from_the_command_line() -> None:
     server = ServerProcess("--fault", "stall;after=1;times=1", "--fault", "502;format=html;times=1")
     try:
-        with workbench.Client(base_url=server.url, api_key="sk-t", timeout=0.3) as client:
+        with workbench.Client(base_url=server.url, api_key="sk-t", timeout=1.0) as client:
             with pytest.raises(workbench.InternalServerError, match="502 Bad Gateway"):
                 create(client.with_options(max_retries=0), stream=True)
             received, error = read(create(client, stream=True))
