@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._exceptions import InvalidParameterError
 from .._sentinels import NOT_GIVEN
 from ..types.completion_create_params import RequestOptions as OptionsParams
 from ._base import RequestOptions
 from ._pagination import AsyncCursorPage, AsyncPaginator, CursorPage, SyncCursorPage
+
+if TYPE_CHECKING:
+    from ._client import AsyncClient, Client
 
 __all__ = ["AsyncResource", "Resource", "options", "path_id"]
 
@@ -36,7 +39,7 @@ def options(method: str, path: str, extra: OptionsParams, **fields: Any) -> Requ
 class Resource:
     """A group of endpoints; ``raw=True`` makes its methods return ``APIResponse``."""
 
-    def __init__(self, client: Any, *, raw: bool = False) -> None:
+    def __init__(self, client: Client | AsyncClient, *, raw: bool = False) -> None:
         self._client = client
         self._raw = raw
 

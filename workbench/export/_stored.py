@@ -19,6 +19,9 @@ from ._transcript import Transcript
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped]
 
+    from ..client._chat_client import AsyncStoredChatClient, StoredChatClient
+    from ..types import CompletionUsage
+
 __all__ = ["read_stored", "stored_dataframe"]
 
 # Request parameters a stored completion reports (OpenAI adds them to the object).
@@ -29,7 +32,7 @@ _KEPT = ("temperature", "top_p", "presence_penalty", "frequency_penalty", "respo
 
 
 def stored_dataframe(
-    client: Any,
+    client: StoredChatClient | AsyncStoredChatClient,
     model: str | None = None,
     metadata: Mapping[str, str] | None = None,
     limit: int = 100,
@@ -45,7 +48,8 @@ def stored_dataframe(
     ``params`` (the request parameters the server reports) and ``service_tier``.
 
     Args:
-        client: a ``workbench.Client`` or ``AsyncClient``.
+        client: a ``workbench.Client`` or ``AsyncClient`` (or any ``StoredChatClient`` or
+            ``AsyncStoredChatClient``: ``openai.OpenAI`` and ``AsyncOpenAI`` too).
         model: only completions of this model.
         metadata: only completions whose metadata has these key/value pairs.
         limit: at most this many rows.
@@ -98,7 +102,7 @@ def stored_dataframe(
     return build_frame(columns, STORED_COLUMNS)
 
 
-def read_stored(client: Any, completion_id: str) -> Transcript:
+def read_stored(client: StoredChatClient | AsyncStoredChatClient, completion_id: str) -> Transcript:
     """The stored completion ``completion_id`` as a conversation: its request messages (a
     leading system message becomes the system prompt), then the reply (other choices as
     branches), with model, usage and the reported parameters."""
@@ -130,7 +134,7 @@ def read_stored(client: Any, completion_id: str) -> Transcript:
             created=float(completion.created),
             model=completion.model,
             params=reply_params,
-            usage=completion.usage if n == 0 else None,  # the usage is the request's, once
+            usage=_own_usage(completion.usage) if n == 0 else None,  # the request's, once
             finish_reason=choice.finish_reason,
             request_id=extra.get("request_id"),
         )
@@ -142,16 +146,29 @@ def read_stored(client: Any, completion_id: str) -> Transcript:
 
 
 def _stored_message(item: Any, where: str, at: str) -> Message:
-    """A message ``messages.list`` gave (its content parts, when it has them, as content)."""
+    """A message ``messages.list`` gave (its content parts, when it has them, as content).
+
+    ``name`` and ``tool_call_id`` are read only when there: ``openai``'s model of a stored
+    message declares neither (it keeps them only when the server sends them).
+    """
     raw = {
         "role": item.role,
         "content": _parts(item) or item.content,
-        "name": item.name,
+        "name": getattr(item, "name", None),
         "refusal": item.refusal,
         "tool_calls": item.tool_calls,
-        "tool_call_id": item.tool_call_id,
+        "tool_call_id": getattr(item, "tool_call_id", None),
     }
     return api_message(raw, where, at, strict=False)
+
+
+def _own_usage(usage: Any) -> CompletionUsage | None:
+    """A completion's usage as workbench's model (``openai``'s is another class of its shape)."""
+    from ..types import CompletionUsage
+
+    if usage is None or isinstance(usage, CompletionUsage):
+        return usage
+    return CompletionUsage.model_validate(usage.model_dump())
 
 
 def _reported(extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -172,7 +189,9 @@ def _reported(extra: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _first_user_message(client: Any, completion_id: str) -> str | None:
+def _first_user_message(
+    client: StoredChatClient | AsyncStoredChatClient, completion_id: str
+) -> str | None:
     for item in _take(client.chat.completions.messages.list(completion_id, order="asc"), None):
         if item.role == "user":
             return content_text(_parts(item) or item.content)

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._exceptions import InvalidParameterError, WorkbenchError
 from ._cells import Cell, CellKey
@@ -24,6 +24,9 @@ from ._grid_events import GridEvent, GridFinished, GridStarted
 from ._result import GridResult
 from ._run import Runner
 from ._spec import build_spec
+
+if TYPE_CHECKING:
+    from ..client._chat_client import AsyncStreamingChatClient, StreamingChatClient
 
 __all__ = ["Grid"]
 
@@ -52,7 +55,7 @@ class Grid:
         response_format: structured output for every cell (a pydantic model, a JSON schema...).
         concurrency: the most requests in flight at once (fewer for a while after a 429).
         client: a ``workbench.AsyncClient`` or ``Client`` (default: ``AsyncClient()``, the local
-            model when no API key or base URL is set).
+            model when no API key or base URL is set), or any ``AsyncStreamingChatClient``.
         scorers: ``{"name": callable}``: each called with a done cell's output (its ``parsed``
             object when a response_format is set), and with the cell as a second argument (or
             ``cell=``) when it takes one; sync or async; each adds a column. A raising scorer
@@ -80,7 +83,7 @@ class Grid:
         tools: Iterable[Any] = (),
         response_format: Any = None,
         concurrency: int = 8,
-        client: Any = None,
+        client: StreamingChatClient | AsyncStreamingChatClient | None = None,
         scorers: Mapping[str, Callable[..., Any]] | None = None,
         max_cost_usd: float | None = None,
         *,
@@ -104,7 +107,7 @@ class Grid:
             from ..client._client import AsyncClient
 
             client = AsyncClient()
-        self.client = client
+        self.client: StreamingChatClient | AsyncStreamingChatClient = client
         self.concurrency = concurrency
         self.max_cost_usd = max_cost_usd
         self.rate_limit_retries = max(0, rate_limit_retries)

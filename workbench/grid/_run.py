@@ -18,6 +18,10 @@ from ._score import prepare_scorers, score_cell
 from ._sender import Sender, open_sender
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..client._chat_client import AsyncStreamingChatClient, StreamingChatClient
+    from ..conversation import Conversation
     from ._grid import Grid
     from ._spec import GridSpec
 
@@ -184,8 +188,13 @@ class Runner:
 
 
 def cell_conversation(
-    spec: GridSpec, cell: Cell, client: Any, log: Any, *, with_prompt: bool = False
-) -> Any:
+    spec: GridSpec,
+    cell: Cell,
+    client: StreamingChatClient | AsyncStreamingChatClient,
+    log: bool | str | Path,
+    *,
+    with_prompt: bool = False,
+) -> Conversation:
     """A new ``Conversation`` for ``cell``: its model, system prompt, tools and parameters, and
     the messages before its prompt (``with_prompt``: the prompt too)."""
     from ..conversation import Conversation
