@@ -14,6 +14,7 @@ import openai
 import pytest
 
 import workbench
+from workbench.client._chat_client import is_async_client
 from workbench.conversation import Conversation
 from workbench.local import LocalModel, LocalTransport
 from workbench.types import ChatCompletion
@@ -45,6 +46,25 @@ class CreateOnly:
         self.calls += 1
         completion: ChatCompletion = self._client.chat.completions.create(**request)
         return completion
+
+
+class AsyncCreateOnly:
+    """The same, async."""
+
+    def __init__(self) -> None:
+        self.chat = self
+        self.completions = self
+
+    async def create(self, **request: Any) -> ChatCompletion:
+        raise AssertionError("not sent")
+
+
+def test_is_async_client_tells_the_kinds_apart_whatever_their_package() -> None:
+    model = LocalModel()
+    sync = [workbench.Client(local=model), openai_sync(model), CreateOnly(workbench.Client())]
+    asyn = [workbench.AsyncClient(local=model), openai_async(model), AsyncCreateOnly()]
+    assert [is_async_client(c) for c in sync] == [False] * 3
+    assert [is_async_client(c) for c in asyn] == [True] * 3
 
 
 def test_a_create_only_client_holds_a_conversation_of_whole_replies() -> None:

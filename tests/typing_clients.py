@@ -25,6 +25,7 @@ from workbench import (
     StoredChatClient,
     StreamingChatClient,
 )
+from workbench.client._chat_client import is_async_client
 from workbench.types import ChatCompletion
 
 # Each takes one kind of client: a call that must not type-check names the kind it is not.
@@ -208,3 +209,11 @@ def a_grid_and_the_stored_completions_take_either_package(
 def a_grid_streams(client: CreateOnly) -> None:
     workbench.Grid("Hi", client=client)  # type: ignore[arg-type]
     workbench.stored_dataframe(client)  # type: ignore[arg-type]
+
+
+def is_async_client_narrows(client: ChatClient | AsyncChatClient) -> ChatClient:
+    if is_async_client(client):
+        async_chat(client)
+        chat(client)  # type: ignore[arg-type]
+        raise ValueError("async")
+    return client

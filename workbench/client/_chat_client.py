@@ -8,7 +8,10 @@ A conversation, a grid and the stored-completions export reach a client only thr
 * ``StreamingChatClient`` / ``AsyncStreamingChatClient``: ``create`` and ``stream``. What a
   conversation streams with, and what a grid's cells send with.
 * ``StoredChatClient`` / ``AsyncStoredChatClient``: ``retrieve``, ``list`` and
-  ``messages.list``. What ``stored_dataframe`` and ``Conversation.from_stored`` read with.
+  ``messages.list`` besides ``create``. What ``stored_dataframe`` reads with, and what
+  ``Conversation.from_stored`` reads and goes on with.
+
+``is_async_client`` tells the two kinds apart at run time, for a client of any package.
 
 ``workbench.Client`` and ``AsyncClient`` are all three, and so are the ``openai`` package's
 ``OpenAI`` and ``AsyncOpenAI`` (``tests/typing_clients.py`` has ``mypy`` check it, and that a
@@ -29,9 +32,12 @@ names them: ``create(messages=..., model=..., **params)``.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, Protocol, TypeAlias, TypeVar, runtime_checkable
+
+from typing_extensions import TypeIs
 
 __all__ = [
     "AsyncChatClient",
@@ -53,6 +59,7 @@ __all__ = [
     "StoredMessages",
     "StreamingChatClient",
     "StreamingChatCompletions",
+    "is_async_client",
 ]
 
 _Completions_co = TypeVar("_Completions_co", covariant=True)
@@ -142,8 +149,9 @@ class StoredMessages(Protocol):
         ...
 
 
-class StoredChatCompletions(Protocol):
-    """``client.chat.completions`` of a sync client that reads stored completions."""
+class StoredChatCompletions(ChatCompletions, Protocol):
+    """``client.chat.completions`` of a sync client that reads stored completions (and
+    ``create``s, to go on with one reopened)."""
 
     def retrieve(self, *args: Any, **kwargs: Any) -> Any:
         """``retrieve(completion_id)``: a stored completion (the client's own model of it)."""
@@ -167,7 +175,7 @@ StreamingChatClient: TypeAlias = ChatAPI[StreamingChatCompletions]
 
 StoredChatClient: TypeAlias = ChatAPI[StoredChatCompletions]
 """A sync client that reads stored completions: ``chat.completions.retrieve``, ``list`` and
-``messages.list``."""
+``messages.list`` (and ``create``)."""
 
 
 # -- async -----------------------------------------------------------------------------------
@@ -216,8 +224,9 @@ class AsyncStoredMessages(Protocol):
         ...
 
 
-class AsyncStoredChatCompletions(Protocol):
-    """``client.chat.completions`` of an async client that reads stored completions."""
+class AsyncStoredChatCompletions(AsyncChatCompletions, Protocol):
+    """``client.chat.completions`` of an async client that reads stored completions (and
+    ``create``s)."""
 
     async def retrieve(self, *args: Any, **kwargs: Any) -> Any:
         """``retrieve(completion_id)``: a stored completion (the client's own model of it)."""
@@ -241,4 +250,14 @@ AsyncStreamingChatClient: TypeAlias = ChatAPI[AsyncStreamingChatCompletions]
 
 AsyncStoredChatClient: TypeAlias = ChatAPI[AsyncStoredChatCompletions]
 """An async client that reads stored completions: ``chat.completions.retrieve``, ``list`` and
-``messages.list``."""
+``messages.list`` (and ``create``)."""
+
+
+def is_async_client(client: ChatClient | AsyncChatClient) -> TypeIs[AsyncChatClient]:
+    """Whether ``client`` is async: its ``chat.completions.create`` is a coroutine function.
+
+    ``inspect.unwrap`` sees through decorators that hide it (``openai``'s ``required_args``
+    wraps ``AsyncOpenAI``'s ``create`` in a plain function).
+    """
+    create = client.chat.completions.create
+    return inspect.iscoroutinefunction(inspect.unwrap(create))
