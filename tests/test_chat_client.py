@@ -16,6 +16,7 @@ import pytest
 import workbench
 from workbench.client._chat_client import is_async_client
 from workbench.conversation import Conversation
+from workbench.conversation._model_ids import model_ids
 from workbench.local import LocalModel, LocalTransport
 from workbench.types import ChatCompletion
 
@@ -135,3 +136,13 @@ def test_openai_clients_read_stored_completions() -> None:
         reopened = Conversation.from_stored(client, str(df["id"][0]), log=False)
         assert reopened.to_messages() == chat.to_messages()
         assert reopened.messages[-1].usage == chat.messages[-1].usage
+
+
+def test_model_ids_of_any_client_sync_or_async() -> None:
+    model = LocalModel()
+    expected = model_ids(workbench.Client(local=model))
+    assert MODEL in expected
+    for client in (workbench.AsyncClient(local=model), openai_sync(model), openai_async(model)):
+        assert model_ids(client) == expected
+    with pytest.raises(TypeError, match=r"CreateOnly\) has no models.list\(\)"):
+        model_ids(CreateOnly(workbench.Client(local=model)))

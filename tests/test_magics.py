@@ -173,6 +173,31 @@ def test_wb_tools_new_history_and_models(
     assert isinstance(error, UsageError) and shell.user_ns["taken"] == 1
 
 
+def test_wb_models_of_an_async_client_and_of_a_client_that_lists_none(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from workbench.local import LocalModel
+
+    client = workbench.AsyncClient(local=LocalModel())
+    shell.user_ns["quick"] = Conversation(client=client, log=False)
+    run(shell, "%wb models quick")
+    assert "workbench-local" in capsys.readouterr().out.split()
+
+    class CreateOnly:
+        """A client of one's own: ``chat.completions.create`` and no ``models``."""
+
+        def __init__(self) -> None:
+            self.chat = self.completions = self
+
+        def create(self, **request: Any) -> Any:
+            raise AssertionError("not sent")
+
+    shell.user_ns["own"] = Conversation(model="m", client=CreateOnly(), log=False)
+    error = error_of(run(shell, "%wb models own"))
+    assert isinstance(error, UsageError) and "CreateOnly" in str(error)
+    assert "models.list()" in str(error)
+
+
 def test_help_comes_from_magic_arguments(shell: InteractiveShell) -> None:
     chat_help = shell.find_line_magic("chat").__doc__ or ""
     assert "--temperature" in chat_help and "--format" in chat_help

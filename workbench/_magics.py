@@ -17,7 +17,7 @@ import string
 import sys
 import tokenize
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.inputtransformer2 import EscapedCommand
@@ -30,6 +30,10 @@ from IPython.core.magic import (
     no_var_expand,
 )
 from IPython.core.magic_arguments import argument, magic_arguments
+
+if TYPE_CHECKING:
+    from .client._client import Client
+    from .conversation import Conversation
 
 __all__ = ["ChatQuestion", "WorkbenchMagics", "fill", "load", "unload"]
 
@@ -98,7 +102,7 @@ class WorkbenchMagics(Magics):
 
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
-        self._client: Any = None
+        self._client: Client | None = None
         self._names: set[str] = set()
         self._last_grid: Any = None
 
@@ -109,7 +113,7 @@ class WorkbenchMagics(Magics):
         namespace: dict[str, Any] = self.shell.user_ns  # type: ignore[union-attr]
         return namespace
 
-    def client(self) -> Any:
+    def client(self) -> Client:
         """The client the magics' conversations use (``Client()`` until ``%wb record/replay``)."""
         if self._client is None:
             from .client._client import Client
@@ -117,7 +121,7 @@ class WorkbenchMagics(Magics):
             self._client = Client()
         return self._client
 
-    def conversation(self, name: str, *, create: bool = True, **options: Any) -> Any:
+    def conversation(self, name: str, *, create: bool = True, **options: Any) -> Conversation:
         """The ``Conversation`` in variable ``name`` (made there on first use)."""
         from .conversation import Conversation
 
@@ -268,9 +272,11 @@ class WorkbenchMagics(Magics):
         return _DEFAULT, rest
 
     def _wb_models(self, rest: list[str]) -> None:
+        from .conversation._model_ids import model_ids
+
         client = self.conversation(rest[0], create=False).client if rest else self.client()
         try:
-            ids = sorted(m.id for m in client.models.list())
+            ids = model_ids(client)
         except Exception as exc:
             raise _error(exc) from None
         print(_inert("\n".join(ids)) if ids else "(the server lists no models)")
