@@ -1,5 +1,5 @@
 """What the clients send: URL, method, headers, query, body, timeouts; validation before sending;
-sync/async parity; and the spec's examples read back through the client."""
+and the spec's examples read back through the client (sync/async parity: ``test_parity.py``)."""
 
 from __future__ import annotations
 
@@ -544,59 +544,6 @@ def test_the_spec_validator_refuses_a_bad_body() -> None:
     assert not validator.is_valid({"model": "gpt-4o", "messages": []})
     assert not validator.is_valid({"model": "gpt-4o", "messages": [{"role": "robot"}]})
     assert not validator.is_valid({**good, "top_p": 2})
-
-
-# -- sync/async parity (STYLE habit 2) -------------------------------------------------------------
-
-
-def _public_methods(obj: Any) -> dict[str, inspect.Signature]:
-    methods = {}
-    for name in dir(type(obj)):
-        if name.startswith("_"):
-            continue
-        value = getattr(obj, name)
-        if callable(value) and not isinstance(value, type):
-            methods[name] = inspect.signature(value)
-    return methods
-
-
-def _comparable(signature: inspect.Signature) -> list[tuple[str, Any, Any]]:
-    return [(p.name, p.kind, p.default) for p in signature.parameters.values()]
-
-
-def test_client_and_async_client_have_the_same_surface() -> None:
-    sync = workbench.Client(api_key=KEY)
-    asyn = workbench.AsyncClient(api_key=KEY)
-    pairs = [
-        (sync, asyn),
-        (sync.chat.completions, asyn.chat.completions),
-        (sync.chat.completions.with_raw_response, asyn.chat.completions.with_raw_response),
-        (sync.chat.completions.messages, asyn.chat.completions.messages),
-        (sync.models, asyn.models),
-        (sync.models.with_raw_response, asyn.models.with_raw_response),
-    ]
-    for mine, twin in pairs:
-        sync_methods, async_methods = _public_methods(mine), _public_methods(twin)
-        assert sorted(sync_methods) == sorted(async_methods), type(mine).__name__
-        for name, signature in sync_methods.items():
-            assert _comparable(signature) == _comparable(async_methods[name]), name
-    assert _comparable(inspect.signature(workbench.Client)) == _comparable(
-        inspect.signature(workbench.AsyncClient)
-    )
-
-
-def test_async_methods_that_do_io_are_coroutines() -> None:
-    asyn = workbench.AsyncClient(api_key=KEY)
-    for method in (
-        asyn.chat.completions.create,
-        asyn.chat.completions.parse,
-        asyn.chat.completions.retrieve,
-        asyn.chat.completions.update,
-        asyn.chat.completions.delete,
-        asyn.models.retrieve,
-        asyn.close,
-    ):
-        assert inspect.iscoroutinefunction(method), method.__qualname__
 
 
 # -- the spec's response examples ------------------------------------------------------------------
