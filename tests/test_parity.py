@@ -83,12 +83,7 @@ ASYNC_ONLY: dict[str, str] = {
 }
 
 # Methods that do I/O and lack their twin: real gaps, each to be closed in the file named.
-MISSING_TWINS: dict[str, str] = {
-    "Conversation.edit": "sends a new reply (send=True) with no aedit "
-    "(workbench/conversation/_conversation.py)",
-    "Conversation.regenerate": "sends a new reply with no aregenerate "
-    "(workbench/conversation/_conversation.py)",
-}
+MISSING_TWINS: dict[str, str] = {}
 
 
 # -- collecting --------------------------------------------------------------------------------

@@ -14,6 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._exceptions import WorkbenchError
+from ..client._chat_client import (
+    AsyncChatClient,
+    AsyncStoredChatClient,
+    ChatClient,
+    StoredChatClient,
+)
 from ..client._client import Client
 from ._conversation_base import Content, ConversationBase, checked_user_content, open_log
 from ._history import Message
@@ -37,7 +43,10 @@ class Conversation(ConversationBase):
     Args:
         model: the model to talk to (default: the local model's, or ``gpt-4o-mini``).
         system: a system prompt, sent first in every request.
-        client: a ``workbench.Client`` (default: ``Client()``, the local model when offline).
+        client: a ``workbench.Client`` or ``AsyncClient`` (default: ``Client()``, the local model
+            when offline), or any ``ChatClient`` or ``AsyncChatClient`` (``openai.OpenAI``
+            too); one of one's own with only ``chat.completions.create`` takes
+            ``stream=False``.
         tools: Python functions (or ``pydantic_function_tool`` / tool dicts) the model may call.
         max_tool_rounds: how many rounds of tool calls one turn may take (default 8).
         log: where every message and exchange is written as it completes (a SQLite file):
@@ -66,6 +75,25 @@ class Conversation(ConversationBase):
     ) -> Message:
         """Replace user message ``index`` with ``content`` (the old one stays as a branch) and,
         by default, ask for a new reply."""
+        new, request = self._edited(index, content, send, overrides)
+        return self._turn(request, stream=True) if send else new
+
+    async def aedit(
+        self,
+        index: int,
+        content: Content,
+        *,
+        send: bool = True,
+        **overrides: Any,
+    ) -> Message:
+        """The async twin of ``edit``."""
+        new, request = self._edited(index, content, send, overrides)
+        return await self._aturn(request, stream=True) if send else new
+
+    def _edited(
+        self, index: int, content: Content, send: bool, overrides: dict[str, Any]
+    ) -> tuple[Message, dict[str, Any]]:
+        """The new version of user message ``index`` and the request to answer it with."""
         content = checked_user_content(content)
         old = self._at(index)
         if old.role != "user":
@@ -74,14 +102,19 @@ class Conversation(ConversationBase):
             )
         request = self._request(overrides)
         new = self.history.add(Message(role="user", content=content, parent_id=old.parent_id))
-        if not send:
-            self._emit(HistoryChanged())
-            return new
-        self._emit(TurnStarted(new))
-        return self._turn(request, stream=True)
+        self._emit(TurnStarted(new) if send else HistoryChanged())
+        return new, request
 
     def regenerate(self, *, stream: bool = True, **overrides: Any) -> Message:
         """Ask again from the last user message; the previous reply stays as a branch."""
+        return self._turn(self._regenerating(overrides), stream)
+
+    async def aregenerate(self, *, stream: bool = True, **overrides: Any) -> Message:
+        """The async twin of ``regenerate``."""
+        return await self._aturn(self._regenerating(overrides), stream)
+
+    def _regenerating(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        """Cut the branch after the last user message; the request to answer it again."""
         request = self._request(overrides)
         path = self.history.path_view()
         last = _last_user(path)
@@ -90,7 +123,7 @@ class Conversation(ConversationBase):
         user = path[last]
         self.history.cut_after(user.id)
         self._emit(TurnStarted(user))
-        return self._turn(request, stream)
+        return request
 
     def branches(self, index: int) -> list[Message]:
         """The versions of message ``index`` (siblings, oldest first), the current one included."""
@@ -142,7 +175,11 @@ class Conversation(ConversationBase):
 
     @classmethod
     def load(
-        cls, conversation_id: str, *, client: Any = None, log: str | Path | None = None
+        cls,
+        conversation_id: str,
+        *,
+        client: ChatClient | AsyncChatClient | None = None,
+        log: str | Path | None = None,
     ) -> Conversation:
         """Bring a conversation back from the log, branches included (e.g. after a restart).
 
@@ -234,7 +271,7 @@ class Conversation(ConversationBase):
         df: pd.DataFrame,
         *,
         conversation_id: str | None = None,
-        client: Any = None,
+        client: ChatClient | AsyncChatClient | None = None,
         tools: Iterable[Any] = (),
         log: str | Path | bool | None = None,
     ) -> Conversation:
@@ -268,7 +305,7 @@ class Conversation(ConversationBase):
         path: str | Path,
         *,
         model: str | None = None,
-        client: Any = None,
+        client: ChatClient | AsyncChatClient | None = None,
         tools: Iterable[Any] = (),
         log: str | Path | bool | None = None,
     ) -> list[Conversation]:
@@ -299,7 +336,7 @@ class Conversation(ConversationBase):
         path: str | Path,
         *,
         conversation_id: str | None = None,
-        client: Any = None,
+        client: ChatClient | AsyncChatClient | None = None,
         tools: Iterable[Any] = (),
         log: str | Path | bool | None = None,
     ) -> Conversation:
@@ -313,7 +350,7 @@ class Conversation(ConversationBase):
     @classmethod
     def from_stored(
         cls,
-        client: Any,
+        client: StoredChatClient | AsyncStoredChatClient,
         completion_id: str,
         *,
         tools: Iterable[Any] = (),
@@ -332,7 +369,7 @@ class Conversation(ConversationBase):
         cls,
         transcript: Transcript,
         *,
-        client: Any,
+        client: ChatClient | AsyncChatClient | None,
         tools: Iterable[Any],
         log: str | Path | bool | None,
         model: str | None = None,

@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import _views
 from .._exceptions import WorkbenchError
+from ..client._chat_client import AsyncChatClient, ChatClient, is_async_client
 from ..client._client import AsyncClient, Client
 from ..media import user_content
 from ..protocol._validate import check_content
@@ -48,7 +49,7 @@ class ConversationBase:
         self,
         model: str | None = None,
         system: str | None = None,
-        client: Any = None,
+        client: ChatClient | AsyncChatClient | None = None,
         tools: Iterable[Any] = (),
         *,
         max_tool_rounds: int = 8,
@@ -59,7 +60,7 @@ class ConversationBase:
 
         if client is None:
             client = Client()
-        self.client = client
+        self.client: ChatClient | AsyncChatClient = client
         if model is None:
             model = "workbench-local" if getattr(client, "local_model", None) else "gpt-4o-mini"
         self._observers: list[Observer] = []
@@ -72,8 +73,8 @@ class ConversationBase:
         self.history = History()
         self._pending: dict[str, ToolApprovalRequested] = {}
         self._running: Turn | None = None
-        self._async_client: Any = None
-        self._async_for: Any = None
+        self._async_client: AsyncClient | None = None
+        self._async_for: Client | None = None
         self._snapshot: dict[str, Any] = {}
         self.id = f"conv_{uuid.uuid4().hex[:16]}"
         # The branch's sendable messages as the API takes them, kept up to date as it grows.
@@ -251,7 +252,7 @@ class ConversationBase:
         the reason in ``error`` (its tool calls, possibly cut, are not run).
         """
 
-        if isinstance(self.client, AsyncClient):
+        if is_async_client(self.client):
             return run_sync(lambda: self.asend(content, stream=stream, **overrides))
         content = checked_user_content(content)
         request = self._request(overrides)
@@ -281,16 +282,22 @@ class ConversationBase:
     def _turn(self, request: dict[str, Any], stream: bool) -> Message:
         """Run a turn with the sync client (``workbench.conversation._turn``, driven by
         ``_drive.drive``)."""
+        client = self.client
+        if is_async_client(client):  # edit() and regenerate() with an async client
+            return run_sync(lambda: self._aturn(request, stream))
         turn = self._running = Turn(self, request, stream)
         try:
-            return drive(turn, self.client)
+            return drive(turn, client)
         finally:
             self._running = None
 
     async def _aturn(self, request: dict[str, Any], stream: bool) -> Message:
+        client = self._aclient()
+        if client is None:  # a sync client with no async twin: its turn in a thread
+            return await asyncio.to_thread(self._turn, request, stream)
         turn = self._running = Turn(self, request, stream)
         try:
-            return await adrive(turn, self._aclient())
+            return await adrive(turn, client)
         finally:
             self._running = None
 
@@ -298,24 +305,27 @@ class ConversationBase:
         """Whether the server can stream this call's reply (its profile: llama-cpp-python's
         server sends an empty body for a streamed reply that may call a tool); when it cannot,
         the reply is asked for whole, said once per client."""
-        profile = getattr(self.client, "profile", None)
-        if profile is None or profile.streams(request):
+        client = self.client
+        if not isinstance(client, (Client, AsyncClient)) or client.profile.streams(request):
             return True
-        self.client._note(
+        profile = client.profile
+        client._note(
             "stream:tool_choice",
             f"{profile.server} cannot stream a reply that may call a tool: such replies are"
             " asked for whole (the text appears when it is complete).",
         )
         return False
 
-    def _aclient(self) -> Any:
+    def _aclient(self) -> AsyncChatClient | None:
         """The async client for ``asend``: the client itself when it is async; for a sync
         ``Client``, an ``AsyncClient`` with the same settings (made once per client); None when
-        the sync client sends through an ``http_client`` of its own, which has no async twin."""
+        the sync client has no async twin (an ``http_client`` of its own, another package's)."""
 
         client = self.client
-        if not isinstance(client, Client):
+        if is_async_client(client):
             return client
+        if not isinstance(client, Client):
+            return None
         if self._async_client is None or self._async_for is not client:
             if not client._owns_client and client.local_model is None:
                 return None
@@ -364,7 +374,7 @@ def checked_user_content(content: Content) -> str | list[dict[str, Any]]:
     return normalized
 
 
-def open_log(log: str | Path | bool | None, client: Any) -> ConversationLog | None:
+def open_log(log: str | Path | bool | None, client: object) -> ConversationLog | None:
     """The conversation log to write to, or None when it is off."""
     if log is False:
         return None

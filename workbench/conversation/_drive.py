@@ -14,6 +14,13 @@ from typing import Any
 
 from pydantic_core import to_jsonable_python
 
+from .._exceptions import InvalidParameterError
+from ..client._chat_client import (
+    AsyncChatClient,
+    AsyncStreamingChatCompletions,
+    ChatClient,
+    StreamingChatCompletions,
+)
 from ..protocol._parsing import parse_chat_completion
 from ._history import Message
 from ._reply import TurnStopped
@@ -24,7 +31,7 @@ from ._turn_events import ToolDecision
 __all__ = ["adrive", "drive"]
 
 
-def drive(turn: Turn, client: Any) -> Message:
+def drive(turn: Turn, client: ChatClient) -> Message:
     """Run ``turn`` to its end with the sync ``client``; returns the final reply."""
     while True:
         step = turn.next()
@@ -38,7 +45,7 @@ def drive(turn: Turn, client: Any) -> Message:
             turn.tools_done()
 
 
-async def adrive(turn: Turn, client: Any) -> Message:
+async def adrive(turn: Turn, client: AsyncChatClient) -> Message:
     """Run ``turn`` to its end with the async ``client``; the tool calls of one round run
     concurrently."""
     while True:
@@ -57,13 +64,15 @@ async def adrive(turn: Turn, client: Any) -> Message:
 # -- asking the model --------------------------------------------------------------------------
 
 
-def _call(turn: Turn, step: CallModel, client: Any) -> None:
+def _call(turn: Turn, step: CallModel, client: ChatClient) -> None:
     completions = client.chat.completions
     reply, request = step.reply, step.request
     try:
         if step.stream:
+            if not isinstance(completions, StreamingChatCompletions):
+                raise _cannot_stream(client)
             with completions.stream(messages=step.messages, **_with_usage(request)) as stream:
-                reply.headers(stream.response.headers)
+                _headers(reply, stream)
                 for event in stream:
                     reply.on_event(event)
                     if turn.stopped:
@@ -85,14 +94,16 @@ def _call(turn: Turn, step: CallModel, client: Any) -> None:
     turn.model_done(step, completion)
 
 
-async def _acall(turn: Turn, step: CallModel, client: Any) -> None:
+async def _acall(turn: Turn, step: CallModel, client: AsyncChatClient) -> None:
     completions = client.chat.completions
     reply, request = step.reply, step.request
     try:
         if step.stream:
+            if not isinstance(completions, AsyncStreamingChatCompletions):
+                raise _cannot_stream(client)
             opened = completions.stream(messages=step.messages, **_with_usage(request))
             async with opened as stream:
-                reply.headers(stream.response.headers)
+                _headers(reply, stream)
                 async for event in stream:
                     reply.on_event(event)
                     if turn.stopped:
@@ -112,6 +123,21 @@ async def _acall(turn: Turn, step: CallModel, client: Any) -> None:
         turn.model_failed(step, exc)
         return
     turn.model_done(step, completion)
+
+
+def _headers(reply: Any, stream: object) -> None:
+    """Read a stream's response headers, when it has them (``openai``'s streams do not)."""
+    response = getattr(stream, "response", None)
+    if response is not None:
+        reply.headers(response.headers)
+
+
+def _cannot_stream(client: object) -> InvalidParameterError:
+    return InvalidParameterError(
+        "stream",
+        f"this client ({type(client).__name__}) has no chat.completions.stream: "
+        "send with stream=False",
+    )
 
 
 def _with_usage(request: dict[str, Any]) -> dict[str, Any]:

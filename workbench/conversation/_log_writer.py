@@ -165,7 +165,7 @@ class LogWriter:
             self.db = None
 
 
-def _public_url(client: Any) -> str | None:
+def _public_url(client: object) -> str | None:
     """The client's base URL without credentials or query (what the log may keep)."""
     url = getattr(client, "base_url", None)
     if url is None:

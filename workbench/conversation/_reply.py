@@ -101,19 +101,23 @@ class ReplyState:
         """One event of the stream (``content.delta``, ``tool_calls.function.arguments.delta``,
         ...); only the first choice streams into the message."""
         kind = event.type
-        if kind in _TEXT and event.choice_index == 0 and event.delta:
+        # openai's events do not say their choice: taken as the first's (n=1 is the rule)
+        first = getattr(event, "choice_index", 0) == 0
+        if kind in _TEXT and first and event.delta:
             buffer, made = _TEXT[kind]
             if kind != "refusal.delta":
                 self._first_token()
             getattr(self, buffer).append(event.delta)
             self.emit(made(self.message.id, event.delta))
-        elif self.audio and kind == "chunk" and event.choice_index == 0:
+        elif self.audio and kind == "chunk" and first:
             audio = event.chunk.choices[0].delta.audio
             if audio is not None and audio.transcript:  # the audio data comes whole, later
                 self._first_token()
                 self.parts.append(audio.transcript)
                 self.emit(ContentDelta(self.message.id, audio.transcript))
-        elif kind == "tool_calls.function.arguments.delta" and event.choice_index == 0:
+        elif (
+            kind == "tool_calls.function.arguments.delta" and getattr(event, "choice_index", 0) == 0
+        ):
             self._first_token()
             parts = self.calls.get(event.index)
             if parts is None:

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from ..client._base import BaseClient
+from ..client._chat_client import AsyncStreamingChatClient, StreamingChatClient
 from ..client._client import AsyncClient, Client
 
 __all__ = ["Sender", "open_sender"]
@@ -44,7 +45,7 @@ class Sender:
         pool: the connection pool opened for the run (closed by ``aclose``), or None.
     """
 
-    client: Any
+    client: StreamingChatClient | AsyncStreamingChatClient
     base_url: str | None
     pool: httpx.AsyncClient | None = None
 
@@ -54,7 +55,7 @@ class Sender:
             await self.pool.aclose()
 
 
-def open_sender(client: Any, concurrency: int) -> Sender:
+def open_sender(client: StreamingChatClient | AsyncStreamingChatClient, concurrency: int) -> Sender:
     """The sender for one run of a grid whose client is ``client``.
 
     * A client with its own pool (the default, or the local model's): an async twin with a new
@@ -90,6 +91,6 @@ def _local_transport(client: Client | AsyncClient) -> Any:
     return LocalTransport(client.local_model)
 
 
-def _base_url(client: Any) -> str | None:
+def _base_url(client: object) -> str | None:
     url = getattr(client, "base_url", None)
     return str(url) if url is not None else None

@@ -56,6 +56,7 @@ import traitlets
 from .._exceptions import WorkbenchError
 from ..conversation import TurnStopped
 from ..conversation._history import Message
+from ..conversation._model_ids import model_ids
 from ..conversation._params import ChatParams
 from ..conversation._turn_events import (
     ContentDelta,
@@ -519,8 +520,8 @@ class ConversationWidget(anywidget.AnyWidget):
 
     def _load_models(self) -> None:
         try:
-            ids = sorted(m.id for m in self._chat.client.models.list())
-        except Exception:  # a server without /models: the model box stays free text
+            ids = model_ids(self._chat.client)
+        except Exception:  # a server or client without models: the model box stays free text
             ids = []
         self.models = ids
         self.response_models = sorted(
