@@ -208,7 +208,7 @@ def report(results: Results, words: int, repeat: int) -> bool:
     import ipywidgets  # type: ignore[import-untyped]
 
     import workbench
-    from workbench.widgets._widget import FLUSH_SECONDS
+    from workbench.widgets._coalesce import FLUSH_SECONDS
 
     runs = results.widget
     med = statistics.median

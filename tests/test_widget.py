@@ -18,8 +18,9 @@ import pytest
 import workbench
 import workbench.local
 import workbench.local._generate as generate
+from workbench.widgets._coalesce import FLUSH_SECONDS, Coalescer
 from workbench.widgets._plain_text import transcript_text
-from workbench.widgets._widget import FLUSH_SECONDS, ConversationWidget, _Coalescer, widget
+from workbench.widgets._widget import ConversationWidget, widget
 
 from ._widgets import front_end, make_chat, recorded
 
@@ -80,7 +81,7 @@ def test_send_fills_the_transcript_and_streams_coalesced_deltas() -> None:
 def test_the_coalescer_flushes_by_time_and_at_the_end() -> None:
     now = [0.0]
     sent: list[dict[str, Any]] = []
-    c = _Coalescer(sent.append, clock=lambda: now[0])
+    c = Coalescer(sent.append, clock=lambda: now[0])
     c.add("a", "x")  # the first goes at once
     for _ in range(10):
         now[0] += 0.012

@@ -146,7 +146,7 @@ class Person(pydantic.BaseModel):
 def test_response_format_from_json_schema_editor_and_the_namespace(
     page: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import workbench.widgets._widget as module
+    import workbench.widgets._controls as module
 
     monkeypatch.setattr(module, "_user_namespace", lambda: {"Person": Person, "x": 1})
     chat = make_chat()

@@ -9,7 +9,7 @@ Design, as for the conversation widget:
   grid runs, and once at the end: never once per cell, which would send the whole table a
   thousand times for a thousand cells.
 * Between syncs, custom messages carry only what changed: streamed text per cell (coalesced
-  with the conversation widget's ``_Coalescer``, at most ~30 messages a second), and each
+  by a ``Coalescer`` as the conversation widget's are, at most ~30 messages a second), and each
   cell's start and end.
 * Model output is shown as text (``textContent`` in the front end), never as HTML.
 * ``GridView`` is an ``ipywidgets.VBox`` of the table and a detail area; clicking a cell puts
@@ -32,9 +32,10 @@ import ipywidgets  # type: ignore[import-untyped]
 import traitlets
 
 from ..grid._cells import FINAL_STATUSES
+from ._coalesce import Coalescer
 from ._live import show_live
 from ._plain_text import inert
-from ._widget import ConversationWidget, _Coalescer
+from ._widget import ConversationWidget
 
 __all__ = ["GridView", "grid_text", "grid_view"]
 
@@ -98,7 +99,7 @@ class GridTable(anywidget.AnyWidget):
         self._grid = grid
         self._on_open = on_open
         self._clock = clock
-        self._coalescer = _Coalescer(self._send_custom, clock)
+        self._coalescer = Coalescer(self._send_custom, clock)
         self._lock = threading.Lock()
         self._index: dict[Any, int] = {}
         self._started_at: float | None = None

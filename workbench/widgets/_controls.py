@@ -1,0 +1,107 @@
+"""What the widget's controls show and accept: the parameters with a control of their own, the
+models to choose from, and the notebook's pydantic models for ``response_format``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..conversation._model_ids import model_ids
+from ..conversation._params import ChatParams
+
+__all__ = [
+    "CONTROLS",
+    "control_info",
+    "control_value",
+    "is_json_format",
+    "model_choices",
+    "response_model_names",
+]
+
+# The parameters with a control of their own beside the transcript (``control_info`` describes
+# them to the front end); the rest stay settable from code.
+CONTROLS = (
+    "model",
+    "temperature",
+    "top_p",
+    "max_completion_tokens",
+    "reasoning_effort",
+    "verbosity",
+    "seed",
+    "response_format",
+    "tool_choice",
+)
+
+
+def control_info() -> dict[str, Any]:
+    """What the front end needs to draw each control (type, bounds, choices, help)."""
+    info = ChatParams.fields_info()
+    return {name: info[name] for name in CONTROLS}
+
+
+def control_value(name: str, value: Any) -> Any:
+    """The value a control sent, as the parameter takes it: ``""`` is "not set" (the model's
+    box aside), and for ``response_format`` ``{"pydantic": "Name"}`` is the notebook's model
+    ``Name``.
+
+    Raises:
+        ValueError: no pydantic model of that name in the notebook.
+    """
+    if value == "" and name != "model":
+        return None
+    if name == "response_format" and isinstance(value, dict) and "pydantic" in value:
+        return _namespace_model(str(value["pydantic"]))
+    return value
+
+
+def model_choices(client: object) -> list[str]:
+    """The models the client lists (a sync or an async one), sorted; none from a client or a
+    server without ``/models`` (the model box stays free text)."""
+    try:
+        return model_ids(client)
+    except Exception:
+        return []
+
+
+def response_model_names() -> list[str]:
+    """The public pydantic model classes of the notebook's namespace, by name."""
+    return sorted(
+        name
+        for name, value in _user_namespace().items()
+        if not name.startswith("_") and _is_model_class(value)
+    )
+
+
+def is_json_format(value: object) -> bool:
+    """Whether replies under this ``response_format`` are JSON (shown as partial JSON)."""
+    if value is None or value == "text":
+        return False
+    return not (isinstance(value, dict) and value.get("type") == "text")
+
+
+def _user_namespace() -> dict[str, Any]:
+    """The notebook's namespace (empty outside IPython)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return {}
+    shell = get_ipython()
+    return dict(shell.user_ns) if shell is not None else {}
+
+
+def _is_model_class(value: object) -> bool:
+    import pydantic
+
+    return (
+        isinstance(value, type)
+        and issubclass(value, pydantic.BaseModel)
+        and value is not pydantic.BaseModel
+    )
+
+
+def _namespace_model(name: str) -> type:
+    """The pydantic model class ``name`` from the notebook's namespace."""
+    value = _user_namespace().get(name)
+    if not _is_model_class(value):
+        raise ValueError(f"response_format: no pydantic model named {name!r} in the notebook")
+    assert isinstance(value, type)
+    return value
