@@ -238,14 +238,14 @@ _views.register("grid", _grid_view)
 
 def load_ipython_extension(shell: _Any) -> None:
     """``%load_ext workbench``: the ``%%chat``, ``%chat``, ``%wb`` and ``%%grid`` magics."""
-    from ._magics import load
+    from .magics import load
 
     load(shell)
 
 
 def unload_ipython_extension(shell: _Any) -> None:
     """``%unload_ext workbench``."""
-    from ._magics import unload
+    from .magics import unload
 
     unload(shell)
 
