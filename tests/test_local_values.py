@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.local._values import _Generator, extract_hints, generate, validate_schema
+from workbench.local._schema_problems import validate_schema
+from workbench.local._values import _Generator, extract_hints, generate
 
 ROOT = Path(__file__).resolve().parents[1]
 

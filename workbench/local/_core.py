@@ -23,10 +23,10 @@ from ._faults import FAULT_HEADER, Fault, FaultPlan, Stalled, broken, error_body
 from ._generate import answer
 from ._pacing import Pacing
 from ._predict import check_prediction
+from ._schema_problems import validate_schema
 from ._speech import check_format
 from ._store import CompletionStore
 from ._think import REASONING_FIELDS
-from ._values import validate_schema
 
 __all__ = ["LOCAL_MODELS", "LocalModel", "LocalResponse"]
 
