@@ -32,9 +32,9 @@ from ..protocol._validate import (
     _INTEGERS,
     _MODALITIES,
     _RANGES,
-    _TOOL_CHOICES,
     validate_create_params,
 )
+from ..protocol._validate_tools import _TOOL_CHOICES
 from ..types.params import (
     ChatCompletionAudioParam,
     ChatCompletionModality,
