@@ -218,13 +218,7 @@ def tool_from_function(
     if not callable(fn) or isinstance(fn, type):
         raise InvalidParameterError("tools", f"cannot use {fn!r} as a tool", allowed=ALLOWED_TOOLS)
     target = _unwrap(fn)
-    if name is None:
-        named = _unwrap_partial(fn)
-        name = getattr(named if inspect.isroutine(named) else type(named), "__name__", "")
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise InvalidParameterError(
-                "name", f"{name!r} is not a valid tool name: pass name=", allowed=_NAME_RULE
-            )
+    name = _function_name(fn) if name is None else name
     where = f"tools[{name}]"
     try:
         signature = inspect.signature(fn)
@@ -234,6 +228,43 @@ def tool_from_function(
             where, f"cannot read the signature and type hints of {fn!r}: {exc}"
         ) from exc
     doc = parse_docstring(_docstring(fn, target))
+    fields, positional = _argument_fields(fn, signature, hints, doc.params, where)
+    model = _arguments_model(name, fields, where)
+    parameters, is_strict = _parameters_schema(model, strict, where)
+    tool = Tool(
+        name,
+        description=description if description is not None else doc.description or None,
+        parameters=parameters,
+        strict=is_strict,
+        function=fn,
+        model=model,
+    )
+    tool._keys = {field: cast("str", info.alias) for field, info in model.model_fields.items()}
+    tool._positional = tuple(positional)
+    return tool
+
+
+def _function_name(fn: Callable[..., Any]) -> str:
+    """The tool name a function gives itself (its ``__name__``, or its class's for a callable
+    object), when it is a valid one."""
+    named = _unwrap_partial(fn)
+    name = getattr(named if inspect.isroutine(named) else type(named), "__name__", "")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidParameterError(
+            "name", f"{name!r} is not a valid tool name: pass name=", allowed=_NAME_RULE
+        )
+    return name
+
+
+def _argument_fields(
+    fn: Callable[..., Any],
+    signature: inspect.Signature,
+    hints: Mapping[str, Any],
+    descriptions: Mapping[str, str],
+    where: str,
+) -> tuple[dict[str, Any], list[str]]:
+    """The pydantic fields of the function's parameters (type, default, description), and the
+    names of its positional-only parameters."""
     fields: dict[str, Any] = {}
     positional: list[str] = []
     for i, param in enumerate(signature.parameters.values()):
@@ -252,40 +283,44 @@ def tool_from_function(
             positional.append(param.name)
         annotation = hints.get(param.name, Any)
         info: dict[str, Any] = {"alias": param.name}
-        if param.name in doc.params and not _has_description(annotation):
-            info["description"] = doc.params[param.name]
+        if param.name in descriptions and not _has_description(annotation):
+            info["description"] = descriptions[param.name]
         default = ... if param.default is param.empty else param.default
         # Fields get neutral names, the parameter's name as alias: "json" or "_x" would clash.
         fields[f"p{i}"] = (annotation, pydantic.Field(default, **info))
+    return fields, positional
+
+
+def _arguments_model(name: str, fields: dict[str, Any], where: str) -> type[pydantic.BaseModel]:
+    """The pydantic model that validates the tool's arguments (no keys besides its own)."""
     try:
         config = pydantic.ConfigDict(extra="forbid", title=name)
-        model = pydantic.create_model(f"{name}_arguments", __config__=config, **fields)
+        model: type[pydantic.BaseModel] = pydantic.create_model(
+            f"{name}_arguments", __config__=config, **fields
+        )
     except (pydantic.PydanticUserError, TypeError) as exc:
         raise InvalidParameterError(
             f"{where}.function.parameters",
             f"pydantic cannot validate these parameters: {str(exc).splitlines()[0]}",
         ) from exc
+    return model
+
+
+def _parameters_schema(
+    model: type[pydantic.BaseModel], strict: bool | None, where: str
+) -> tuple[dict[str, Any], bool]:
+    """The tool's parameters as JSON schema, and whether it is strict: strict unless ``strict``
+    is False or (``strict`` None) strict mode cannot express them."""
     plain = _plain_schema(model)
-    parameters, is_strict = plain, False
-    if strict is not False:
-        try:
-            nullable = _nullable_defaults(plain)
-            parameters = strict_schema(nullable, param=f"{where}.function.parameters")
-            is_strict = True
-        except InvalidParameterError:
-            if strict:
-                raise
-    tool = Tool(
-        name,
-        description=description if description is not None else doc.description or None,
-        parameters=parameters,
-        strict=is_strict,
-        function=fn,
-        model=model,
-    )
-    tool._keys = {field: cast("str", info.alias) for field, info in model.model_fields.items()}
-    tool._positional = tuple(positional)
-    return tool
+    if strict is False:
+        return plain, False
+    try:
+        nullable = _nullable_defaults(plain)
+        return strict_schema(nullable, param=f"{where}.function.parameters"), True
+    except InvalidParameterError:
+        if strict:
+            raise
+        return plain, False
 
 
 def as_tool(obj: object) -> Tool:
