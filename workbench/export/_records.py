@@ -81,9 +81,43 @@ class Records:
     def _add(self, source: Source, *, branches: bool, since: float | None) -> None:
         history = source.history
         path = history.path()
+        selection = self._select(history, path, branches=branches, since=since)
+        if selection is None:
+            return
+        values, positions, turns = selection
+        ids, parents = values["id"], values["parent_id"]
+        scrub = Scrubber(source.secrets)
+        c = self.columns
+        c["conversation_id"].extend([source.id] * len(ids))
+        c["message_id"].extend(ids)
+        c["parent_id"].extend(parents)
+        c["position"].extend(positions)
+        c["turn"].extend([t if t >= 0 else None for t in turns])
+        c["role"].extend(values["role"])
+        c["name"].extend(values["name"])
+        self._add_content(values, scrub)
+        self._add_tool_calls(history, values, scrub)
+        models, snapshots = values["model"], values["params"]
+        c["model"].extend(models)
+        c["params"].extend(_params(snapshots, scrub))
+        self._add_usage(values["usage"], models, snapshots, source.base_url)
+        self._add_outcome(values, scrub)
+        on_path = {m.id for m in path}
+        c["on_path"].extend([i in on_path for i in ids])
+        chosen = history.selected
+        c["selected"].extend([chosen.get(p) == i for i, p in zip(ids, parents, strict=True)])
+        system = scrub.text(source.system) if source.system else source.system
+        c["system"].extend([system] * len(ids))
+        self._add_media(values, scrub)
+
+    def _select(
+        self, history: History, path: list[Message], *, branches: bool, since: float | None
+    ) -> tuple[dict[str, Any], list[int], list[int]] | None:
+        """The chosen messages' fields as columns, with their positions and turns: the path or
+        the whole tree, less what ``replies_only`` and ``since`` leave out (None: no rows)."""
         chosen: list[Message] = _tree_order(history) if branches else path
         if not chosen:
-            return
+            return None
         values: dict[str, Any] = dict(
             zip(_FIELDS, zip(*[_GET_FIELDS(vars(m)) for m in chosen], strict=True), strict=True)
         )
@@ -99,23 +133,17 @@ class Records:
             positions = list(compress(positions, keep))
             turns = list(compress(turns, keep))
             if not positions:
-                return
-        ids, parents = values["id"], values["parent_id"]
-        scrub = Scrubber(source.secrets)
-        text = scrub.text
-        c = self.columns
-        c["conversation_id"].extend([source.id] * len(ids))
-        c["message_id"].extend(ids)
-        c["parent_id"].extend(parents)
-        c["position"].extend(positions)
-        c["turn"].extend([t if t >= 0 else None for t in turns])
-        c["role"].extend(values["role"])
-        c["name"].extend(values["name"])
+                return None
+        return values, positions, turns
+
+    def _add_content(self, values: dict[str, Any], scrub: Scrubber) -> None:
+        """The text columns (a spoken reply reads as its words) and the content parts."""
+        c, text = self.columns, scrub.text
         bodies = values["content"]
         contents = [text(b) if b.__class__ is str else _content(b, scrub) for b in bodies]
         for i, spoken in enumerate(values["audio"]):
             if spoken and contents[i] is None and isinstance(spoken.get("transcript"), str):
-                contents[i] = text(spoken["transcript"])  # a spoken reply reads as its words
+                contents[i] = text(spoken["transcript"])
         c["content"].extend(contents)
         parts = scrub.value if self.raw_media else partial(_parts, scrub=scrub)
         c["content_parts"].extend(
@@ -123,22 +151,27 @@ class Records:
         )
         c["refusal"].extend([text(r) if r else r for r in values["refusal"]])
         c["reasoning"].extend([text(r) if r else r for r in values["reasoning"]])
+
+    def _add_tool_calls(self, history: History, values: dict[str, Any], scrub: Scrubber) -> None:
+        """Each reply's tool calls with the results that answered them, and their names."""
+        c = self.columns
         calls = values["tool_calls"]
         if any(calls):
             results = _tool_results(history)
             rows = [
                 _call_rows(i, found, results, scrub) if found else None
-                for i, found in zip(ids, calls, strict=True)
+                for i, found in zip(values["id"], calls, strict=True)
             ]
         else:
             rows = list(calls)
         c["tool_calls"].extend(rows)
         c["tool_names"].extend([_names(found) if found else None for found in rows])
         c["tool_call_id"].extend(values["tool_call_id"])
-        models, snapshots = values["model"], values["params"]
-        c["model"].extend(models)
-        c["params"].extend(_params(snapshots, scrub))
-        self._add_usage(values["usage"], models, snapshots, source.base_url)
+
+    def _add_outcome(self, values: dict[str, Any], scrub: Scrubber) -> None:
+        """How each request went: where its usage came from, its latency, why it finished, its
+        request id, status and error, whether it is kept, and when it was made."""
+        c = self.columns
         c["usage_source"].extend(values["usage_source"])
         latencies = values["latency"]
         c["latency_s"].extend([lat.total if lat is not None else None for lat in latencies])
@@ -146,16 +179,14 @@ class Records:
         c["finish_reason"].extend(values["finish_reason"])
         c["request_id"].extend(values["request_id"])
         c["status"].extend(values["status"])
-        c["error"].extend([text(e) if e else e for e in values["error"]])
+        c["error"].extend([scrub.text(e) if e else e for e in values["error"]])
         c["kept"].extend(values["kept"])
         c["created"].extend(values["created"])
-        on_path = {m.id for m in path}
-        c["on_path"].extend([i in on_path for i in ids])
-        selected = history.selected
-        c["selected"].extend([selected.get(p) == i for i, p in zip(ids, parents, strict=True)])
-        system = text(source.system) if source.system else source.system
-        c["system"].extend([system] * len(ids))
-        audios = values["audio"]
+
+    def _add_media(self, values: dict[str, Any], scrub: Scrubber) -> None:
+        """The spoken replies' audio and the media column (references unless ``raw_media``)."""
+        c = self.columns
+        bodies, audios = values["content"], values["audio"]
         audio = scrub.value if self.raw_media else partial(_audio, scrub=scrub)
         c["audio"].extend([audio(a) if a else None for a in audios])
         c["media"].extend(
