@@ -333,6 +333,22 @@ def test_param_info_describes_each_control() -> None:
     assert set(info) >= {"model", "max_completion_tokens", "seed", "verbosity", "tool_choice"}
 
 
+def test_the_model_box_lists_an_async_clients_models_and_none_for_a_create_only_client() -> None:
+    client = workbench.AsyncClient(local=workbench.local.LocalModel())
+    w = widget(workbench.Conversation(client=client, model="m", log=False))
+    w.load_models()  # no running loop: at once
+    assert "workbench-local" in w.models
+
+    class CreateOnly:
+        """A client of one's own: ``chat.completions.create`` and no ``models``."""
+
+        chat = make_chat().client.chat
+
+    w = widget(workbench.Conversation(client=CreateOnly(), model="m", log=False))
+    w.load_models()
+    assert w.models == [], "the model box stays free text"
+
+
 def test_a_conversation_displays_as_its_widget_with_a_text_fallback() -> None:
     chat = make_chat(seed=1)
     chat.send("hello")

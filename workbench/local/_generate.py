@@ -26,6 +26,7 @@ from ._predict import prediction_tokens, prediction_usage
 from ._speech import seconds, speak
 from ._think import REASONING_MODEL, think
 from ._tool_calls import choose_tools
+from ._values import extract_hints, generate
 
 __all__ = ["answer"]
 
@@ -215,8 +216,6 @@ def _content(request: _Request, i: int, seed: int, refusal_trigger: str | None) 
 
 def _text(request: _Request, i: int, seed: int) -> str:
     """Choice ``i``'s text: a value of the requested JSON schema, a JSON object, or prose."""
-    from ._values import extract_hints, generate
-
     body = request.body
     response_format = body.get("response_format") or {}
     kind = response_format.get("type") if isinstance(response_format, Mapping) else None
