@@ -1,8 +1,9 @@
 """``WorkbenchMagics``: the magics' options, and the conversations they make in the notebook.
 
-Each magic here declares its options and hands the parsed line to its module (``_chat``,
-``_grid``, ``_wb``); what they share is this object: the notebook's namespace, the client the
-magics' conversations use, the variables the magics made, and the last grid.
+Each magic here declares its options and hands the parsed line to its module
+(``_chat_magic``, ``_grid_magic``, ``_wb_commands``); what they share is this object: the
+notebook's namespace, the client the magics' conversations use, the variables the magics made,
+and the last grid.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from IPython.core.magic import (
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from ._arguments import parse_line
-from ._chat import chat_turn
-from ._grid import run_grid
+from ._chat_magic import chat_turn
+from ._grid_magic import run_grid
 from ._output import usage_error
-from ._wb import COMMANDS, HELP
+from ._wb_commands import COMMANDS, HELP
 
 if TYPE_CHECKING:
     from ..client._client import Client

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._transcript import WINDOW
+from ._transcript_window import WINDOW
 
 if TYPE_CHECKING:
     from ._widget import ConversationWidget

@@ -30,7 +30,7 @@ import traitlets
 
 from ._media_view import HASH
 from ._plain_text import transcript_text, turn_text
-from ._transcript import WINDOW, Transcript, patch
+from ._transcript_window import WINDOW, TranscriptWindow, patch
 
 if TYPE_CHECKING:
     from ..conversation import Conversation
@@ -70,7 +70,7 @@ class TranscriptView(anywidget.AnyWidget):
     ) -> None:
         super().__init__(start=start, compact=compact, **kwargs)
         self._chat = chat
-        self._transcript = Transcript(chat, start=start, size=window)
+        self._transcript = TranscriptWindow(chat, start=start, size=window)
 
     @property
     def chat(self) -> Conversation:

@@ -58,8 +58,8 @@ from ._controls import (
 )
 from ._front_end import dispatch
 from ._render import CSS
-from ._transcript import WINDOW
 from ._transcript_view import TranscriptView
+from ._transcript_window import WINDOW
 from ._turn_runner import driven_by_widget, start_in_background
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from ._render import message_to_html
 if TYPE_CHECKING:
     from ..conversation import Conversation
 
-__all__ = ["WINDOW", "Transcript", "patch", "usage_text"]
+__all__ = ["WINDOW", "TranscriptWindow", "patch", "usage_text"]
 
 WINDOW = 40
 """Messages of the branch the widget keeps in its synced transcript (10 turns with a tool);
@@ -31,7 +31,7 @@ Entry = dict[str, Any]
 _Totals = tuple[int, float, int, int, int]
 
 
-class Transcript:
+class TranscriptWindow:
     """Entries of ``chat``'s current branch from message ``start`` on, for one widget.
 
     Args:
