@@ -19,7 +19,8 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaWarningKind
 
 from .._exceptions import InvalidParameterError, ToolArgumentsError, WorkbenchError
-from ..protocol._schema import is_model_class, pydantic_function_tool, strict_schema, tool_model
+from ..protocol._schema import is_model_class, pydantic_function_tool, tool_model
+from ..protocol._strict_schema import strict_schema
 from ..types import ChatCompletionFunctionToolParam
 from ._docstrings import parse_docstring
 
