@@ -7,8 +7,12 @@ import inspect
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from .._exceptions import InvalidParameterError
 from ..conversation._history import History, Message
+from ..conversation._params import ChatParams
+from ..conversation._tools import run_sync
 from ..protocol._pricing import cost_usd
+from ..types import CompletionUsage
 from ._checks import api_message, check_tool_answers, check_tools
 from ._content import content_text
 from ._frames import STORED_COLUMNS, build_frame
@@ -20,7 +24,6 @@ if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped]
 
     from ..client._chat_client import AsyncStoredChatClient, StoredChatClient
-    from ..types import CompletionUsage
 
 __all__ = ["read_stored", "stored_dataframe"]
 
@@ -164,7 +167,6 @@ def _stored_message(item: Any, where: str, at: str) -> Message:
 
 def _own_usage(usage: Any) -> CompletionUsage | None:
     """A completion's usage as workbench's model (``openai``'s is another class of its shape)."""
-    from ..types import CompletionUsage
 
     if usage is None or isinstance(usage, CompletionUsage):
         return usage
@@ -173,8 +175,6 @@ def _own_usage(usage: Any) -> CompletionUsage | None:
 
 def _reported(extra: Mapping[str, Any]) -> dict[str, Any]:
     """The request parameters a stored completion reports that a conversation can take."""
-    from .._exceptions import InvalidParameterError
-    from ..conversation._params import ChatParams
 
     out: dict[str, Any] = {}
     for name in _REPORTED:
@@ -214,7 +214,6 @@ def _detail(usage: Any, group: str, name: str) -> int | None:
 def _take(pages: Any, limit: int | None) -> list[Any]:
     """Up to ``limit`` items of a list result, sync or async (fetching no page past it)."""
     if hasattr(pages, "__aiter__"):
-        from ..conversation._tools import run_sync
 
         async def collect() -> list[Any]:
             out: list[Any] = []
@@ -240,7 +239,6 @@ def _take(pages: Any, limit: int | None) -> list[Any]:
 def _call(result: Any) -> Any:
     """A sync client's result, or an async client's awaited."""
     if inspect.isawaitable(result):
-        from ..conversation._tools import run_sync
 
         async def wait() -> Any:
             return await result

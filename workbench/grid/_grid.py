@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import InvalidParameterError, WorkbenchError
+from ..client._client import AsyncClient
+from ._batch import write_batch
 from ._cells import Cell, CellKey
 from ._display import open_display
 from ._estimate import GridEstimate, check_prices, estimate
@@ -104,8 +106,6 @@ class Grid:
         if isinstance(rate_limit_retries, bool) or not isinstance(rate_limit_retries, int):
             raise InvalidParameterError("rate_limit_retries", "must be an integer >= 0")
         if client is None:
-            from ..client._client import AsyncClient
-
             client = AsyncClient()
         self.client: StreamingChatClient | AsyncStreamingChatClient = client
         self.concurrency = concurrency
@@ -212,7 +212,6 @@ class Grid:
         ``path`` (one file each) or pass ``model=``. Returns the files written, each replaced
         whole by one only its owner may read (0600; the folders made for them 0700).
         """
-        from ._batch import write_batch
 
         return write_batch(self, path, model)
 

@@ -9,6 +9,9 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import RateLimitError
+from ..client._base import _retry_after as parse
+from ..conversation import Conversation
+from ..conversation._history import Message
 from ._cells import Cell
 from ._estimate import Budget, BudgetExceeded
 from ._fill import fill_cell, turn_of
@@ -21,7 +24,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..client._chat_client import AsyncStreamingChatClient, StreamingChatClient
-    from ..conversation import Conversation
     from ._grid import Grid
     from ._spec import GridSpec
 
@@ -197,8 +199,6 @@ def cell_conversation(
 ) -> Conversation:
     """A new ``Conversation`` for ``cell``: its model, system prompt, tools and parameters, and
     the messages before its prompt (``with_prompt``: the prompt too)."""
-    from ..conversation import Conversation
-    from ..conversation._history import Message
 
     row = spec.rows[cell.row]
     chat = Conversation(
@@ -215,6 +215,5 @@ def cell_conversation(
 
 
 def _retry_after(error: RateLimitError) -> float | None:
-    from ..client._base import _retry_after as parse
 
     return parse(error.response.headers)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 __all__ = [
     "COST",
@@ -43,8 +44,6 @@ def resolve(root: object, ref: str) -> Any:
     for part in ref[1:].split("/")[1:] if ref != "#" else ():
         part = part.replace("~1", "/").replace("~0", "~")
         if "%" in part:
-            from urllib.parse import unquote
-
             part = unquote(part)
         if isinstance(node, Mapping) and part in node:
             node = node[part]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from IPython import get_ipython
 from IPython.core.error import UsageError
 
 __all__ = ["in_terminal", "inert", "print_deltas", "print_marks", "show_turn", "usage_error"]
@@ -30,8 +31,6 @@ def inert(text: str) -> str:
 
 def in_terminal() -> bool:
     """Whether no kernel runs (a terminal): no widget shows, so text is printed instead."""
-    from IPython import get_ipython
-
     shell = get_ipython()
     return shell is None or getattr(shell, "kernel", None) is None
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pydantic
+
 from ..conversation._model_ids import model_ids
 from ..conversation._params import ChatParams
 
@@ -89,7 +91,6 @@ def _user_namespace() -> dict[str, Any]:
 
 
 def _is_model_class(value: object) -> bool:
-    import pydantic
 
     return (
         isinstance(value, type)
