@@ -203,7 +203,7 @@ async def test_another_servers_error_message_is_the_message(
 
 
 def test_a_transport_error_is_described_by_the_first_message_of_its_chain() -> None:
-    from workbench.client._base import describe
+    from workbench.client._errors import describe
 
     root = ConnectionResetError(104, "Connection reset by peer")
     middle = RuntimeError()

@@ -50,8 +50,6 @@ SEAMS: dict[tuple[str, str], str] = {
     " .parse()",
     ("workbench.client._chat_request", "workbench.protocol._schema"): "strict schemas load on"
     " the first pydantic response_format",
-    ("workbench.client._streaming", "workbench.client._base"): "the SSE stream needs the error"
-    " mapping only when a stream reports an error",
     ("workbench.client._base", "workbench.client._response"): "raw responses load on the first"
     " with_raw_response",
     ("workbench.grid._sender", "workbench.local.*"): "as for the client",

@@ -1,42 +1,29 @@
-"""The non-I/O half of the clients: configuration, request building, retry policy, error mapping.
+"""The non-I/O half of the clients: configuration, building a request, deciding on a retry,
+parsing a result.
 
-``Client`` and ``AsyncClient`` (in ``_client.py``) add only the sending, sleeping and reading.
+``Client`` and ``AsyncClient`` (in ``_client.py``) add only the sending, sleeping and reading. The
+rules this base applies live beside it: the wire form of a request in ``_request_options.py``,
+when and how long to retry in ``_retries.py``, the typed errors in ``_errors.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import email.utils
 import functools
-import json
 import logging
-import math
 import os
-import random
-import time
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import httpx
-import pydantic
 from typing_extensions import Self
 
-from .._credentials import CREDENTIAL_NAME
-from .._exceptions import (
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    InvalidParameterError,
-    WorkbenchError,
-    status_error_class,
-)
-from .._sentinels import NOT_GIVEN, NotGiven
+from .._exceptions import APIError, APIStatusError, WorkbenchError
+from .._sentinels import NotGiven
 from .._version import __version__
 from ..cassette import BASE_URL_EXTENSION
+from ._errors import connection_error, credentials, parse_body, scrubbed, status_error, without
 from ._profiles import (
     GENERIC,
     Profile,
@@ -45,36 +32,19 @@ from ._profiles import (
     detect_from_url,
     get_profile,
 )
+from ._request_options import RequestOptions, flatten_query, json_body, merged_headers
+from ._retries import DEFAULT_MAX_RETRIES, retry_delay, should_retry
 
 if TYPE_CHECKING:
     from ..cassette._cassette import Cassette
     from ..local import LocalModel
 
-__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "BaseClient", "RequestOptions"]
+__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "BaseClient"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(timeout=600.0, connect=5.0)
-DEFAULT_MAX_RETRIES = 2
 DEFAULT_CONNECTION_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-_RETRY_STATUSES = frozenset({408, 409, 429})
 log = logging.getLogger("workbench")
-_MAX_RETRY_AFTER = 60.0
-_M = TypeVar("_M", bound=pydantic.BaseModel)
-
-
-@dataclass
-class RequestOptions:
-    """One request as the resources describe it, before it becomes an ``httpx.Request``."""
-
-    method: str
-    path: str
-    json_data: Mapping[str, Any] | None = None
-    params: Mapping[str, Any] = field(default_factory=dict)
-    headers: Mapping[str, Any] | None = None
-    extra_query: Mapping[str, Any] | None = None
-    extra_body: Mapping[str, Any] | None = None
-    timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN
-    max_retries: int | None = None
 
 
 class BaseClient:
@@ -82,9 +52,6 @@ class BaseClient:
 
     _client: Any
     _owns_client: bool
-
-    _initial_retry_delay = 0.5
-    _max_retry_delay = 8.0
 
     def __init__(
         self,
@@ -224,30 +191,15 @@ class BaseClient:
             self.profile = found
 
     def _build_request(self, options: RequestOptions, *, retries_taken: int = 0) -> httpx.Request:
-        # httpx.Headers matches names case-insensitively, so an extra header replaces (or, as
-        # NOT_GIVEN, removes) a default one however either is spelt, instead of adding a twin.
-        headers = httpx.Headers()
-        removed: set[str] = set()
-        for name, value in (*self.default_headers.items(), *(options.headers or {}).items()):
-            if isinstance(value, NotGiven):
-                headers.pop(name, None)
-                removed.add(name.lower())
-            else:
-                headers[name] = str(value)
-                removed.discard(name.lower())
+        headers, removed = merged_headers(
+            (*self.default_headers.items(), *(options.headers or {}).items())
+        )
         if retries_taken:
             headers["x-stainless-retry-count"] = str(retries_taken)
         params = {**self._custom_query, **options.params, **(options.extra_query or {})}
         content: bytes | None = None
         if options.json_data is not None or options.extra_body:
-            body = dict(options.json_data or {})
-            if options.extra_body:
-                body.update(options.extra_body)
-            try:  # strict JSON: NaN, sets, bytes or objects must not reach the server
-                text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-            except (TypeError, ValueError, RecursionError) as exc:
-                raise _not_json(body, exc) from None
-            content = text.encode()
+            content = json_body(options.json_data, options.extra_body)
             headers["Content-Type"] = "application/json"
         url = self.base_url.join(options.path.lstrip("/"))
         timeout = self.timeout if isinstance(options.timeout, NotGiven) else options.timeout
@@ -256,7 +208,7 @@ class BaseClient:
         request: httpx.Request = self._client.build_request(
             options.method,
             url,
-            params=_flatten_query(params),
+            params=flatten_query(params),
             headers=headers,
             content=content,
             extensions={
@@ -271,33 +223,41 @@ class BaseClient:
     def _max_retries_for(self, options: RequestOptions) -> int:
         return self.max_retries if options.max_retries is None else options.max_retries
 
-    # -- retry policy ----------------------------------------------------------------------
-
-    @staticmethod
-    def _should_retry(response: httpx.Response) -> bool:
-        should = response.headers.get("x-should-retry")
-        if should == "true":
-            return True
-        if should == "false":
-            return False
-        return response.status_code in _RETRY_STATUSES or response.status_code >= 500
+    # -- retry policy (the rules are in _retries.py) -----------------------------------------
 
     def _retry_after_error(
         self, exc: httpx.HTTPError, request: httpx.Request, retries_taken: int, max_retries: int
     ) -> float:
         """The delay before retrying a request that got no response; raises when none is left."""
         if retries_taken >= max_retries:
-            raise _connection_error(exc, request) from exc
+            raise connection_error(exc, request) from exc
         return self._retry_delay_logged(request, retries_taken, type(exc).__name__, None)
 
     def _retry_after_status(
         self, response: httpx.Response, retries_taken: int, max_retries: int
     ) -> float | None:
         """The delay before retrying an error status, or None when it is final."""
-        if retries_taken >= max_retries or not self._should_retry(response):
+        if retries_taken >= max_retries or not should_retry(response):
             return None
         reason = f"status {response.status_code}"
         return self._retry_delay_logged(response.request, retries_taken, reason, response.headers)
+
+    def _retry_delay_logged(
+        self, request: httpx.Request, retries_taken: int, reason: str, headers: httpx.Headers | None
+    ) -> float:
+        """The delay before the next retry, logged (with the key scrubbed from the URL)."""
+        delay = retry_delay(retries_taken, headers)
+        log.info(
+            "retrying %s %s in %.2f s (retry %d, after %s)",
+            request.method,
+            self._redact(str(request.url)),
+            delay,
+            retries_taken + 1,
+            reason,
+        )
+        return delay
+
+    # -- results and errors (the translations are in _errors.py) ----------------------------
 
     def _result(
         self,
@@ -315,7 +275,7 @@ class BaseClient:
             if stream_cls is not None:
                 return stream_cls(cast_to=cast_to, response=response, client=self)
             scrub = functools.partial(self._scrub, request=response.request)
-            result = _parse_body(response, cast_to, scrub)
+            result = parse_body(response, cast_to, scrub)
             return post_parser(result) if post_parser is not None else result
 
         if raw:
@@ -324,78 +284,20 @@ class BaseClient:
             return APIResponse(response, parse, retries_taken=retries_taken)
         return parse()
 
-    def _retry_delay_logged(
-        self, request: httpx.Request, retries_taken: int, reason: str, headers: httpx.Headers | None
-    ) -> float:
-        """The delay before the next retry, logged (with the key scrubbed from the URL)."""
-        delay = self._retry_delay(retries_taken, headers)
-        log.info(
-            "retrying %s %s in %.2f s (retry %d, after %s)",
-            request.method,
-            self._redact(str(request.url)),
-            delay,
-            retries_taken + 1,
-            reason,
-        )
-        return delay
-
-    def _retry_delay(self, retries_taken: int, headers: httpx.Headers | None) -> float:
-        """Seconds to wait before retry number ``retries_taken + 1``.
-
-        A ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date) header of up to a minute
-        is honoured; otherwise exponential backoff from 0.5 s up to 8 s with up to 25% jitter.
-        """
-        after = _retry_after(headers) if headers is not None else None
-        if after is not None and 0 < after <= _MAX_RETRY_AFTER:
-            return after
-        delay = min(self._initial_retry_delay * 2.0**retries_taken, self._max_retry_delay)
-        return delay * (1 - 0.25 * random.random())
-
-    # -- errors ----------------------------------------------------------------------------
-
     def _credentials(self, request: httpx.Request | None = None) -> list[str]:
         """What this client sends as credentials: its API key, and the values of credential
         headers (``Authorization``, ``api-key``, ...) of its own and of ``request`` (which has
         the per-request ``extra_headers``); ``Bearer X`` gives both forms. Longest first."""
-        found = [self._api_key] if self._api_key else []
-        headers = list(self._custom_headers.items())
-        if request is not None:
-            headers += request.headers.items()
-        for name, value in headers:
-            if isinstance(value, str) and CREDENTIAL_NAME.fullmatch(name):
-                found += [value, value.partition(" ")[2].strip()]
-        return sorted({v for v in found if len(v) >= 4}, key=len, reverse=True)
+        return credentials(self._api_key, self._custom_headers.items(), request)
 
     def _redact(self, text: str, request: httpx.Request | None = None) -> str:
         """Remove the credentials (see ``_credentials``) from text that came back from the
         server: an echoing server may quote them in an error."""
-        return _without(text, self._credentials(request))
+        return without(text, self._credentials(request))
 
     def _make_status_error(self, response: httpx.Response) -> APIStatusError:
         """The typed error for a response whose status is >= 400 (its body already read)."""
-        text = self._redact(response.text, response.request)
-        body: object = text
-        message = ""
-        try:
-            data = json.loads(text) if text else None
-        except ValueError:
-            data = None
-        if isinstance(data, dict):
-            error = data.get("error", data)
-            body = error
-            if isinstance(error, dict):
-                message = _message_of(error)
-            elif isinstance(error, str):
-                message = error
-        if not message:  # no message anywhere: the body itself is the server's message
-            message = text[:500]
-        summary = f"Error code: {response.status_code}"
-        if message:
-            summary += f" - {message}"
-        request_id = response.headers.get("x-request-id")
-        if request_id:
-            summary += f" (request id: {request_id})"
-        return status_error_class(response.status_code)(summary, response=response, body=body)
+        return status_error(response, self._redact(response.text, response.request))
 
     def _make_stream_error(self, request: httpx.Request, data: object) -> APIError:
         """The error for an ``event: error`` (or an ``error`` object) inside a stream."""
@@ -409,162 +311,4 @@ class BaseClient:
     def _scrub(self, data: Any, request: httpx.Request | None = None) -> Any:
         """``data`` (decoded JSON, or text) with the credentials removed from every string in
         it, keys included (the credentials are gathered once, not once per string)."""
-        return _scrubbed(data, self._credentials(request))
-
-
-def _without(text: str, secrets: list[str]) -> str:
-    """``text`` with each of ``secrets`` (longest first) replaced by ``[redacted]``."""
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, "[redacted]")
-    return text
-
-
-def _scrubbed(data: Any, secrets: list[str]) -> Any:
-    """JSON-like ``data`` with ``_without`` applied to every string in it, keys included."""
-    if isinstance(data, str):
-        return _without(data, secrets)
-    if isinstance(data, dict):
-        return {_scrubbed(k, secrets): _scrubbed(v, secrets) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_scrubbed(value, secrets) for value in data]
-    return data
-
-
-def _parse_body(response: httpx.Response, cast_to: type[_M], scrub: Callable[[Any], Any]) -> _M:
-    """Validate a whole JSON body into ``cast_to``; a body of another shape is a typed error.
-
-    ``scrub`` removes the API key from what the error quotes (an echoing server may send it back).
-    """
-    content = response.content
-    if not content.strip():
-        raise APIResponseValidationError(response, None, message="The server sent an empty body.")
-    try:
-        return cast_to.model_validate_json(content)
-    except pydantic.ValidationError as exc:
-        try:
-            body: object = response.json()
-        except ValueError:
-            body = response.text[:1000]
-            message = f"The server's response is not JSON: {body[:200]!r}"
-        else:
-            message = (
-                f"The server's response does not match {cast_to.__name__}: "
-                f"{exc.errors(include_url=False)[:3]}"
-            )
-        raise APIResponseValidationError(response, scrub(body), message=scrub(message)) from None
-
-
-def _connection_error(exc: httpx.HTTPError, request: httpx.Request) -> APIConnectionError:
-    if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(request)
-    return APIConnectionError(message=f"Connection error: {describe(exc)}", request=request)
-
-
-def describe(exc: BaseException) -> str:
-    """``Type: message`` for a transport error, the message taken from the first exception of its
-    chain that has one: under asyncio a reset is an ``httpx.ReadError`` with no text, raised from
-    anyio's ``BrokenResourceError`` (no text either), raised from the ``ConnectionResetError``."""
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        text = str(cause)
-        if text:
-            return f"{type(exc).__name__}: {text}"
-        cause = cause.__cause__ or cause.__context__
-    return type(exc).__name__
-
-
-def _message_of(error: Mapping[str, Any]) -> str:
-    """The message of an error object: OpenAI's ``message``, or another server's own field
-    (FastAPI's ``detail``, a string or a list of ``{"msg": ...}``; a nested ``error``)."""
-    for key in ("message", "detail", "error", "msg"):
-        value = error.get(key)
-        if isinstance(value, str) and value:
-            return value
-        if isinstance(value, list) and value:
-            return "; ".join(
-                str(item.get("msg") or item) if isinstance(item, Mapping) else str(item)
-                for item in value
-            )
-        if isinstance(value, Mapping) and (found := _message_of(value)):
-            return found
-    return ""
-
-
-def _flatten_query(
-    params: Mapping[str, object],
-) -> list[tuple[str, str | int | float | bool | None]]:
-    """Query items as the API reads them: booleans as true/false, dicts as ``name[key]=value``."""
-    items: list[tuple[str, str | int | float | bool | None]] = []
-    for name, value in params.items():
-        if isinstance(value, NotGiven) or value is None:
-            continue
-        if isinstance(value, Mapping):
-            items.extend((f"{name}[{key}]", _query_scalar(v)) for key, v in value.items())
-        elif isinstance(value, (list, tuple)):
-            items.extend((name, _query_scalar(v)) for v in value)
-        else:
-            items.append((name, _query_scalar(value)))
-    return items
-
-
-def _query_scalar(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    value = headers.get("retry-after-ms")
-    if value is not None:
-        try:
-            return float(value) / 1000
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    parsed = email.utils.parsedate_tz(value)
-    if parsed is None:
-        return None
-    return float(email.utils.mktime_tz(parsed) - time.time())
-
-
-def _not_json(body: Mapping[str, Any], exc: BaseException) -> InvalidParameterError:
-    """The error for a request body JSON cannot carry, naming the first value at fault."""
-    try:
-        where = _json_fault(body, "", set()) or "body"
-    except RecursionError:
-        where = "body"
-    return InvalidParameterError(where, f"cannot be sent as JSON ({exc})")
-
-
-def _json_fault(value: object, path: str, seen: set[int]) -> str | None:
-    """The path of the first value in ``value`` that is not JSON (None if there is none)."""
-    if isinstance(value, float):
-        return None if math.isfinite(value) else path
-    if value is None or isinstance(value, (str, int)):
-        return None
-    if not isinstance(value, (Mapping, list, tuple)) or id(value) in seen:
-        return path or "body"
-    seen = seen | {id(value)}
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            at = f"{path}.{key}" if path else str(key)
-            if not isinstance(key, (str, int, float, bool)) and key is not None:
-                return at
-            found = _json_fault(item, at, seen)
-            if found:
-                return found
-        return None
-    for i, item in enumerate(value):
-        found = _json_fault(item, f"{path}[{i}]", seen)
-        if found:
-            return found
-    return None
+        return scrubbed(data, self._credentials(request))

@@ -15,7 +15,7 @@ from .._exceptions import InvalidParameterError
 from .._sentinels import NOT_GIVEN, NotGiven
 from ..protocol._validate import validate_create_params
 from ..types.completion_create_params import CompletionCreateParams
-from ._base import RequestOptions
+from ._request_options import RequestOptions
 
 __all__ = ["CreateRequest", "build_create_request", "with_create_signature"]
 

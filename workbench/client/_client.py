@@ -18,12 +18,9 @@ from .._exceptions import (
 )
 from .._sentinels import NOT_GIVEN, NotGiven
 from ..cassette import open_cassette
-from ._base import (
-    DEFAULT_CONNECTION_LIMITS,
-    BaseClient,
-    RequestOptions,
-    _connection_error,
-)
+from ._base import DEFAULT_CONNECTION_LIMITS, BaseClient
+from ._errors import connection_error
+from ._request_options import RequestOptions
 from ._streaming import AsyncStream, Stream
 
 if TYPE_CHECKING:
@@ -247,7 +244,7 @@ class Client(BaseClient):
             try:
                 response.read()
             except httpx.HTTPError as exc:
-                raise _connection_error(exc, request) from exc
+                raise connection_error(exc, request) from exc
             finally:
                 response.close()
             if delay is None:
@@ -363,7 +360,7 @@ class AsyncClient(BaseClient):
             try:
                 await response.aread()
             except httpx.HTTPError as exc:
-                raise _connection_error(exc, request) from exc
+                raise connection_error(exc, request) from exc
             finally:
                 await response.aclose()
             if delay is None:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .._exceptions import InvalidParameterError
 from .._sentinels import NOT_GIVEN
 from ..types.completion_create_params import RequestOptions as OptionsParams
-from ._base import RequestOptions
 from ._pagination import AsyncCursorPage, AsyncPaginator, CursorPage, SyncCursorPage
+from ._request_options import RequestOptions
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, Client

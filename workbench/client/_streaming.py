@@ -20,6 +20,7 @@ from .._exceptions import (
     WorkbenchError,
 )
 from ..protocol._sse import ServerSentEvent, SSEDecoder
+from ._errors import describe
 
 if TYPE_CHECKING:
     from ._base import BaseClient
@@ -135,8 +136,6 @@ class _StreamBase(Generic[_T]):
         return chunk
 
     def _translate(self, exc: httpx.HTTPError) -> APIConnectionError:
-        from ._base import describe
-
         request = self.response.request
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(request, message=f"Stream timed out: {describe(exc)}")

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import RateLimitError
-from ..client._base import _retry_after as parse
+from ..client._retries import retry_after as parse
 from ..conversation import Conversation
 from ..conversation._history import Message
 from ._cells import Cell

@@ -1,0 +1,125 @@
+"""One request as the resources describe it (``RequestOptions``), and the pieces of its wire
+form: the merged headers, the query items, the strict JSON body."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from .._exceptions import InvalidParameterError
+from .._sentinels import NOT_GIVEN, NotGiven
+
+__all__ = ["RequestOptions", "flatten_query", "json_body", "merged_headers"]
+
+
+@dataclass
+class RequestOptions:
+    """One request as the resources describe it, before it becomes an ``httpx.Request``."""
+
+    method: str
+    path: str
+    json_data: Mapping[str, Any] | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    headers: Mapping[str, Any] | None = None
+    extra_query: Mapping[str, Any] | None = None
+    extra_body: Mapping[str, Any] | None = None
+    timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN
+    max_retries: int | None = None
+
+
+def merged_headers(pairs: Iterable[tuple[str, Any]]) -> tuple[httpx.Headers, set[str]]:
+    """The headers ``pairs`` set, later ones winning, and the lower-case names a ``NOT_GIVEN``
+    value removed (the caller removes those from the httpx client's own headers too).
+
+    ``httpx.Headers`` matches names case-insensitively, so a later header replaces (or, as
+    ``NOT_GIVEN``, removes) an earlier one however either is spelt, instead of adding a twin.
+    """
+    headers = httpx.Headers()
+    removed: set[str] = set()
+    for name, value in pairs:
+        if isinstance(value, NotGiven):
+            headers.pop(name, None)
+            removed.add(name.lower())
+        else:
+            headers[name] = str(value)
+            removed.discard(name.lower())
+    return headers, removed
+
+
+def json_body(json_data: Mapping[str, Any] | None, extra_body: Mapping[str, Any] | None) -> bytes:
+    """The request body: ``json_data`` with ``extra_body`` over it, as strict JSON.
+
+    Raises:
+        InvalidParameterError: a value JSON cannot carry (NaN, a set, bytes, an object, a
+            cycle), named by its path in the body; it must not reach the server.
+    """
+    body = dict(json_data or {})
+    if extra_body:
+        body.update(extra_body)
+    try:
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise _not_json(body, exc) from None
+    return text.encode()
+
+
+def flatten_query(
+    params: Mapping[str, object],
+) -> list[tuple[str, str | int | float | bool | None]]:
+    """Query items as the API reads them: booleans as true/false, dicts as ``name[key]=value``."""
+    items: list[tuple[str, str | int | float | bool | None]] = []
+    for name, value in params.items():
+        if isinstance(value, NotGiven) or value is None:
+            continue
+        if isinstance(value, Mapping):
+            items.extend((f"{name}[{key}]", _query_scalar(v)) for key, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            items.extend((name, _query_scalar(v)) for v in value)
+        else:
+            items.append((name, _query_scalar(value)))
+    return items
+
+
+def _query_scalar(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _not_json(body: Mapping[str, Any], exc: BaseException) -> InvalidParameterError:
+    """The error for a request body JSON cannot carry, naming the first value at fault."""
+    try:
+        where = _json_fault(body, "", set()) or "body"
+    except RecursionError:
+        where = "body"
+    return InvalidParameterError(where, f"cannot be sent as JSON ({exc})")
+
+
+def _json_fault(value: object, path: str, seen: set[int]) -> str | None:
+    """The path of the first value in ``value`` that is not JSON (None if there is none)."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path
+    if value is None or isinstance(value, (str, int)):
+        return None
+    if not isinstance(value, (Mapping, list, tuple)) or id(value) in seen:
+        return path or "body"
+    seen = seen | {id(value)}
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            at = f"{path}.{key}" if path else str(key)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                return at
+            found = _json_fault(item, at, seen)
+            if found:
+                return found
+        return None
+    for i, item in enumerate(value):
+        found = _json_fault(item, f"{path}[{i}]", seen)
+        if found:
+            return found
+    return None
