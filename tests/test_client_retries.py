@@ -203,6 +203,71 @@ async def test_raw_response_reports_the_retries_taken(kind: str) -> None:
     assert raw.parse().choices[0].message.content == "finally"
 
 
+# -- rate limits left to the caller: retry_rate_limits=False ---------------------------------------
+
+
+@both
+@pytest.mark.parametrize("should_retry", [None, "true"])
+async def test_retry_rate_limits_false_raises_a_429_at_once(
+    kind: str, should_retry: str | None, sleeps: list[float]
+) -> None:
+    headers = {"retry-after": "1"} | ({"x-should-retry": should_retry} if should_retry else {})
+    handler = Recorder(fail(429, **headers), OK)
+    client = make_client(kind, handler, retry_rate_limits=False)
+    with pytest.raises(workbench.RateLimitError) as info:
+        await create(client)
+    assert info.value.response.headers["retry-after"] == "1"  # for the caller's own pause
+    assert handler.calls == 1
+    assert sleeps == []
+
+
+@both
+async def test_retry_rate_limits_false_raises_a_streamed_429_at_once(kind: str) -> None:
+    handler = Recorder(fail(429), sse_response(sse_body(*text_chunks("hi"))))
+    client = make_client(kind, handler, retry_rate_limits=False)
+    with pytest.raises(workbench.RateLimitError):
+        await create(client, stream=True)
+    assert handler.calls == 1
+
+
+@both
+async def test_retry_rate_limits_false_still_retries_everything_else(
+    kind: str, sleeps: list[float]
+) -> None:
+    handler = Recorder(fail(500), httpx.ConnectError("refused"), fail(408), OK)
+    client = make_client(kind, handler, retry_rate_limits=False, max_retries=3)
+    completion = await create(client)
+    assert completion.choices[0].message.content == "finally"
+    assert handler.calls == 4
+    assert len(sleeps) == 3
+
+
+@both
+async def test_with_options_leaves_rate_limits_to_the_copy_only(kind: str) -> None:
+    handler = Recorder(fail(429))
+    client = make_client(kind, handler)
+    assert client.retry_rate_limits is True
+    copy = client.with_options(retry_rate_limits=False)
+    assert copy.retry_rate_limits is False and client.retry_rate_limits is True
+    with pytest.raises(workbench.RateLimitError):
+        await create(copy)
+    assert handler.calls == 1
+    with pytest.raises(workbench.RateLimitError):
+        await create(client)
+    assert handler.calls == 1 + 3
+    again = copy.with_options(max_retries=5)  # a copy of the copy keeps the setting
+    with pytest.raises(workbench.RateLimitError):
+        await create(again)
+    assert again.retry_rate_limits is False and handler.calls == 1 + 3 + 1
+
+
+@pytest.mark.parametrize("cls", [workbench.Client, workbench.AsyncClient])
+@pytest.mark.parametrize("bad", [0, 1, "no", None])
+def test_retry_rate_limits_must_be_a_bool(cls: type[Any], bad: Any) -> None:
+    with pytest.raises(workbench.WorkbenchError, match="retry_rate_limits"):
+        cls(api_key="k", retry_rate_limits=bad)
+
+
 # -- how long it waits -----------------------------------------------------------------------------
 
 

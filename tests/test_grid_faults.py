@@ -8,12 +8,15 @@ import itertools
 import time
 from typing import Any
 
+import httpx
 import pytest
 
 import workbench
 from tests._grid import local_client
+from tests._mock import KEY, Recorder, close, make_client, sse_body, sse_response, text_chunks
 from workbench import Grid
 from workbench.grid._limiter import AdaptiveLimiter
+from workbench.grid._sender import open_sender
 from workbench.local import Pacing
 
 # -- the limiter on its own ----------------------------------------------------------------------
@@ -122,6 +125,41 @@ def test_a_cell_that_keeps_being_rate_limited_fails_alone() -> None:
     assert [c.status for c in result.cells] == ["error", "done"]
     bad = result.cells[0]
     assert bad.attempts == 3 and bad.error is not None and "RateLimitError" in bad.error
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("pool", ["own", "callers"])
+async def test_the_cells_send_through_a_plain_client_that_leaves_429s_to_the_grid(
+    kind: str, pool: str
+) -> None:
+    cls = workbench.Client if kind == "sync" else workbench.AsyncClient
+    if pool == "own":
+        client = cls(api_key=KEY, base_url="http://127.0.0.1:9/v1")
+    else:
+        client = make_client(kind, Recorder())
+    sender = open_sender(client, concurrency=4)
+    try:
+        # Its own pool: an async twin over a pool of 4; the caller's: a copy sharing that pool.
+        expected = workbench.AsyncClient if pool == "own" else cls
+        assert type(sender.client) is expected  # no subclass overriding private methods
+        assert sender.client.retry_rate_limits is False
+        assert client.retry_rate_limits is True  # the grid's client itself is left as it was
+        assert (sender.pool is not None) == (pool == "own")
+    finally:
+        await sender.aclose()
+        await close(client)
+
+
+def test_a_sync_client_over_a_callers_pool_hands_its_429s_to_the_grid() -> None:
+    limited = httpx.Response(429, json={"error": {"message": "slow down"}})
+    handler = Recorder(limited, sse_response(sse_body(*text_chunks("Hello"))))
+    client = make_client("sync", handler)  # retries 429s itself (max_retries=2) outside grids
+    g = Grid(["hi"], client=client)
+    result = g.run(display=False)
+    cell = result.cells[0]
+    assert cell.status == "done" and cell.output == "Hello"
+    assert result.rate_limits == 1 and cell.attempts == 2  # sent again by the grid, not the client
+    assert handler.calls == 2
 
 
 def test_500s_are_retried_by_the_client_and_a_lasting_failure_is_recorded() -> None:

@@ -67,6 +67,7 @@ class BaseClient:
         local_model: LocalModel | None = None,
         cassette: Cassette | None = None,
         profile: str | Profile | None = None,
+        retry_rate_limits: bool = True,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get("OPENAI_API_KEY") or None
@@ -80,6 +81,10 @@ class BaseClient:
             raise WorkbenchError("api_key must be a string")
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise WorkbenchError(f"max_retries must be an integer >= 0, got {max_retries!r}")
+        if not isinstance(retry_rate_limits, bool):
+            raise WorkbenchError(
+                f"retry_rate_limits must be True or False, got {retry_rate_limits!r}"
+            )
         self.local_model = local_model
         self.cassette = cassette
         """The ``Cassette`` this client records to or replays from, if any."""
@@ -93,6 +98,8 @@ class BaseClient:
             DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout
         )
         self.max_retries = max_retries
+        self.retry_rate_limits = retry_rate_limits
+        """False: a 429 is raised at once (``RateLimitError``), never retried by the client."""
         self._custom_headers = dict(default_headers or {})
         self._custom_query = dict(default_query or {})
         self._profile_chosen = profile is not None
@@ -155,6 +162,7 @@ class BaseClient:
             "project": self.project,
             "timeout": self.timeout,
             "max_retries": self.max_retries,
+            "retry_rate_limits": self.retry_rate_limits,
             "default_headers": self._custom_headers,
             "default_query": self._custom_query,
             "local": self.local_model or False,
@@ -237,7 +245,9 @@ class BaseClient:
         self, response: httpx.Response, retries_taken: int, max_retries: int
     ) -> float | None:
         """The delay before retrying an error status, or None when it is final."""
-        if retries_taken >= max_retries or not should_retry(response):
+        if retries_taken >= max_retries or not should_retry(
+            response, rate_limits=self.retry_rate_limits
+        ):
             return None
         reason = f"status {response.status_code}"
         return self._retry_delay_logged(response.request, retries_taken, reason, response.headers)

@@ -139,6 +139,10 @@ class Client(BaseClient):
         organization, project: default to ``OPENAI_ORG_ID`` and ``OPENAI_PROJECT_ID``.
         timeout: seconds (float) or an ``httpx.Timeout``; default 600 s, 5 s to connect.
         max_retries: retries on connection errors, timeouts, 408, 409, 429 and 5xx (default 2).
+        retry_rate_limits: ``False`` raises a 429 at once as a ``RateLimitError`` (whatever its
+            ``x-should-retry`` says) instead of retrying it, for callers that slow down every
+            request on a rate limit themselves (a ``Grid`` does); other failures are still
+            retried up to ``max_retries``. Default ``True``.
         default_headers, default_query: sent with every request.
         http_client: an ``httpx.Client`` to send with (e.g. one with a ``MockTransport``).
         local: ``True`` (or a configured ``LocalModel``) to talk to the embedded local model;
@@ -170,6 +174,7 @@ class Client(BaseClient):
         project: str | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int = 2,
+        retry_rate_limits: bool = True,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, object] | None = None,
         http_client: httpx.Client | None = None,
@@ -190,6 +195,7 @@ class Client(BaseClient):
             project=project,
             timeout=timeout,
             max_retries=max_retries,
+            retry_rate_limits=retry_rate_limits,
             default_headers=default_headers,
             default_query=default_query,
             local_model=model,
@@ -286,6 +292,7 @@ class AsyncClient(BaseClient):
         project: str | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int = 2,
+        retry_rate_limits: bool = True,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, object] | None = None,
         http_client: httpx.AsyncClient | None = None,
@@ -306,6 +313,7 @@ class AsyncClient(BaseClient):
             project=project,
             timeout=timeout,
             max_retries=max_retries,
+            retry_rate_limits=retry_rate_limits,
             default_headers=default_headers,
             default_query=default_query,
             local_model=model,

@@ -20,7 +20,8 @@ __all__ = [
 ]
 
 DEFAULT_MAX_RETRIES = 2
-RETRY_STATUSES = frozenset({408, 409, 429})
+RATE_LIMITED = 429
+RETRY_STATUSES = frozenset({408, 409, RATE_LIMITED})
 """Besides every 5xx: a request timeout, a conflict (a lock), a rate limit."""
 MAX_RETRY_AFTER = 60.0
 """A server's ``Retry-After`` longer than this is ignored (backoff is used instead)."""
@@ -28,9 +29,15 @@ INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 
 
-def should_retry(response: httpx.Response) -> bool:
-    """Whether an error status is worth sending again: a server's ``x-should-retry: true|false``
-    decides; else 408, 409, 429 and every 5xx are retried."""
+def should_retry(response: httpx.Response, *, rate_limits: bool = True) -> bool:
+    """Whether an error status is worth sending again.
+
+    A server's ``x-should-retry: true|false`` decides; else 408, 409, 429 and every 5xx are
+    retried. With ``rate_limits=False`` a 429 never is, whatever its headers say: the caller
+    slows down instead (a grid's limiter does, for every cell at once).
+    """
+    if not rate_limits and response.status_code == RATE_LIMITED:
+        return False
     should = response.headers.get("x-should-retry")
     if should == "true":
         return True

@@ -1,5 +1,6 @@
 """The client a grid's cells share for one run: one pool sized to the concurrency, and 429s handed
-to the grid at once (so it can slow every cell down) instead of retried cell by cell."""
+to the grid at once (``retry_rate_limits=False``, so it can slow every cell down) instead of
+retried cell by cell."""
 
 from __future__ import annotations
 
@@ -8,31 +9,11 @@ from typing import Any
 
 import httpx
 
-from ..client._base import BaseClient
+from ..client._async_twin import async_twin, has_own_pool
 from ..client._chat_client import AsyncStreamingChatClient, StreamingChatClient
 from ..client._client import AsyncClient, Client
 
 __all__ = ["Sender", "open_sender"]
-
-
-class _LeavesRateLimits(BaseClient):
-    """A client that does not retry a 429 itself: the grid's limiter does, for every cell at
-    once. Other errors (5xx, timeouts, connection errors) are retried as usual."""
-
-    def _retry_after_status(
-        self, response: httpx.Response, retries_taken: int, max_retries: int
-    ) -> float | None:
-        if response.status_code == 429 and response.headers.get("x-should-retry") != "false":
-            return None
-        return super()._retry_after_status(response, retries_taken, max_retries)
-
-
-class _GridAsyncClient(_LeavesRateLimits, AsyncClient):
-    """The ``AsyncClient`` of a grid's cells."""
-
-
-class _GridClient(_LeavesRateLimits, Client):
-    """The sync ``Client`` of a grid's cells (over an ``httpx.Client`` of the caller's)."""
 
 
 @dataclass
@@ -63,24 +44,23 @@ def open_sender(client: StreamingChatClient | AsyncStreamingChatClient, concurre
     * An ``AsyncClient`` over an ``http_client`` of the caller's: a twin sharing that pool.
     * A sync ``Client`` over an ``httpx.Client`` of the caller's, which has no async twin: a
       sync twin sharing that pool (each cell's conversation then sends in a worker thread).
-
-    Every twin leaves 429s to the grid's limiter: retried by the client too, a rate-limited
-    cell would be sent ``max_retries`` times more on its own, unseen by the limiter.
     * Anything else (an ``openai.AsyncOpenAI``, say): used as it is.
+
+    Every twin has ``retry_rate_limits=False``: a 429 goes to the grid's limiter at once.
+    Retried by the client too, a rate-limited cell would be sent ``max_retries`` times more on
+    its own, unseen by the limiter.
     """
     if not isinstance(client, (Client, AsyncClient)):
         return Sender(client, _base_url(client))
     base_url = str(client.base_url)
-    kwargs = client._copy_kwargs()
-    if client._owns_client:
+    if has_own_pool(client):
         pool = httpx.AsyncClient(
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
             transport=_local_transport(client),
         )
-        return Sender(_GridAsyncClient(**kwargs, http_client=pool), base_url, pool)
-    if isinstance(client, AsyncClient):
-        return Sender(_GridAsyncClient(**kwargs, http_client=client._client), base_url)
-    return Sender(_GridClient(**kwargs, http_client=client._client), base_url)
+        twin = async_twin(client, http_client=pool, retry_rate_limits=False)
+        return Sender(twin, base_url, pool)
+    return Sender(client.with_options(retry_rate_limits=False), base_url)
 
 
 def _local_transport(client: Client | AsyncClient) -> Any:
