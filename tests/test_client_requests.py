@@ -70,6 +70,53 @@ async def test_base_url_is_joined_with_the_path(kind: str, base_url: str) -> Non
 
 
 @both
+async def test_a_base_url_set_later_takes_effect_on_the_next_request(kind: str) -> None:
+    handler = Recorder()
+    client = make_client(kind, handler, base_url="http://127.0.0.1:8000/v1")
+    await create(client)
+    client.base_url = "http://127.0.0.1:9000/v2"
+    assert str(client.base_url) == "http://127.0.0.1:9000/v2/"
+    await create(client)
+    urls = [str(r.url) for r in handler.requests]
+    assert urls == [
+        "http://127.0.0.1:8000/v1/chat/completions",
+        "http://127.0.0.1:9000/v2/chat/completions",
+    ]
+
+
+@both
+async def test_every_path_is_joined_right_however_many_there_are(kind: str) -> None:
+    # Each path's URL is joined once and kept; ids make the paths many (past what is kept).
+    def model(request: httpx.Request) -> httpx.Response:
+        name = request.url.path.rsplit("/", 1)[1]
+        return httpx.Response(200, json={"id": name, "object": "model", "owned_by": "x"})
+
+    handler = Recorder(model)
+    client = make_client(kind, handler, base_url="http://127.0.0.1:8000/v1")
+    names = [f"m{i % 90}" for i in range(180)]
+    found = [(await resolve(client.models.retrieve(name))).id for name in names]
+    assert found == names
+    assert [r.url.path for r in handler.requests] == [f"/v1/models/{n}" for n in names]
+
+
+@both
+async def test_the_http_clients_own_query_params_are_kept(kind: str) -> None:
+    handler = Recorder()
+    transport = httpx.MockTransport(handler)
+    pool_class = httpx.Client if kind == "sync" else httpx.AsyncClient
+    pool = pool_class(transport=transport, params={"tenant": "blue"})
+    client = (workbench.Client if kind == "sync" else workbench.AsyncClient)(
+        api_key=KEY, http_client=pool
+    )
+    await create(client)
+    await create(client, extra_query={"trace": True})
+    assert [dict(r.url.params) for r in handler.requests] == [
+        {"tenant": "blue"},
+        {"tenant": "blue", "trace": "true"},
+    ]
+
+
+@both
 async def test_authorization_is_a_bearer_key_and_only_sent_when_a_key_is_set(kind: str) -> None:
     handler = Recorder()
     await create(make_client(kind, handler))
@@ -91,6 +138,26 @@ async def test_organization_project_and_user_agent_headers(kind: str) -> None:
     await create(make_client(kind, handler))
     assert "openai-organization" not in handler.last.headers
     assert "openai-project" not in handler.last.headers
+
+
+@both
+async def test_an_organization_set_later_goes_with_the_next_request(kind: str) -> None:
+    # The client's own headers are merged once, and again when these settings change.
+    handler = Recorder()
+    client = make_client(kind, handler, organization="org-1")
+    await create(client)
+    client.organization = "org-2"
+    client.project = "proj-2"
+    await create(client, extra_headers={"X-Trace": "1"})
+    client.organization = None
+    await create(client)
+    sent = [
+        (r.headers.get("openai-organization"), r.headers.get("openai-project"))
+        for r in handler.requests
+    ]
+    assert sent == [("org-1", None), ("org-2", "proj-2"), (None, "proj-2")]
+    assert handler.requests[1].headers["x-trace"] == "1"
+    assert "x-trace" not in handler.requests[2].headers  # a request's extra headers stay its own
 
 
 @both

@@ -70,6 +70,14 @@ def test_a_litellm_proxy_is_known_by_its_answers() -> None:
     assert chosen.profile.name == "generic", "a chosen profile is kept"
 
 
+@pytest.mark.parametrize("name", ["x-litellm-model-id", "X-LiteLLM-Version"])
+def test_a_litellm_header_is_known_whatever_its_case(name: str) -> None:
+    answer = httpx.Response(200, json=completion_json(), headers={"Server": "x", name: "1"})
+    client = client_for(Recorder(answer))
+    client.chat.completions.create(model="m", messages=MESSAGES)
+    assert client.profile.name == "litellm"
+
+
 def test_llama_cpp_python_is_known_by_its_headers() -> None:
     # What llama-cpp-python 0.3.36's server sends (seen in the interop tests).
     headers = {"server": "uvicorn", "openai-processing-ms": "146", "x-request-id": "9f80"}

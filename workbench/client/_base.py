@@ -32,7 +32,13 @@ from ._profiles import (
     detect_from_url,
     get_profile,
 )
-from ._request_options import RequestOptions, flatten_query, json_body, merged_headers
+from ._request_options import (
+    MergedHeaders,
+    RequestOptions,
+    flatten_query,
+    json_body,
+    merged_headers,
+)
 from ._retries import DEFAULT_MAX_RETRIES, retry_delay, should_retry
 
 if TYPE_CHECKING:
@@ -45,6 +51,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(timeout=600.0, connect=5.0)
 DEFAULT_CONNECTION_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 log = logging.getLogger("workbench")
+_MAX_CACHED_URLS = 64
 
 
 class BaseClient:
@@ -93,7 +100,7 @@ class BaseClient:
         self._api_key = api_key
         self.organization = organization
         self.project = project
-        self.base_url = httpx.URL(str(base_url).rstrip("/") + "/")
+        self.base_url = base_url
         self.timeout: float | httpx.Timeout | None = (
             DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout
         )
@@ -110,6 +117,8 @@ class BaseClient:
         )
         """What the server takes (``workbench.PROFILES``): from ``profile=``, else detected."""
         self._noted: set[str] = set()
+        self._own_headers_key: tuple[str | None, str | None] | None = None
+        self._own_headers_merged: MergedHeaders = (httpx.Headers(), set())
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -117,6 +126,27 @@ class BaseClient:
     def api_key(self) -> str | None:
         """The API key in use (never shown by ``repr``)."""
         return self._api_key
+
+    @property
+    def base_url(self) -> httpx.URL:
+        """The URL every request's path is below (it ends in ``/``)."""
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, value: str | httpx.URL) -> None:
+        self._base_url = httpx.URL(str(value).rstrip("/") + "/")
+        self._base_url_text = str(self._base_url)
+        # Joining parses the URL again (tens of microseconds): each path is joined once.
+        self._urls: dict[str, httpx.URL] = {}
+
+    def _url(self, path: str) -> httpx.URL:
+        """The URL of ``path`` below the base URL."""
+        url = self._urls.get(path)
+        if url is None:
+            if len(self._urls) >= _MAX_CACHED_URLS:  # paths with ids in them are many
+                self._urls.clear()
+            url = self._urls[path] = self._base_url.join(path.lstrip("/"))
+        return url
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "none"
@@ -138,6 +168,15 @@ class BaseClient:
             headers["OpenAI-Project"] = self.project
         headers.update(self._custom_headers)
         return headers
+
+    def _own_headers(self) -> MergedHeaders:
+        """``default_headers`` merged, built again only when the organization or project
+        (the settings a caller may change on the client) changed since the last request."""
+        key = (self.organization, self.project)
+        if self._own_headers_key != key:
+            self._own_headers_merged = merged_headers(self.default_headers.items())
+            self._own_headers_key = key
+        return self._own_headers_merged
 
     def with_options(self, **overrides: Any) -> Self:
         """A copy of this client with some settings changed (sharing the connection pool, and
@@ -199,9 +238,7 @@ class BaseClient:
             self.profile = found
 
     def _build_request(self, options: RequestOptions, *, retries_taken: int = 0) -> httpx.Request:
-        headers, removed = merged_headers(
-            (*self.default_headers.items(), *(options.headers or {}).items())
-        )
+        headers, removed = merged_headers((options.headers or {}).items(), self._own_headers())
         if retries_taken:
             headers["x-stainless-retry-count"] = str(retries_taken)
         params = {**self._custom_query, **options.params, **(options.extra_query or {})}
@@ -209,19 +246,19 @@ class BaseClient:
         if options.json_data is not None or options.extra_body:
             content = json_body(options.json_data, options.extra_body)
             headers["Content-Type"] = "application/json"
-        url = self.base_url.join(options.path.lstrip("/"))
         timeout = self.timeout if isinstance(options.timeout, NotGiven) else options.timeout
         # Built by the httpx client, as openai does: a caller's http_client adds its own headers
         # (below ours), query parameters and cookies, and httpx's Accept-Encoding.
         request: httpx.Request = self._client.build_request(
             options.method,
-            url,
-            params=flatten_query(params),
+            self._url(options.path),
+            # None, not []: an empty list still makes httpx parse the URL again.
+            params=flatten_query(params) or None,
             headers=headers,
             content=content,
             extensions={
                 "timeout": httpx.Timeout(timeout).as_dict(),
-                BASE_URL_EXTENSION: str(self.base_url),  # what a cassette's paths are below
+                BASE_URL_EXTENSION: self._base_url_text,  # what a cassette's paths are below
             },
         )
         for name in removed:  # NOT_GIVEN removes the http_client's own header too

@@ -333,7 +333,8 @@ def detect_from_response(headers: httpx.Headers) -> Profile | None:
     """The profile a server's answer shows reliably, or None: a LiteLLM proxy names itself in
     its headers (``x-litellm-*``); llama-cpp-python's server is a uvicorn app that adds
     OpenAI's ``openai-processing-ms`` header to its answers (vLLM, also on uvicorn, does not)."""
-    if any(name.lower().startswith("x-litellm-") for name in headers):
+    # The raw names: iterating an httpx.Headers decodes every name into a new dict first.
+    if any(name.lower().startswith(b"x-litellm-") for name, _ in headers.raw):
         return LITELLM
     if headers.get("server") == "uvicorn" and "openai-processing-ms" in headers:
         return LLAMA_CPP

@@ -14,7 +14,10 @@ import httpx
 from .._exceptions import InvalidParameterError
 from .._sentinels import NOT_GIVEN, NotGiven
 
-__all__ = ["RequestOptions", "flatten_query", "json_body", "merged_headers"]
+__all__ = ["MergedHeaders", "RequestOptions", "flatten_query", "json_body", "merged_headers"]
+
+MergedHeaders = tuple[httpx.Headers, set[str]]
+"""Headers to send, and the lower-case names of those removed (by ``NOT_GIVEN``)."""
 
 
 @dataclass
@@ -32,15 +35,18 @@ class RequestOptions:
     max_retries: int | None = None
 
 
-def merged_headers(pairs: Iterable[tuple[str, Any]]) -> tuple[httpx.Headers, set[str]]:
-    """The headers ``pairs`` set, later ones winning, and the lower-case names a ``NOT_GIVEN``
-    value removed (the caller removes those from the httpx client's own headers too).
+def merged_headers(
+    pairs: Iterable[tuple[str, Any]], below: MergedHeaders | None = None
+) -> MergedHeaders:
+    """The headers ``pairs`` set over ``below`` (a copy of it), later ones winning, and the
+    lower-case names a ``NOT_GIVEN`` value removed (the caller removes those from the httpx
+    client's own headers too).
 
     ``httpx.Headers`` matches names case-insensitively, so a later header replaces (or, as
     ``NOT_GIVEN``, removes) an earlier one however either is spelt, instead of adding a twin.
     """
-    headers = httpx.Headers()
-    removed: set[str] = set()
+    headers = below[0].copy() if below is not None else httpx.Headers()
+    removed = set(below[1]) if below is not None else set()
     for name, value in pairs:
         if isinstance(value, NotGiven):
             headers.pop(name, None)
