@@ -219,6 +219,8 @@ class BaseClient:
         if not options.json_data:
             return options
         body = self.profile.adapt(options.json_data, self._note)
+        if body == options.json_data:  # nothing to change: keep the options (copying is slow)
+            return options
         return dataclasses.replace(options, json_data=body)
 
     def _note(self, key: str, message: str) -> None:
