@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -418,26 +418,41 @@ def measure(contenders: list[Contender], settings: Settings, repeat: int) -> lis
                 _check(_timed(runner.run)[2], expected)  # the warm-up, not counted
             except Exception as exc:
                 result.error = f"unavailable: {_describe(exc)}"
-        # Round-robin so that drift on a busy machine spreads over every contender alike.
-        for _ in range(repeat):
-            for result in results:
-                if result.error is not None:
-                    continue
-                try:
-                    cpu, wall, answer = _timed(runners[result.contender.key].run)
-                    _check(answer, expected)
-                except Exception as exc:
-                    result.error = f"failed: {_describe(exc)}"
-                    continue
-                result.cpu.append(cpu)
-                result.wall.append(wall)
+        run_rounds(results, {key: runner.run for key, runner in runners.items()}, expected, repeat)
     finally:
-        for runner in runners.values():
-            try:
-                runner.close()
-            except Exception as exc:
-                print(f"note: closing a client failed: {_describe(exc)}", file=sys.stderr)
+        close_all(runner.close for runner in runners.values())
     return results
+
+
+def run_rounds(
+    results: list[Any], runs: dict[str, Callable[[], str]], expected: str, repeat: int
+) -> None:
+    """Time ``repeat`` rounds of every contender that is ready (``runs`` by key), appending CPU
+    and wall seconds to its result; a wrong answer or an error marks it failed instead.
+
+    Round-robin, so that drift on a busy machine spreads over every contender alike.
+    """
+    for _ in range(repeat):
+        for result in results:
+            if result.error is not None:
+                continue
+            try:
+                cpu, wall, answer = _timed(runs[result.contender.key])
+                _check(answer, expected)
+            except Exception as exc:
+                result.error = f"failed: {_describe(exc)}"
+                continue
+            result.cpu.append(cpu)
+            result.wall.append(wall)
+
+
+def close_all(closers: Iterable[Callable[[], object]]) -> None:
+    """Call every closer; one that fails is reported and the others still run."""
+    for close in closers:
+        try:
+            close()
+        except Exception as exc:
+            print(f"note: closing a client failed: {_describe(exc)}", file=sys.stderr)
 
 
 # -- reporting ----------------------------------------------------------------------------------
@@ -455,6 +470,19 @@ def _versions() -> str:
     workbench = sys.modules.get("workbench")
     parts.append(f"workbench {getattr(workbench, '__version__', 'not loaded')}")
     return ", ".join(parts)
+
+
+Row = tuple[str, "tuple[str, ...] | str"]
+"""A table row: a contender's label, and its cells or (a string) why it has none."""
+
+
+def print_table(header: tuple[str, ...], widths: tuple[int, ...], rows: list[Row]) -> None:
+    """Print a report's table: labels left-aligned, numbers right-aligned under the header."""
+    for label, cells in [(header[0], header[1:]), *rows]:
+        if isinstance(cells, str):
+            print(label.ljust(widths[0]) + cells)
+        else:
+            print(label.ljust(widths[0]) + "".join(map(str.rjust, cells, widths[1:])))
 
 
 def report(
@@ -476,16 +504,10 @@ def report(
     print()
     header = ("contender", "CPU us/chunk", "wall us/chunk", "spread", "vs raw", "vs openai")
     widths = (31, 14, 15, 8, 9, 11)
-    print(
-        "".join(
-            h.ljust(w) if i == 0 else h.rjust(w)
-            for i, (h, w) in enumerate(zip(header, widths, strict=True))
-        )
-    )
+    rows: list[Row] = []
     for result in results:
-        label = result.contender.label.ljust(widths[0])
         if result.error is not None:
-            print(f"{label}{result.error}")
+            rows.append((result.contender.label, result.error))
             continue
         cpu = result.cpu_us(per)
         vs_raw = f"{cpu / raw.cpu_us(per):.2f}x" if raw is not None else "-"
@@ -498,7 +520,8 @@ def report(
             vs_raw,
             vs_openai,
         )
-        print(label + "".join(c.rjust(w) for c, w in zip(cells, widths[1:], strict=True)))
+        rows.append((result.contender.label, cells))
+    print_table(header, widths, rows)
     print()
 
     verdicts: list[bool | None] = []
@@ -529,20 +552,29 @@ def report(
 
 def _write_json(path: Path, results: list[Result], settings: Settings) -> None:
     per = settings.chunks + EXTRA_CHUNKS
+
+    def numbers(r: Result) -> dict[str, Any]:
+        per_chunk = {"cpu_us_per_chunk": r.cpu_us(per), "wall_us_per_chunk": r.wall_us(per)}
+        return per_chunk | {"cpu_s": r.cpu, "wall_s": r.wall}
+
+    fields = {"chunks": settings.chunks, "data_chunks": per, "variant": settings.variant}
+    write_json(path, results, numbers, fields)
+
+
+def write_json(
+    path: Path, results: list[Any], numbers: Callable[[Any], dict[str, Any]], fields: dict[str, Any]
+) -> None:
+    """Save a run: when, on what, the run's ``fields``, and each contender's ``numbers`` (or
+    its error)."""
     rows = []
     for r in results:
         row: dict[str, Any] = {"key": r.contender.key, "label": r.contender.label, "error": r.error}
-        if r.error is None:
-            row |= {"cpu_us_per_chunk": r.cpu_us(per), "wall_us_per_chunk": r.wall_us(per)}
-            row |= {"cpu_s": r.cpu, "wall_s": r.wall}
-        rows.append(row)
+        rows.append(row | numbers(r) if r.error is None else row)
     payload = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "versions": _versions(),
         "cpus": os.cpu_count(),
-        "chunks": settings.chunks,
-        "data_chunks": per,
-        "variant": settings.variant,
+        **fields,
         "results": rows,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
