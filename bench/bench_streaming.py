@@ -432,8 +432,9 @@ def run_rounds(
 
     Round-robin, so that drift on a busy machine spreads over every contender alike.
     """
-    for _ in range(repeat):
-        for result in results:
+    for round_number in range(repeat):
+        # Every other round backwards: no contender always runs right after the same other one.
+        for result in results if round_number % 2 == 0 else results[::-1]:
             if result.error is not None:
                 continue
             try:
