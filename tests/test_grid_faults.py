@@ -144,6 +144,8 @@ async def test_the_cells_send_through_a_plain_client_that_leaves_429s_to_the_gri
         assert type(sender.client) is expected  # no subclass overriding private methods
         assert sender.client.retry_rate_limits is False
         assert client.retry_rate_limits is True  # the grid's client itself is left as it was
+        assert sender.client.base_url == client.base_url and sender.client.api_key == KEY
+        assert sender.client.max_retries == client.max_retries
         assert (sender.pool is not None) == (pool == "own")
     finally:
         await sender.aclose()

@@ -179,8 +179,9 @@ class BaseClient:
         return self._own_headers_merged
 
     def with_options(self, **overrides: Any) -> Self:
-        """A copy of this client with some settings changed (sharing the connection pool, and
-        so the cassette)."""
+        """A copy of this client with some settings changed: any constructor argument, such as
+        ``timeout=``, ``max_retries=`` or ``retry_rate_limits=`` (sharing the connection pool,
+        and so the cassette)."""
         if overrides.keys() & {"record", "replay", "record_missing", "cassette"}:
             raise WorkbenchError(
                 "a copy shares the connection pool, and so the cassette: make a new client to"
