@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import _views
 from .._exceptions import WorkbenchError
+from ..client._async_twin import async_twin, has_own_pool
 from ..client._chat_client import AsyncChatClient, ChatClient, is_async_client
 from ..client._client import AsyncClient, Client
 from ..media import user_content
@@ -327,9 +328,9 @@ class ConversationBase:
         if not isinstance(client, Client):
             return None
         if self._async_client is None or self._async_for is not client:
-            if not client._owns_client and client.local_model is None:
+            if not has_own_pool(client) and client.local_model is None:
                 return None
-            self._async_client = AsyncClient(**client._copy_kwargs())
+            self._async_client = async_twin(client)
             self._async_for = client
         return self._async_client
 
