@@ -57,7 +57,7 @@ _MAX_CACHED_URLS = 64
 class BaseClient:
     """Configuration shared by the sync and async clients, and everything that does no I/O."""
 
-    _client: Any
+    _client: httpx.Client | httpx.AsyncClient
     _owns_client: bool
 
     def __init__(

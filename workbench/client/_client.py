@@ -165,6 +165,8 @@ class Client(BaseClient):
             the server's answers where they say what it is), else ``generic`` (no change).
     """
 
+    _client: httpx.Client
+
     def __init__(
         self,
         *,
@@ -282,6 +284,8 @@ class Client(BaseClient):
 class AsyncClient(BaseClient):
     """The async twin of ``Client`` (the surface of ``openai.AsyncOpenAI``); same arguments,
     with ``http_client`` an ``httpx.AsyncClient``."""
+
+    _client: httpx.AsyncClient
 
     def __init__(
         self,
