@@ -5,16 +5,19 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,6 +36,63 @@ KERNEL_DISPLAY_NAME = "Python 3 (ipykernel)"
 # (the kernel must use the offline local model), proxies, and the user's own Jupyter set-up.
 _DROPPED_PREFIXES = ("OPENAI_", "JUPYTER_", "JPY_")
 _DROPPED = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"}
+
+
+# A tool for the notebooks' conversations (the local model calls it for a question on weather).
+GET_WEATHER = (
+    "def get_weather(city: str) -> dict:\n"
+    '    """Get the current weather for a city.\n'
+    "\n"
+    "    Args:\n"
+    "        city: the city's name.\n"
+    '    """\n'
+    '    return {"city": city, "temperature_c": 21, "sky": "sunny"}'
+)
+
+
+@contextlib.contextmanager
+def lab_page(lab: LabServer, profile: Path) -> Iterator[Any]:
+    """A page of a fresh headless Chromium with the Lab server's environment (its private
+    ``HOME``: Chromium writes there), closed before the server stops."""
+    assert CHROMIUM.exists(), (
+        f"{CHROMIUM} is missing: `python3 dev.py test` installs Debian's chromium package"
+    )
+    env: dict[str, str | float | bool] = dict(lab.env)
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_FLAGS,
+            headless=True,
+            env=env,
+            viewport={"width": 1280, "height": 1100},
+        )
+        try:
+            context.set_default_timeout(30_000)
+            yield context.pages[0] if context.pages else context.new_page()
+        finally:
+            context.close()
+
+
+def open_and_run_all(page: Any, lab: LabServer, notebook: str) -> None:
+    """Open ``notebook`` in Lab and run all its cells once its kernel is there."""
+    page.goto(lab.lab_url(notebook))
+    # The toolbar's indicator says idle before the kernel exists; the status bar waits for it.
+    status = page.locator("#jp-main-statusbar").get_by_text(f"{KERNEL_DISPLAY_NAME} | Idle")
+    status.wait_for(state="visible", timeout=60_000)
+    page.locator("#jp-MainMenu").get_by_text("Run", exact=True).click()
+    page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
+
+
+def switch_theme(page: Any, theme: str) -> None:
+    """Choose one of JupyterLab's themes (``JupyterLab Dark``, ...) from its Settings menu."""
+    page.locator("#jp-MainMenu").get_by_text("Settings", exact=True).click()
+    menu = page.locator("li.lm-Menu-item")
+    menu.filter(has_text=re.compile(r"^\s*Theme\s*$")).hover()
+    menu.filter(has_text=re.compile(rf"^\s*{re.escape(theme)}\s*$")).click()
+    page.wait_for_function(
+        "(name) => document.body.dataset.jpThemeName === name", arg=theme, timeout=15_000
+    )
 
 
 def artifacts_dir() -> Path:

@@ -22,16 +22,17 @@ from playwright.sync_api import (
     Locator,
     Page,
     expect,
-    sync_playwright,
 )
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from ._browser import (
-    CHROMIUM,
-    CHROMIUM_FLAGS,
+    GET_WEATHER,
     KERNEL_DISPLAY_NAME,
     LabServer,
     artifacts_dir,
+    lab_page,
+    open_and_run_all,
+    switch_theme,
     widget_screenshot,
 )
 
@@ -44,13 +45,7 @@ CELLS = [
     "import workbench.widgets\n"
     'print("kernel prefix:", sys.prefix)\n'
     'print("openai env:", sorted(k for k in os.environ if k.startswith("OPENAI_")))',
-    "def get_weather(city: str) -> dict:\n"
-    '    """Get the current weather for a city.\n'
-    "\n"
-    "    Args:\n"
-    "        city: the city's name.\n"
-    '    """\n'
-    '    return {"city": city, "temperature_c": 21, "sky": "sunny"}',
+    GET_WEATHER,
     "chat = workbench.Conversation(tools=[get_weather], seed=1)\nworkbench.widgets.widget(chat)",
     'print("temperature:", chat.params.temperature)',
     # Media turns from code, run by the test when it is ready (run-all only defines this).
@@ -176,24 +171,8 @@ def lab(tmp_path: Path) -> Iterator[LabServer]:
 @pytest.fixture
 def page(lab: LabServer, tmp_path: Path) -> Iterator[Page]:
     """A page of a fresh headless Chromium (closed before the Lab server stops)."""
-    assert CHROMIUM.exists(), (
-        f"{CHROMIUM} is missing: `python3 dev.py test` installs Debian's chromium package"
-    )
-    env: dict[str, str | float | bool] = dict(lab.env)  # the private HOME: Chromium writes there
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_FLAGS,
-            headless=True,
-            env=env,
-            viewport={"width": 1280, "height": 1100},
-        )
-        try:
-            context.set_default_timeout(30_000)
-            yield context.pages[0] if context.pages else context.new_page()
-        finally:
-            context.close()
+    with lab_page(lab, tmp_path / "chromium-profile") as page:
+        yield page
 
 
 def _cell(page: Page, index: int) -> Locator:
@@ -205,12 +184,7 @@ def _output(page: Page, index: int) -> Locator:
 
 
 def _open_and_run_all(page: Page, lab: LabServer) -> None:
-    page.goto(lab.lab_url(NOTEBOOK))
-    # The toolbar's indicator says idle before the kernel exists; the status bar waits for it.
-    status = page.locator("#jp-main-statusbar").get_by_text(f"{KERNEL_DISPLAY_NAME} | Idle")
-    status.wait_for(state="visible", timeout=60_000)
-    page.locator("#jp-MainMenu").get_by_text("Run", exact=True).click()
-    page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
+    open_and_run_all(page, lab, NOTEBOOK)
     page.locator(".wb-widget").wait_for(state="visible", timeout=60_000)
 
 
@@ -382,13 +356,7 @@ def test_magic_cells_show_one_live_view_each(lab: LabServer, page: Page) -> None
         assert "not found" not in (_output(page, 2).inner_text())
         for theme in ("light", "dark"):
             if theme == "dark":
-                page.locator("#jp-MainMenu").get_by_text("Settings", exact=True).click()
-                menu = page.locator("li.lm-Menu-item")
-                menu.filter(has_text=re.compile(r"^\s*Theme\s*$")).hover()
-                menu.filter(has_text=re.compile(r"^\s*JupyterLab Dark\s*$")).click()
-                page.wait_for_function(
-                    "() => document.body.dataset.jpThemeLight === 'false'", timeout=10_000
-                )
+                switch_theme(page, "JupyterLab Dark")
             for width in (1280, 520):
                 page.set_viewport_size({"width": width, "height": 1100})
                 for index, name in ((1, "chat"), (3, "grid")):

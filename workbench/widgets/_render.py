@@ -390,41 +390,75 @@ def message_to_html(
 # -- style ------------------------------------------------------------------------------------
 
 
+# Pygments' token classes -> JupyterLab's editor colours, so code follows the theme. Comments,
+# punctuation and unknown tokens keep the text colour: Lab's comment and bracket colours are
+# under 4.5:1 on some of its own backgrounds.
+_TOKEN_COLOURS = {
+    "keyword": ("k", "kc", "kd", "kn", "kp", "kr", "kt", "ow"),
+    "builtin": ("nb", "bp"),
+    "string": ("s", "s1", "s2", "sa", "sb", "sc", "sd", "se", "sh", "si", "sr", "ss", "sx", "dl"),
+    "number": ("m", "mb", "mf", "mh", "mi", "mo", "il"),
+    "operator": ("o",),
+    "def": ("nf", "fm", "nc", "nn"),
+    "property": ("nt", "na"),
+    "meta": ("nd",),
+}
+_TOKEN_FALLBACKS = {
+    "keyword": "#008000", "builtin": "#008000", "string": "#ba2121", "number": "#008000",
+    "operator": "#7800c2", "def": "#0000ff", "property": "#0055aa", "meta": "#aa22ff",
+}  # fmt: skip
+
+
+def _token_css() -> list[str]:
+    rules = []
+    for kind, classes in _TOKEN_COLOURS.items():
+        selector = ", ".join(f".wb-code .{name}" for name in classes)
+        colour = f"var(--jp-mirror-editor-{kind}-color, {_TOKEN_FALLBACKS[kind]})"
+        rules.append(f"{selector} {{ color: {colour}; }}")
+    rules.append(".wb-code .c, .wb-code .c1, .wb-code .ch, .wb-code .cm, .wb-code .cp,"
+                 " .wb-code .cpf, .wb-code .cs { font-style: italic; }")  # fmt: skip
+    rules.append(".wb-code .ge { font-style: italic; } .wb-code .gs { font-weight: bold; }")
+    return rules
+
+
 def _css() -> str:
-    rules = [
-        line
-        for line in HtmlFormatter(style="default").get_style_defs(".wb-code").splitlines()
-        if line.startswith(".wb-code")  # Pygments also styles bare `pre`: not ours to change
-    ]
+    # Colours are JupyterLab's theme variables (a fallback for pages without them); texts that
+    # need a darker shade on light themes and a lighter one on dark themes read --wb-* colours
+    # set per theme from Lab's `data-jp-theme-light` on <body>.
     own = """
-.wb-message { margin: 0.4em 0; padding: 0.3em 0.6em; border-left: 3px solid #ccc; }
-.wb-role { font-size: 0.8em; font-weight: bold; text-transform: uppercase; color: #666; }
-.wb-role-user { border-color: #4a90d9; }
-.wb-role-assistant { border-color: #7cb342; }
-.wb-role-tool { border-color: #aaa; }
+.wb-message { margin: 0.4em 0; padding: 0.3em 0.6em;
+  border-left: 3px solid var(--jp-border-color1, #bdbdbd); }
+.wb-role { font-size: 0.8em; font-weight: bold; text-transform: uppercase;
+  color: var(--jp-ui-font-color2, rgba(0, 0, 0, 0.54)); }
+.wb-role-user { border-color: var(--jp-brand-color1, #1976d2); }
+.wb-role-assistant { border-color: var(--jp-success-color1, #388e3c); }
+.wb-role-tool { border-color: var(--jp-border-color1, #bdbdbd); }
 .wb-plain { white-space: pre-wrap; }
-.wb-code { padding: 0.5em; overflow-x: auto; background: #f8f8f8; }
-.wb-status, .wb-refusal, .wb-tool-error { color: #b71c1c; font-weight: bold; }
-.wb-refusal { border: 1px solid #b71c1c; padding: 0.2em 0.5em; }
-.wb-tool-call { border: 1px dashed #bbb; padding: 0.3em 0.5em; margin: 0.3em 0; }
-.wb-tool-name { font-family: monospace; font-weight: bold; }
-.wb-chip { display: inline-block; border: 1px solid #bbb; border-radius: 1em;
-  padding: 0 0.6em; margin: 0 0.2em; font-size: 0.85em; }
+.wb-code { padding: 0.5em; overflow-x: auto; color: var(--jp-content-font-color1, #212121);
+  background: var(--jp-layout-color0, #fff); border: 1px solid var(--jp-border-color2, #e0e0e0);
+  border-radius: 2px; }
+.wb-status, .wb-refusal, .wb-tool-error { color: var(--wb-error-text, #b71c1c); font-weight: bold; }
+.wb-refusal { border: 1px solid var(--wb-error-text, #b71c1c); padding: 0.2em 0.5em; }
+.wb-tool-call { border: 1px dashed var(--jp-border-color1, #bdbdbd); padding: 0.3em 0.5em;
+  margin: 0.3em 0; }
+.wb-tool-name { font-family: var(--jp-code-font-family, monospace); font-weight: bold; }
+.wb-chip { display: inline-block; border: 1px solid var(--jp-border-color1, #bdbdbd);
+  border-radius: 1em; padding: 0 0.6em; margin: 0 0.2em; font-size: 0.85em; }
 .wb-thumb { max-width: 12em; max-height: 12em; }
 .wb-media { display: inline-flex; flex-direction: column; align-items: flex-start; gap: 0.15em;
   margin: 0.2em 0.4em 0.2em 0; vertical-align: top; }
 .wb-media.wb-chip { flex-direction: row; }
-.wb-media-label { font-size: 0.8em; color: #666; }
+.wb-media-label { font-size: 0.8em; color: var(--jp-ui-font-color2, rgba(0, 0, 0, 0.54)); }
 .wb-media-image img { cursor: zoom-in; }
 .wb-thinking { margin: 0.2em 0 0.4em; padding: 0.15em 0.5em; border-radius: 2px;
   border-left: 2px solid var(--jp-border-color1, #bdbdbd);
-  background: var(--jp-layout-color2, #f3f3f3); color: var(--jp-content-font-color2, #555);
+  background: var(--jp-layout-color2, #eee); color: var(--jp-content-font-color1, #212121);
   font-size: 0.9em; }
 .wb-thinking > summary { cursor: pointer; font-style: italic; user-select: none;
-  color: var(--jp-ui-font-color2, #666); }
+  color: var(--jp-ui-font-color1, rgba(0, 0, 0, 0.87)); }
 .wb-thinking-text { max-height: 18em; overflow-y: auto; margin: 0.2em 0; }
 """
-    return own.strip() + "\n" + "\n".join(rules) + "\n"
+    return own.strip() + "\n" + "\n".join(_token_css()) + "\n"
 
 
 CSS = _css()
