@@ -158,25 +158,28 @@ def test_every_text_of_the_widget_has_aa_contrast(page: Page, theme: str) -> Non
     page.mouse.move(1, 1)
     page.locator(".wb-widget .wb-entry-assistant .wb-copy").last.focus()  # its actions shown
     result: dict[str, Any] = page.evaluate(CONTRAST, AA)
-    names = set(result["elements"])
-    # What must have been measured: the tool call, the copy-as-code panel, the thinking block,
-    # labels, buttons.
-    needed_texts = (
-        "wb-tool-name",
-        "wb-code-snippet",
-        "wb-field-name",
-        "wb-copy",
-        "wb-footer",
-        "wb-thinking-text",
-        "wb-role",
-    )
-    for needed in needed_texts:
-        assert any(needed in n for n in names), (needed, sorted(names))
     slug = theme.lower().replace("jupyterlab ", "").replace(" ", "-")
     _shot(page, f"widget-{slug}.png")
-    assert result["failed"] == [], "\n".join(
+    # A value the validator refuses: its message is text the widget draws too.
+    page.locator(".wb-widget .wb-param-max_completion_tokens").evaluate(
+        "e => { e.value = '-5'; e.dispatchEvent(new Event('change', {bubbles: true})); }"
+    )
+    page.wait_for_function("document.querySelector('.wb-widget .wb-error-line').textContent")
+    with_error: dict[str, Any] = page.evaluate(CONTRAST, AA)
+    page.locator(".wb-widget .wb-param-max_completion_tokens").evaluate(
+        "e => { e.value = ''; e.dispatchEvent(new Event('change', {bubbles: true})); }"
+    )
+    names = set(result["elements"]) | set(with_error["elements"])
+    # What must have been measured: the tool call, the copy-as-code panel, the thinking block,
+    # an error, labels, buttons.
+    needed_texts = ("wb-tool-name", "wb-code-snippet", "wb-field-name", "wb-copy", "wb-footer",
+                    "wb-thinking-text", "wb-role", "wb-error-line")  # fmt: skip
+    for needed in needed_texts:
+        assert any(needed in n for n in names), (needed, sorted(names))
+    failed = result["failed"] + [f for f in with_error["failed"] if f not in result["failed"]]
+    assert failed == [], "\n".join(
         f"{f['element']} {f['text']!r}: {f['ratio']}:1 ({f['colour']} on rgb({f['background']}))"
-        for f in result["failed"]
+        for f in failed
     )
 
 
@@ -199,7 +202,7 @@ def test_parameters_go_below_the_transcript_when_the_widget_is_narrow(page: Page
     assert wide["beside"] and not wide["below"], wide
 
     # A narrow window: the notebook, and so the widget, is narrow.
-    page.set_viewport_size({"width": 600, "height": 1100})
+    page.set_viewport_size({"width": 600, "height": 1600})  # tall: the whole widget in view
     page.wait_for_timeout(300)
     narrow = page.evaluate(LAYOUT)
     assert narrow["widget"] < 600 and narrow["below"], narrow
