@@ -2,7 +2,8 @@
 
 A scripted grid (``ScriptedGrid``) drives the view with the events a ``workbench.Grid`` emits,
 in a controlled order and with a fake clock, so the pacing rules can be checked exactly; the
-real grid drives it in ``test_grid_view_live.py``.
+real grid drives it at the end of this file; opening cells, repeats and the end of a run are in
+``test_grid_view_cells.py``, the view in JupyterLab's themes in ``test_grid_view_lab.py``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Cell:
     output: str = ""
     error: str | None = None
     conversation: Any = None
+    cost_usd: float | None = None
 
 
 # The grid's events, by the names the view reads.
@@ -234,18 +236,19 @@ def test_the_table_in_the_browser_streams_cells_and_sends_clicks(page: Any) -> N
     bridge.forward()
     first = page.locator(".wbg-cell[data-i='0']")
     assert first.get_attribute("data-status") == "done"
-    assert first.text_content() == "<img src=x onerror=window.__pwned=1> safe"
-    assert page.locator(".wbg-cell[data-i='1']").text_content() == "half"
+    assert first.locator(".wbg-text").text_content() == "<img src=x onerror=window.__pwned=1> safe"
+    assert page.locator(".wbg-cell[data-i='1'] .wbg-text").text_content() == "half"
+    assert page.locator(".wbg-cell[data-i='1'] .wbg-state").text_content() == "running"
     assert page.evaluate("() => window.__pwned") is None
     assert "1/4 cells" in str(page.locator(".wbg-counts").text_content())
-    page.click(".wbg-cell[data-i='0']")
+    page.click(".wbg-cell[data-i='0'] .wbg-chat")
     page.click(".wbg-stop")
     sent = bridge.pump()
     assert {"action": "open", "i": 0} in sent and grid.cancelled
     assert page.locator(".wbg-cell.wbg-selected").get_attribute("data-i") == "0"
     grid.emit(GridFinished(None))
     bridge.forward()
-    assert page.locator(".wbg-stop").is_disabled()
+    assert page.locator(".wbg-stop").is_hidden(), "no Stop once the run ended"
 
 
 def test_a_real_grid_drives_the_view_to_the_end() -> None:

@@ -1,5 +1,5 @@
-"""The live view of a comparison grid: a table whose cells stream, a progress bar, Stop, and the
-full transcript of a clicked cell.
+"""The live view of a comparison grid: a table whose cells stream, a progress bar and Stop while
+it runs, a summary when it ends, and the full transcript of a chosen cell.
 
 Design, as for the conversation widget:
 
@@ -11,6 +11,10 @@ Design, as for the conversation widget:
 * Between syncs, custom messages carry only what changed: streamed text per cell (coalesced
   by a ``Coalescer`` as the conversation widget's are, at most ~30 messages a second), and each
   cell's start and end.
+* A cell shows the start of its reply; opened, it asks for the whole reply (``{"action":
+  "text"}``), which comes back as one custom message, so the table never holds whole replies.
+* When the run ends, ``summary`` holds the counts by status, the cost and the wall time; the
+  front end shows it in place of the progress bar and Stop.
 * Model output is shown as text (``textContent`` in the front end), never as HTML.
 * ``GridView`` is an ``ipywidgets.VBox`` of the table and a detail area; clicking a cell puts
   that cell's ``ConversationWidget`` in the detail area. Its ``text/plain`` is the grid as a
@@ -41,6 +45,8 @@ __all__ = ["GridView", "grid_text", "grid_view"]
 
 PREVIEW_CHARS = 400
 """How much of a cell's output the table holds (the transcript has all of it)."""
+FULL_CHARS = 200_000
+"""The most of a cell's output an opened cell shows (the transcript has all of it)."""
 SYNC_SECONDS = 1.0
 """The least time between two syncs of the whole ``cells`` trait while the grid runs."""
 PROGRESS_SECONDS = 0.25
@@ -63,6 +69,7 @@ def _cell_state(index: int, cell: Any) -> dict[str, Any]:
         "repeat": cell.repeat,
         "status": cell.status,
         "text": _preview(cell.output),
+        "cut": len(cell.output or "") > PREVIEW_CHARS,
         "error": cell.error or "",
     }
 
@@ -86,6 +93,9 @@ class GridTable(anywidget.AnyWidget):
     progress = traitlets.Dict().tag(sync=True)
     running = traitlets.Bool(False).tag(sync=True)
     selected = traitlets.Int(-1).tag(sync=True)
+    summary = traitlets.Dict().tag(sync=True)
+    """Empty until the run ends; then ``counts`` (by status), ``cost_usd`` (None when no cell's
+    price is known), ``unpriced`` (finished cells without a price) and ``seconds``."""
 
     def __init__(
         self,
@@ -142,12 +152,30 @@ class GridTable(anywidget.AnyWidget):
             self._cell_changed(event.cell, "end")
         elif kind == "GridStarted":
             self._started_at = self._clock()
+            self.summary = {}
             self.running = True
             self.sync()
         elif kind == "GridFinished":
             self._coalescer.flush()
-            self.running = False
             self.sync()
+            self.summary = self._summary(getattr(event.result, "elapsed_s", None))
+            self.running = False
+
+    def _summary(self, elapsed: float | None) -> dict[str, Any]:
+        cells = list(self._grid.cells)
+        counts: dict[str, int] = {}
+        for cell in cells:
+            counts[cell.status] = counts.get(cell.status, 0) + 1
+        costs = [getattr(c, "cost_usd", None) for c in cells if c.status in ("done", "incomplete")]
+        known = [c for c in costs if c is not None]
+        if elapsed is None and self._started_at is not None:
+            elapsed = self._clock() - self._started_at
+        return {
+            "counts": counts,
+            "cost_usd": round(sum(known), 6) if known else None,
+            "unpriced": len(costs) - len(known),
+            "seconds": round(elapsed, 1) if elapsed is not None else None,
+        }
 
     def _cell_changed(self, cell: Any, what: str) -> None:
         index = self._index.get(cell.key)
@@ -197,11 +225,22 @@ class GridTable(anywidget.AnyWidget):
         action = content.get("action")
         if action == "stop":
             self._grid.cancel()
+        elif action == "text":
+            self._send_full_text(int(content["i"]))
         elif action == "open":
             index = int(content["i"])
             self.selected = index
             if self._on_open is not None:
                 self._on_open(index)
+
+    def _send_full_text(self, index: int) -> None:
+        cells = self._grid.cells
+        if not 0 <= index < len(cells):
+            return
+        self._coalescer.flush()  # deltas already in the output go first, not after it
+        output = cells[index].output or ""
+        text = output if len(output) <= FULL_CHARS else output[: FULL_CHARS - 1] + "…"
+        self._send_custom({"type": "full", "i": index, "text": text})
 
 
 class GridView(ipywidgets.VBox):  # type: ignore[misc]

@@ -1,9 +1,15 @@
-// The front end of GridTable: a progress bar, Stop, and a table whose cells stream.
+// The front end of GridTable: a progress bar and Stop while the grid runs, a summary when it
+// ends, and a table whose cells stream.
 //
 // The `cells` trait is the durable table (synced about once a second while the grid runs, and
 // at the end); custom messages carry what changed in between: {type: "start"} and {type: "end"}
-// for a cell's status, {type: "delta", id, text} for its streamed text. Output is set with
-// textContent only: model output is never parsed as HTML here.
+// for a cell's status, {type: "delta", id, text} for its streamed text, {type: "full", i, text}
+// for the whole reply of a cell the user opened. A cell shows the start of its reply (CSS
+// clamps it with an ellipsis); a click, or Enter/Space on the focused text, opens it fully and
+// closes it again; its "Conversation" button shows the cell's transcript below the table.
+// Output is set with textContent only: model output is never parsed as HTML here.
+
+const PREVIEW = 400;
 
 function h(tag, className, text) {
   const node = document.createElement(tag);
@@ -12,135 +18,231 @@ function h(tag, className, text) {
   return node;
 }
 
-const PREVIEW = 400;
+function button(className, text, title, onclick) {
+  const node = h("button", className, text);
+  node.type = "button";
+  node.title = title;
+  node.onclick = onclick;
+  return node;
+}
+
+// -- the bar: progress and Stop while running, the summary at the end ---------------------------
+
+function drawBar(state) {
+  const { model, bar } = state;
+  const summary = model.get("summary") || {};
+  const ended = !model.get("running") && Object.keys(summary).length > 0;
+  bar.meter.hidden = ended;
+  bar.stop.hidden = !model.get("running");
+  bar.root.dataset.ended = ended ? "true" : "false";
+  bar.counts.textContent = ended ? summaryText(summary) : progressText(state);
+}
+
+// Counts come from the cells as drawn (exact at every message); rate and ETA from Python's
+// `progress` (updated a few times a second).
+function progressText(state) {
+  const { model, slots, bar } = state;
+  const p = model.get("progress") || {};
+  const count = { done: 0, running: 0, error: 0, incomplete: 0, stopped: 0 };
+  for (const slot of slots.values()) {
+    const status = slot.status;
+    if (status === "running") count.running += 1;
+    else if (status !== "pending") count.done += 1;
+    if (status in count && status !== "done") count[status] += 1;
+    if (status === "cancelled" || status === "skipped") count.stopped += 1;
+  }
+  bar.meter.max = slots.size || 1;
+  bar.meter.value = count.done;
+  const parts = [`${count.done}/${slots.size} cells`];
+  if (count.running) parts.push(`${count.running} running`);
+  if (count.error) parts.push(`${count.error} errors`);
+  if (count.incomplete) parts.push(`${count.incomplete} incomplete`);
+  if (count.stopped) parts.push(`${count.stopped} not run`);
+  if (p.rate) parts.push(`${p.rate}/s`);
+  if (p.eta !== null && p.eta !== undefined && model.get("running")) parts.push(`ETA ${p.eta} s`);
+  return parts.join(" · ");
+}
+
+const STATUS_ORDER = ["done", "incomplete", "error", "cancelled", "skipped", "running", "pending"];
+
+function summaryText(summary) {
+  const counts = summary.counts || {};
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  const parts = [`${total} cells ended:`];
+  const byStatus = STATUS_ORDER.filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`);
+  parts.push(byStatus.join(", "));
+  if (summary.cost_usd !== null && summary.cost_usd !== undefined) {
+    const unpriced = summary.unpriced ? ` (+${summary.unpriced} unpriced)` : "";
+    parts.push(`· $${Number(summary.cost_usd).toFixed(4)}${unpriced}`);
+  } else {
+    parts.push("· cost unknown");
+  }
+  if (summary.seconds !== null && summary.seconds !== undefined) {
+    parts.push(`· ${summary.seconds} s`);
+  }
+  return parts.join(" ");
+}
+
+// -- one cell -----------------------------------------------------------------------------------
+
+function drawCell(state, slot, cell) {
+  slot.status = cell.status;
+  slot.node.dataset.status = cell.status;
+  slot.node.title = cell.error || "";
+  slot.state.textContent = cell.status === "done" ? "" : cell.status;
+  if (cell.cut !== undefined) slot.cut = cell.cut;
+  // The status is the word in the cell's head: an error shows its message, a cancelled cell
+  // the partial reply it kept.
+  if (cell.status === "error") {
+    slot.text.textContent = cell.error || "";
+  } else if (cell.text !== undefined && !(slot.open && slot.full !== null)) {
+    slot.text.textContent = cell.text;
+  }
+  if (slot.open && slot.cut && slot.full === null) askFull(state, slot);
+}
+
+function askFull(state, slot) {
+  if (slot.asked) return;
+  slot.asked = true;
+  state.model.send({ action: "text", i: slot.i });
+}
+
+function toggleCell(state, slot) {
+  slot.open = !slot.open;
+  slot.node.classList.toggle("wbg-open", slot.open);
+  slot.text.setAttribute("aria-expanded", slot.open ? "true" : "false");
+  if (slot.open && slot.full !== null) slot.text.textContent = slot.full;
+  if (slot.open && slot.cut && slot.full === null) askFull(state, slot);
+}
+
+function makeCell(state, cell, repeats) {
+  const node = h("div", "wbg-cell");
+  node.dataset.i = cell.i;
+  const head = h("div", "wbg-cell-head");
+  if (repeats > 1) head.appendChild(h("span", "wbg-repeat", `#${cell.repeat + 1}`));
+  const status = h("span", "wbg-state");
+  const open = button("wbg-chat", "Conversation", "Show this cell's conversation below", () =>
+    state.model.send({ action: "open", i: cell.i }),
+  );
+  head.append(status);
+  const text = h("div", "wbg-text");
+  text.tabIndex = 0;
+  text.setAttribute("role", "button");
+  text.setAttribute("aria-expanded", "false");
+  text.title = "Open or close the whole reply (Enter)";
+  node.append(head, text, open);
+  const slot = { i: cell.i, node, text, state: status, open: false, full: null, asked: false };
+  text.onclick = () => toggleCell(state, slot);
+  text.onkeydown = (event) => {
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      toggleCell(state, slot);
+    }
+  };
+  drawCell(state, slot, cell);
+  return slot;
+}
+
+// -- the table ----------------------------------------------------------------------------------
+
+function drawTable(state) {
+  const { model, table, slots } = state;
+  const rows = model.get("row_labels") || [];
+  const columns = model.get("column_labels") || [];
+  const repeats = model.get("repeats") || 1;
+  const opened = new Map([...slots].filter(([, s]) => s.open).map(([i, s]) => [i, s]));
+  table.replaceChildren();
+  slots.clear();
+  const head = h("tr");
+  head.appendChild(h("th", "wbg-corner", ""));
+  for (const label of columns) head.appendChild(h("th", "wbg-col", label));
+  table.appendChild(h("thead")).appendChild(head);
+  const grid = rows.map(() => columns.map(() => []));
+  for (const cell of model.get("cells") || []) {
+    if (grid[cell.row] && grid[cell.row][cell.column]) grid[cell.row][cell.column].push(cell);
+  }
+  const body = table.appendChild(h("tbody"));
+  rows.forEach((label, r) => {
+    const tr = h("tr");
+    tr.appendChild(h("th", "wbg-row")).appendChild(h("div", "wbg-label", label));
+    columns.forEach((_, c) => {
+      const td = h("td", "wbg-td");
+      for (const cell of grid[r][c].sort((a, b) => a.repeat - b.repeat)) {
+        const slot = makeCell(state, cell, repeats);
+        const before = opened.get(cell.i);
+        if (before) Object.assign(slot, { full: before.full, asked: before.asked });
+        if (before) toggleCell(state, slot);
+        slots.set(cell.i, slot);
+        td.appendChild(slot.node);
+      }
+      tr.appendChild(td);
+    });
+    body.appendChild(tr);
+  });
+  drawSelected(state);
+  drawBar(state);
+}
+
+function drawSelected(state) {
+  const selected = state.model.get("selected");
+  for (const [i, slot] of state.slots) slot.node.classList.toggle("wbg-selected", i === selected);
+}
+
+function onCustom(state, msg) {
+  if (!msg || typeof msg !== "object") return;
+  const i = msg.type === "delta" ? Number(msg.id) : msg.i;
+  const slot = state.slots.get(i);
+  if (!slot) return;
+  if (msg.type === "delta") {
+    const text = (slot.full ?? slot.text.textContent) + msg.text;
+    if (slot.full !== null) slot.full = text;
+    slot.cut = slot.cut || text.length > PREVIEW;
+    const shown = slot.full === null && text.length > PREVIEW;
+    slot.text.textContent = shown ? `${text.slice(0, PREVIEW - 1)}…` : text;
+    slot.status = slot.node.dataset.status = "running";
+    if (slot.open && slot.cut && slot.full === null) askFull(state, slot);
+  } else if (msg.type === "start") {
+    Object.assign(slot, { full: null, asked: false, cut: false });
+    drawCell(state, slot, { status: "running", text: "" });
+  } else if (msg.type === "end") {
+    Object.assign(slot, { full: null, asked: false });
+    drawCell(state, slot, msg);
+  } else if (msg.type === "full") {
+    slot.full = msg.text;
+    if (slot.open) slot.text.textContent = msg.text;
+  }
+  if (msg.type !== "delta") drawBar(state);
+}
 
 function render({ model, el }) {
   const root = h("div", "wbg-grid");
-  const bar = h("div", "wbg-bar");
-  const meter = h("progress", "wbg-progress");
-  const counts = h("span", "wbg-counts");
-  const stop = h("button", "wbg-stop", "Stop");
-  stop.type = "button";
-  stop.title = "Cancel the cells not finished; the finished ones stay";
-  stop.onclick = () => model.send({ action: "stop" });
-  bar.append(meter, counts, stop);
+  const bar = { root: h("div", "wbg-bar"), meter: h("progress", "wbg-progress") };
+  bar.counts = h("span", "wbg-counts");
+  bar.counts.setAttribute("aria-live", "polite");
+  bar.stop = button("wbg-stop", "Stop", "Cancel the cells not finished; the finished ones stay", () =>
+    model.send({ action: "stop" }),
+  );
+  bar.root.append(bar.meter, bar.counts, bar.stop);
   const scroller = h("div", "wbg-scroll");
   const table = h("table", "wbg-table");
   scroller.appendChild(table);
-  root.append(bar, scroller);
+  root.append(bar.root, scroller);
   el.appendChild(root);
-
-  const slots = new Map(); // cell index -> {node, text}
-
-  function setCell(slot, state) {
-    slot.node.dataset.status = state.status;
-    slot.node.title = state.error || "";
-    if (state.text !== undefined) slot.text.textContent = state.text;
-    if (state.status === "error") slot.text.textContent = `error: ${state.error}`;
-    if (state.status === "cancelled" || state.status === "skipped") {
-      slot.text.textContent = `(${state.status})`;
-    }
-  }
-
-  function drawTable() {
-    const rows = model.get("row_labels") || [];
-    const columns = model.get("column_labels") || [];
-    const cells = model.get("cells") || [];
-    table.replaceChildren();
-    slots.clear();
-    const head = h("tr");
-    head.appendChild(h("th", "wbg-corner", ""));
-    for (const label of columns) head.appendChild(h("th", "wbg-col", label));
-    table.appendChild(head);
-    const grid = rows.map(() => columns.map(() => []));
-    for (const cell of cells) {
-      if (grid[cell.row] && grid[cell.row][cell.column]) grid[cell.row][cell.column].push(cell);
-    }
-    rows.forEach((label, r) => {
-      const tr = h("tr");
-      tr.appendChild(h("th", "wbg-row", label));
-      columns.forEach((_, c) => {
-        const td = h("td", "wbg-td");
-        for (const cell of grid[r][c].sort((a, b) => a.repeat - b.repeat)) {
-          const node = h("div", "wbg-cell");
-          node.dataset.i = cell.i;
-          const text = h("div", "wbg-text");
-          node.appendChild(text);
-          node.onclick = () => model.send({ action: "open", i: cell.i });
-          const slot = { node, text };
-          slots.set(cell.i, slot);
-          setCell(slot, cell);
-          td.appendChild(node);
-        }
-        tr.appendChild(td);
-      });
-      table.appendChild(tr);
-    });
-    drawSelected();
-    drawProgress();
-  }
-
-  function drawSelected() {
-    const selected = model.get("selected");
-    for (const [i, slot] of slots) slot.node.classList.toggle("wbg-selected", i === selected);
-  }
-
-  // Counts come from the cells as drawn (exact at every message); rate and ETA from Python's
-  // `progress` (updated a few times a second).
-  function drawProgress() {
-    const p = model.get("progress") || {};
-    const count = { done: 0, running: 0, error: 0, incomplete: 0, stopped: 0 };
-    for (const slot of slots.values()) {
-      const status = slot.node.dataset.status;
-      if (status === "running") count.running += 1;
-      else if (status !== "pending") count.done += 1;
-      if (status === "error") count.error += 1;
-      if (status === "incomplete") count.incomplete += 1;
-      if (status === "cancelled" || status === "skipped") count.stopped += 1;
-    }
-    meter.max = slots.size || 1;
-    meter.value = count.done;
-    const parts = [`${count.done}/${slots.size} cells`];
-    if (count.running) parts.push(`${count.running} running`);
-    if (count.error) parts.push(`${count.error} errors`);
-    if (count.incomplete) parts.push(`${count.incomplete} incomplete`);
-    if (count.stopped) parts.push(`${count.stopped} not run`);
-    if (p.rate) parts.push(`${p.rate}/s`);
-    if (p.eta !== null && p.eta !== undefined && model.get("running")) parts.push(`ETA ${p.eta} s`);
-    counts.textContent = parts.join(" · ");
-    stop.disabled = !model.get("running");
-  }
-
-  function onCustom(msg) {
-    if (!msg || typeof msg !== "object") return;
-    const i = msg.type === "delta" ? Number(msg.id) : msg.i;
-    const slot = slots.get(i);
-    if (!slot) return;
-    if (msg.type === "delta") {
-      const text = slot.text.textContent + msg.text;
-      slot.text.textContent = text.length > PREVIEW ? `${text.slice(0, PREVIEW - 1)}…` : text;
-      slot.node.dataset.status = "running";
-    } else if (msg.type === "start") {
-      slot.node.dataset.status = "running";
-      slot.text.textContent = "";
-    } else if (msg.type === "end") {
-      setCell(slot, msg);
-    }
-    if (msg.type !== "delta") drawProgress();
-  }
+  const state = { model, bar, table, slots: new Map() };
 
   const handlers = [
-    ["change:cells", drawTable],
-    ["change:row_labels", drawTable],
-    ["change:column_labels", drawTable],
-    ["change:selected", drawSelected],
-    ["change:progress", drawProgress],
-    ["change:running", drawProgress],
-    ["msg:custom", onCustom],
+    ["change:cells", () => drawTable(state)],
+    ["change:row_labels", () => drawTable(state)],
+    ["change:column_labels", () => drawTable(state)],
+    ["change:repeats", () => drawTable(state)],
+    ["change:selected", () => drawSelected(state)],
+    ["change:progress", () => drawBar(state)],
+    ["change:running", () => drawBar(state)],
+    ["change:summary", () => drawBar(state)],
+    ["msg:custom", (msg) => onCustom(state, msg)],
   ];
   for (const [name, fn] of handlers) model.on(name, fn);
-  drawTable();
-  drawProgress();
+  drawTable(state);
   return () => {
     for (const [name, fn] of handlers) model.off(name, fn);
   };
