@@ -14,6 +14,7 @@ from playwright.sync_api import Page
 
 from . import test_browser
 from ._browser import KERNEL_DISPLAY_NAME, LabServer, artifacts_dir
+from ._contrast import CONTRAST
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -32,57 +33,6 @@ CELLS = [
     "result = grid.run()",
 ]
 
-# The contrast (WCAG 2) of every visible text the grid draws: its colour over the backgrounds
-# behind it, blended as the browser paints them (alpha included), from computed styles.
-CONTRAST = """() => {
-  const parse = (c) => {
-    const m = c.match(/rgba?\\(([^)]+)\\)/);
-    if (!m) return null;
-    const [r, g, b, a] = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
-    return [r, g, b, a === undefined ? 1 : a];
-  };
-  const over = (top, under) => {
-    const a = top[3];
-    return [0, 1, 2].map((k) => top[k] * a + under[k] * (1 - a)).concat([1]);
-  };
-  const background = (el) => {
-    const layers = [];
-    for (let node = el; node; node = node.parentElement) {
-      const bg = parse(getComputedStyle(node).backgroundColor);
-      if (bg && bg[3] > 0) { layers.push(bg); if (bg[3] >= 1) break; }
-    }
-    let color = [255, 255, 255, 1];
-    for (const layer of layers.reverse()) color = over(layer, color);
-    return color;
-  };
-  const luminance = (c) => {
-    const [r, g, b] = c.slice(0, 3).map((v) => {
-      v /= 255;
-      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-    });
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  };
-  const visible = (el) => {
-    for (let node = el; node; node = node.parentElement) {
-      const style = getComputedStyle(node);
-      if (style.display === 'none' || style.visibility === 'hidden' || style.opacity === '0') {
-        return false;
-      }
-    }
-    return el.getClientRects().length > 0;
-  };
-  const out = [];
-  for (const el of document.querySelectorAll('.wbg-grid, .wbg-grid *')) {
-    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
-    if (!own || !visible(el)) continue;
-    const bg = background(el);
-    const fg = over(parse(getComputedStyle(el).color), bg);
-    const [hi, lo] = [luminance(fg), luminance(bg)].sort((a, b) => b - a);
-    out.push({text: el.textContent.trim().slice(0, 30), cls: el.className,
-              ratio: Math.round(((hi + 0.05) / (lo + 0.05)) * 100) / 100});
-  }
-  return out;
-}"""
 ENDED = "() => document.querySelector('.wbg-bar')?.dataset.ended === 'true'"
 CLAMPED = """() => [...document.querySelectorAll('.wbg-text')].filter(
   (t) => getComputedStyle(t).webkitLineClamp === '3' && t.scrollHeight > t.clientHeight + 4
@@ -99,7 +49,7 @@ def _shot(page: Page, name: str) -> Path:
 
 
 def _check_contrast(page: Page) -> list[dict[str, Any]]:
-    texts = page.evaluate(CONTRAST)
+    texts = page.evaluate(CONTRAST, ".wbg-grid")
     assert len(texts) > 20, texts  # labels, headers, the summary, every cell's text
     low = [t for t in texts if t["ratio"] < 4.5]
     assert not low, low

@@ -55,7 +55,7 @@ function progressText(state) {
   bar.meter.value = count.done;
   const parts = [`${count.done}/${slots.size} cells`];
   if (count.running) parts.push(`${count.running} running`);
-  if (count.error) parts.push(`${count.error} errors`);
+  if (count.error) parts.push(`${count.error} error${count.error === 1 ? "" : "s"}`);
   if (count.incomplete) parts.push(`${count.incomplete} incomplete`);
   if (count.stopped) parts.push(`${count.stopped} not run`);
   if (p.rate) parts.push(`${p.rate}/s`);
@@ -92,8 +92,8 @@ function drawCell(state, slot, cell) {
   slot.state.textContent = cell.status === "done" ? "" : cell.status;
   if (cell.cut !== undefined) slot.cut = cell.cut;
   // The status is the word in the cell's head: an error shows its message, a cancelled cell
-  // the partial reply it kept.
-  if (cell.status === "error") {
+  // the partial reply it kept, a skipped one why it was not sent.
+  if (cell.status === "error" || (cell.error && !cell.text && cell.status !== "incomplete")) {
     slot.text.textContent = cell.error || "";
   } else if (cell.text !== undefined && !(slot.open && slot.full !== null)) {
     slot.text.textContent = cell.text;
