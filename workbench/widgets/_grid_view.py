@@ -16,10 +16,10 @@ Design, as for the conversation widget:
 * When the run ends, ``summary`` holds the counts by status, the cost and the wall time; the
   front end shows it in place of the progress bar and Stop.
 * Model output is shown as text (``textContent`` in the front end), never as HTML.
-* ``GridView`` is an ``ipywidgets.VBox`` of the table and a detail area; clicking a cell puts
-  that cell's ``ConversationWidget`` in the detail area. Its ``text/plain`` is the grid as a
-  text table, which is what nbconvert, nbval and terminals show; it holds no timings, so it is
-  the same from run to run on the local model.
+* ``GridView`` is an ``ipywidgets.VBox`` of the table and a detail area; a cell's
+  "Conversation" button puts that cell's ``ConversationWidget`` in the detail area. Its
+  ``text/plain`` is the grid as a text table, which is what nbconvert, nbval and terminals
+  show; it holds no timings, so it is the same from run to run on the local model.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class GridTable(anywidget.AnyWidget):
 
     Args:
         grid: the ``workbench.Grid`` to show.
-        on_open: called with a cell's index when the user clicks it.
+        on_open: called with a cell's index when the user clicks its "Conversation" button.
         clock: the clock that paces updates (tests pass a fake one).
     """
 
@@ -244,7 +244,7 @@ class GridTable(anywidget.AnyWidget):
 
 
 class GridView(ipywidgets.VBox):  # type: ignore[misc]
-    """A grid's live table above the transcript of the cell last clicked.
+    """A grid's live table above the transcript of the cell last opened.
 
     Args:
         grid: the ``workbench.Grid`` to show.
