@@ -148,6 +148,17 @@ class Conversation(ConversationBase):
         self._emit(HistoryChanged())
         return path[start:]
 
+    def clear(self) -> list[Message]:
+        """Start the conversation afresh (parameters, system prompt and tools stay). The branch's
+        messages are returned and kept, in the history and the log, as a branch: once a new
+        message is sent, ``switch(0, 0)`` shows them again."""
+        path = self.history.path()
+        if not path:
+            return []
+        self.history.cut_after(None)
+        self._emit(HistoryChanged())
+        return path
+
     def fork(self, at: int | None = None) -> Conversation:
         """A new conversation sharing this one's branch up to message ``at`` (default: all)."""
         twin = type(self).__new__(type(self))

@@ -214,6 +214,7 @@ class ConversationBase:
         def register(fn: Any) -> Any:
             tool = tool_from_function(fn, **options)
             self.tools[tool.name] = tool
+            self._emit(SettingsChanged("tools"))
             return fn
 
         return register(function) if function is not None else register

@@ -16,7 +16,10 @@ Design:
   (``_turn_runner``); without a running loop (a plain script, a test) ``send`` runs the turn to
   its end.
 * The widget observes the conversation, so a turn started from code (``chat.send``) streams
-  into every displayed widget of that conversation. The conversation never imports this.
+  into every displayed widget of that conversation, and every other change from code (a
+  branch switched, a turn undone, a message edited or kept, the history cleared: the
+  ``history.changed`` event; a parameter, the system prompt, the tools: ``settings.changed``)
+  redraws them from the conversation. The conversation never imports this.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from ..conversation import TurnStopped
 from ..conversation._history import Message
 from ..conversation._turn_events import (
     ContentDelta,
+    HistoryChanged,
     ReasoningDelta,
     RefusalDelta,
     SettingsChanged,
@@ -167,9 +171,7 @@ class ConversationWidget(TranscriptView):
         except (IndexError, WorkbenchError) as exc:
             self.error = str(exc)
             return
-        self.error = ""
-        self._rebuild()
-        self.refresh()
+        self.error = ""  # the conversation's history.changed event redrew every view
 
     def set_param(self, name: str, value: Any) -> bool:
         """Set ``chat.params.<name>``; an invalid value is refused with the validator's message
@@ -360,6 +362,10 @@ class ConversationWidget(TranscriptView):
             self._refresh_pending()
         elif isinstance(event, SettingsChanged):
             self.refresh()
+        elif isinstance(event, HistoryChanged):  # switch, undo, edit, keep, clear from code
+            self._rebuild()
+            self.refresh()
+            self._refresh_pending()
         elif isinstance(event, (TurnFinished, TurnFailed)):
             self._coalescer.flush()
             self._coalescer.forget()
