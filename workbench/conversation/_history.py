@@ -17,6 +17,9 @@ __all__ = ["History", "Latency", "Message", "PathWatch", "Role", "Status"]
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 Status = Literal["complete", "incomplete", "error"]
+CUT_SHORT = ("length", "content_filter")
+"""Finish reasons of a reply that came back whole but is not all of the answer: the token limit
+cut it, or the server's content filter withheld it."""
 UsageSource = Literal["server", "estimate"]
 """Where a reply's usage came from: the server's count, or workbench's estimate from the text
 (for a server that sends none; ``workbench.protocol._token_estimate``)."""
@@ -127,6 +130,15 @@ class Message(pydantic.BaseModel):
         if self.audio:
             return str(self.audio.get("transcript") or "")
         return ""
+
+    @property
+    def ending(self) -> str:
+        """How the reply ended, for views and tables: its ``status``, except that a complete
+        reply cut at the token limit or withheld by the content filter says its
+        ``finish_reason`` (``length``, ``content_filter``)."""
+        if self.status == "complete" and self.finish_reason in CUT_SHORT:
+            return self.finish_reason
+        return self.status
 
     @property
     def sendable(self) -> bool:

@@ -8,7 +8,7 @@ from itertools import accumulate, compress
 from operator import itemgetter
 from typing import Any
 
-from ..conversation._history import History, Message
+from ..conversation._history import CUT_SHORT, History, Message
 from ..media import describing
 from ..protocol._pricing import cost_usd
 from ._content import compact_audio, compact_parts, content_text, media_column
@@ -178,7 +178,13 @@ class Records:
         c["ttft_s"].extend([lat.first_token if lat is not None else None for lat in latencies])
         c["finish_reason"].extend(values["finish_reason"])
         c["request_id"].extend(values["request_id"])
-        c["status"].extend(values["status"])
+        # A reply the token limit cut or the content filter withheld is not ``complete``.
+        c["status"].extend(
+            [
+                reason if status == "complete" and reason in CUT_SHORT else status
+                for status, reason in zip(values["status"], values["finish_reason"], strict=True)
+            ]
+        )
         c["error"].extend([scrub.text(e) if e else e for e in values["error"]])
         c["kept"].extend(values["kept"])
         c["created"].extend(values["created"])

@@ -47,7 +47,9 @@ def to_dataframe(
       usage as a dict), ``cost_usd`` (NaN when the price is unknown, never 0 for unknown),
       ``usage_source`` (``server``: the server's count; ``estimate``: workbench's estimate from
       the text, for a server that sent none), ``latency_s``, ``ttft_s`` (time to first token);
-    - ``finish_reason``, ``request_id``, ``status`` (complete, incomplete or error), ``error``,
+    - ``finish_reason``, ``request_id``, ``status`` (``complete``; ``length`` or
+      ``content_filter`` for a reply the token limit cut or the content filter withheld;
+      ``incomplete``; ``error``), ``error``,
       ``kept``, ``created`` (``datetime64[us, UTC]``);
     - ``on_path`` (on the current branch), ``selected`` (the current version among its
       siblings), ``system`` (the conversation's system prompt), ``audio`` (a spoken reply:

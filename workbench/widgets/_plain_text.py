@@ -134,8 +134,8 @@ def message_text_block(
         head += f" ({inert(message.name)})"
     if branch is not None and branch[1] > 1:
         head += f" [{branch[0]}/{branch[1]}]"
-    if message.status != "complete":
-        head += f" [{message.status}" + (f": {inert(message.error)}" if message.error else "")
+    if message.ending != "complete":  # incomplete, error, or cut short: length, content_filter
+        head += f" [{message.ending}" + (f": {inert(message.error)}" if message.error else "")
         head += "]"
     lines = [head + ":"]
     if message.reasoning:

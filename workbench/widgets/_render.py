@@ -51,6 +51,7 @@ from pygments.token import STANDARD_TYPES  # type: ignore[import-untyped]
 from pygments.util import ClassNotFound  # type: ignore[import-untyped]
 
 from ..conversation._history import Message
+from ._endings import ENDING_CLASSES, ending_html
 from ._media_view import HASH, KINDS, Media, describe_part, describe_reply_audio
 
 __all__ = [
@@ -85,7 +86,9 @@ _OWN_CLASSES = {
     "wb-thinking-text",
 }  # fmt: skip
 _TOKEN_CLASSES = {name for name in STANDARD_TYPES.values() if name}
-_CLASSES = {tag: _OWN_CLASSES | _TOKEN_CLASSES for tag in ("div", "span", "pre", "code")}
+_CLASSES = {
+    tag: _OWN_CLASSES | ENDING_CLASSES | _TOKEN_CLASSES for tag in ("div", "span", "pre", "code")
+}
 _CLASSES["img"] = {"wb-thumb"}
 _CLASSES["details"] = {"wb-thinking"}
 
@@ -293,14 +296,6 @@ def _refusal(text: str) -> str:
     return f'<div class="wb-refusal">Refused: {html.escape(text)}</div>'
 
 
-def _status(message: Message) -> str:
-    if message.status == "complete":
-        return ""
-    label = "incomplete" if message.status == "incomplete" else "error"
-    detail = f": {message.error}" if message.error else ""
-    return f'<div class="wb-status wb-{label}">{html.escape(label + detail)}</div>'
-
-
 def _result_html(result: Message) -> str:
     text = result.text
     if result.error:
@@ -361,7 +356,7 @@ def message_to_html(
     """
     role = message.role
     markdown = role == "assistant"
-    parts = [f'<div class="wb-role">{html.escape(role)}</div>', _status(message)]
+    parts = [f'<div class="wb-role">{html.escape(role)}</div>', ending_html(message)]
     if message.reasoning:  # above the reply, as it came before it
         parts.append(thinking_html(message.reasoning))
     if message.refusal:
