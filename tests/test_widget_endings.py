@@ -4,11 +4,13 @@ interrupted, ended without a finish_reason, failed; and the DataFrame's status a
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import workbench
+import workbench.local
 from workbench.conversation._history import Message
 from workbench.conversation._reply import NO_FINISH_REASON
 from workbench.widgets._endings import ending_kind
@@ -111,3 +113,12 @@ def test_the_frames_status_round_trips_for_cut_replies() -> None:
     last = back.messages[-1]
     assert last.status == "complete" and last.finish_reason == "content_filter"
     assert back.to_dataframe()["status"].tolist() == frame["status"].tolist()
+
+
+def test_the_logs_frames_say_length_too(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    client = workbench.Client(local=workbench.local.LocalModel())
+    chat = workbench.Conversation(client=client, model="m", log=path, max_completion_tokens=3)
+    chat.send("Tell me a story")
+    assert workbench.to_dataframe(log=path)["status"].tolist() == ["complete", "length"]
+    assert workbench.usage_dataframe(log=path)["status"].tolist() == ["length"]

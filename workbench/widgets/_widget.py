@@ -363,6 +363,7 @@ class ConversationWidget(TranscriptView):
         elif isinstance(event, SettingsChanged):
             self.refresh()
         elif isinstance(event, HistoryChanged):  # switch, undo, edit, keep, clear from code
+            self._coalescer.flush()  # (mid-turn: an approved call's edited arguments)
             self._rebuild()
             self.refresh()
             self._refresh_pending()
