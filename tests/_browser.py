@@ -251,6 +251,18 @@ class LabServer:
         except OSError:
             return ""
 
+    def __enter__(self) -> LabServer:
+        """Start the server (``with LabServer(dir) as lab:`` stops it at the end, however)."""
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         """Delete the sessions (their kernels stop), ask the server to shut down, and kill what
         is left of its process group."""

@@ -434,6 +434,10 @@ def _css() -> str:
   border-radius: 2px; }
 .wb-status, .wb-refusal, .wb-tool-error { color: var(--wb-error-text, #b71c1c); font-weight: bold; }
 .wb-refusal { border: 1px solid var(--wb-error-text, #b71c1c); padding: 0.2em 0.5em; }
+.wb-ending { color: var(--jp-content-font-color1, #111); background: var(--jp-layout-color2, #eee);
+  border-left: 3px solid var(--jp-warn-color1, #e65100); padding: 0.15em 0.5em; margin: 0.2em 0;
+  overflow-wrap: anywhere; }
+.wb-ending-error { border-left-color: var(--jp-error-color1, #b71c1c); }
 .wb-tool-call { border: 1px dashed var(--jp-border-color1, #bdbdbd); padding: 0.3em 0.5em;
   margin: 0.3em 0; }
 .wb-tool-name { font-family: var(--jp-code-font-family, monospace); font-weight: bold; }
