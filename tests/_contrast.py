@@ -6,57 +6,89 @@ from pathlib import Path
 
 import jupyterlab  # type: ignore[import-untyped]
 
-# Every visible text under the selector `root` with its contrast: its colour over the
-# backgrounds behind it, blended as the browser paints them (alpha included).
-CONTRAST = """(root) => {
+# Every element matching the selector, or inside one, that draws text (its own text nodes, or
+# a form control's value or placeholder) and is visible and not disabled (WCAG exempts inactive
+# controls): the element, its text, its colour and effective background (composited through the
+# alpha of colours and the opacity of the element and its ancestors, over a white canvas), and
+# the contrast ratio.
+CONTRAST = """(selector) => {
+  const roots = [...document.querySelectorAll(selector)];
   const parse = (c) => {
     const m = c.match(/rgba?\\(([^)]+)\\)/);
     if (!m) return null;
-    const [r, g, b, a] = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    const [r, g, b, a] = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
     return [r, g, b, a === undefined ? 1 : a];
   };
-  const over = (top, under) => {
-    const a = top[3];
-    return [0, 1, 2].map((k) => top[k] * a + under[k] * (1 - a)).concat([1]);
+  const over = (top, bottom) => {
+    const a = top[3] + bottom[3] * (1 - top[3]);
+    if (!a) return [0, 0, 0, 0];
+    const mix = (i) => (top[i] * top[3] + bottom[i] * bottom[3] * (1 - top[3])) / a;
+    return [mix(0), mix(1), mix(2), a];
   };
   const background = (el) => {
     const layers = [];
-    for (let node = el; node; node = node.parentElement) {
+    for (let node = el; node && node.nodeType === 1; node = node.parentElement) {
       const bg = parse(getComputedStyle(node).backgroundColor);
-      if (bg && bg[3] > 0) { layers.push(bg); if (bg[3] >= 1) break; }
+      if (bg && bg[3] > 0) layers.push(bg);
+      if (bg && bg[3] >= 1) break;
     }
-    let color = [255, 255, 255, 1];
-    for (const layer of layers.reverse()) color = over(layer, color);
-    return color;
+    let colour = [255, 255, 255, 1];  // the canvas under a page with no background at all
+    for (const layer of layers.reverse()) colour = over(layer, colour);
+    return colour;
   };
-  const luminance = (c) => {
-    const [r, g, b] = c.slice(0, 3).map((v) => {
-      v /= 255;
-      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-    });
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  const opacity = (el) => {
+    let o = 1;
+    for (let node = el; node && node.nodeType === 1; node = node.parentElement) {
+      o *= Number(getComputedStyle(node).opacity);
+    }
+    return o;
   };
-  const visible = (el) => {
-    for (let node = el; node; node = node.parentElement) {
-      const style = getComputedStyle(node);
-      if (style.display === 'none' || style.visibility === 'hidden' || style.opacity === '0') {
-        return false;
+  const luminance = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const ratio = (a, b) => {
+    const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+    return (hi + 0.05) / (lo + 0.05);
+  };
+  const name = (el) => el.tagName.toLowerCase()
+    + (el.className && typeof el.className === 'string'
+       ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+  const rows = [];
+  for (const el of roots.flatMap((r) => [r, ...r.querySelectorAll('*')])) {
+    const style = getComputedStyle(el);
+    if (style.visibility !== 'visible' || !el.getClientRects().length) continue;
+    const rect = el.getBoundingClientRect();
+    if (rect.width < 1 || rect.height < 1) continue;
+    const alpha = opacity(el);
+    if (alpha === 0) continue;  // not drawn (the actions of an entry not hovered nor focused)
+    if (el.matches(':disabled')) continue;  // WCAG 1.4.3 exempts inactive controls
+    const own = [...el.childNodes].filter((n) => n.nodeType === 3 && n.textContent.trim());
+    const texts = [];
+    if (own.length) texts.push([style.color, own.map((n) => n.textContent).join('').trim()]);
+    if ((el.tagName === 'INPUT' && !['range', 'checkbox', 'radio'].includes(el.type))
+        || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT') {
+      if (el.value) texts.push([style.color, el.value]);
+      else if (el.placeholder) {
+        texts.push([getComputedStyle(el, '::placeholder').color, el.placeholder]);
       }
     }
-    return el.getClientRects().length > 0;
-  };
-  const out = [];
-  for (const el of document.querySelectorAll(`${root}, ${root} *`)) {
-    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
-    if (!own || !visible(el)) continue;
     const bg = background(el);
-    const fg = over(parse(getComputedStyle(el).color), bg);
-    const [hi, lo] = [luminance(fg), luminance(bg)].sort((a, b) => b - a);
-    out.push({text: el.textContent.trim().slice(0, 30), cls: el.className,
-              ratio: Math.round(((hi + 0.05) / (lo + 0.05)) * 100) / 100});
+    for (const [colour, text] of texts) {
+      const fg = parse(colour);
+      const drawn = over([fg[0], fg[1], fg[2], fg[3] * alpha], bg);
+      const r = ratio(drawn, bg);
+      const row = {element: name(el), text: text.slice(0, 40), colour,
+                   background: bg.map(Math.round).join(','), ratio: Math.round(r * 100) / 100};
+      rows.push(row);
+    }
   }
-  return out;
+  return rows;
 }"""
+
+
+AA = 4.5
+"""WCAG 2 AA's least contrast for normal text."""
 
 
 def theme_css(name: str) -> str:

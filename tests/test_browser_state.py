@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 
 from . import _browser
 from ._browser import LabServer
-from ._contrast import CONTRAST
+from ._contrast import AA, CONTRAST
 from .test_browser import BrowserLog, _cell, _output, _reported
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
@@ -114,7 +114,7 @@ def test_changes_from_code_and_a_cut_reply_show_in_jupyterlab(lab: LabServer, pa
         _run(page, "chat.params.max_completion_tokens = 3\nchat.send('Tell me a story')", "cut")
         mark = widget.locator(".wb-entry").last.locator(".wb-ending-length")
         expect(mark).to_contain_text("cut short: the reply reached the token limit of 3 tokens")
-        assert min(_mark_contrast(page)) >= 4.5, _mark_contrast(page)
+        assert min(_mark_contrast(page)) >= AA, _mark_contrast(page)
         _shot(page, "widget-cut-reply-light.png")
         page.set_viewport_size({"width": 560, "height": 1100})
         _shot(page, "widget-cut-reply-narrow.png")
@@ -122,7 +122,7 @@ def test_changes_from_code_and_a_cut_reply_show_in_jupyterlab(lab: LabServer, pa
         _browser.switch_theme(page, "JupyterLab Dark")
         page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=10_000)
         _shot(page, "widget-cut-reply-dark.png")
-        assert min(_mark_contrast(page)) >= 4.5, _mark_contrast(page)  # dark too
+        assert min(_mark_contrast(page)) >= AA, _mark_contrast(page)  # dark too
         assert (_browser.artifacts_dir() / "widget-cut-reply-dark.png").exists()
 
         # The case: every token of the limit went to reasoning, no text at all.
@@ -134,7 +134,7 @@ def test_changes_from_code_and_a_cut_reply_show_in_jupyterlab(lab: LabServer, pa
         _shot(page, "widget-reasoning-only-dark.png")
         _browser.switch_theme(page, "JupyterLab Dark High Contrast")
         page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=10_000)
-        assert min(_mark_contrast(page)) >= 4.5, _mark_contrast(page)
+        assert min(_mark_contrast(page)) >= AA, _mark_contrast(page)
         _shot(page, "widget-endings-high-contrast.png")
 
         _run(page, "chat.undo()\nchat.undo()", "undone")

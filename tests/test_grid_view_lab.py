@@ -14,7 +14,7 @@ from playwright.sync_api import Page
 
 from . import test_browser
 from ._browser import KERNEL_DISPLAY_NAME, LabServer, artifacts_dir
-from ._contrast import CONTRAST
+from ._contrast import AA, CONTRAST
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -51,7 +51,7 @@ def _shot(page: Page, name: str) -> Path:
 def _check_contrast(page: Page) -> list[dict[str, Any]]:
     texts = page.evaluate(CONTRAST, ".wbg-grid")
     assert len(texts) > 20, texts  # labels, headers, the summary, every cell's text
-    low = [t for t in texts if t["ratio"] < 4.5]
+    low = [t for t in texts if t["ratio"] < AA]
     assert not low, low
     return texts
 

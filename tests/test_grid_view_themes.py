@@ -12,7 +12,7 @@ import pytest
 from workbench.widgets._grid_view import GridTable
 
 from ._browser import artifacts_dir
-from ._contrast import CONTRAST, theme_css
+from ._contrast import AA, CONTRAST, theme_css
 from ._frontend import Bridge
 from .test_grid_view import (
     CellFinished,
@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.usefixtures("recording_comm"), pytest.mark.browser]
 def _low(page: Any) -> list[dict[str, Any]]:
     texts = page.evaluate(CONTRAST, ".wbg-grid")
     assert len(texts) >= 12, texts
-    return [t for t in texts if t["ratio"] < 4.5]
+    return [t for t in texts if t["ratio"] < AA]
 
 
 @pytest.mark.parametrize("theme", ["light", "dark", "dark-high-contrast"])
