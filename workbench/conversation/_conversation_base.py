@@ -242,7 +242,7 @@ class ConversationBase:
         (``["What is in this picture?", workbench.image("cat.png")]``); the parts are checked
         (formats, the API's size limits) before anything is sent or added to the history.
 
-        With an ``AsyncClient`` this runs ``asend`` to completion (in a worker thread when an
+        With an ``AsyncClient`` the turn runs on it to completion (in a worker thread when an
         event loop is already running, as in a notebook).
 
         ``overrides`` change parameters for this turn only; they are validated before sending.
@@ -253,24 +253,20 @@ class ConversationBase:
         A reply the server ends without a ``finish_reason`` is kept, marked ``incomplete`` with
         the reason in ``error`` (its tool calls, possibly cut, are not run).
         """
-
-        if is_async_client(self.client):
-            return run_sync(lambda: self.asend(content, stream=stream, **overrides))
-        content = checked_user_content(content)
-        request = self._request(overrides)
-        user = self.history.append(Message(role="user", content=content))
-        self._emit(TurnStarted(user))
-        return self._turn(request, stream)
+        return self._turn(self._started(content, overrides), stream)
 
     async def asend(self, content: Content, *, stream: bool = True, **overrides: Any) -> Message:
         """The async twin of ``send`` (tool calls of one round run concurrently)."""
-        if self._aclient() is None:  # a sync client with its own transport: send in a thread
-            return await asyncio.to_thread(self.send, content, stream=stream, **overrides)
+        return await self._aturn(self._started(content, overrides), stream)
+
+    def _started(self, content: Content, overrides: dict[str, Any]) -> dict[str, Any]:
+        """Check a user turn, add it to the branch and announce it; the request to answer it
+        with (nothing is added when the content or a parameter is refused)."""
         content = checked_user_content(content)
         request = self._request(overrides)
         user = self.history.append(Message(role="user", content=content))
         self._emit(TurnStarted(user))
-        return await self._aturn(request, stream)
+        return request
 
     def _request(self, overrides: dict[str, Any]) -> dict[str, Any]:
         """The request keywords for a turn: validated parameters, overrides and the tools."""
@@ -285,7 +281,7 @@ class ConversationBase:
         """Run a turn with the sync client (``workbench.conversation._turn``, driven by
         ``_drive.drive``)."""
         client = self.client
-        if is_async_client(client):  # edit() and regenerate() with an async client
+        if is_async_client(client):  # the turn on the async client, to completion
             return run_sync(lambda: self._aturn(request, stream))
         turn = self._running = Turn(self, request, stream)
         try:

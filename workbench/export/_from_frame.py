@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["read_frame"]
 
 # ``length`` and ``content_filter``: a complete reply cut short by the server (its finish_reason).
-_STATUSES = ("complete", "length", "content_filter", "incomplete", "error")
+_STATUSES = ("complete", *CUT_SHORT, "incomplete", "error")
 _TOKENS: tuple[str, ...] = ("prompt_tokens", "completion_tokens", "total_tokens")
 _TOKENS += ("cached_tokens", "reasoning_tokens")
 # Every column but those derived from the others.
