@@ -28,7 +28,6 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import anywidget
@@ -37,6 +36,7 @@ import traitlets
 
 from ..grid._cells import FINAL_STATUSES
 from ._coalesce import Coalescer
+from ._esm import GRID_PIECES, STATIC, join_esm
 from ._live import show_live
 from ._plain_text import inert
 from ._widget import ConversationWidget
@@ -52,7 +52,6 @@ SYNC_SECONDS = 1.0
 PROGRESS_SECONDS = 0.25
 """The least time between two progress updates."""
 
-_STATIC = Path(__file__).parent / "_static"
 _FINAL = FINAL_STATUSES
 
 
@@ -75,7 +74,7 @@ def _cell_state(index: int, cell: Any) -> dict[str, Any]:
 
 
 class GridTable(anywidget.AnyWidget):
-    """The table of a running grid (the front end is ``_static/grid.js``).
+    """The table of a running grid (the front end is ``_static/grid.js``, see ``_esm``).
 
     Args:
         grid: the ``workbench.Grid`` to show.
@@ -83,8 +82,8 @@ class GridTable(anywidget.AnyWidget):
         clock: the clock that paces updates (tests pass a fake one).
     """
 
-    _esm = _STATIC / "grid.js"
-    _css = _STATIC / "grid.css"
+    _esm = join_esm(GRID_PIECES)
+    _css = STATIC / "grid.css"
 
     row_labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
     column_labels = traitlets.List(traitlets.Unicode()).tag(sync=True)

@@ -28,7 +28,6 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import traitlets
@@ -60,6 +59,7 @@ from ._controls import (
     model_choices,
     response_model_names,
 )
+from ._esm import STATIC, WIDGET_PIECES, join_esm
 from ._front_end import dispatch
 from ._render import CSS
 from ._transcript_view import TranscriptView
@@ -70,8 +70,6 @@ if TYPE_CHECKING:
     from ..conversation import Conversation
 
 __all__ = ["ConversationWidget", "widget"]
-
-_STATIC = Path(__file__).parent / "_static"
 
 
 class ConversationWidget(TranscriptView):
@@ -86,8 +84,8 @@ class ConversationWidget(TranscriptView):
             ones are shown on demand, "Show earlier messages").
     """
 
-    _esm = _STATIC / "widget.js"
-    _css = CSS + (_STATIC / "widget.css").read_text(encoding="utf-8")
+    _esm = join_esm(WIDGET_PIECES)
+    _css = CSS + (STATIC / "widget.css").read_text(encoding="utf-8")
 
     streaming = traitlets.Bool(False).tag(sync=True)
     params = traitlets.Dict().tag(sync=True)

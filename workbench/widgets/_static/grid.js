@@ -8,23 +8,11 @@
 // clamps it with an ellipsis); a click, or Enter/Space on the focused text, opens it fully and
 // closes it again; its "Conversation" button shows the cell's transcript below the table.
 // Output is set with textContent only: model output is never parsed as HTML here.
+//
+// A piece of the ES module that `workbench/widgets/_esm.py` joins after `common.js` (`h`,
+// `button`): no import, no export.
 
 const PREVIEW = 400;
-
-function h(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function button(className, text, title, onclick) {
-  const node = h("button", className, text);
-  node.type = "button";
-  node.title = title;
-  node.onclick = onclick;
-  return node;
-}
 
 // -- the bar: progress and Stop while running, the summary at the end ---------------------------
 
@@ -247,5 +235,3 @@ function render({ model, el }) {
     for (const [name, fn] of handlers) model.off(name, fn);
   };
 }
-
-export default { render };
