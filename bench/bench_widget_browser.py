@@ -356,6 +356,7 @@ def rows(turns: dict[str, Turn], counters: dict[str, dict[str, float]]) -> list[
             _at_most(w.flatness, FLAT_LIMIT),
         )
     )
+    table.append(row("  median of last 3 / first 3", lambda t: t.flatness_of_three, _ratio))
     for label, pick in picks:
         table.append(
             row(

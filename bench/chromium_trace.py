@@ -15,6 +15,7 @@ import base64
 import bisect
 import contextlib
 import json
+import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -114,6 +115,16 @@ class Turn:
         if len(self.slices) < 2 or self.slices[0].task_ms <= 0:
             return None
         return self.slices[-1].task_ms / self.slices[0].task_ms
+
+    @property
+    def flatness_of_three(self) -> float | None:
+        """The median of the last three slices' main-thread time over the first three's: the
+        same question as ``flatness``, less at the mercy of one noisy slice."""
+        if len(self.slices) < 6:
+            return None
+        first = statistics.median(s.task_ms for s in self.slices[:3])
+        last = statistics.median(s.task_ms for s in self.slices[-3:])
+        return last / first if first > 0 else None
 
 
 def _spans(events: list[dict[str, Any]], names: frozenset[str]) -> list[Span]:

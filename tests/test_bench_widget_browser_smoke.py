@@ -56,8 +56,8 @@ def _chromium_trace() -> ModuleType:
 
 
 def test_trace_is_cut_per_thousand_tokens_on_the_page_main_thread() -> None:
-    """A made-up trace: 30 growths of 100 tokens each 10 ms apart, one 1 ms task before each
-    (2 ms from 2,000 tokens on), a 30 ms task after the stream, and noise to leave out."""
+    """A made-up trace: 60 growths of 100 tokens each 10 ms apart, one 1 ms task before each
+    (2 ms from 4,000 tokens on), a 30 ms task after the stream, and noise to leave out."""
     trace = _chromium_trace()
     sync_ts, sync_ms = 1_000_000, 100.0
 
@@ -69,10 +69,10 @@ def test_trace_is_cut_per_thousand_tokens_on_the_page_main_thread() -> None:
 
     sync = {"name": "TimeStamp", "ph": "I", "pid": 1, "tid": 1, "ts": sync_ts}
     sync["args"] = {"data": {"message": "wb-bench-sync"}}
-    times = [sync_ms + 10 * i for i in range(1, 31)]
+    times = [sync_ms + 10 * i for i in range(1, 61)]
     events = [sync]
     for i, t in enumerate(times, start=1):
-        events.append(task(at(t) - 2000, 2000 if i > 20 else 1000, 1500))
+        events.append(task(at(t) - 2000, 2000 if i > 40 else 1000, 1500))
         events.append(task(at(t) - 1900, 500, 500, "RunTask"))  # nested: not counted again
         events.append(task(at(t) - 1800, 300, 300, "Layout"))
         events.append(task(at(t) - 6000, 3000, 3000, pid=2))  # another process
@@ -83,15 +83,16 @@ def test_trace_is_cut_per_thousand_tokens_on_the_page_main_thread() -> None:
         "first": times[0],
         "frame": times[0] + 8,
         "samples": [[t, 200 * i] for i, t in enumerate(times, start=1)],
-        "text": " w" * 3000,  # 3,000 tokens of 2 characters: each growth adds 100
+        "text": " w" * 6000,  # 6,000 tokens of 2 characters: each growth adds 100
     }
     turn = trace.analyse(events, page, 1000)
-    assert turn.tokens == 3000
-    assert [round(s.task_ms, 3) for s in turn.slices] == [10.0, 10.0, 20.0]
-    assert [round(s.layout_ms, 3) for s in turn.slices] == [3.0, 3.0, 3.0]
+    assert turn.tokens == 6000
+    assert [round(s.task_ms, 3) for s in turn.slices] == [10.0] * 4 + [20.0] * 2
+    assert [round(s.layout_ms, 3) for s in turn.slices] == [3.0] * 6
     assert turn.flatness == pytest.approx(2.0)
+    assert turn.flatness_of_three == pytest.approx(2.0)  # 10, 20, 20 against 10, 10, 10
     assert turn.first_token_ms == pytest.approx(times[0] + 8 - 99.0)
     assert turn.longest_streaming_ms == pytest.approx(2.0)
     assert turn.longest_streaming_wall_ms == pytest.approx(1.5)
     assert (turn.longest_end_ms, turn.longest_end_wall_ms) == (30.0, 60.0)
-    assert turn.window_ms == pytest.approx(290.0)
+    assert turn.window_ms == pytest.approx(590.0)
