@@ -30,6 +30,7 @@ WIDGET_PIECES = (
     "widget/layout.js",
     "widget/media.js",
     "widget/transcript.js",
+    "widget/follow.js",
     "widget/stream.js",
     "widget/panels.js",
     "widget/controls.js",

@@ -8,7 +8,8 @@
 // {type: "reasoning"} appends a reasoning model's thinking to a collapsed "Thinking" block above
 // the reply, {type: "refusal"} appends refusal text, {type: "json"} replaces a structured output's partial
 // preview, {type: "tool_call"} and {type: "tool_args"} show a running tool call. Streamed text is
-// set with textContent, never as HTML; the sanitized HTML replaces it when the turn ends.
+// set as text nodes in blocks of about 2 KB (`follow.js`), never as HTML; the sanitized HTML
+// replaces it when the turn ends. The transcript follows its end unless the user scrolled up.
 // Every control calls a Python method through model.send({action: ...}); the controls are drawn
 // from the `param_info` trait and follow `params` (changed from code or from another view).
 // Media never travel in the HTML: a placeholder <span class="wb-media" data-wb-kind
@@ -18,7 +19,8 @@
 //
 // A view is one state object passed to every function: `view.nodes` holds its elements,
 // `view.controls` the parameter controls (name -> {show(value), fill?}), `view.entryNodes` the
-// element of each transcript entry, `view.earlier` the messages fetched before the window.
+// element of each transcript entry, `view.earlier` the messages fetched before the window,
+// `view.follow` whether the transcript follows its end.
 
 function createView(model, el) {
   const view = {
@@ -32,6 +34,9 @@ function createView(model, el) {
     earlier: { entries: [], left: 0, asked: null },
     drawnWindow: [],
     modelsAsked: false,
+    // Following the transcript's end (`follow.js`): pinned there, the scrollTop the view
+    // last set, the animation frame asked for.
+    follow: { pinned: true, top: 0, frame: 0 },
   };
   const root = h("div", "wb-widget");
   root.append(headerNodes(view), mainNodes(view));
@@ -106,6 +111,7 @@ function mainNodes(view) {
     const img = event.target instanceof Element ? event.target.closest("img.wb-thumb") : null;
     if (img && transcript.contains(img)) openLightbox(img);
   });
+  transcript.addEventListener("scroll", () => onTranscriptScroll(view), { passive: true });
   return main;
 }
 
@@ -114,6 +120,7 @@ function sendInput(view) {
   const text = input.value;
   if (!text.trim() || view.model.get("streaming")) return;
   input.value = "";
+  view.follow.pinned = true; // the reply to this is what the user wants to see
   view.send({ action: "send", text });
 }
 

@@ -31,6 +31,7 @@ function render({ model, el }) {
   drawControls(view);
 
   return () => {
+    cancelAnimationFrame(view.follow.frame);
     for (const [name, handler] of handlers) model.off(name, handler);
   };
 }

@@ -41,13 +41,6 @@ function thinkingText(item) {
   return block.querySelector(".wb-thinking-text");
 }
 
-// Streamed text grows one text node: no DOM node per token, however long the reply.
-function appendText(node, text) {
-  const last = node.lastChild;
-  if (last && last.nodeType === Node.TEXT_NODE) last.appendData(text);
-  else node.appendChild(document.createTextNode(text));
-}
-
 function toolCall(item, msg) {
   let call = item.querySelector(`.wb-tool-call[data-index="${msg.index}"]`);
   if (!call) {
@@ -74,8 +67,7 @@ function drawStreamed(view, msg) {
   } else if (msg.type === "tool_call" || msg.type === "tool_args") {
     toolCall(item, msg);
   }
-  const { transcript } = view.nodes;
-  transcript.scrollTop = transcript.scrollHeight;
+  followEnd(view);
 }
 
 function onCustom(view, msg, buffers) {

@@ -76,9 +76,10 @@ function editor(view, item, entry) {
   const area = h("textarea", "wb-edit-text");
   area.value = entry.text || "";
   area.rows = Math.min(10, Math.max(2, area.value.split("\n").length));
-  const save = button("wb-edit-save", "Save and send", "Replace the message and ask again", () =>
-    view.send({ action: "edit", index: entry.index, text: area.value }),
-  );
+  const save = button("wb-edit-save", "Save and send", "Replace the message and ask again", () => {
+    view.follow.pinned = true;
+    view.send({ action: "edit", index: entry.index, text: area.value });
+  });
   const cancel = button("wb-edit-cancel", "Cancel", "", () => {
     view.entryNodes.delete(entry);
     drawTranscript(view);
@@ -128,7 +129,10 @@ function entryActions(view, item, entry) {
       "wb-regenerate",
       "Regenerate",
       "Ask again; this reply stays as a version",
-      () => view.send({ action: "regenerate" }),
+      () => {
+        view.follow.pinned = true;
+        view.send({ action: "regenerate" });
+      },
     );
     actions.appendChild(item.wbRegenerate);
   }
@@ -181,5 +185,5 @@ function drawTranscript(view, keepScroll) {
       return;
     }
   }
-  if (!keepScroll) transcript.scrollTop = transcript.scrollHeight;
+  if (!keepScroll) followEnd(view);
 }
