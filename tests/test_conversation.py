@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any, Literal
 
 import httpx
@@ -143,6 +144,32 @@ def test_a_refused_tool_is_never_run() -> None:
     c.send("weather in Rome")
     assert ran == []
     assert "declined" in c.messages[2].text
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_a_tool_message_records_the_decision_and_the_tools_own_time(kind: str) -> None:
+    """``latency.total`` is how long the tool ran, not the wait for its approval; ``decision``
+    what was decided when someone was asked (None when nobody was)."""
+
+    def approve_slowly(name: str, arguments: Any) -> bool:
+        time.sleep(0.3)
+        return True
+
+    async def result(**kwargs: Any) -> Any:
+        c = chat(tools=[get_weather], **kwargs)
+        if kind == "sync":
+            c.send("weather in Rome")
+        else:
+            await c.asend("weather in Rome")
+        return next(m for m in c.messages if m.role == "tool")
+
+    ran = await result(confirm_tools=approve_slowly)
+    assert ran.decision == "approve" and ran.latency is not None
+    assert ran.latency.total is not None and 0 < ran.latency.total < 0.2
+    denied = await result(confirm_tools=lambda name, args: False)
+    assert denied.decision == "deny" and "declined" in (denied.error or "")
+    assert denied.latency is not None and denied.latency.total == 0, "it did not run"
+    assert (await result()).decision is None
 
 
 async def test_async_tools_run_concurrently_on_the_async_path() -> None:

@@ -416,6 +416,29 @@ def test_json_of_the_wrong_shape_is_a_workbench_error() -> None:
     with pytest.raises(OutputValidationError, match="temperature") as info:
         parse_chat_completion(completion=completion(text), response_format=Location)
     assert info.value.text == text
+    first = str(info.value).splitlines()[0]  # what a view shows: each fault, no repr
+    assert first == (
+        "choices[0].message.content: the output could not be parsed: temperature: Input should"
+        " be a valid number, unable to parse string as a number; units: Input should be 'c' or"
+        " 'f'"
+    )
+
+
+def test_a_reply_cut_at_the_limit_names_its_tokens_not_a_usage_dict() -> None:
+    from workbench._exceptions import LengthFinishReasonError
+    from workbench.types import ChatCompletion
+
+    cut = ChatCompletion.model_validate(
+        {"id": "c", "object": "chat.completion", "created": 0, "model": "m",
+         "choices": [{"index": 0, "finish_reason": "length",
+                      "message": {"role": "assistant", "content": "{"}}],
+         "usage": {"prompt_tokens": 9, "completion_tokens": 5, "total_tokens": 14}}
+    )  # fmt: skip
+    text = str(LengthFinishReasonError(completion=cut))
+    assert text == (
+        "Could not parse the response: the token limit was reached after 5 tokens"
+        " (finish_reason length). Raise max_completion_tokens or shorten the request."
+    )
 
 
 @pytest.mark.parametrize(

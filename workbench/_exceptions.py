@@ -238,11 +238,10 @@ class LengthFinishReasonError(WorkbenchError):
 
     def __init__(self, *, completion: ChatCompletion) -> None:
         usage = completion.usage
-        detail = f" (usage: {usage.model_dump(exclude_none=True)})" if usage is not None else ""
+        spent = f" after {usage.completion_tokens} tokens" if usage is not None else ""
         super().__init__(
-            "Could not parse the response: the token limit was reached"
-            f" (finish_reason='length'){detail}. Raise max_completion_tokens or shorten the"
-            " request."
+            f"Could not parse the response: the token limit was reached{spent}"
+            " (finish_reason length). Raise max_completion_tokens or shorten the request."
         )
         self.completion = completion
 

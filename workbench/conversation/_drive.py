@@ -164,7 +164,6 @@ def _parsed(completion: Any, request: dict[str, Any]) -> Any:
 
 def _run_tool(turn: Turn, step: RunTools, call: dict[str, Any]) -> ToolOutcome:
 
-    started = time.perf_counter()
     action = turn.tool_step(step.message, call)
     if isinstance(action, AwaitDecision):
         if action.request is not None:
@@ -173,17 +172,17 @@ def _run_tool(turn: Turn, step: RunTools, call: dict[str, Any]) -> ToolOutcome:
             decision = _console_decision(action)
         action = turn.decided(step.message, call, decision, action.tool, action.arguments)
     if isinstance(action, RunTool):
+        started = time.perf_counter()  # the tool's own time, not the wait for a decision
         try:
             result = action.tool.call(action.arguments)
         except Exception as exc:
-            return ToolOutcome(None, tool_error_to_content(exc), time.perf_counter() - started)
-        return ToolOutcome(tool_result_to_content(result), None, time.perf_counter() - started)
-    return ToolOutcome(action.content, action.error, time.perf_counter() - started)
+            return action.outcome(None, tool_error_to_content(exc), time.perf_counter() - started)
+        return action.outcome(tool_result_to_content(result), None, time.perf_counter() - started)
+    return action  # decided without running: no time
 
 
 async def _arun_tool(turn: Turn, step: RunTools, call: dict[str, Any]) -> ToolOutcome:
 
-    started = time.perf_counter()
     action = turn.tool_step(step.message, call)
     if isinstance(action, AwaitDecision):
         if action.request is not None:
@@ -192,12 +191,13 @@ async def _arun_tool(turn: Turn, step: RunTools, call: dict[str, Any]) -> ToolOu
             decision = await asyncio.to_thread(_console_decision, action)
         action = turn.decided(step.message, call, decision, action.tool, action.arguments)
     if isinstance(action, RunTool):
+        started = time.perf_counter()  # the tool's own time, not the wait for a decision
         try:
             result = await action.tool.acall(action.arguments)
         except Exception as exc:
-            return ToolOutcome(None, tool_error_to_content(exc), time.perf_counter() - started)
-        return ToolOutcome(tool_result_to_content(result), None, time.perf_counter() - started)
-    return ToolOutcome(action.content, action.error, time.perf_counter() - started)
+            return action.outcome(None, tool_error_to_content(exc), time.perf_counter() - started)
+        return action.outcome(tool_result_to_content(result), None, time.perf_counter() - started)
+    return action  # decided without running: no time
 
 
 def _console_decision(action: AwaitDecision) -> ToolDecision:

@@ -13,10 +13,13 @@ import pydantic
 
 from ..types import CompletionUsage
 
-__all__ = ["History", "Latency", "Message", "PathWatch", "Role", "Status"]
+__all__ = ["Decision", "History", "Latency", "Message", "PathWatch", "Role", "Status"]
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 Status = Literal["complete", "incomplete", "error"]
+Decision = Literal["approve", "deny", "answer"]
+"""What was decided about a tool call before it ran (``confirm_tools``): run it, refuse it, or
+answer in its place."""
 CUT_SHORT = ("length", "content_filter")
 """Finish reasons of a reply that came back whole but is not all of the answer: the token limit
 cut it, or the server's content filter withheld it."""
@@ -69,6 +72,11 @@ class Message(pydantic.BaseModel):
     ``reasoning_content`` or ``reasoning`` field); kept, logged and exported, but never sent back
     (see ``to_param``). A reply cut short keeps the reasoning that arrived, and one that failed
     with only reasoning is ``incomplete``, not ``error``.
+
+    A tool message's ``latency.total`` is how long the tool ran (0 when it did not run), and its
+    ``decision`` what was decided when ``confirm_tools`` asked (None when nobody was asked):
+    ``approve`` (it ran), ``deny`` (the model heard the refusal, in ``error``) or ``answer``
+    (the model heard the user's answer as the result; the tool did not run).
     """
 
     model_config = pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -95,6 +103,7 @@ class Message(pydantic.BaseModel):
     error: str | None = None
     parsed: Any = pydantic.Field(default=None, exclude=True)
     kept: bool = False
+    decision: Decision | None = None
     _holders: _Holders = pydantic.PrivateAttr(default_factory=_Holders)
 
     def __setattr__(self, name: str, value: Any) -> None:

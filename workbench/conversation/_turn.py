@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic_core import to_jsonable_python
 
 from .._exceptions import WorkbenchError
-from ._history import History, Latency, Message
+from ._history import Decision, History, Latency, Message
 from ._reply import ReplyState, TurnStopped
 from ._tool_results import tool_error_to_content
 from ._turn_events import (
@@ -88,11 +88,14 @@ class RunTools:
 
 @dataclass(frozen=True)
 class ToolOutcome:
-    """What came of one tool call: its result's content, or the error the model hears."""
+    """What came of one tool call: its result's content, or the error the model hears; how
+    long the tool ran (0 when it did not); what was decided about it, when someone was asked
+    (``confirm_tools``)."""
 
     content: Any
     error: str | None
     seconds: float
+    decision: Decision | None = None
 
 
 @dataclass(frozen=True)
@@ -107,10 +110,16 @@ class AwaitDecision:
 
 @dataclass(frozen=True)
 class RunTool:
-    """Run ``tool`` with ``arguments`` (already checked and typed)."""
+    """Run ``tool`` with ``arguments`` (already checked and typed); ``decision`` is
+    ``"approve"`` when someone was asked (``confirm_tools``)."""
 
     tool: Tool
     arguments: dict[str, Any]
+    decision: Decision | None = None
+
+    def outcome(self, content: Any, error: str | None, seconds: float) -> ToolOutcome:
+        """What came of running it."""
+        return ToolOutcome(content, error, seconds, self.decision)
 
 
 class Turn:
@@ -201,6 +210,8 @@ class Turn:
         tool, arguments, error = self._check(call)
         if error is not None or arguments is None or tool is None:
             return ToolOutcome(None, error, 0.0)
+        if self.host.confirm_tools is False:
+            return RunTool(tool, arguments)
         asked = self._ask(message.id, call, tool, arguments)
         if isinstance(asked, ToolDecision):
             return self.decided(message, call, asked, tool, arguments)
@@ -221,20 +232,20 @@ class Turn:
         self.host._pending.pop(str(call.get("id")), None)
         if decision.kind == "approve":
             if decision.arguments is None or decision.arguments is parsed:
-                return RunTool(tool, parsed)
+                return RunTool(tool, parsed, "approve")
             try:
                 edited = json.dumps(to_jsonable_python(decision.arguments, fallback=repr))
                 arguments = tool.parse_arguments(edited)
             except Exception as exc:  # the user's arguments do not fit the tool: it does not run
-                return ToolOutcome(None, tool_error_to_content(exc), 0.0)
+                return ToolOutcome(None, tool_error_to_content(exc), 0.0, "approve")
             if arguments != parsed:
                 self._record_edit(message, str(call.get("id")), edited)
-            return RunTool(tool, arguments)
+            return RunTool(tool, arguments, "approve")
         if decision.kind == "answer":
-            return ToolOutcome(decision.content or "", None, 0.0)
+            return ToolOutcome(decision.content or "", None, 0.0, "answer")
         reason = f": {decision.reason}" if decision.reason else ""
         refused = json.dumps({"error": f"the user declined to run {tool.name}{reason}"})
-        return ToolOutcome(None, refused, 0.0)
+        return ToolOutcome(None, refused, 0.0, "deny")
 
     def add_tool_result(self, call: dict[str, Any], outcome: ToolOutcome) -> None:
         """Add the tool message answering ``call`` to the history and tell the observers."""
@@ -247,6 +258,7 @@ class Turn:
             content=error if error is not None else content,
             error=error,
             latency=Latency(total=seconds),
+            decision=outcome.decision,
         )
         self.host.history.append(message)
         name, arguments = str(function.get("name")), str(function.get("arguments"))
@@ -277,11 +289,9 @@ class Turn:
     def _ask(
         self, message_id: str, call: dict[str, Any], tool: Tool, arguments: dict[str, Any]
     ) -> ToolDecision | ToolApprovalRequested:
-        """The decision at once (no confirmation asked, or a callable's answer), or the request
-        the observers were told of (one of them may claim it, to decide)."""
+        """The decision at once (a ``confirm_tools`` callable's answer), or the request the
+        observers were told of (one of them may claim it, to decide)."""
         confirm = self.host.confirm_tools
-        if confirm is False:
-            return ToolDecision("approve", arguments)
         if callable(confirm):
             approved = bool(confirm(tool.name, arguments))
             return ToolDecision("approve", arguments) if approved else ToolDecision("deny")

@@ -253,8 +253,22 @@ def _parse_text(
         return target.model_validate_json(text)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, ValidationError; too deep
         raise OutputValidationError(
-            location, text, str(exc), completion=completion, cause=exc
+            location, text, _reason(exc), completion=completion, cause=exc
         ) from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """Why the text did not parse, in one line: each of pydantic's errors as ``field: problem``
+    (not its multi-line report with the input's repr), or the JSON error."""
+    if not isinstance(exc, pydantic.ValidationError):
+        return str(exc)
+    faults = [
+        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+        if error["loc"]
+        else error["msg"]
+        for error in exc.errors(include_url=False)
+    ]
+    return "; ".join(faults) or str(exc)
 
 
 def _partial_json(text: str) -> object | None:
