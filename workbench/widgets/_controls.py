@@ -9,6 +9,7 @@ import pydantic
 
 from ..conversation._model_ids import model_ids
 from ..conversation._params import ChatParams
+from ..protocol._schema import is_type_like, type_to_response_format
 
 __all__ = [
     "CONTROLS",
@@ -16,6 +17,7 @@ __all__ = [
     "control_value",
     "is_json_format",
     "model_choices",
+    "response_format_menu",
     "response_model_names",
 ]
 
@@ -71,6 +73,35 @@ def response_model_names() -> list[str]:
         for name, value in _user_namespace().items()
         if not name.startswith("_") and _is_model_class(value)
     )
+
+
+def response_format_menu(value: object) -> dict[str, Any]:
+    """What the response-format menu shows for ``value`` (``chat.params.response_format``):
+    ``choice``, the menu's entry (``""`` not set, ``text``, ``json_object``, ``json_schema``,
+    ``pydantic:<Name>`` for a pydantic model, ``type:<Name>`` for another type); ``label``, its
+    words; and for ``json_schema`` the ``schema`` the editor shows.
+
+    A pydantic model is named as such, whether it was chosen in the menu or set from code, and
+    a JSON schema dict (raw or wrapped) is ``json_schema`` with its schema.
+    """
+    if value is None:
+        return {"choice": "", "label": "default"}
+    if is_type_like(value):
+        name = getattr(value, "__name__", None) or _schema_name(value)
+        kind = "pydantic" if _is_model_class(value) else "type"
+        return {"choice": f"{kind}:{name}", "label": f"{kind}: {name}"}
+    api = dict(type_to_response_format(value))  # type: ignore[arg-type]
+    kind = str(api.get("type"))
+    if kind != "json_schema":
+        return {"choice": kind, "label": kind}
+    spec = api.get("json_schema")
+    schema = spec.get("schema", {}) if isinstance(spec, dict) else {}
+    return {"choice": "json_schema", "label": "json_schema…", "schema": schema}
+
+
+def _schema_name(value: object) -> str:
+    api: Any = type_to_response_format(value)  # type: ignore[arg-type]
+    return str(api["json_schema"]["name"])
 
 
 def is_json_format(value: object) -> bool:

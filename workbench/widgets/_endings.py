@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 
 from ..conversation._history import Message
+from ._shown_errors import message_error
 
 __all__ = ["ENDING_CLASSES", "ending_html", "ending_kind", "ending_text"]
 
@@ -65,7 +66,7 @@ def ending_text(message: Message) -> str:
         return "withheld: the content filter ended the reply (finish_reason content_filter)"
     label = "error" if kind == "error" else "incomplete"
     kept = " (kept: sent to the model again)" if message.kept else ""
-    return label + (f": {message.error}" if message.error else "") + kept
+    return label + (f": {message_error(message.error)}" if message.error else "") + kept
 
 
 def ending_html(message: Message) -> str:

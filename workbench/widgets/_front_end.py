@@ -3,7 +3,8 @@
 Every user action is a Python method of ``ConversationWidget`` (``send``, ``stop``,
 ``regenerate``, ``switch``, ``set_param``, ...); the front end calls them with these messages,
 tests call the methods directly. A message that is not a dict, or names no known action, is
-ignored.
+ignored. A user's action takes the last error away first (``PASSIVE`` lists the requests a view
+makes by itself, which do not).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ._transcript_window import WINDOW
 if TYPE_CHECKING:
     from ._widget import ConversationWidget
 
-__all__ = ["ACTIONS", "dispatch"]
+__all__ = ["ACTIONS", "PASSIVE", "dispatch"]
 
 
 def _earlier(widget: ConversationWidget, content: Mapping[str, Any]) -> None:
@@ -56,6 +57,9 @@ ACTIONS: dict[str, Callable[[ConversationWidget, Mapping[str, Any]], object]] = 
 }
 """The front end's actions, each with the widget method it calls and how its fields convert."""
 
+PASSIVE = frozenset({"models", "media", "resync", "refresh"})
+"""What a view asks for by itself (on focus, on drawing): not the user's next action."""
+
 
 def dispatch(widget: ConversationWidget, content: object) -> None:
     """Call the widget method of the front end's message ``content``."""
@@ -64,4 +68,6 @@ def dispatch(widget: ConversationWidget, content: object) -> None:
     name = content.get("action")
     action = ACTIONS.get(name) if isinstance(name, str) else None
     if action is not None:
+        if name not in PASSIVE:
+            widget.clear_error()
         action(widget, content)

@@ -31,38 +31,32 @@ The allow-lists:
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import nh3
-import pydantic
-import pydantic_core
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
-from pygments import highlight  # type: ignore[import-untyped]
-from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
-from pygments.lexer import Lexer  # type: ignore[import-untyped]
-from pygments.lexers import TextLexer, get_lexer_by_name  # type: ignore[import-untyped]
 from pygments.token import STANDARD_TYPES  # type: ignore[import-untyped]
-from pygments.util import ClassNotFound  # type: ignore[import-untyped]
 
 from ..conversation._history import Message
+from ._code_html import highlight_code, json_block, partial_json_preview, pretty_json
 from ._endings import ENDING_CLASSES, ending_html
 from ._media_view import HASH, KINDS, Media, describe_part, describe_reply_audio
+from ._tool_view import TOOL_CLASSES, LiveState, tool_call_html
 
 __all__ = [
     "CSS",
     "markdown_to_html",
     "message_to_html",
     "partial_json_preview",
+    "pretty_json",
     "sanitize",
+    "tool_call_html",
 ]
-
-LONG_RESULT = 400  # characters above which a tool result is collapsed in <details>
 
 _DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*$", re.I)
 _LINK = re.compile(r"^(https?://|mailto:)", re.I)
@@ -78,19 +72,21 @@ _DROP_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "template"
 _ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
 _OWN_CLASSES = {
     "wb-message", "wb-role", "wb-body", "wb-plain", "wb-markdown", "wb-code", "wb-status",
-    "wb-incomplete", "wb-error", "wb-refusal", "wb-parsed", "wb-tool-call", "wb-tool-name",
-    "wb-tool-args", "wb-tool-result", "wb-tool-error", "wb-tool-state", "wb-tool-done",
-    "wb-tool-failed", "wb-tool-pending", "wb-chip", "wb-thumb", "wb-parts", "wb-media",
-    "wb-media-image", "wb-media-audio", "wb-media-file", "wb-media-label", "wb-transcript-text",
+    "wb-incomplete", "wb-error", "wb-refusal", "wb-parsed", "wb-chip", "wb-thumb", "wb-parts",
+    "wb-media", "wb-media-image", "wb-media-audio", "wb-media-file", "wb-media-label",
+    "wb-transcript-text",
     "wb-role-system", "wb-role-developer", "wb-role-user", "wb-role-assistant", "wb-role-tool",
     "wb-thinking-text",
 }  # fmt: skip
 _TOKEN_CLASSES = {name for name in STANDARD_TYPES.values() if name}
 _CLASSES = {
-    tag: _OWN_CLASSES | ENDING_CLASSES | _TOKEN_CLASSES for tag in ("div", "span", "pre", "code")
+    tag: _OWN_CLASSES | ENDING_CLASSES | TOOL_CLASSES | _TOKEN_CLASSES
+    for tag in ("div", "span", "pre", "code")
 }
 _CLASSES["img"] = {"wb-thumb"}
-_CLASSES["details"] = {"wb-thinking"}
+_CLASSES["details"] = {"wb-thinking", "wb-tool-section", "wb-tool-args", "wb-tool-result",
+                       "wb-tool-error"}  # fmt: skip
+_CLASSES["summary"] = {"wb-tool-label"}
 
 
 _MEDIA_ATTRIBUTES = {"data-wb-kind", "data-wb-hash"}
@@ -141,21 +137,6 @@ def sanitize(fragment: str, *, remote_images: bool = False) -> str:
 
 # -- Markdown ---------------------------------------------------------------------------------
 
-_FORMATTER = HtmlFormatter(nowrap=True)
-
-
-def _lexer(language: str) -> Lexer:
-    try:
-        return get_lexer_by_name(language) if language else TextLexer()
-    except ClassNotFound:
-        return TextLexer()
-
-
-def highlight_code(code: str, language: str = "") -> str:
-    """Code as a highlighted ``<pre class="wb-code">`` block (Pygments' CSS classes)."""
-    body = highlight(code, _lexer(language.strip().split(" ")[0]), _FORMATTER)
-    return f'<pre class="wb-code"><code>{body}</code></pre>'
-
 
 def _highlight_fence(content: str, language: str, attrs: str) -> str:
     return highlight_code(content, language)
@@ -187,33 +168,6 @@ _MD = _markdown()
 def markdown_to_html(text: str) -> str:
     """Render Markdown to sanitized HTML: raw HTML escaped, code highlighted, links checked."""
     return sanitize(_MD.render(text))
-
-
-# -- JSON -------------------------------------------------------------------------------------
-
-
-def pretty_json(value: Any) -> str:
-    """``value`` as indented JSON (pydantic models and other objects made JSON-safe first)."""
-    if isinstance(value, pydantic.BaseModel):
-        value = value.model_dump(mode="json")
-    return json.dumps(pydantic_core.to_jsonable_python(value, fallback=repr), indent=2,
-                      ensure_ascii=False)  # fmt: skip
-
-
-def partial_json_preview(text: str) -> str:
-    """Pretty-print JSON that may still be streaming (cut anywhere); the raw text if it is not
-    JSON at all."""
-    if not text.strip():
-        return text
-    try:
-        value = pydantic_core.from_json(text, allow_partial="trailing-strings")
-    except ValueError:
-        return text
-    return json.dumps(value, indent=2, ensure_ascii=False)
-
-
-def _json_block(text: str) -> str:
-    return highlight_code(text, "json")
 
 
 # -- messages ---------------------------------------------------------------------------------
@@ -296,55 +250,12 @@ def _refusal(text: str) -> str:
     return f'<div class="wb-refusal">Refused: {html.escape(text)}</div>'
 
 
-def _result_html(result: Message) -> str:
-    text = result.text
-    if result.error:
-        return f'<div class="wb-tool-error">error: {html.escape(result.error)}</div>'
-    body = _json_block(pretty_json(json.loads(text))) if _is_json(text) else _plain(text)
-    if len(text) > LONG_RESULT:
-        summary = html.escape(f"result ({len(text)} characters)")
-        return f'<details class="wb-tool-result"><summary>{summary}</summary>{body}</details>'
-    return f'<div class="wb-tool-result">{body}</div>'
-
-
-def _is_json(text: str) -> bool:
-    try:
-        json.loads(text)
-    except (ValueError, RecursionError):  # not JSON, or nested too deeply to show as JSON
-        return False
-    return True
-
-
-def tool_call_html(call: Mapping[str, Any], result: Message | None = None) -> str:
-    """One tool call: its name, its arguments as pretty JSON (as text when they are not JSON),
-    and its result or error when known."""
-    function = call.get("function")
-    function = function if isinstance(function, Mapping) else {}
-    name = html.escape(str(function.get("name") or "?"))
-    arguments = str(function.get("arguments") or "")
-    if _is_json(arguments):
-        args = f'<div class="wb-tool-args">{_json_block(pretty_json(json.loads(arguments)))}</div>'
-    else:
-        args = f'<pre class="wb-tool-args"><code>{html.escape(arguments)}</code></pre>'
-    out = f'<div class="wb-tool-call"><div class="wb-tool-name">{name}</div>{args}'
-    if result is None:
-        out += '<div class="wb-tool-state wb-tool-pending">not run yet</div>'
-    else:
-        failed = bool(result.error)
-        took = result.latency.total if result.latency is not None else None
-        timing = f" in {took:.2f} s" if took is not None else ""
-        label = ("error" if failed else "done") + timing
-        state = "wb-tool-failed" if failed else "wb-tool-done"
-        out += f'<div class="wb-tool-state {state}">{html.escape(label)}</div>'
-        out += _result_html(result)
-    return out + "</div>"
-
-
 def message_to_html(
     message: Message,
     *,
     tool_results: dict[str, Message] | None = None,
     found: Found | None = None,
+    live: Mapping[str, LiveState] | None = None,
 ) -> str:
     """A message as a role-labelled, sanitized HTML block.
 
@@ -353,6 +264,8 @@ def message_to_html(
         tool_results: tool messages by ``tool_call_id``, shown under the calls they answer.
         found: called with each media item the HTML refers to (the widget keeps them, to
             answer its front end's requests for their bytes).
+        live: while the turn runs, what each call without a result is doing, by call id
+            (``running`` or ``waiting`` for approval); a call with neither has not run.
     """
     role = message.role
     markdown = role == "assistant"
@@ -370,11 +283,12 @@ def message_to_html(
     if message.audio and (message.audio.get("transcript") or message.audio.get("data")):
         parts.append(_spoken_html(message, found))
     if message.parsed is not None:
-        parsed = _json_block(pretty_json(message.parsed))
+        parsed = json_block(pretty_json(message.parsed))
         parts.append(f'<div class="wb-parsed">{parsed}</div>')
     for call in message.tool_calls or ():
-        result = (tool_results or {}).get(str(call.get("id")))
-        parts.append(tool_call_html(call, result))
+        call_id = str(call.get("id"))
+        result = (tool_results or {}).get(call_id)
+        parts.append(tool_call_html(call, result, (live or {}).get(call_id)))
     if role == "tool" and message.error and not content:
         parts.append(f'<div class="wb-tool-error">error: {html.escape(message.error)}</div>')
     body = "".join(parts)
@@ -432,15 +346,26 @@ def _css() -> str:
 .wb-code { padding: 0.5em; overflow-x: auto; color: var(--jp-content-font-color1, #212121);
   background: var(--jp-layout-color0, #fff); border: 1px solid var(--jp-border-color2, #e0e0e0);
   border-radius: 2px; }
-.wb-status, .wb-refusal, .wb-tool-error { color: var(--wb-error-text, #b71c1c); font-weight: bold; }
+.wb-status, .wb-refusal { color: var(--wb-error-text, #b71c1c); font-weight: bold; }
 .wb-refusal { border: 1px solid var(--wb-error-text, #b71c1c); padding: 0.2em 0.5em; }
 .wb-ending { color: var(--jp-content-font-color1, #111); background: var(--jp-layout-color2, #eee);
   border-left: 3px solid var(--jp-warn-color1, #e65100); padding: 0.15em 0.5em; margin: 0.2em 0;
-  overflow-wrap: anywhere; }
+  overflow-wrap: anywhere; font-weight: normal; }
 .wb-ending-error { border-left-color: var(--jp-error-color1, #b71c1c); }
-.wb-tool-call { border: 1px dashed var(--jp-border-color1, #bdbdbd); padding: 0.3em 0.5em;
-  margin: 0.3em 0; }
+.wb-tool-call { border: 1px solid var(--jp-border-color2, #e0e0e0); border-radius: 2px;
+  padding: 0.3em 0.5em; margin: 0.3em 0; }
+.wb-tool-head { display: flex; flex-wrap: wrap; gap: 0.2em 0.7em; align-items: baseline; }
 .wb-tool-name { font-family: var(--jp-code-font-family, monospace); font-weight: bold; }
+.wb-tool-state, .wb-tool-time { font-size: 0.85em; }
+.wb-tool-time, .wb-tool-label, .wb-tool-size {
+  color: var(--wb-muted-text, var(--jp-ui-font-color2, rgba(0, 0, 0, 0.54))); }
+.wb-tool-section { margin-top: 0.3em; }
+.wb-tool-label { font-size: 0.8em; font-weight: bold; }
+.wb-tool-size { font-weight: normal; }
+summary.wb-tool-label { cursor: pointer; user-select: none; }
+.wb-tool-section .wb-code { margin: 0.15em 0 0; max-height: 24em; overflow: auto; }
+.wb-tool-error > .wb-tool-label, .wb-tool-error > .wb-plain,
+div.wb-tool-error:not(.wb-tool-section) { color: var(--wb-error-text, #b71c1c); }
 .wb-chip { display: inline-block; border: 1px solid var(--jp-border-color1, #bdbdbd);
   border-radius: 1em; padding: 0 0.6em; margin: 0 0.2em; font-size: 0.85em; }
 .wb-thumb { max-width: 12em; max-height: 12em; }

@@ -9,13 +9,14 @@ branch and recomputed only from where it changed (``History.watch``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..conversation._history import Message, PathWatch
 from ..protocol._pricing import cost_usd
 from ._media_view import MediaStore
 from ._render import message_to_html
+from ._tool_view import LiveState
 
 if TYPE_CHECKING:
     from ..conversation import Conversation
@@ -27,6 +28,8 @@ WINDOW = 40
 older ones wait behind "Show earlier messages"."""
 
 Entry = dict[str, Any]
+LiveCalls = Callable[[], Mapping[str, LiveState]]
+"""While a turn runs: what each of its tool calls without a result is doing, by call id."""
 # tokens, known cost, replies priced, replies with usage, replies whose usage is estimated
 _Totals = tuple[int, float, int, int, int]
 
@@ -54,6 +57,8 @@ class TranscriptWindow:
         self._shown: list[tuple[int, Entry]] = []  # the last window: (position, entry)
         self._shown_first = 0
         self._shown_url: str | None = None
+        self.live: LiveCalls = dict  # the widget's, while a turn runs (``ConversationWidget``)
+        self._live: Mapping[str, LiveState] = {}
 
     # -- entries -----------------------------------------------------------------------------
 
@@ -71,6 +76,10 @@ class TranscriptWindow:
             watch = self._shown_watch = history.watch()
             self._shown, self._shown_url = [], base_url
         changed = watch.take()
+        live = dict(self.live())
+        if live != self._live:  # a call started running, or its turn ended: redraw its reply
+            self._live = live
+            changed = min(changed, _last_reply(path))
         while 0 < changed < len(path) and path[changed].role == "tool":
             changed -= 1  # a tool result shows in its call's entry
         first = self._first(path, max(self.start, len(path) - self.size))
@@ -120,7 +129,8 @@ class TranscriptWindow:
         versions = self.chat.history.children.get(message.parent_id, [])
         branch = [versions.index(message.id), len(versions)] if message.id in versions else [0, 1]
         answers = tuple((id(r), r.revision) for r in results.values())
-        key = (id(message), message.revision, answers, index, *branch, base_url)
+        live = self._live_calls(path, index, results)
+        key = (id(message), message.revision, answers, index, *branch, base_url, *live.items())
         cached = self._entries.get(message.id)
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -128,7 +138,7 @@ class TranscriptWindow:
             "id": message.id,
             "index": index,
             "role": message.role,
-            "html": message_to_html(message, tool_results=results, found=self.media.add),
+            "html": message_to_html(message, tool_results=results, found=self.media.add, live=live),
             "status": message.status,
             "branch": branch,
         }
@@ -138,6 +148,16 @@ class TranscriptWindow:
             entry["text"] = message.text
         self._entries[message.id] = (key, entry)
         return entry
+
+    def _live_calls(
+        self, path: Sequence[Message], index: int, results: Mapping[str, Message]
+    ) -> dict[str, LiveState]:
+        """What the calls without a result of the reply at ``index`` are doing, if it is the
+        running turn's last reply."""
+        if not self._live or index != _last_reply(path):
+            return {}
+        ids = (str(call.get("id")) for call in path[index].tool_calls or ())
+        return {i: self._live[i] for i in ids if i in self._live and i not in results}
 
     # -- provenance and usage ----------------------------------------------------------------
 
@@ -208,6 +228,14 @@ class TranscriptWindow:
             used=totals[-1][3] - before[3],
             estimated=totals[-1][4] - before[4],
         )
+
+
+def _last_reply(path: Sequence[Message]) -> int:
+    """The position of the branch's last message that is not a tool result (-1: none)."""
+    k = len(path) - 1
+    while k >= 0 and path[k].role == "tool":
+        k -= 1
+    return k
 
 
 def _answers_call(path: Sequence[Message], index: int) -> bool:

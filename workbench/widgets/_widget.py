@@ -53,15 +53,19 @@ from ..conversation._turn_events import (
 from ._coalesce import Coalescer
 from ._code import next_request_code
 from ._controls import (
+    CONTROLS,
     control_info,
     control_value,
     is_json_format,
     model_choices,
+    response_format_menu,
     response_model_names,
 )
 from ._esm import STATIC, WIDGET_PIECES, join_esm
 from ._front_end import dispatch
 from ._render import CSS
+from ._shown_errors import shown_error
+from ._tool_view import LiveState
 from ._transcript_view import TranscriptView
 from ._transcript_window import WINDOW
 from ._turn_runner import driven_by_widget, start_in_background
@@ -96,6 +100,8 @@ class ConversationWidget(TranscriptView):
     response_models = traitlets.List(traitlets.Unicode()).tag(sync=True)
     pending = traitlets.List(traitlets.Dict()).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
+    error_field = traitlets.Unicode("").tag(sync=True)
+    response_format_menu = traitlets.Dict().tag(sync=True)
     usage_text = traitlets.Unicode("").tag(sync=True)
     local_badge = traitlets.Bool(False).tag(sync=True)
     input_text = traitlets.Unicode("").tag(sync=True)
@@ -114,6 +120,9 @@ class ConversationWidget(TranscriptView):
         self._coalescer = Coalescer(self._send_custom, clock)
         self._task: asyncio.Future[Any] | None = None
         self._json_reply = False
+        self._failure_shown: BaseException | None = None
+        self._turn_live = False  # between the turn's start and end events
+        self._transcript.live = self._live_calls
         self.param_info = control_info()
         self._unsubscribe = chat.subscribe(self._on_event)
         self.on_msg(self._on_front_end)
@@ -157,7 +166,7 @@ class ConversationWidget(TranscriptView):
         if self._busy():
             return None
         if not text.strip():
-            self.error = "an edited message cannot be empty"
+            self.show_error("an edited message cannot be empty: write the new text", "edit")
             return None
         chat = self._chat
         return self._start(lambda: chat.edit(index, text))
@@ -167,13 +176,14 @@ class ConversationWidget(TranscriptView):
         try:
             self._chat.switch(index, branch)
         except (IndexError, WorkbenchError) as exc:
-            self.error = str(exc)
+            self.show_error(*shown_error(exc))
             return
-        self.error = ""  # the conversation's history.changed event redrew every view
+        self.clear_error()  # the conversation's history.changed event redrew every view
 
     def set_param(self, name: str, value: Any) -> bool:
         """Set ``chat.params.<name>``; an invalid value is refused with the validator's message
-        in ``error`` (the parameters stay as they were). Returns whether it was set.
+        in ``error`` and ``name`` in ``error_field`` (the parameters stay as they were).
+        Returns whether it was set.
 
         For ``response_format``, ``{"pydantic": "Name"}`` picks the pydantic model ``Name``
         from the notebook's namespace, and ``""`` means "not set", as for every parameter.
@@ -181,10 +191,10 @@ class ConversationWidget(TranscriptView):
         try:
             setattr(self._chat.params, name, control_value(name, value))
         except (ValueError, TypeError, KeyError) as exc:  # InvalidParameterError: a ValueError
-            self.error = str(exc).strip("'\"")
+            self.show_error(*shown_error(exc, CONTROLS, field=name))
             self.refresh()  # the control shows the value that stayed
             return False
-        self.error = ""
+        self.clear_error()
         self.refresh()
         return True
 
@@ -198,7 +208,7 @@ class ConversationWidget(TranscriptView):
         try:
             self._chat.enable_tool(name, enabled)
         except KeyError as exc:
-            self.error = str(exc).strip("'\"")
+            self.show_error(*shown_error(exc, field="tools"))
         self.refresh()
 
     def decide(self, call_id: str, decision: str, value: str | None = None) -> None:
@@ -206,7 +216,7 @@ class ConversationWidget(TranscriptView):
         JSON, edited or not), ``deny``, or ``answer`` (``value``: the result the model gets)."""
         pending = {p.call_id: p for p in self._chat.pending_approvals}.get(call_id)
         if pending is None:
-            self.error = "that tool call is no longer waiting"
+            self.show_error("that tool call is no longer waiting", "approval")
             self._refresh_pending()
             return
         if decision == "approve":
@@ -215,18 +225,19 @@ class ConversationWidget(TranscriptView):
                 try:
                     arguments = json.loads(value)
                 except ValueError as exc:
-                    self.error = f"the arguments are not valid JSON: {exc}"
+                    self.show_error(f"the arguments are not valid JSON: {exc}", "approval")
                     return
                 if not isinstance(arguments, dict):
-                    self.error = "the arguments must be a JSON object"
+                    self.show_error("the arguments must be a JSON object", "approval")
                     return
             pending.approve(arguments)
         elif decision == "answer":
             pending.answer(value or "")
         else:
             pending.deny()
-        self.error = ""
+        self.clear_error()
         self.pending = [p for p in self.pending if p["call_id"] != call_id]
+        self._rebuild()  # the call's status: running, denied or answered
 
     def load_models(self) -> None:
         """Fill the model list from ``client.models.list()``, and the pydantic models of the
@@ -262,6 +273,7 @@ class ConversationWidget(TranscriptView):
         """Re-read the conversation's parameters, system prompt, tools, usage and client."""
         chat = self._chat
         self.params = chat.params.snapshot()
+        self.response_format_menu = response_format_menu(chat.params.response_format)
         self.system = chat.system or ""
         self.tools = [
             {"name": t.name, "description": t.description or "", "enabled": t.enabled}
@@ -269,6 +281,17 @@ class ConversationWidget(TranscriptView):
         ]
         self.local_badge = getattr(chat.client, "local_model", None) is not None
         self.usage_text = self._transcript.footer(self._base_url())
+
+    def show_error(self, text: str, field: str = "") -> None:
+        """Show ``text`` (one line) beside ``field``: a parameter's control, ``tools``,
+        ``approval``, ``edit``, or ``""`` for the line above the input."""
+        with self.hold_sync():
+            self.error_field = field
+            self.error = text
+
+    def clear_error(self) -> None:
+        """Take the error away (the next action does)."""
+        self.show_error("")
 
     def close(self) -> None:
         """Stop observing the conversation and close the comm."""
@@ -279,9 +302,9 @@ class ConversationWidget(TranscriptView):
 
     def _busy(self) -> bool:
         if self.streaming:
-            self.error = "a reply is still streaming: stop it or wait"
+            self.show_error("a reply is still streaming: stop it or wait")
             return True
-        self.error = ""
+        self.clear_error()
         return False
 
     def _start(
@@ -303,17 +326,43 @@ class ConversationWidget(TranscriptView):
         try:
             return run()
         except Exception as exc:  # shown in the widget; the turn.failed event already rebuilt
-            self.error = str(exc) or type(exc).__name__
+            self._turn_error(exc)
             return None
 
     def _task_done(self, task: asyncio.Future[Any]) -> None:
         self.streaming = False
         if task.cancelled():
+            self._turn_live = False
             self._rebuild()
             return
         exc = task.exception()
         if exc is not None:
-            self.error = str(exc) or type(exc).__name__
+            self._turn_error(exc)
+
+    def _turn_error(self, exc: BaseException, message: Message | None = None) -> None:
+        """A turn's failure: on the message it failed when that message shows it (its ending
+        mark), so never twice; else on the error line, or beside the parameter it names."""
+        if exc is self._failure_shown:
+            return
+        if message is not None and message.error:
+            self._failure_shown = exc
+            self.clear_error()
+            return
+        self.show_error(*shown_error(exc, CONTROLS))
+
+    def _live_calls(self) -> dict[str, LiveState]:
+        """While a turn runs, its last reply's tool calls: waiting for approval or running."""
+        if not self._turn_live:
+            return {}
+        path = self._chat.history.path_view()
+        k = len(path) - 1
+        while k >= 0 and path[k].role == "tool":
+            k -= 1
+        calls = path[k].tool_calls or () if k >= 0 else ()
+        waiting = {p["call_id"] for p in self.pending}  # claimed: the widget asks
+        return {
+            str(c.get("id")): "waiting" if str(c.get("id")) in waiting else "running" for c in calls
+        }
 
     def _load_models(self) -> None:
         self.models = model_choices(self._chat.client)
@@ -341,8 +390,9 @@ class ConversationWidget(TranscriptView):
             self._coalescer.add(event.message_id, event.delta, "reasoning")
         elif isinstance(event, TurnStarted):
             self._json_reply = is_json_format(self._chat.params.response_format)
+            self._turn_live = True
             self.streaming = True
-            self.error = ""
+            self.clear_error()
             self._rebuild()
         elif isinstance(event, ToolCallStarted):
             self._coalescer.flush()
@@ -352,8 +402,8 @@ class ConversationWidget(TranscriptView):
             self._coalescer.flush()
             if driven_by_widget(self._chat):
                 event.claim()
+            self._refresh_pending()  # first: the call's status reads it
             self._rebuild()
-            self._refresh_pending()
         elif isinstance(event, ToolCallFinished):
             self._coalescer.flush()
             self._rebuild()
@@ -368,12 +418,13 @@ class ConversationWidget(TranscriptView):
         elif isinstance(event, (TurnFinished, TurnFailed)):
             self._coalescer.flush()
             self._coalescer.forget()
+            self._turn_live = False
             self._rebuild()
             self.refresh()
             self._refresh_pending()
             self.streaming = False
             if isinstance(event, TurnFailed) and not isinstance(event.error, TurnStopped):
-                self.error = str(event.error) or type(event.error).__name__
+                self._turn_error(event.error, event.message)
 
     def _refresh_pending(self) -> None:
         self.pending = [
