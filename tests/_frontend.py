@@ -13,7 +13,9 @@ import json
 import time
 from typing import Any
 
-from ._widgets import RecordingComm, front_end, recorded
+from workbench.widgets._widget import widget
+
+from ._widgets import RecordingComm, front_end, make_chat, recorded
 
 PAGE_URL = "http://localhost:1/widget"
 PAGE = '<!doctype html><html><head></head><body><div id="root"></div></body></html>'
@@ -113,3 +115,15 @@ class Bridge:
 
     def text(self, selector: str) -> str:
         return str(self.page.locator(selector).first.text_content())
+
+
+def waiting_for_approval(page: Any, **chat_options: Any) -> tuple[Any, Any, Bridge]:
+    """A widget (on a chat of ``make_chat(confirm_tools=True, **chat_options)``) whose turn
+    waits for the approval of its tool call, drawn in ``page``: ``(chat, widget, bridge)``."""
+    chat = make_chat(confirm_tools=True, **chat_options)
+    w = widget(chat)
+    bridge = Bridge(page, w)
+    front_end(w, {"action": "send", "text": "What's the weather in Paris?"})
+    bridge.settle(until=lambda: bool(chat.pending_approvals))
+    bridge.forward()
+    return chat, w, bridge

@@ -20,7 +20,7 @@ import pytest
 import workbench
 from workbench.widgets._widget import widget
 
-from ._frontend import Bridge
+from ._frontend import Bridge, waiting_for_approval
 from ._widgets import front_end, make_chat
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("recording_comm")]
@@ -43,7 +43,15 @@ def test_a_turn_with_a_tool_streams_in_then_settles(page: Any) -> None:
         for i, m in enumerate(messages)
         if m["method"] == "custom" and m["content"]["type"] == "delta"
     )
-    bridge.forward(first_delta + 1)
+    last_args = max(
+        i for i, m in enumerate(messages)
+        if m["method"] == "custom" and m["content"]["type"] == "tool_args"
+    )  # fmt: skip
+    bridge.forward(last_args + 1)  # the call's arguments have arrived, the reply has not ended
+    streamed = ".wb-entry-streaming .wb-tool-call"
+    assert bridge.text(f"{streamed} .wb-tool-state") == "streaming"
+    assert labels(page, streamed) == ["arguments"] and "Paris" in bridge.text(streamed)
+    bridge.forward(first_delta + 1 - last_args - 1)
     assert page.locator(".wb-entry").count() >= 2
     assert "Paris" in bridge.text(".wb-tool-args") and "get_weather" in bridge.text(".wb-tool-name")
     streaming = page.locator(".wb-entry-streaming .wb-stream-text")
@@ -54,11 +62,19 @@ def test_a_turn_with_a_tool_streams_in_then_settles(page: Any) -> None:
     statuses = page.locator(".wb-entry").evaluate_all("es => es.map(e => e.dataset.status)")
     assert statuses == ["complete", "complete", "complete"]
     assert page.locator(".wb-entry-streaming").count() == 0
-    assert "21" in bridge.text(".wb-tool-result") and "done in" in bridge.text(".wb-tool-done")
+    assert "21" in bridge.text(".wb-tool-result") and bridge.text(".wb-tool-done") == "done"
+    assert bridge.text(".wb-tool-time").startswith("took ")
+    call = ".wb-entry-assistant .wb-tool-call"
+    assert labels(page, call) == ["arguments", "result"], "labelled, short parts open"
+    assert page.locator(f"{call} details").count() == 0
     last = chat.messages[-1].text
     assert last[-20:] in bridge.text(".wb-entry:last-child .wb-message")
     assert page.locator(".wb-send").is_enabled() and page.locator(".wb-stop").is_disabled()
     assert "tokens" in bridge.text(".wb-footer") and page.locator(".wb-badge").is_visible()
+
+
+def labels(page: Any, scope: str) -> list[str]:
+    return [t.strip() for t in page.locator(f"{scope} .wb-tool-label").all_text_contents()]
 
 
 def test_enter_sends_and_shift_enter_adds_a_line(page: Any) -> None:
@@ -134,7 +150,9 @@ def test_an_invalid_value_is_refused_in_the_control_with_the_validators_message(
     )
     bridge.pump()
     assert chat.params.max_completion_tokens is None
-    assert "max_completion_tokens" in bridge.text(".wb-error-line")
+    beside = page.locator(".wb-field:has(.wb-param-max_completion_tokens) .wb-field-error")
+    assert beside.text_content() == "-5 is out of range (allowed: >= 1)", "beside its field"
+    assert page.locator(".wb-error-line").is_hidden()
     assert page.locator(".wb-param-top_p").input_value() == "0.4"
 
 
@@ -306,12 +324,7 @@ def test_deny_and_answer_for_the_tool(page: Any) -> None:
 
 
 def test_stop_denies_a_call_waiting_for_approval(page: Any) -> None:
-    chat = make_chat(confirm_tools=True)
-    w = widget(chat)
-    bridge = Bridge(page, w)
-    front_end(w, {"action": "send", "text": "What's the weather in Paris?"})
-    bridge.settle(until=lambda: bool(chat.pending_approvals))
-    bridge.forward()
+    chat, w, bridge = waiting_for_approval(page)
     page.click(".wb-stop")
     bridge.pump()
     assert not chat.pending_approvals and not w.streaming

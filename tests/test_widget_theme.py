@@ -84,16 +84,17 @@ def test_every_text_of_the_widget_has_aa_contrast(page: Page, theme: str) -> Non
     page.locator(".wb-widget .wb-param-max_completion_tokens").evaluate(
         "e => { e.value = '-5'; e.dispatchEvent(new Event('change', {bubbles: true})); }"
     )
-    page.wait_for_function("document.querySelector('.wb-widget .wb-error-line').textContent")
+    page.wait_for_function("document.querySelector('.wb-widget .wb-field-error')")
     with_error: list[dict[str, Any]] = page.evaluate(CONTRAST, ".wb-widget")
     page.locator(".wb-widget .wb-param-max_completion_tokens").evaluate(
         "e => { e.value = ''; e.dispatchEvent(new Event('change', {bubbles: true})); }"
     )
     names = {row["element"] for row in result + with_error}
-    # What must have been measured: the tool call, the copy-as-code panel, the thinking block,
-    # an error, labels, buttons.
-    needed_texts = ("wb-tool-name", "wb-code-snippet", "wb-field-name", "wb-copy", "wb-footer",
-                    "wb-thinking-text", "wb-role", "wb-error-line")  # fmt: skip
+    # What must have been measured: the tool call (its name, status, time and labels), the
+    # copy-as-code panel, the thinking block, an error beside its field, labels, buttons.
+    needed_texts = ("wb-tool-name", "wb-tool-state", "wb-tool-time", "wb-tool-label",
+                    "wb-code-snippet", "wb-field-name", "wb-copy", "wb-footer",
+                    "wb-thinking-text", "wb-role", "wb-field-error")  # fmt: skip
     for needed in needed_texts:
         assert any(needed in n for n in names), (needed, sorted(names))
     failed = [row for row in result if row["ratio"] < AA]

@@ -32,6 +32,8 @@ WIDGET_PIECES = (
     "widget/transcript.js",
     "widget/follow.js",
     "widget/stream.js",
+    "widget/tools.js",
+    "widget/errors.js",
     "widget/panels.js",
     "widget/controls.js",
     "widget/render.js",

@@ -363,7 +363,8 @@ def _css() -> str:
 .wb-tool-label { font-size: 0.8em; font-weight: bold; }
 .wb-tool-size { font-weight: normal; }
 summary.wb-tool-label { cursor: pointer; user-select: none; }
-.wb-tool-section .wb-code { margin: 0.15em 0 0; max-height: 24em; overflow: auto; }
+.wb-tool-section > .wb-code, .wb-tool-section > .wb-plain { margin: 0.15em 0 0;
+  max-height: 24em; overflow: auto; }
 .wb-tool-error > .wb-tool-label, .wb-tool-error > .wb-plain,
 div.wb-tool-error:not(.wb-tool-section) { color: var(--wb-error-text, #b71c1c); }
 .wb-chip { display: inline-block; border: 1px solid var(--jp-border-color1, #bdbdbd);

@@ -38,6 +38,7 @@ from ..conversation._history import Message
 from ..conversation._turn_events import (
     ContentDelta,
     HistoryChanged,
+    ModelCallFinished,
     ReasoningDelta,
     RefusalDelta,
     SettingsChanged,
@@ -394,6 +395,10 @@ class ConversationWidget(TranscriptView):
             self.streaming = True
             self.clear_error()
             self._rebuild()
+        elif isinstance(event, ModelCallFinished):
+            if event.message.tool_calls and event.status == "complete":
+                self._coalescer.flush()  # its calls start: the transcript says what they do
+                self._rebuild()
         elif isinstance(event, ToolCallStarted):
             self._coalescer.flush()
             started = {"type": "tool_call", "id": event.message_id, "index": event.index}

@@ -103,7 +103,7 @@ function responseFormatControl(view) {
     try {
       parsed = JSON.parse(schema.value);
     } catch (err) {
-      view.nodes.error.textContent = `response_format: the schema is not valid JSON: ${err.message}`;
+      placeError(view, "response_format", `the schema is not valid JSON: ${err.message}`);
       return;
     }
     setParam(view, "response_format", parsed);
@@ -119,7 +119,7 @@ function responseFormatControl(view) {
   select.addEventListener("change", () => {
     const value = select.value;
     editor.hidden = value !== "json_schema";
-    if (value === "json_schema") return; // waits for Apply
+    if (value === "json_schema" || value.startsWith("type:")) return; // Apply / set from code
     if (value.startsWith("pydantic:")) {
       setParam(view, "response_format", { pydantic: value.slice("pydantic:".length) });
     } else {
@@ -128,22 +128,26 @@ function responseFormatControl(view) {
   });
   fill();
   wrap.append(select, editor);
-  view.controls.response_format = { fill, show: (value) => showFormat(value, select, schema, editor) };
+  view.controls.response_format = { fill, show: () => showFormat(view, select, schema, editor) };
   return wrap;
 }
 
-function showFormat(value, select, schema, editor) {
-  let kind = "";
-  if (typeof value === "string") kind = value;
-  else if (value && value.type === "json_schema") {
-    kind = "json_schema";
-    const spec = value.json_schema || {};
-    if (document.activeElement !== schema) {
-      schema.value = JSON.stringify(spec.schema || {}, null, 2);
-    }
-  } else if (value && value.type) kind = value.type;
-  if (document.activeElement !== select) select.value = kind;
-  editor.hidden = kind !== "json_schema";
+// The menu names the format that is set, as the kernel describes it (`response_format_menu`):
+// a pydantic model by its name (an entry is added for one the notebook's list lacks), a JSON
+// schema as json_schema with its schema in the editor.
+function showFormat(view, select, schema, editor) {
+  const menu = view.model.get("response_format_menu") || {};
+  const choice = menu.choice || "";
+  if (choice && ![...select.options].some((option) => option.value === choice)) {
+    const option = h("option", "", menu.label || choice);
+    option.value = choice;
+    select.appendChild(option);
+  }
+  if (choice === "json_schema" && document.activeElement !== schema) {
+    schema.value = JSON.stringify(menu.schema || {}, null, 2);
+  }
+  if (document.activeElement !== select) select.value = choice;
+  editor.hidden = select.value !== "json_schema";
 }
 
 function settingsNodes(view) {
@@ -160,7 +164,8 @@ function settingsNodes(view) {
 function buildControls(view) {
   const { settingsBody, systemBox, toolsBox } = view.nodes;
   const info = view.model.get("param_info") || {};
-  settingsBody.replaceChildren(labelled("system", systemBox, "wb-field-wide"));
+  view.fields.system = labelled("system", systemBox, "wb-field-wide");
+  settingsBody.replaceChildren(view.fields.system);
   for (const [name, spec] of Object.entries(info)) {
     if (name === "model") continue; // in the header
     let control;
@@ -177,11 +182,12 @@ function buildControls(view) {
     else if (spec.type === "number" || spec.type === "integer") {
       control = numberControl(view, name, spec);
     } else continue;
-    const field = labelled(name.replace(/_/g, " "), control);
+    const field = (view.fields[name] = labelled(name.replace(/_/g, " "), control));
     field.title = spec.description || "";
     settingsBody.appendChild(field);
   }
-  settingsBody.appendChild(labelled("tools", toolsBox, "wb-field-wide"));
+  view.fields.tools = labelled("tools", toolsBox, "wb-field-wide");
+  settingsBody.appendChild(view.fields.tools);
 }
 
 function drawTools(view) {
@@ -221,7 +227,7 @@ function drawControls(view) {
   const streaming = model.get("streaming");
   nodes.sendButton.disabled = streaming;
   nodes.stopButton.disabled = !streaming;
-  nodes.error.textContent = model.get("error") || "";
+  drawError(view);
   nodes.footer.textContent = model.get("usage_text") || "";
   if (document.activeElement !== nodes.input) nodes.input.value = model.get("input_text") || "";
 }

@@ -6,10 +6,12 @@
 // older messages fetched on demand ("Show earlier messages") and collapsed again. While a
 // reply streams, custom messages carry only what changed: {type: "delta"} appends text,
 // {type: "reasoning"} appends a reasoning model's thinking to a collapsed "Thinking" block above
-// the reply, {type: "refusal"} appends refusal text, {type: "json"} replaces a structured output's partial
-// preview, {type: "tool_call"} and {type: "tool_args"} show a running tool call. Streamed text is
-// set as text nodes in blocks of about 2 KB (`follow.js`), never as HTML; the sanitized HTML
-// replaces it when the turn ends. The transcript follows its end unless the user scrolled up.
+// the reply, {type: "refusal"} appends refusal text, {type: "json"} replaces a structured
+// output's partial preview, {type: "tool_call"} and {type: "tool_args"} show a tool call whose
+// arguments stream (`tools.js`). Streamed text is set as text nodes in blocks of about 2 KB
+// (`follow.js`), never as HTML; the sanitized HTML replaces it when the reply ends. The
+// transcript follows its end unless the user scrolled up. Errors show beside their cause
+// (`errors.js`).
 // Every control calls a Python method through model.send({action: ...}); the controls are drawn
 // from the `param_info` trait and follow `params` (changed from code or from another view).
 // Media never travel in the HTML: a placeholder <span class="wb-media" data-wb-kind
@@ -28,6 +30,7 @@ function createView(model, el) {
     send: (content) => model.send(content),
     nodes: {},
     controls: {},
+    fields: {}, // name -> the labelled field an error about it is shown beside
     entryNodes: new WeakMap(), // entry -> its element, reused while the entry is unchanged
     // Fetched on demand, before the window (this view only): the entries, how many messages
     // are still before them, and the id of this view's pending "earlier" request.
@@ -72,7 +75,8 @@ function headerNodes(view) {
   const codeButton = button("wb-code-button", "Copy as code", "The next request as code", () =>
     send({ action: "code", text: nodes.input.value }),
   );
-  header.append(badge, labelled("model", modelInput), modelList, codeButton);
+  view.fields.model = labelled("model", modelInput);
+  header.append(badge, view.fields.model, modelList, codeButton);
   return header;
 }
 

@@ -12,14 +12,14 @@ function render({ model, el }) {
     ["change:transcript_rev", transcript],
     ["change:earlier", transcript],
     ["change:streaming", transcript],
-    ["change:pending", () => drawApprovals(view)],
+    ["change:pending", () => { drawApprovals(view); drawError(view); }],
     ["change:tools", () => { drawTools(view); drawControls(view); }],
     ["change:models", models],
     ["change:response_models", models],
     ["change:param_info", () => { buildControls(view); drawTools(view); drawControls(view); }],
   ];
-  for (const name of ["params", "system", "local_badge", "streaming", "error", "usage_text",
-    "input_text", "compact"]) {
+  for (const name of ["params", "system", "local_badge", "streaming", "error", "error_field",
+    "usage_text", "input_text", "compact", "response_format_menu"]) {
     handlers.push([`change:${name}`, controls]);
   }
   handlers.push(["msg:custom", (msg, buffers) => onCustom(view, msg, buffers)]);

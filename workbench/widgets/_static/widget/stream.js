@@ -44,13 +44,10 @@ function thinkingText(item) {
 function toolCall(item, msg) {
   let call = item.querySelector(`.wb-tool-call[data-index="${msg.index}"]`);
   if (!call) {
-    call = h("div", "wb-tool-call wb-tool-running");
-    call.dataset.index = msg.index;
-    call.append(h("div", "wb-tool-name", msg.name || "tool"), h("pre", "wb-tool-args"));
-    call.appendChild(h("div", "wb-tool-state", "running…"));
+    call = streamedToolCall(msg.name, msg.index);
     item.appendChild(call);
   }
-  if (msg.type === "tool_args") call.querySelector(".wb-tool-args").textContent = msg.text;
+  if (msg.type === "tool_args") call.querySelector(".wb-tool-args-text").textContent = msg.text;
 }
 
 // One streamed update of the reply with id `msg.id`.

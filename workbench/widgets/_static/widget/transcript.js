@@ -98,14 +98,11 @@ function entryNode(view, entry) {
   item.dataset.status = entry.status;
   item.appendChild(h("div", "wb-role", entry.role));
   const body = h("div", "wb-entry-body");
-  // A thinking block the user opened stays open when the entry is drawn again.
+  // What the user opened or closed (thinking, long tool parts) stays so when drawn again.
   const id = CSS.escape(entry.id);
-  const opened = transcript.querySelector(`.wb-entry[data-id="${id}"] details.wb-thinking`);
+  const opened = openDetails(transcript.querySelector(`.wb-entry[data-id="${id}"]`));
   body.innerHTML = entry.html; // sanitized in Python (nh3 allow-lists)
-  if (opened && opened.open) {
-    const thinking = body.querySelector("details.wb-thinking");
-    if (thinking) thinking.open = true;
-  }
+  restoreDetails(body, opened);
   fillMedia(view, body);
   item.appendChild(body);
   item.appendChild(entryActions(view, item, entry));
