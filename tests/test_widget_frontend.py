@@ -61,6 +61,10 @@ def test_a_turn_with_a_tool_streams_in_then_settles(page: Any) -> None:
     bridge.forward()  # the rest: the sanitized transcript replaces the streamed text
     statuses = page.locator(".wb-entry").evaluate_all("es => es.map(e => e.dataset.status)")
     assert statuses == ["complete", "complete", "complete"]
+    roles = page.locator(".wb-entry").evaluate_all(
+        "es => es.map(e => [...e.querySelectorAll('.wb-role')].map(r => r.textContent))"
+    )
+    assert roles == [["user"], ["assistant"], ["assistant"]], "each role said once"
     assert page.locator(".wb-entry-streaming").count() == 0
     assert "21" in bridge.text(".wb-tool-result") and bridge.text(".wb-tool-done") == "done"
     assert bridge.text(".wb-tool-time").startswith("took ")

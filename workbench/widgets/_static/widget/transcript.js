@@ -96,7 +96,6 @@ function entryNode(view, entry) {
   item = h("div", `wb-entry wb-entry-${entry.role}`);
   item.dataset.id = entry.id;
   item.dataset.status = entry.status;
-  item.appendChild(h("div", "wb-role", entry.role));
   const body = h("div", "wb-entry-body");
   // What the user opened or closed (thinking, long tool parts) stays so when drawn again.
   const id = CSS.escape(entry.id);
