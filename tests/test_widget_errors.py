@@ -66,6 +66,9 @@ def test_the_next_action_takes_the_error_away_what_a_view_asks_by_itself_does_no
     assert (w.error, w.error_field) == ("", "")
     w.set_tool("nope", True)
     assert (w.error, w.error_field) == ("no tool 'nope'; registered: get_weather", "tools")
+    w.edit(0, "   ")
+    assert (w.error, w.error_field) == ("an edited message cannot be empty: write the new text",
+                                        "edit")  # fmt: skip
     front_end(w, {"action": "set_param", "name": "temperature", "value": 0.5})
     assert w.error == ""
 

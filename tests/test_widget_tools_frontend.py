@@ -132,6 +132,14 @@ def test_an_error_shows_beside_its_cause_and_goes_with_the_next_action(page: Any
     page.click(".wb-schema-apply")
     assert "the schema is not valid JSON" in field_error(page, ".wb-response-format-kind")
 
+    # An edited message left empty: in the editor.
+    page.locator(".wb-entry-user .wb-edit-button").first.click()
+    page.fill(".wb-edit-text", "  ")
+    page.click(".wb-edit-save")
+    bridge.pump()
+    edit_note = str(page.locator(".wb-edit .wb-field-error").text_content())
+    assert edit_note == "an edited message cannot be empty: write the new text"
+
     # A turn's error that names no control: on the line above the input.
     w.show_error("a reply is still streaming: stop it or wait")
     bridge.forward()
