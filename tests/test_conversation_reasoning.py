@@ -55,9 +55,12 @@ def test_the_reply_keeps_its_reasoning_and_the_events_stream_it_first(stream: bo
     c = local()
     events: list[TurnEvent] = []
     c.subscribe(events.append)
+    c.params.seed = 2  # the same request twice: the same reply only with a fixed seed
     reply = c.send("What is the weather in Paris today?", stream=stream)
     whole = c.client.chat.completions.create(
-        model=MODEL, messages=[{"role": "user", "content": "What is the weather in Paris today?"}]
+        model=MODEL,
+        messages=[{"role": "user", "content": "What is the weather in Paris today?"}],
+        seed=2,
     )
     assert reply.reasoning == whole.choices[0].message.reasoning
     assert reply.reasoning and reply.reasoning.startswith("The user says")

@@ -376,7 +376,8 @@ def test_rerun_replaces_one_cell() -> None:
     g.subscribe(events.append)
     new = g.rerun(old.key)
     assert new is g.cells[1] and new is not old and new.key == old.key
-    assert new.status == "done" and new.output == old.output  # the local model is deterministic
+    # Sent again, the local model samples again (no seed): another variant of the reply.
+    assert new.status == "done" and new.output != old.output
     assert new.conversation is not old.conversation
     assert [e.type for e in events if e.type != "cell.delta"] == [
         "grid.started",

@@ -171,7 +171,8 @@ def decode_wav(data: bytes) -> tuple[wave._wave_params, bytes]:
 
 def test_a_spoken_reply_is_a_valid_wav_with_its_transcript_and_no_text_content() -> None:
     model = LocalModel()
-    whole = completion(model, ask("Say something kind", **SPOKEN))
+    # Seeded: the same request again gives the same words (unseeded, another sample).
+    whole = completion(model, ask("Say something kind", seed=5, **SPOKEN))
     message = whole["choices"][0]["message"]
     assert message["content"] is None and message["refusal"] is None
     audio = message["audio"]
@@ -184,7 +185,7 @@ def test_a_spoken_reply_is_a_valid_wav_with_its_transcript_and_no_text_content()
     assert 0.1 < seconds <= 32 * 0.12 + 1e-9 and any(frames), "a short clip, not silence"
     details = whole["usage"]["completion_tokens_details"]
     assert details["audio_tokens"] == math.ceil(seconds * 10)
-    again = completion(model, ask("Say something kind", **SPOKEN))["choices"][0]["message"]
+    again = completion(model, ask("Say something kind", seed=5, **SPOKEN))["choices"][0]["message"]
     assert again["audio"]["data"] == audio["data"], "the same words give the same clip"
     assert again["audio"]["id"] != audio["id"]
 
@@ -200,7 +201,7 @@ def test_pcm16_is_the_wav_clip_without_its_header() -> None:
 
 def test_the_stream_sends_id_transcript_data_then_expiry_and_agrees_with_the_whole_reply() -> None:
     model = LocalModel()
-    body = ask("Tell me a story", **SPOKEN)
+    body = ask("Tell me a story", seed=5, **SPOKEN)  # seeded: both requests get the same reply
     whole = completion(model, body)["choices"][0]["message"]["audio"]
     stream = chunks(model, {**body, "stream_options": {"include_usage": True}})
     opening = stream[0]["choices"][0]["delta"]
@@ -294,7 +295,11 @@ def usage_of(model: LocalModel, body: dict[str, Any]) -> dict[str, Any]:
 
 def test_prediction_usage_counts_what_the_reply_reuses() -> None:
     model = LocalModel()
-    body = {"model": "workbench-local", "messages": [{"role": "user", "content": "Refactor it"}]}
+    body = {  # seeded: every request below gets the same reply
+        "model": "workbench-local",
+        "messages": [{"role": "user", "content": "Refactor it"}],
+        "seed": 1,
+    }
     text = reply(model, body)
     tokens = tokenize(text)
     plain = usage_of(model, body)

@@ -149,8 +149,9 @@ def test_through_the_client_and_over_http(field: str) -> None:
     model = LocalModel(reasoning_field=field)
     with server_thread(model) as url:
         client = workbench.Client(base_url=url, api_key="unused")
-        whole = client.chat.completions.create(model=MODEL, messages=USER)
-        with client.chat.completions.stream(model=MODEL, messages=USER) as stream:
+        # One seed for both: unseeded, the second identical request would get another sample.
+        whole = client.chat.completions.create(model=MODEL, messages=USER, seed=3)
+        with client.chat.completions.stream(model=MODEL, messages=USER, seed=3) as stream:
             events = [e for e in stream if e.type != "chunk"]
             final = stream.get_final_completion()
         client.close()

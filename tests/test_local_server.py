@@ -186,7 +186,9 @@ async def test_parse_with_pydantic_models(client: tuple[Any, ModuleType]) -> Non
     )
     report = nested.choices[0].message.parsed
     assert isinstance(report, Report) and report.city == "Oslo"
-    assert all(reading.unit == "celsius" for reading in report.readings)
+    # The hint fills the first reading; the rest are sampled (each client kind here asks the
+    # same server the same thing: each gets another variant).
+    assert report.readings and report.readings[0].unit == "celsius"
 
     tool = package.pydantic_function_tool(GetWeather)
     called = await resolve(

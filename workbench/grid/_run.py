@@ -133,7 +133,8 @@ class Runner:
     async def _attempt(self, cell: Cell, sender: Sender) -> BaseException | None:
         """Send ``cell`` once. Returns None when it went through, the ``RateLimitError`` to
         retry after, or another error (recorded in the cell)."""
-        chat = cell_conversation(self._spec, cell, sender.client, self.grid._log)
+        client = sender.for_repeat(cell.repeat) if self._spec.repeats > 1 else sender.client
+        chat = cell_conversation(self._spec, cell, client, self.grid._log)
         cell.conversation = chat
         cell.status = "running"
         cell.error = None

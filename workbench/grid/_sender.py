@@ -4,7 +4,7 @@ retried cell by cell."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -29,6 +29,25 @@ class Sender:
     client: StreamingChatClient | AsyncStreamingChatClient
     base_url: str | None
     pool: httpx.AsyncClient | None = None
+    _numbered: dict[int, Any] = field(default_factory=dict, repr=False)
+
+    def for_repeat(self, repeat: int) -> StreamingChatClient | AsyncStreamingChatClient:
+        """The client repeat number ``repeat`` of a cell sends with: one that numbers its
+        requests with the ``x-workbench-repeat`` header (sharing the pool), so that the local
+        model samples each repeat on its own and a repeat's reply does not depend on which of
+        the concurrent identical requests came first (``workbench.local._variants``). Servers
+        ignore a header they do not know; another package's client is used as it is."""
+        client = self.client
+        if not isinstance(client, (Client, AsyncClient)):
+            return client
+        numbered = self._numbered.get(repeat)
+        if numbered is None:
+            from ..local._variants import REPEAT_HEADER
+
+            headers = {**client._custom_headers, REPEAT_HEADER: str(repeat)}
+            numbered = self._numbered[repeat] = client.with_options(default_headers=headers)
+            numbered._noted = client._noted  # say each of the profile's notes once per run
+        return numbered
 
     async def aclose(self) -> None:
         """Close the pool the run opened (a pool the caller gave stays open)."""

@@ -27,6 +27,7 @@ from ._schema_problems import validate_schema
 from ._speech import check_format
 from ._store import CompletionStore
 from ._think import REASONING_FIELDS
+from ._variants import REPEAT_HEADER, Variants, sampled
 
 __all__ = ["LOCAL_MODELS", "LocalModel", "LocalResponse"]
 
@@ -64,6 +65,11 @@ class LocalResponse:
 class LocalModel:
     """A deterministic chat model that speaks the Chat Completions protocol. A simulator.
 
+    It samples as a real model does, deterministically: without a ``seed`` (and at a
+    ``temperature`` above 0) the nth identical request it answers gets the nth variant of the
+    reply, so Regenerate shows another reply; with a ``seed`` identical requests get identical
+    replies (``_variants``; ``reset_variants()`` starts the counts again).
+
     Args:
         api_key: when set, requests must carry ``Authorization: Bearer <api_key>`` (else 401).
         pacing: stream pacing for visible demos (default: as fast as possible).
@@ -98,6 +104,11 @@ class LocalModel:
         self.store = CompletionStore()
         self._ids = itertools.count(1)
         self._id_lock = threading.Lock()
+        self._variants = Variants()
+
+    def reset_variants(self) -> None:
+        """Answer every request from now on as if it were the first of its kind (variant 0)."""
+        self._variants.reset()
 
     def __repr__(self) -> str:
         return f"LocalModel(api_key=<{'set' if self._api_key else 'none'}>, pacing={self.pacing})"
@@ -139,7 +150,8 @@ class LocalModel:
                 kind, content, events = replacement(fault, body)
                 return LocalResponse(200, [("content-type", kind)], content, events, delay)
         try:
-            response = self._route(method.upper(), path.rstrip("/") or "/", query, body)
+            repeat = headers.get(REPEAT_HEADER)
+            response = self._route(method.upper(), path.rstrip("/") or "/", query, body, repeat)
         except InvalidParameterError as exc:
             response = _error(400, str(exc), "invalid_request_error", param=exc.param)
         except Exception as exc:  # a bug here must reach the client as a server error, not hang
@@ -155,11 +167,11 @@ class LocalModel:
         return response
 
     def _route(
-        self, method: str, path: str, query: Mapping[str, str], body: bytes
+        self, method: str, path: str, query: Mapping[str, str], body: bytes, repeat: str | None
     ) -> LocalResponse:
         if path == "/chat/completions":
             if method == "POST":
-                return self._create(_json_body(body))
+                return self._create(_json_body(body), repeat)
             if method == "GET":
                 return _ok(self.store.list(**_list_query(query, with_model=True)))
         elif match := _MESSAGES.match(path):
@@ -184,7 +196,7 @@ class LocalModel:
 
     # -- chat completions --------------------------------------------------------------------
 
-    def _create(self, body: dict[str, Any]) -> LocalResponse:
+    def _create(self, body: dict[str, Any], repeat: str | None) -> LocalResponse:
         _validate(body)
         with self._id_lock:
             number = next(self._ids)
@@ -194,6 +206,7 @@ class LocalModel:
             created=int(time.time()),
             refusal_trigger=self.refusal_trigger,
             reasoning_field=self.reasoning_field,
+            variant=self._variants.next(body, repeat) if sampled(body) else 0,
         )
         if body.get("store") is True:
             self.store.put(result.completion(body.get("metadata")), body["messages"])

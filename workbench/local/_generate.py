@@ -42,12 +42,14 @@ def answer(
     created: int,
     refusal_trigger: str | None,
     reasoning_field: str = "reasoning_content",
+    variant: object = 0,
 ) -> Answer:
     """Generate the answer to a validated chat completion request body.
 
     ``reasoning_field``: the field the reasoning model (``_think``) sends its reasoning in.
+    ``variant``: which sample of an unseeded reply (``_variants``; 0: the first).
     """
-    request = _Request.read(body)
+    request = _Request.read(body, variant)
     usage = _Usage()
     choices: list[Choice] = []
     for i in range(request.n):
@@ -92,10 +94,11 @@ class _Request:
     prompt_tokens: int
     audio_in: int
     hidden_reasoning: int  # hidden reasoning tokens, the same for every choice
+    salt: object  # what picks the variation: the seed, the sample's variant, or 0 (greedy)
     base_seed: int
 
     @classmethod
-    def read(cls, body: Mapping[str, Any]) -> _Request:
+    def read(cls, body: Mapping[str, Any], variant: object = 0) -> _Request:
         messages: Sequence[Mapping[str, Any]] = body["messages"]
         model = str(body["model"])
         tools = [t for t in body.get("tools") or () if isinstance(t, Mapping)]
@@ -120,9 +123,11 @@ class _Request:
             reasoning = _REASONING[effort] + (prompt_tokens * 2 if effort != "minimal" else 0)
         if limit is not None:  # the token limit bounds reasoning and visible tokens together
             reasoning = min(reasoning, int(limit))
-        # At temperature 0 the seed changes nothing (greedy): not the text, arguments or logprobs.
+        # At temperature 0 the seed changes nothing (greedy): not the text, arguments or logprobs;
+        # above it the seed picks the variation, or without one the sample's variant.
         seed, temperature = body.get("seed"), body.get("temperature")
         greedy = temperature is not None and float(temperature) == 0
+        salt = 0 if greedy else (seed if seed is not None else variant)
         return cls(
             body=body,
             messages=messages,
@@ -146,9 +151,8 @@ class _Request:
             prompt_tokens=prompt_tokens,
             audio_in=audio_in,
             hidden_reasoning=reasoning,
-            base_seed=stable_hash(
-                model, user_text, len(messages), seed if seed is not None and not greedy else 0
-            ),
+            salt=salt,
+            base_seed=stable_hash(model, user_text, len(messages), salt),
         )
 
 
@@ -237,7 +241,7 @@ def _text(request: _Request, i: int, seed: int) -> str:
     return reply_text(
         model=request.model,
         messages=request.messages,
-        seed=body.get("seed"),
+        salt=request.salt,
         temperature=body.get("temperature"),
         verbosity=body.get("verbosity"),
         choice_index=i,

@@ -30,7 +30,7 @@ _FILLERS = (
     "Streaming, usage, logprobs and stop sequences behave as the real API's do.",
     "Nothing you type leaves this machine.",
     "Your words are the only input I have, so I echo them back in new shapes.",
-    "This reply is deterministic: the same request gives the same answer.",
+    "This reply is deterministic: the same request and seed give the same answer.",
 )
 _OPENERS = ("Sure.", "Here you go.", "Of course.", "Happy to help.", "Let me see.", "Right.")
 _ALTERNATIVES = (" the", " a", ",", ".", " and", " of", " to", " is", " it", " you")
@@ -127,7 +127,7 @@ def reply_text(
     *,
     model: str,
     messages: Sequence[Mapping[str, Any]],
-    seed: int | None,
+    salt: object,
     temperature: float | None,
     verbosity: str | None,
     choice_index: int,
@@ -138,15 +138,16 @@ def reply_text(
 
     It quotes and transforms the last user message (how depends on the model name), notes the
     turn, answers from tool results when there are some, and adds a few sentences whose choice
-    depends on the seed and grows more varied with the temperature. ``attachments`` (a sentence
+    depends on ``salt`` (the seed, or which sample of an unseeded request this is) and grows more
+    varied with the temperature. ``attachments`` (a sentence
     naming the message's images, recordings and files) comes first.
     """
     users = [m for m in messages if m.get("role") == "user"]
     last = message_text(users[-1]) if users else ""
     words = _WORD.findall(last)
     temp = 1.0 if temperature is None else float(temperature)
-    # At temperature 0 the seed does not matter (greedy); above it, the seed picks a variation.
-    salt = 0 if temp == 0 else (seed if seed is not None else 0)
+    # At temperature 0 the salt does not matter (greedy); above it, it picks a variation.
+    salt = 0 if temp == 0 else salt
     rng = random.Random(stable_hash(model, last, len(messages), choice_index, salt, round(temp, 2)))
     parts = [f"[local model {model!r}, a simulator]"]
     if temp > 0 and rng.random() < min(1.0, temp / 2):
