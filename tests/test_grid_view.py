@@ -279,3 +279,29 @@ def get_weather_tool(city: str) -> dict[str, Any]:
         city: the city's name.
     """
     return {"city": city, "temperature": 21}
+
+
+def test_cells_cut_at_the_token_limit_are_counted_apart() -> None:
+    grid = workbench.Grid(
+        ["Say hi", "Tell me a long story about the sea"],
+        params=[{"max_completion_tokens": 4}, {}],
+        client=workbench.Client(local=workbench.local.LocalModel()),
+    )
+    view = GridView(grid)
+    recorded(view.table)
+    result = grid.run(display=False)
+    assert result.counts == {"cut": 2, "done": 2}
+    cut = [c for c in grid.cells if c.params == {"max_completion_tokens": 4}]
+    assert all(c.status == "cut" and c.finish_reason == "length" for c in cut)
+    assert cut[0].error == "cut at the token limit (finish_reason length)" and cut[0].output
+    assert cut[0].cost_usd is None and cut[0].usage is not None  # answered: its usage is kept
+    assert [c["status"] for c in view.table.cells] == ["cut", "done", "cut", "done"]
+    assert view.table.summary["counts"] == {"cut": 2, "done": 2}
+    assert view.table.progress["cut"] == 2
+    frame = result.to_dataframe()
+    assert list(frame["status"]) == ["cut", "done", "cut", "done"]
+    assert list(frame["finish_reason"]) == ["length", "stop", "length", "stop"]
+    text = grid_text(grid)
+    assert text.endswith("4 cells: 2 cut, 2 done") and "[cut] [local model" in text
+    # run() again sends only the cells with no whole reply: a cut one came back whole.
+    assert grid.run(display=False).counts == {"cut": 2, "done": 2}

@@ -23,7 +23,7 @@ from ..conversation._params import ChatParams
 from ..protocol._parsing import parse_chat_completion
 from ..protocol._schema import type_to_response_format
 from ..types import ChatCompletion
-from ._cells import Cell, CellKey
+from ._cells import CUT_BY, Cell, CellKey
 from ._fill import fill_cell
 from ._run import cell_conversation
 
@@ -197,7 +197,8 @@ def _fill_from_completion(grid: Grid, cell: Cell, body: Any, where: str) -> None
             input_tools=None,
         )
         reply.parsed = getattr(parsed.choices[0].message, "parsed", None)
-        cell.status = "done"
+        cell.status = "cut" if reply.ending in CUT_BY else "done"
+        cell.error = CUT_BY.get(reply.ending)
     except WorkbenchError as exc:  # cut off, filtered or invalid structured output
         reply.status = "error"
         reply.error = f"{type(exc).__name__}: {exc}"

@@ -5,10 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Cell", "CellKey", "CellStatus", "ScoreError"]
+__all__ = ["ANSWERED", "CUT_BY", "Cell", "CellKey", "CellStatus", "ScoreError"]
 
-CellStatus = Literal["pending", "running", "done", "incomplete", "error", "cancelled", "skipped"]
-FINAL_STATUSES: tuple[CellStatus, ...] = ("done", "incomplete", "error", "cancelled", "skipped")
+CellStatus = Literal[
+    "pending", "running", "done", "cut", "incomplete", "error", "cancelled", "skipped"
+]
+FINAL_STATUSES: tuple[CellStatus, ...] = (
+    "done", "cut", "incomplete", "error", "cancelled", "skipped"
+)  # fmt: skip
+ANSWERED: tuple[CellStatus, ...] = ("done", "cut")
+"""The statuses of a cell whose reply came back whole from the server (priced, scored, and not
+sent again by ``run()``): ``cut`` is whole as sent, but not the whole answer."""
+CUT_BY = {
+    "length": "cut at the token limit (finish_reason length)",
+    "content_filter": "withheld by the content filter (finish_reason content_filter)",
+}
+"""A ``cut`` cell's ``error``, by the reply's ``finish_reason``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +86,9 @@ class Cell:
         prompt: the text of the user message sent (templates filled).
         vars: the row of ``vars`` the prompt was filled from (empty without vars).
         params: the cell's parameter set (without the model).
-        status: ``pending``, ``running``, ``done``, ``incomplete`` (the reply came back cut
+        status: ``pending``, ``running``, ``done``, ``cut`` (the server ended the reply
+            before its end: ``finish_reason`` ``length``, the token limit, or
+            ``content_filter``; ``error`` says which), ``incomplete`` (the reply came back cut
             short, e.g. with no ``finish_reason``; ``error`` says why), ``error``,
             ``cancelled`` or ``skipped``.
         output: the reply's text (the final reply after any tool rounds).
@@ -82,7 +96,8 @@ class Cell:
         refusal: the model's refusal, if it refused.
         finish_reason: why the reply ended (``stop``, ``length``, ``tool_calls``, ...).
         tool_calls: the tools called during the turn, each ``{"name", "arguments", "result"}``.
-        error: what went wrong (``error``, ``incomplete``), or why the cell did not run
+        error: what went wrong (``error``, ``incomplete``), what cut the reply (``cut``), or
+            why the cell did not run
             (``cancelled``, ``skipped``); None otherwise.
         conversation: the ``workbench.Conversation`` that ran the cell; None before it starts.
         usage: the tokens of the turn (summed over tool rounds), a ``CompletionUsage``.

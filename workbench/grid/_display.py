@@ -63,6 +63,7 @@ class ProgressLine:
         self.errors = 0
         self.unfinished = 0
         self.incomplete = 0
+        self.cut = 0
         self._stream = stream
         self._clock = clock
         if interval is None:
@@ -82,6 +83,7 @@ class ProgressLine:
             status = event.cell.status
             self.errors += status == "error"
             self.incomplete += status == "incomplete"
+            self.cut += status == "cut"
             self.unfinished += status in ("cancelled", "skipped")
             now = self._clock()
             if now - self._shown >= self._interval:
@@ -101,6 +103,8 @@ class ProgressLine:
             parts.append(f"ETA {(self.total - self.done) / rate:.1f} s")
         if self.errors:
             parts.append(f"{self.errors} error{'s' if self.errors > 1 else ''}")
+        if self.cut:
+            parts.append(f"{self.cut} cut")
         if self.incomplete:
             parts.append(f"{self.incomplete} incomplete")
         if self.unfinished:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .._exceptions import InvalidParameterError, WorkbenchError
 from ..client._client import AsyncClient
 from ._batch import write_batch
-from ._cells import Cell, CellKey
+from ._cells import ANSWERED, Cell, CellKey
 from ._display import open_display
 from ._estimate import GridEstimate, check_prices, estimate
 from ._grid_events import GridEvent, GridFinished, GridStarted
@@ -270,7 +270,7 @@ class Grid:
             if self._runner is not None:
                 raise WorkbenchError("the grid is already running: cancel() it or wait")
             indexes = (
-                [i for i, cell in enumerate(self.cells) if cell.status != "done"]
+                [i for i, cell in enumerate(self.cells) if cell.status not in ANSWERED]
                 if key is None
                 else [self._index_of(key)]
             )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..conversation._tools import run_sync
 from ._batch import read_batch_output
-from ._cells import Cell
+from ._cells import ANSWERED, Cell
 from ._frame import cells_frame
 from ._score import prepare_scorers, score_cell
 
@@ -158,7 +158,7 @@ class GridResult:
         cells = read_batch_output(grid, paths)
         spec = grid._spec
         scorers = prepare_scorers(spec.scorers)
-        done = [cell for cell in cells if cell.status == "done"]
+        done = [cell for cell in cells if cell.status in ANSWERED]
         if scorers and done:
 
             async def score_all() -> None:
@@ -192,7 +192,12 @@ def _table(result: GridResult, width: int = 32, most: int = 20) -> list[str]:
             cell = first.get((r, k))
             if cell is None:
                 continue
-            text = cell.output if cell.status == "done" else f"[{cell.status}] {cell.error or ''}"
+            if cell.status == "done":
+                text = cell.output
+            elif cell.status == "cut":
+                text = f"[cut] {cell.output}" if cell.output else f"[cut] {cell.error}"
+            else:
+                text = f"[{cell.status}] {cell.error or ''}"
             text = " ".join(text.split())
             out.append(f"    {column}: {text if len(text) <= width else text[: width - 1] + '…'}")
     if len(grid.row_labels) > most:

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from .._exceptions import RateLimitError
 from ..client._retries import retry_after as parse
 from ..conversation import Conversation
-from ..conversation._history import Message
-from ._cells import Cell
+from ..conversation._history import CUT_SHORT, Message
+from ._cells import ANSWERED, CUT_BY, Cell
 from ._estimate import Budget, BudgetExceeded
 from ._fill import fill_cell, turn_of
 from ._grid_events import CellDelta, CellFinished, CellStarted
@@ -66,7 +66,7 @@ class Runner:
         budget = self._budget = Budget(self.grid.max_cost_usd, self._spec, sender.base_url)
         running = {id(cell) for cell in self.cells}
         for cell in self.grid.cells:  # a resumed run counts what the grid already spent
-            if cell.status == "done" and id(cell) not in running:
+            if cell.status in ANSWERED and id(cell) not in running:
                 budget.settle(cell, 0.0)
         queue = iter(self.cells)
         try:
@@ -121,7 +121,7 @@ class Runner:
             self._budget.settle(cell, reserved)
             if cell.status not in ("error", "incomplete") and self._scorers:
                 await score_cell(cell, self._scorers, self._spec.structured(cell))
-            ended = cell.status if cell.status in ("error", "incomplete") else "done"
+            ended = cell.status if cell.status in ("error", "incomplete", "cut") else "done"
             self._finish(cell, ended, cell.error)
         except asyncio.CancelledError:
             self._budget.settle(cell, reserved)
@@ -149,6 +149,9 @@ class Runner:
             if reply.status == "incomplete":  # came back whole but cut short (no finish_reason)
                 cell.status = "incomplete"
                 cell.error = reply.error
+            elif reply.ending in CUT_SHORT:  # whole, but the server ended it early
+                cell.status = "cut"
+                cell.error = CUT_BY[reply.ending]
         except RateLimitError as exc:
             return exc
         except Exception as exc:

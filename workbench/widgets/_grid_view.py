@@ -165,7 +165,9 @@ class GridTable(anywidget.AnyWidget):
         counts: dict[str, int] = {}
         for cell in cells:
             counts[cell.status] = counts.get(cell.status, 0) + 1
-        costs = [getattr(c, "cost_usd", None) for c in cells if c.status in ("done", "incomplete")]
+        costs = [
+            getattr(c, "cost_usd", None) for c in cells if c.status in ("done", "cut", "incomplete")
+        ]
         known = [c for c in costs if c is not None]
         if elapsed is None and self._started_at is not None:
             elapsed = self._clock() - self._started_at
@@ -208,6 +210,7 @@ class GridTable(anywidget.AnyWidget):
             "running": statuses.count("running"),
             "errors": statuses.count("error"),
             "incomplete": statuses.count("incomplete"),
+            "cut": statuses.count("cut"),
             "cancelled": statuses.count("cancelled") + statuses.count("skipped"),
             "rate": round(rate, 2),
             "eta": round((total - done) / rate, 1) if rate else None,
@@ -320,8 +323,8 @@ def grid_text(grid: Any, width: int = 40) -> str:
             repeat = f" #{cell.repeat + 1}" if grid.repeats > 1 else ""
             if cell.status == "done":
                 shown = _one_line(cell.output or "", width)
-            elif cell.status == "incomplete":
-                shown = f"[incomplete] {_one_line(cell.output or '', width)}"
+            elif cell.status in ("cut", "incomplete"):
+                shown = f"[{cell.status}] {_one_line(cell.output or cell.error or '', width)}"
             elif cell.status == "error":
                 shown = f"error: {_one_line(cell.error or '', width)}"
             else:
