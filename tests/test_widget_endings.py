@@ -122,3 +122,65 @@ def test_the_logs_frames_say_length_too(tmp_path: Path) -> None:
     chat.send("Tell me a story")
     assert workbench.to_dataframe(log=path)["status"].tolist() == ["complete", "length"]
     assert workbench.usage_dataframe(log=path)["status"].tolist() == ["length"]
+
+
+def test_a_turn_stopped_at_the_tool_round_limit_is_marked_and_has_its_status(
+    tmp_path: Path,
+) -> None:
+    chat = make_chat(max_tool_rounds=0)  # one round of tool calls, then the limit
+    w = widget(chat)
+    with pytest.raises(workbench.ToolRoundLimitError):
+        chat.send("What is the weather in Paris?")
+    assert [m.role for m in chat.messages] == ["user", "assistant", "tool"]
+    last = chat.messages[1]
+    assert last.ending == "tool_round_limit" and last.status == "complete" and last.sendable
+    assert ending_kind(last) == "tool_round_limit"
+    html = "".join(entry["html"] for entry in w.messages_html)
+    assert 'class="wb-status wb-incomplete wb-ending wb-ending-tool-round-limit"' in html
+    assert "turn stopped at the tool-round limit: the model was still calling tools" in html
+    assert "raise max_tool_rounds" in html
+    assert w.error == ""  # said once, on the message, not again under the transcript
+    frame = chat.to_dataframe()
+    assert frame["status"].tolist() == ["complete", "tool_round_limit", "complete"]
+    assert "after 0 rounds" in frame["error"].tolist()[1]
+    back = workbench.Conversation.from_dataframe(frame, log=False)
+    assert back.messages[1].ending == "tool_round_limit"
+    assert back.to_dataframe()["status"].tolist() == frame["status"].tolist()
+    assert "assistant [tool_round_limit: the model was still" in transcript_text(chat)
+    # The log keeps the mark: a conversation loaded back shows it.
+    path = tmp_path / "log.sqlite3"
+    logged = workbench.Conversation(
+        client=workbench.Client(local=workbench.local.LocalModel()),
+        model="m",
+        log=path,
+        tools=chat.tools.values(),
+        max_tool_rounds=0,
+    )
+    with pytest.raises(workbench.ToolRoundLimitError):
+        logged.send("What is the weather in Paris?")
+    logged.close()
+    loaded = workbench.Conversation.load(logged.id, log=path)
+    assert loaded.messages[1].turn_ended == "tool_round_limit"
+    assert workbench.to_dataframe(log=path)["status"].tolist()[1] == "tool_round_limit"
+
+
+def test_a_regenerated_reply_with_a_fixed_seed_says_same_seed_same_reply() -> None:
+    chat = make_chat(seed=4)
+    w = widget(chat)
+    first = chat.send("Tell me a story")
+    assert "wb-note" not in w.messages_html[-1]["html"]
+    again = chat.regenerate()
+    assert again.content == first.content and again.id != first.id
+    html = w.messages_html[-1]["html"]
+    assert '<div class="wb-note wb-same-seed">same seed: same reply (seed 4;' in html
+    chat.switch(1, 0)  # the first version replaced nothing
+    assert "wb-note" not in w.messages_html[-1]["html"]
+    # Unseeded, the local model samples again: another reply, and no note.
+    plain = make_chat()
+    shown = widget(plain)
+    sampled = plain.send("Tell me a story")
+    assert plain.regenerate().content != sampled.content
+    assert "wb-note" not in shown.messages_html[-1]["html"]
+    # Another seed: no note even if the text were the same.
+    other = reply(content=first.content, params={"seed": 5})
+    assert "wb-note" not in message_to_html(other, replaced=first)

@@ -25,6 +25,7 @@ CELLS = [
     'chat.send("What\'s the weather in Paris?")\n'
     "chat.params.model = 'workbench-local-reasoning'  # a thinking block, then code\n"
     "chat.send('Show me some Python code')\n"
+    "chat.regenerate()  # the seed is fixed: the same reply, and a note that says why\n"
     "workbench.widgets.widget(chat)",
 ]
 THEMES = ("JupyterLab Light", "JupyterLab Dark", "JupyterLab Dark High Contrast")
@@ -91,10 +92,11 @@ def test_every_text_of_the_widget_has_aa_contrast(page: Page, theme: str) -> Non
     )
     names = {row["element"] for row in result + with_error}
     # What must have been measured: the tool call (its name, status, time and labels), the
-    # copy-as-code panel, the thinking block, an error beside its field, labels, buttons.
+    # copy-as-code panel, the thinking block, an error beside its field, labels, buttons, the
+    # same-seed note.
     needed_texts = ("wb-tool-name", "wb-tool-state", "wb-tool-time", "wb-tool-label",
                     "wb-code-snippet", "wb-field-name", "wb-copy", "wb-footer",
-                    "wb-thinking-text", "wb-role", "wb-field-error")  # fmt: skip
+                    "wb-thinking-text", "wb-role", "wb-field-error", "wb-same-seed")  # fmt: skip
     for needed in needed_texts:
         assert any(needed in n for n in names), (needed, sorted(names))
     failed = [row for row in result if row["ratio"] < AA]

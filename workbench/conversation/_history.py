@@ -7,13 +7,22 @@ import time
 import uuid
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import pydantic
 
 from ..types import CompletionUsage
 
-__all__ = ["Decision", "History", "Latency", "Message", "PathWatch", "Role", "Status"]
+__all__ = [
+    "TOOL_ROUND_LIMIT",
+    "Decision",
+    "History",
+    "Latency",
+    "Message",
+    "PathWatch",
+    "Role",
+    "Status",
+]
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 Status = Literal["complete", "incomplete", "error"]
@@ -23,6 +32,8 @@ answer in its place."""
 CUT_SHORT = ("length", "content_filter")
 """Finish reasons of a reply that came back whole but is not all of the answer: the token limit
 cut it, or the server's content filter withheld it."""
+TOOL_ROUND_LIMIT: Final = "tool_round_limit"
+"""``Message.turn_ended`` of the last reply of a turn stopped at ``max_tool_rounds``."""
 UsageSource = Literal["server", "estimate"]
 """Where a reply's usage came from: the server's count, or workbench's estimate from the text
 (for a server that sends none; ``workbench.protocol._token_estimate``)."""
@@ -77,6 +88,10 @@ class Message(pydantic.BaseModel):
     ``decision`` what was decided when ``confirm_tools`` asked (None when nobody was asked):
     ``approve`` (it ran), ``deny`` (the model heard the refusal, in ``error``) or ``answer``
     (the model heard the user's answer as the result; the tool did not run).
+
+    ``turn_ended`` is ``tool_round_limit`` on the reply whose tool calls were the last a turn
+    ran: the model was still calling tools after ``max_tool_rounds`` rounds, so the turn stopped
+    with no final reply (``error`` says so; the reply itself is complete and sent again).
     """
 
     model_config = pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -104,6 +119,10 @@ class Message(pydantic.BaseModel):
     parsed: Any = pydantic.Field(default=None, exclude=True)
     kept: bool = False
     decision: Decision | None = None
+    # Left out of dumps when None: a log or file written without the mark reads as before.
+    turn_ended: Literal["tool_round_limit"] | None = pydantic.Field(
+        default=None, exclude_if=lambda value: value is None
+    )
     _holders: _Holders = pydantic.PrivateAttr(default_factory=_Holders)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -144,9 +163,12 @@ class Message(pydantic.BaseModel):
     def ending(self) -> str:
         """How the reply ended, for views and tables: its ``status``, except that a complete
         reply cut at the token limit or withheld by the content filter says its
-        ``finish_reason`` (``length``, ``content_filter``)."""
+        ``finish_reason`` (``length``, ``content_filter``), and the last reply of a turn
+        stopped at the tool-round limit says ``tool_round_limit``."""
         if self.status == "complete" and self.finish_reason in CUT_SHORT:
             return self.finish_reason
+        if self.status == "complete" and self.turn_ended is not None:
+            return self.turn_ended
         return self.status
 
     @property

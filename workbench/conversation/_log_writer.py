@@ -24,6 +24,7 @@ from ._turn_events import (
     RefusalDelta,
     ToolCallFinished,
     TurnEvent,
+    TurnFailed,
     TurnStarted,
 )
 
@@ -59,8 +60,8 @@ class LogWriter:
             self._grow(event, _BUFFERS[kind])  # type: ignore[arg-type]
         elif kind is ModelCallFinished:
             self._exchange(event)  # type: ignore[arg-type]
-        elif kind in (TurnStarted, ToolCallFinished, HistoryChanged):
-            self.sync()
+        elif kind in (TurnStarted, ToolCallFinished, HistoryChanged, TurnFailed):
+            self.sync()  # (a failed turn may have marked its last reply: the tool-round limit)
 
     def sync(self) -> None:
         """Write the messages added or changed since the last write, and the branch choices

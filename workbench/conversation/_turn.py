@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic_core import to_jsonable_python
 
 from .._exceptions import WorkbenchError
-from ._history import Decision, History, Latency, Message
+from ._history import TOOL_ROUND_LIMIT, Decision, History, Latency, Message
 from ._reply import ReplyState, TurnStopped
 from ._tool_results import tool_error_to_content
 from ._turn_events import (
@@ -173,6 +173,12 @@ class Turn:
             f"the model was still calling tools after {self.host.max_tool_rounds} rounds; the"
             " history is intact: send again to continue, or raise max_tool_rounds"
         )
+        # The mark goes on the reply whose calls ran last: views and tables show the ending.
+        path = self.host.history.path_view()
+        last = next((m for m in reversed(path) if m.role == "assistant"), None)
+        if last is not None:
+            last.turn_ended = TOOL_ROUND_LIMIT
+            last.error = str(error)
         self.host._emit(TurnFailed(self.host.history.leaf(), error))
         return error
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic
 
-from ..conversation._history import CUT_SHORT, History, Latency, Message
+from ..conversation._history import CUT_SHORT, TOOL_ROUND_LIMIT, History, Latency, Message
 from ..types import CompletionUsage
 from ._checks import check_content, check_role, check_str, check_tool_answers, check_tool_calls
 from ._frames import JSON_COLUMNS, MESSAGE_COLUMNS, PARAM_COLUMNS
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["read_frame"]
 
 # ``length`` and ``content_filter``: a complete reply cut short by the server (its finish_reason).
-_STATUSES = ("complete", *CUT_SHORT, "incomplete", "error")
+_STATUSES = ("complete", *CUT_SHORT, TOOL_ROUND_LIMIT, "incomplete", "error")
 _TOKENS: tuple[str, ...] = ("prompt_tokens", "completion_tokens", "total_tokens")
 _TOKENS += ("cached_tokens", "reasoning_tokens")
 # Every column but those derived from the others.
@@ -160,7 +160,8 @@ class _Row:
             "latency": self._latency(),
             "finish_reason": self.text("finish_reason"),
             "request_id": self.text("request_id"),
-            "status": "complete" if status in CUT_SHORT else status,
+            "status": "complete" if status in (*CUT_SHORT, TOOL_ROUND_LIMIT) else status,
+            "turn_ended": TOOL_ROUND_LIMIT if status == TOOL_ROUND_LIMIT else None,
             "error": self.text("error"),
             "kept": bool(kept),
         }

@@ -41,6 +41,7 @@ _FIELDS = (
     "kept",
     "created",
     "audio",
+    "turn_ended",
 )
 # A message's fields in one C call: pydantic keeps them in the instance __dict__. One pass over
 # the messages (then zip) touches each object once, which matters more than the interpreter for
@@ -178,11 +179,16 @@ class Records:
         c["ttft_s"].extend([lat.first_token if lat is not None else None for lat in latencies])
         c["finish_reason"].extend(values["finish_reason"])
         c["request_id"].extend(values["request_id"])
-        # A reply the token limit cut or the content filter withheld is not ``complete``.
+        # A reply the token limit cut or the content filter withheld is not ``complete``, nor
+        # the last of a turn stopped at the tool-round limit (``Message.ending``).
         c["status"].extend(
             [
-                reason if status == "complete" and reason in CUT_SHORT else status
-                for status, reason in zip(values["status"], values["finish_reason"], strict=True)
+                (reason if reason in CUT_SHORT else ended or status)
+                if status == "complete"
+                else status
+                for status, reason, ended in zip(
+                    values["status"], values["finish_reason"], values["turn_ended"], strict=True
+                )
             ]
         )
         c["error"].extend([scrub.text(e) if e else e for e in values["error"]])

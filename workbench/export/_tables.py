@@ -49,6 +49,7 @@ def to_dataframe(
       the text, for a server that sent none), ``latency_s``, ``ttft_s`` (time to first token);
     - ``finish_reason``, ``request_id``, ``status`` (``complete``; ``length`` or
       ``content_filter`` for a reply the token limit cut or the content filter withheld;
+      ``tool_round_limit`` for the last reply of a turn stopped at ``max_tool_rounds``;
       ``incomplete``; ``error``), ``error``,
       ``kept``, ``created`` (``datetime64[us, UTC]``);
     - ``on_path`` (on the current branch), ``selected`` (the current version among its

@@ -44,7 +44,7 @@ from pygments.token import STANDARD_TYPES  # type: ignore[import-untyped]
 
 from ..conversation._history import Message
 from ._code_html import highlight_code, json_block, partial_json_preview, pretty_json
-from ._endings import ENDING_CLASSES, ending_html
+from ._endings import ENDING_CLASSES, ending_html, same_seed_html
 from ._media_view import HASH, KINDS, Media, describe_part, describe_reply_audio
 from ._tool_view import TOOL_CLASSES, LiveState, tool_call_html
 
@@ -256,6 +256,7 @@ def message_to_html(
     tool_results: dict[str, Message] | None = None,
     found: Found | None = None,
     live: Mapping[str, LiveState] | None = None,
+    replaced: Message | None = None,
 ) -> str:
     """A message as a role-labelled, sanitized HTML block.
 
@@ -266,10 +267,13 @@ def message_to_html(
             answer its front end's requests for their bytes).
         live: while the turn runs, what each call without a result is doing, by call id
             (``running`` or ``waiting`` for approval); a call with neither has not run.
+        replaced: the previous version of a regenerated reply (a note says when the fixed seed
+            made it the same reply).
     """
     role = message.role
     markdown = role == "assistant"
     parts = [f'<div class="wb-role">{html.escape(role)}</div>', ending_html(message)]
+    parts.append(same_seed_html(message, replaced))
     if message.reasoning:  # above the reply, as it came before it
         parts.append(thinking_html(message.reasoning))
     if message.refusal:
@@ -352,6 +356,9 @@ def _css() -> str:
   border-left: 3px solid var(--jp-warn-color1, #e65100); padding: 0.15em 0.5em; margin: 0.2em 0;
   overflow-wrap: anywhere; font-weight: normal; }
 .wb-ending-error { border-left-color: var(--jp-error-color1, #b71c1c); }
+.wb-note { color: var(--jp-content-font-color1, #111); background: var(--jp-layout-color2, #eee);
+  border-left: 3px solid var(--jp-brand-color1, #1976d2); padding: 0.15em 0.5em;
+  margin: 0.2em 0; font-size: 0.9em; overflow-wrap: anywhere; }
 .wb-tool-call { border: 1px solid var(--jp-border-color2, #e0e0e0); border-radius: 2px;
   padding: 0.3em 0.5em; margin: 0.3em 0; }
 .wb-tool-head { display: flex; flex-wrap: wrap; gap: 0.2em 0.7em; align-items: baseline; }

@@ -126,11 +126,15 @@ class TranscriptWindow:
         or its versions changed."""
         message = path[index]
         results = _results(path, index) if message.tool_calls else {}
-        versions = self.chat.history.children.get(message.parent_id, [])
+        history = self.chat.history
+        versions = history.children.get(message.parent_id, [])
         branch = [versions.index(message.id), len(versions)] if message.id in versions else [0, 1]
+        replaced = history.messages.get(versions[branch[0] - 1]) if branch[0] > 0 else None
         answers = tuple((id(r), r.revision) for r in results.values())
         live = self._live_calls(path, index, results)
-        key = (id(message), message.revision, answers, index, *branch, base_url, *live.items())
+        before = (id(replaced), replaced.revision) if replaced is not None else None
+        key = (id(message), message.revision, answers, before, index, *branch, base_url)
+        key += tuple(live.items())
         cached = self._entries.get(message.id)
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -138,7 +142,9 @@ class TranscriptWindow:
             "id": message.id,
             "index": index,
             "role": message.role,
-            "html": message_to_html(message, tool_results=results, found=self.media.add, live=live),
+            "html": message_to_html(
+                message, tool_results=results, found=self.media.add, live=live, replaced=replaced
+            ),
             "status": message.status,
             "branch": branch,
         }

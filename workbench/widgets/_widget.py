@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import traitlets
 
 from .._exceptions import WorkbenchError
-from ..conversation import TurnStopped
+from ..conversation import ToolRoundLimitError, TurnStopped
 from ..conversation._history import Message
 from ..conversation._turn_events import (
     ContentDelta,
@@ -428,7 +428,9 @@ class ConversationWidget(TranscriptView):
             self.refresh()
             self._refresh_pending()
             self.streaming = False
-            if isinstance(event, TurnFailed) and not isinstance(event.error, TurnStopped):
+            # A stop, and the tool-round limit, are marked on the message itself.
+            quiet = (TurnStopped, ToolRoundLimitError)
+            if isinstance(event, TurnFailed) and not isinstance(event.error, quiet):
                 self._turn_error(event.error, event.message)
 
     def _refresh_pending(self) -> None:
