@@ -30,7 +30,13 @@ from ._log_writer import LogWriter
 from ._params import ChatParams
 from ._tools import as_tool, run_sync, tool_from_function
 from ._turn import Turn
-from ._turn_events import SettingsChanged, ToolApprovalRequested, TurnEvent, TurnStarted
+from ._turn_events import (
+    HistoryChanged,
+    SettingsChanged,
+    ToolApprovalRequested,
+    TurnEvent,
+    TurnStarted,
+)
 
 __all__ = ["Content", "ConversationBase", "checked_user_content", "open_log"]
 
@@ -71,6 +77,7 @@ class ConversationBase:
         self.tools = {tool.name: tool for tool in map(as_tool, tools)}
         self.max_tool_rounds = max_tool_rounds
         self.confirm_tools = confirm_tools
+        self._announcing = False
         self.history = History()
         self._pending: dict[str, ToolApprovalRequested] = {}
         self._running: Turn | None = None
@@ -124,6 +131,39 @@ class ConversationBase:
             raise KeyError(f"no tool {name!r}; registered: {known}")
         self.tools[name].enabled = bool(enabled)
         self._emit(SettingsChanged("tools"))
+
+    # -- the history -------------------------------------------------------------------------
+
+    @property
+    def history(self) -> History:
+        """Every message as a tree of versions (``History``); the current branch is ``messages``.
+
+        A message of it may be changed in place from code, by assignment
+        (``chat[-1].content = "..."``; after changing nested data, ``chat.history.touch(id)``):
+        the change is kept as it is (no new version, unlike ``edit``, which keeps the old
+        message as a branch and asks again), written to the log, and every open view shows it
+        at once (a ``HistoryChanged`` event). Correcting a reply by hand is an ordinary thing
+        to do in a notebook, so it is allowed rather than refused; a view that went on showing
+        the old text would be showing a state the conversation no longer has. During a turn the
+        turn's own events redraw the views.
+        """
+        return self._history
+
+    @history.setter
+    def history(self, value: History) -> None:
+        self._history = value
+        value.on_edit = self._edited_in_place
+
+    def _edited_in_place(self) -> None:
+        """A message of the history changed in place: tell the views, unless a turn is running
+        (its events redraw them) or they are being told already (a view that sets a field)."""
+        if self._running is not None or self._announcing:
+            return
+        self._announcing = True
+        try:
+            self._emit(HistoryChanged())
+        finally:
+            self._announcing = False
 
     # -- display -----------------------------------------------------------------------------
 

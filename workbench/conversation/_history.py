@@ -6,7 +6,7 @@ import itertools
 import time
 import uuid
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final, Literal
 
 import pydantic
@@ -129,7 +129,8 @@ class Message(pydantic.BaseModel):
         super().__setattr__(name, value)
         if not name.startswith("_"):
             self._holders.rev += 1
-            # The histories holding this message keep their path caches and the log in step.
+            # The histories holding this message keep their path caches, the log and the views
+            # in step.
             for ref in self._holders.refs:
                 history = ref()
                 if history is not None and history.messages.get(self.id) is self:
@@ -303,6 +304,8 @@ class History:
 
     Change a message's fields by assignment (``message.content = ...``): the history notices.
     After changing nested data in place (a tool call's arguments), call ``touch(message.id)``.
+    Either way ``on_edit`` (set by the conversation that holds the history) is called, so that
+    open views show the change.
     """
 
     def __init__(self) -> None:
@@ -315,6 +318,7 @@ class History:
         self._changed: dict[str, None] = {}  # messages added or changed, in order
         self._choices: dict[str | None, None] = {}  # parents whose choice changed
         self._selected = _Selection(self, {None: None})
+        self.on_edit: Callable[[], None] | None = None  # called after an in-place change
 
     @property
     def selected(self) -> dict[str | None, str | None]:
@@ -379,7 +383,7 @@ class History:
         if at is not None:  # the same id again, on the path: the new object stands there now
             self._path[at] = message
             self._lower(at)
-        self.touch(message.id)
+        self._touch(message.id)
         if select:
             self._selected[message.parent_id] = message.id
         elif message.parent_id is None or message.parent_id in self._where:
@@ -414,8 +418,13 @@ class History:
         return history
 
     def touch(self, message_id: str) -> None:
-        """Note that a message changed in place: the log writes it again, and caches of the path
-        (``watch()``) recompute from it."""
+        """Note that a message changed in place: the log writes it again, caches of the path
+        (``watch()``) recompute from it, and ``on_edit`` tells the conversation."""
+        self._touch(message_id)
+        if self.on_edit is not None:
+            self.on_edit()
+
+    def _touch(self, message_id: str) -> None:
         message = self.messages.get(message_id)
         if message is not None:
             message._holders.rev += 1
