@@ -282,6 +282,50 @@ def test_in_a_kernel_the_turn_shows_as_a_compact_widget(
     assert record_options["raw"] is True and "display_id" not in record_options
 
 
+@pytest.mark.usefixtures("recording_comm")
+def test_a_chat_cells_view_keeps_its_own_turn_when_later_cells_send(
+    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import IPython.display
+
+    from workbench.widgets import ConversationWidget
+
+    views: list[Any] = []
+    widget_bundle = ConversationWidget._repr_mimebundle_
+
+    def bundle(self: Any, **kwargs: Any) -> Any:
+        if self not in views:
+            views.append(self)
+        return widget_bundle(self, **kwargs)
+
+    monkeypatch.setattr(ConversationWidget, "_repr_mimebundle_", bundle)
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kwargs: None)
+    monkeypatch.setattr(shell, "kernel", object(), raising=False)
+    run(shell, "%%chat\nfirst question")
+    run(shell, "%%chat\nsecond question")
+    first, second = views
+    chat = first.chat
+
+    def texts(view: Any) -> list[str]:
+        return [entry.get("text") or entry["role"] for entry in view.messages_html]
+
+    assert texts(first) == ["first question", "assistant"]
+    assert texts(second) == ["second question", "assistant"]
+    text = first._repr_mimebundle_()[0]["text/plain"]
+    assert "first question" in text and "second question" not in text
+    assert first.usage_text.count("conversation:") == 1
+    own = chat.messages[1].usage.total_tokens
+    assert f"conversation: {own} tokens" in first.usage_text
+    # The turn's own messages are still followed: an edit in place, and a new version of the
+    # turn's reply (the earlier turn on its branch: the later one is cut off it).
+    chat[1].content = "A corrected first reply"
+    assert "A corrected first reply" in first.messages_html[-1]["html"]
+    chat.undo()
+    again = chat.regenerate()
+    assert [e["id"] for e in first.messages_html] == [chat[0].id, again.id]
+    assert first.messages_html[-1]["branch"] == [1, 2] and second.messages_html == []
+
+
 def test_load_ext_imports_neither_the_client_nor_pandas_nor_widgets() -> None:
     code = (
         "import sys\n"

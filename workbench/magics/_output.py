@@ -37,12 +37,13 @@ def in_terminal() -> bool:
 
 def show_turn(chat: Any, start: int) -> Any:
     """In a kernel: show a compact widget of this turn live and return its ``LiveDisplay``;
-    elsewhere (a terminal) None."""
+    elsewhere (a terminal) None. The widget shows this turn only (``one_turn``): the cell's
+    output stays its own when later cells send more turns."""
     if in_terminal():
         return None
     from ..widgets import ConversationWidget, show_live
 
-    return show_live(ConversationWidget(chat, start=start, compact=True))
+    return show_live(ConversationWidget(chat, start=start, compact=True, one_turn=True))
 
 
 def print_deltas(event: Any) -> None:

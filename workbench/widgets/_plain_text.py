@@ -219,10 +219,12 @@ def transcript_text(conversation: Conversation, *, width: int = 100) -> str:
     return "\n".join(lines) + "\n"
 
 
-def turn_text(conversation: Conversation, start: int, *, width: int = 100) -> str:
-    """The messages of the current branch from index ``start`` on (one turn, as ``%%chat``
-    shows it), then their tokens: as deterministic as ``transcript_text``."""
-    path = conversation.messages
+def turn_text(
+    conversation: Conversation, start: int, *, width: int = 100, end: int | None = None
+) -> str:
+    """The messages of the current branch from index ``start`` on, up to ``end`` (one turn, as
+    ``%%chat`` shows it), then their tokens: as deterministic as ``transcript_text``."""
+    path = conversation.messages[:end]
     blocks = _blocks(conversation, path, width, start)
     usage = _usage_line(path[start:])
     return "\n\n".join(blocks or ["(no messages yet)"]) + (f"\n{usage}" if usage else "") + "\n"

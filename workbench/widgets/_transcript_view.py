@@ -48,6 +48,10 @@ class TranscriptView(anywidget.AnyWidget):
         compact: only the transcript and its footer: no controls, no input (``%%chat``).
         window: how many of the branch's last messages the synced transcript holds (older
             ones are shown on demand, "Show earlier messages").
+        one_turn: show only the turn that begins at ``start``: its messages up to the next
+            user message (its tool rounds, and a regenerated or edited version of it, too), not
+            the turns sent after it. ``%%chat`` shows its cell's turn so: a later cell's turn
+            does not change an earlier cell's output.
     """
 
     messages_html = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -66,11 +70,12 @@ class TranscriptView(anywidget.AnyWidget):
         start: int = 0,
         compact: bool = False,
         window: int = WINDOW,
+        one_turn: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(start=start, compact=compact, **kwargs)
         self._chat = chat
-        self._transcript = TranscriptWindow(chat, start=start, size=window)
+        self._transcript = TranscriptWindow(chat, start=start, size=window, one_turn=one_turn)
 
     @property
     def chat(self) -> Conversation:
@@ -168,7 +173,11 @@ class TranscriptView(anywidget.AnyWidget):
         if bundle is None:
             return None
         data, metadata = bundle
-        text = turn_text(self._chat, self.start) if self.compact else transcript_text(self._chat)
+        if self.compact:
+            end = self._transcript.end(self._chat.history.path_view())
+            text = turn_text(self._chat, self.start, end=end)
+        else:
+            text = transcript_text(self._chat)
         data = {**data, "text/plain": text}
         provenance = self._transcript.provenance(self._base_url())
         return data, {**metadata, "workbench": {"replies": provenance}}

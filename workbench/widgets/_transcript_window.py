@@ -21,7 +21,7 @@ from ._tool_view import LiveState
 if TYPE_CHECKING:
     from ..conversation import Conversation
 
-__all__ = ["WINDOW", "TranscriptWindow", "patch", "usage_text"]
+__all__ = ["WINDOW", "TranscriptWindow", "patch", "turn_end", "usage_text"]
 
 WINDOW = 40
 """Messages of the branch the widget keeps in its synced transcript (10 turns with a tool);
@@ -41,12 +41,16 @@ class TranscriptWindow:
         chat: the conversation.
         start: the first message shown (``%%chat`` shows one turn).
         size: how many of the last messages the window holds.
+        one_turn: end at the turn that begins at ``start`` (``turn_end``), as ``%%chat`` does.
     """
 
-    def __init__(self, chat: Conversation, *, start: int = 0, size: int = WINDOW) -> None:
+    def __init__(
+        self, chat: Conversation, *, start: int = 0, size: int = WINDOW, one_turn: bool = False
+    ) -> None:
         self.chat = chat
         self.start = start
         self.size = max(1, size)
+        self.one_turn = one_turn
         self.media = MediaStore()  # what the entries refer to: the front end asks by hash
         self._entries: dict[str, tuple[tuple[Any, ...], Entry]] = {}
         self._costs: dict[str, tuple[tuple[Any, ...], float | None]] = {}
@@ -61,6 +65,10 @@ class TranscriptWindow:
         self._live: Mapping[str, LiveState] = {}
 
     # -- entries -----------------------------------------------------------------------------
+
+    def end(self, path: Sequence[Message]) -> int:
+        """Where what is shown ends: the branch's end, or with ``one_turn`` the turn's end."""
+        return turn_end(path, self.start) if self.one_turn else len(path)
 
     def window(self, base_url: str | None) -> tuple[list[Entry], int]:
         """The entries of the last ``size`` messages, and how many messages come before them
@@ -82,12 +90,13 @@ class TranscriptWindow:
             changed = min(changed, _last_reply(path))
         while 0 < changed < len(path) and path[changed].role == "tool":
             changed -= 1  # a tool result shows in its call's entry
-        first = self._first(path, max(self.start, len(path) - self.size))
+        end = self.end(path)
+        first = self._first(path, max(self.start, end - self.size))
         kept: list[tuple[int, Entry]] = []
         if self._shown and self._shown_first <= first:
-            kept = [(i, entry) for i, entry in self._shown if first <= i < changed]
+            kept = [(i, entry) for i, entry in self._shown if first <= i < min(changed, end)]
         resume = max(first, changed) if kept else first
-        added = self.entries(path, resume, len(path), base_url)
+        added = self.entries(path, resume, end, base_url)
         self._shown = kept + [(entry["index"], entry) for entry in added]
         self._shown_first = first
         if len(self._entries) > 4 * self.size:  # keep the built entries bounded too
@@ -99,7 +108,7 @@ class TranscriptWindow:
         """The entries of up to ``count`` messages before message ``end``, and how many
         messages (from ``start``) come before those."""
         path = self.chat.history.path_view()
-        end = max(self.start, min(end, len(path)))
+        end = max(self.start, min(end, self.end(path)))
         first = self._first(path, max(self.start, end - max(1, count)))
         return self.entries(path, first, end, base_url), max(0, first - self.start)
 
@@ -194,7 +203,7 @@ class TranscriptWindow:
         path = self.chat.history.path_view()
         return [
             {"id": m.id, **self.meta(m, base_url)}
-            for m in path[self.start :]
+            for m in path[self.start : self.end(path)]
             if m.role == "assistant"
         ]
 
@@ -219,20 +228,22 @@ class TranscriptWindow:
                 if cost is not None:
                     known, priced = known + cost, priced + 1
             totals.append((tokens, known, priced, used, guessed))
-        if self.start >= len(path):
+        end = self.end(path)
+        if self.start >= end:
             return ""
         before = totals[self.start - 1] if self.start > 0 else (0, 0.0, 0, 0, 0)
-        last = next((m for m in reversed(path[self.start :]) if m.role == "assistant"), None)
+        upto = totals[end - 1]
+        last = next((m for m in reversed(path[self.start : end]) if m.role == "assistant"), None)
         if last is None:
             return ""
         return usage_text(
             last,
             self.cost(last, base_url) if last.usage is not None else None,
-            tokens=totals[-1][0] - before[0],
-            known=totals[-1][1] - before[1],
-            priced=totals[-1][2] - before[2],
-            used=totals[-1][3] - before[3],
-            estimated=totals[-1][4] - before[4],
+            tokens=upto[0] - before[0],
+            known=upto[1] - before[1],
+            priced=upto[2] - before[2],
+            used=upto[3] - before[3],
+            estimated=upto[4] - before[4],
         )
 
 
@@ -242,6 +253,16 @@ def _last_reply(path: Sequence[Message]) -> int:
     while k >= 0 and path[k].role == "tool":
         k -= 1
     return k
+
+
+def turn_end(path: Sequence[Message], start: int) -> int:
+    """The end of the turn that begins at ``start``: the next user message after it (the next
+    turn's), or the branch's end. Its replies, tool rounds and regenerated versions are in it;
+    a later turn is not."""
+    for index in range(start + 1, len(path)):
+        if path[index].role == "user":
+            return index
+    return len(path)
 
 
 def _answers_call(path: Sequence[Message], index: int) -> bool:

@@ -87,6 +87,7 @@ class ConversationWidget(TranscriptView):
         clock: the clock that paces streamed updates (tests pass a fake one).
         window: how many of the branch's last messages the synced transcript holds (older
             ones are shown on demand, "Show earlier messages").
+        one_turn: show only the turn that begins at ``start`` (``%%chat``: its cell's turn).
     """
 
     _esm = join_esm(WIDGET_PIECES)
@@ -115,9 +116,12 @@ class ConversationWidget(TranscriptView):
         compact: bool = False,
         clock: Callable[[], float] = time.monotonic,
         window: int = WINDOW,
+        one_turn: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(chat, start=start, compact=compact, window=window, **kwargs)
+        super().__init__(
+            chat, start=start, compact=compact, window=window, one_turn=one_turn, **kwargs
+        )
         self._coalescer = Coalescer(self._send_custom, clock)
         self._task: asyncio.Future[Any] | None = None
         self._json_reply = False
