@@ -306,8 +306,10 @@ def test_cancel_keeps_finished_cells_and_the_partial_reply() -> None:
         if cell.status == "done":
             assert cell.output and cell.usage is not None
         elif cell.conversation is not None:  # stopped mid-stream: its text so far is kept
-            assert cell.output and cell.error == "cancelled"
-            assert cell.conversation.messages[-1].status == "incomplete"
+            last = cell.conversation.messages[-1]
+            # (A cell sent a moment before the stop may have had no token yet: nothing to keep.)
+            assert cell.output == (last.content or "") and cell.error == "cancelled"
+            assert last.status == "incomplete" or last.role == "user"
         else:
             assert cell.error == "cancelled before it was sent" and cell.output == ""
     assert any(c.status == "cancelled" and c.output for c in g.cells)
