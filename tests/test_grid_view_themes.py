@@ -24,7 +24,7 @@ from .test_grid_view import (
 )
 from .test_grid_view_cells import LONG, Result
 
-STATUSES = ("done", "error", "running", "incomplete", "cancelled", "skipped")
+STATUSES = ("done", "cut", "error", "running", "incomplete", "cancelled", "skipped")
 pytestmark = [pytest.mark.usefixtures("recording_comm"), pytest.mark.browser]
 
 
@@ -54,12 +54,17 @@ def test_every_text_of_every_state_has_contrast_in_each_theme(page: Any, theme: 
     grid.emit(CellFinished(cells[4]))
     cells[5].status, cells[5].error = "skipped", "over budget"
     grid.emit(CellFinished(cells[5]))
-    bridge.forward()  # cells 6 and 7 stay pending
+    cells[6].status, cells[6].output = "cut", "Cut at the lim"
+    cells[6].error = "cut at the token limit (finish_reason length)"
+    grid.emit(CellFinished(cells[6]))
+    bridge.forward()  # cell 7 stays pending
     states = page.locator(".wbg-cell").evaluate_all("cs => cs.map((c) => c.dataset.status)")
     assert set(states) == {*STATUSES, "pending"}
     assert page.locator(".wbg-cell[data-i='5'] .wbg-text").text_content() == "over budget"
     assert page.locator(".wbg-cell[data-i='4'] .wbg-text").text_content() == "Partial"
-    assert "1 error ·" in str(page.locator(".wbg-counts").text_content())
+    progress = str(page.locator(".wbg-counts").text_content())
+    assert "1 error ·" in progress and "1 cut ·" in progress, progress
+    assert page.locator(".wbg-cell[data-i='6'] .wbg-text").text_content() == "Cut at the lim"
     page.hover(".wbg-cell[data-i='3'] .wbg-text")
     assert not _low(page), "running, a cell hovered"
     page.focus(".wbg-cell[data-i='1'] .wbg-chat")
@@ -72,7 +77,7 @@ def test_every_text_of_every_state_has_contrast_in_each_theme(page: Any, theme: 
     page.mouse.move(0, 0)
     page.locator(".wbg-text").first.focus()
     assert page.locator(".wbg-counts").text_content() == (
-        "8 cells ended: 1 done, 1 incomplete, 1 error, 1 cancelled, 1 skipped, 1 running,"
-        " 2 pending · cost unknown · 1.5 s"
+        "8 cells ended: 1 done, 1 cut, 1 incomplete, 1 error, 1 cancelled, 1 skipped,"
+        " 1 running, 1 pending · cost unknown · 1.5 s"
     )
     assert not _low(page), "ended"

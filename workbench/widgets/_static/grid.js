@@ -31,7 +31,7 @@ function drawBar(state) {
 function progressText(state) {
   const { model, slots, bar } = state;
   const p = model.get("progress") || {};
-  const count = { done: 0, running: 0, error: 0, incomplete: 0, stopped: 0 };
+  const count = { done: 0, running: 0, cut: 0, error: 0, incomplete: 0, stopped: 0 };
   for (const slot of slots.values()) {
     const status = slot.status;
     if (status === "running") count.running += 1;
@@ -43,6 +43,7 @@ function progressText(state) {
   bar.meter.value = count.done;
   const parts = [`${count.done}/${slots.size} cells`];
   if (count.running) parts.push(`${count.running} running`);
+  if (count.cut) parts.push(`${count.cut} cut`);
   if (count.error) parts.push(`${count.error} error${count.error === 1 ? "" : "s"}`);
   if (count.incomplete) parts.push(`${count.incomplete} incomplete`);
   if (count.stopped) parts.push(`${count.stopped} not run`);
@@ -51,7 +52,9 @@ function progressText(state) {
   return parts.join(" · ");
 }
 
-const STATUS_ORDER = ["done", "incomplete", "error", "cancelled", "skipped", "running", "pending"];
+const STATUS_ORDER = [
+  "done", "cut", "incomplete", "error", "cancelled", "skipped", "running", "pending",
+];
 
 function summaryText(summary) {
   const counts = summary.counts || {};
