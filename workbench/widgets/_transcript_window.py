@@ -142,8 +142,8 @@ class TranscriptWindow:
         answers = tuple((id(r), r.revision) for r in results.values())
         live = self._live_calls(path, index, results)
         before = (id(replaced), replaced.revision) if replaced is not None else None
-        key = (id(message), message.revision, answers, before, index, *branch, base_url)
-        key += tuple(live.items())
+        state = (answers, before, tuple(live.items()))
+        key = (id(message), message.revision, state, index, *branch, base_url)
         cached = self._entries.get(message.id)
         if cached is not None and cached[0] == key:
             return cached[1]
