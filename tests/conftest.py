@@ -12,6 +12,8 @@ import pytest
 FIXTURES = Path(__file__).parent / "fixtures"
 """Recorded streams and responses and the reduced OpenAPI spec (provenance in its README)."""
 SPEC_PATH = FIXTURES / "openai-chat-completions.openapi.json"
+RESPONSES_SPEC_PATH = FIXTURES / "openai-responses.openapi.json"
+"""The Responses paths of the spec, reduced the same way."""
 
 
 SKIP_BROWSER = "WORKBENCH_SKIP_BROWSER"

@@ -3,11 +3,12 @@ data and the spec the tests use are in ``tests/fixtures``."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
 
-from tests.conftest import FIXTURES, SPEC_PATH
+from tests.conftest import FIXTURES, RESPONSES_SPEC_PATH, SPEC_PATH
 from tests.fixtures import reduce_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,3 +111,38 @@ def test_the_spec_is_what_the_reduction_script_makes_of_it() -> None:
     """Reducing the committed file again changes nothing: it holds no prose the script drops."""
     spec = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
     assert reduce_spec.reduce(spec) == spec
+
+
+def test_every_responses_stream_of_the_manifest_is_recorded() -> None:
+    streams = FIXTURES / "recorded-responses-streams"
+    manifest = json.loads((streams / "manifest.json").read_text(encoding="utf-8"))
+    named = sorted(manifest["streams"])
+    assert len(named) >= 7
+    assert sorted(p.name for p in streams.glob("*.sse")) == named
+    for name in named:
+        body = (streams / name).read_bytes()
+        assert hashlib.sha256(body).hexdigest() == manifest["streams"][name]["sha256"], name
+        assert body.startswith(b"event: response.created\ndata: {"), name
+        last = body.rstrip().rsplit(b"\n\n", 1)[-1]
+        assert last.startswith(b"event: response.completed\n"), name
+
+
+def test_the_recorded_responses_bodies_are_responses() -> None:
+    paths = sorted((FIXTURES / "recorded-responses-bodies").glob("*.json"))
+    assert len(paths) >= 2
+    for path in paths:
+        assert json.loads(path.read_text(encoding="utf-8"))["object"] == "response", path.name
+
+
+def test_the_responses_spec_holds_what_the_tests_read() -> None:
+    spec = json.loads(RESPONSES_SPEC_PATH.read_text(encoding="utf-8"))
+    schemas = spec["components"]["schemas"]
+    assert {"CreateResponse", "Response", "ResponseStreamEvent"} <= set(schemas)
+    assert not any("?" in path for path in spec["paths"])
+    dangling = set()
+    for ref in reduce_spec.refs(spec):
+        _, _, kind, name = ref.split("/", 3)
+        if name not in spec["components"].get(kind, {}):
+            dangling.add(ref)
+    assert dangling == {"#/components/responses/TooManyRequests"}  # see the README
+    assert reduce_spec.reduce(spec, ("/responses",)) == spec

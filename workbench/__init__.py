@@ -60,6 +60,14 @@ if _TYPE_CHECKING:
     from .client._pagination import AsyncCursorPage, AsyncPaginator, SyncCursorPage
     from .client._profiles import PROFILES, Profile, ProfileRule, ProfileWarning
     from .client._response import APIResponse
+    from .client._responses_stream import (
+        AsyncResponseEventStream,
+        AsyncResponseStream,
+        AsyncResponseStreamManager,
+        ResponseEventStream,
+        ResponseStream,
+        ResponseStreamManager,
+    )
     from .client._streaming import AsyncStream, Stream
     from .conversation import Conversation, ToolRoundLimitError, conversations
     from .conversation._history import Message
@@ -100,6 +108,7 @@ if _TYPE_CHECKING:
         RefusalDoneEvent,
         accumulate,
     )
+    from .protocol._responses_accumulate import ResponseAccumulator
     from .protocol._schema import pydantic_function_tool, to_strict_json_schema
 
 # Each public name and the module it comes from, imported when the name is first used.
@@ -132,6 +141,13 @@ _LAZY: dict[str, str] = {
     "ChatCompletionStream": ".client._chat_stream",
     "ChatCompletionStreamManager": ".client._chat_stream",
     "AsyncClient": ".client._client",
+    "AsyncResponseEventStream": ".client._responses_stream",
+    "AsyncResponseStream": ".client._responses_stream",
+    "AsyncResponseStreamManager": ".client._responses_stream",
+    "ResponseEventStream": ".client._responses_stream",
+    "ResponseStream": ".client._responses_stream",
+    "ResponseStreamManager": ".client._responses_stream",
+    "ResponseAccumulator": ".protocol._responses_accumulate",
     "Client": ".client._client",
     "APIConnectionError": "._exceptions",
     "APIError": "._exceptions",
@@ -265,6 +281,9 @@ __all__ = [
     "AsyncClient",
     "AsyncCursorPage",
     "AsyncPaginator",
+    "AsyncResponseEventStream",
+    "AsyncResponseStream",
+    "AsyncResponseStreamManager",
     "AsyncStoredChatClient",
     "AsyncStream",
     "AsyncStreamingChatClient",
@@ -320,6 +339,10 @@ __all__ = [
     "ReasoningDoneEvent",
     "RefusalDeltaEvent",
     "RefusalDoneEvent",
+    "ResponseAccumulator",
+    "ResponseEventStream",
+    "ResponseStream",
+    "ResponseStreamManager",
     "ScoreError",
     "SettingsChanged",
     "StoredChatClient",

@@ -17,7 +17,12 @@ from ..protocol._validate import validate_create_params
 from ..types.completion_create_params import CompletionCreateParams
 from ._request_options import RequestOptions
 
-__all__ = ["CreateRequest", "build_create_request", "with_create_signature"]
+__all__ = [
+    "CreateRequest",
+    "build_create_request",
+    "with_create_signature",
+    "with_signature_of",
+]
 
 _REQUEST_OPTION_KEYS = ("extra_headers", "extra_query", "extra_body", "timeout")
 _PARSED_KEYS = frozenset({"parsed", "parsed_arguments"})
@@ -122,21 +127,29 @@ def _drop_parsed(value: Any) -> Any:
     return value
 
 
-def with_create_signature(func: _F) -> _F:
-    """Give ``func`` (which takes ``**params``) the full keyword signature, for notebook help.
+def with_signature_of(params: type) -> Callable[[_F], _F]:
+    """A decorator giving ``func`` (which takes ``**params``) every key of the TypedDict
+    ``params`` as a keyword parameter, for notebook help.
 
-    Typing comes from ``Unpack[CompletionCreateParams]``; this makes ``inspect.signature`` (and
-    so Jupyter's Shift+Tab and ``help()``) list every parameter by name too.
+    Typing comes from ``Unpack[...]``; this makes ``inspect.signature`` (and so Jupyter's
+    Shift+Tab and ``help()``) list every parameter by name too.
     """
-    signature = inspect.signature(func)
-    head = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
-    extra = [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=NOT_GIVEN, annotation=ann)
-        for name, ann in CompletionCreateParams.__annotations__.items()
-        if name not in signature.parameters
-    ]
-    func.__signature__ = signature.replace(parameters=[*head, *extra])  # type: ignore[attr-defined]
-    return func
 
+    def decorate(func: _F) -> _F:
+        signature = inspect.signature(func)
+        head = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+        extra = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=NOT_GIVEN, annotation=a)
+            for name, a in params.__annotations__.items()
+            if name not in signature.parameters
+        ]
+        func.__signature__ = signature.replace(parameters=[*head, *extra])  # type: ignore[attr-defined]
+        return func
+
+    return decorate
+
+
+with_create_signature = with_signature_of(CompletionCreateParams)
+"""Every parameter of ``chat.completions.create`` in the signature (see ``with_signature_of``)."""
 
 _KNOWN_KEYS = frozenset(CompletionCreateParams.__annotations__)

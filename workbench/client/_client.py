@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ._chat import AsyncChat, Chat
     from ._models_resource import AsyncModels, Models
     from ._profiles import Profile
+    from ._responses import AsyncResponses, Responses
 
     _PathArg = str | os.PathLike[str]
 
@@ -215,6 +216,13 @@ class Client(BaseClient):
         return Chat(self)
 
     @cached_property
+    def responses(self) -> Responses:
+        """The Responses API: create, parse, stream, and stored responses."""
+        from ._responses import Responses
+
+        return Responses(self)
+
+    @cached_property
     def models(self) -> Models:
         """``models.list()`` and ``models.retrieve(id)``."""
         from ._models_resource import Models
@@ -232,8 +240,10 @@ class Client(BaseClient):
         stream: bool = False,
         raw: bool = False,
         post_parser: Callable[[Any], Any] | None = None,
+        stream_cls: type[Any] | None = None,
     ) -> Any:
-        """Send with retries; return the parsed object, a ``Stream``, or an ``APIResponse``."""
+        """Send with retries; return the parsed object, a ``Stream`` (or ``stream_cls``), or an
+        ``APIResponse``."""
         max_retries = self._max_retries_for(options)
         options = self._adapted(options)
         retries_taken = 0
@@ -261,7 +271,12 @@ class Client(BaseClient):
             retries_taken += 1
         self._learn(response)
         return self._result(
-            response, cast_to, Stream if stream else None, raw, post_parser, retries_taken
+            response,
+            cast_to,
+            (stream_cls or Stream) if stream else None,
+            raw,
+            post_parser,
+            retries_taken,
         )
 
     def close(self) -> None:
@@ -335,6 +350,13 @@ class AsyncClient(BaseClient):
         return AsyncChat(self)
 
     @cached_property
+    def responses(self) -> AsyncResponses:
+        """The Responses API: create, parse, stream, and stored responses."""
+        from ._responses import AsyncResponses
+
+        return AsyncResponses(self)
+
+    @cached_property
     def models(self) -> AsyncModels:
         """``models.list()`` and ``models.retrieve(id)``."""
         from ._models_resource import AsyncModels
@@ -352,8 +374,10 @@ class AsyncClient(BaseClient):
         stream: bool = False,
         raw: bool = False,
         post_parser: Callable[[Any], Any] | None = None,
+        stream_cls: type[Any] | None = None,
     ) -> Any:
-        """Send with retries; return the parsed object, an ``AsyncStream`` or an ``APIResponse``."""
+        """Send with retries; return the parsed object, an ``AsyncStream`` (or ``stream_cls``) or
+        an ``APIResponse``."""
         max_retries = self._max_retries_for(options)
         options = self._adapted(options)
         retries_taken = 0
@@ -381,7 +405,12 @@ class AsyncClient(BaseClient):
             retries_taken += 1
         self._learn(response)
         return self._result(
-            response, cast_to, AsyncStream if stream else None, raw, post_parser, retries_taken
+            response,
+            cast_to,
+            (stream_cls or AsyncStream) if stream else None,
+            raw,
+            post_parser,
+            retries_taken,
         )
 
     async def close(self) -> None:

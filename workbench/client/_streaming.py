@@ -6,7 +6,7 @@ The ``.stream()`` event managers, which add the accumulator on top, live in ``_c
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncStream", "Stream"]
 
 _T = TypeVar("_T", bound=pydantic.BaseModel)
+_V = TypeVar("_V")
 _DONE = b"[DONE]"
 
 
@@ -115,25 +116,30 @@ class _StreamBase(Generic[_T]):
         """The chunk an event carries; raises ``APIError`` for an error event."""
         if event.event == "error":
             raise self._client._make_stream_error(self.response.request, _loads(event.raw))
+        chunk = self._validated(event.raw, self._cast_to.model_validate_json)
+        extra = chunk.__pydantic_extra__
+        if extra and "error" in extra:
+            raise self._client._make_stream_error(self.response.request, extra)
+        return chunk
+
+    def _validated(self, raw: bytes, validate: Callable[[bytes], _V]) -> _V:
+        """``validate(raw)``; an ``error`` object raises ``APIError``, any other mismatch
+        ``APIResponseValidationError`` (quoting the event without credentials)."""
         try:
-            chunk = self._cast_to.model_validate_json(event.raw)
+            return validate(raw)
         except pydantic.ValidationError as exc:
-            data = _loads(event.raw)
+            data = _loads(raw)
             if isinstance(data, dict) and "error" in data:
                 raise self._client._make_stream_error(self.response.request, data) from None
             raise APIResponseValidationError(
                 self.response,
                 self._client._scrub(data, self.response.request),
                 message=self._client._scrub(
-                    f"A streamed chunk does not match {self._cast_to.__name__}: "
+                    f"A streamed event does not match {self._cast_to.__name__}: "
                     f"{exc.errors(include_url=False)[:3]}",
                     self.response.request,
                 ),
             ) from None
-        extra = chunk.__pydantic_extra__
-        if extra and "error" in extra:
-            raise self._client._make_stream_error(self.response.request, extra)
-        return chunk
 
     def _translate(self, exc: httpx.HTTPError) -> APIConnectionError:
         request = self.response.request

@@ -7,7 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._exceptions import InvalidParameterError
-from ._validate_fields import check_field, check_number
+from ._validate_fields import (
+    check_booleans,
+    check_choices,
+    check_field,
+    check_number,
+    check_strings,
+)
 from ._validate_messages import check_content, check_messages
 from ._validate_tools import check_tool_choice, check_tools
 
@@ -20,7 +26,11 @@ _MODALITIES = ("text", "audio")
 _AUDIO_FORMATS = ("wav", "aac", "mp3", "flac", "opus", "pcm16")
 _TOKEN_ID = re.compile(r"[0-9]+")
 _INT64 = (-(2**63), 2**63 - 1)
-_STRINGS = {"user": None, "prompt_cache_key": None, "safety_identifier": 64}  # name: max length
+_STRINGS: dict[str, int | None] = {  # name: max length
+    "user": None,
+    "prompt_cache_key": None,
+    "safety_identifier": 64,
+}
 _CONTEXT_SIZES = ("low", "medium", "high")
 
 # (low, high) for numeric parameters; None means unbounded on that side.
@@ -61,14 +71,8 @@ def validate_create_params(params: Mapping[str, Any]) -> None:
     seed = params.get("seed")
     if seed is not None:
         check_number("seed", seed, *_INT64, integer=True)
-    for name, choices in _CHOICES.items():
-        value = params.get(name)
-        if value is not None and value not in choices:
-            raise InvalidParameterError(name, f"got {value!r}", allowed=choices)
-    for name in _BOOLEANS:
-        value = params.get(name)
-        if value is not None and not isinstance(value, bool):
-            raise InvalidParameterError(name, f"must be a bool, got {value!r}")
+    check_choices(params, _CHOICES)
+    check_booleans(params, _BOOLEANS)
     if params.get("top_logprobs") is not None and params.get("logprobs") is not True:
         raise InvalidParameterError("top_logprobs", "requires logprobs=True")
     if params.get("stream_options") is not None and params.get("stream") is not True:
@@ -149,14 +153,7 @@ def _check_modalities(modalities: object, audio: object) -> None:
 
 def _check_options(params: Mapping[str, Any]) -> None:
     """Strings, stream options, prediction, web search and the deprecated functions."""
-    for name, longest in _STRINGS.items():
-        value = params.get(name)
-        if value is not None and not isinstance(value, str):
-            raise InvalidParameterError(name, f"must be a string, got {value!r}")
-        if longest is not None and isinstance(value, str) and len(value) > longest:
-            raise InvalidParameterError(
-                name, f"has {len(value)} characters", allowed=f"<= {longest}"
-            )
+    check_strings(params, _STRINGS)
     options = params.get("stream_options")
     if options is not None:
         if not isinstance(options, Mapping):

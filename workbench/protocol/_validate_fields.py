@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._exceptions import InvalidParameterError
 
-__all__ = ["check_field", "check_number"]
+__all__ = ["check_booleans", "check_choices", "check_field", "check_number", "check_strings"]
 
 
 def check_field(
@@ -36,3 +36,32 @@ def check_number(
     if value != value or (low is not None and value < low) or (high is not None and value > high):
         span = f"{low} to {high}" if high is not None else f">= {low}"
         raise InvalidParameterError(name, f"{value!r} is out of range", allowed=span)
+
+
+def check_choices(params: Mapping[str, Any], choices: Mapping[str, tuple[str, ...]]) -> None:
+    """Each parameter named in ``choices`` is absent, null, or one of its allowed values."""
+    for name, allowed in choices.items():
+        value = params.get(name)
+        if value is not None and value not in allowed:
+            raise InvalidParameterError(name, f"got {value!r}", allowed=allowed)
+
+
+def check_booleans(params: Mapping[str, Any], names: Iterable[str]) -> None:
+    """Each of ``names`` is absent, null, or a bool."""
+    for name in names:
+        value = params.get(name)
+        if value is not None and not isinstance(value, bool):
+            raise InvalidParameterError(name, f"must be a bool, got {value!r}")
+
+
+def check_strings(params: Mapping[str, Any], strings: Mapping[str, int | None]) -> None:
+    """Each parameter named in ``strings`` is absent, null, or a string of at most its length
+    (None: any length)."""
+    for name, longest in strings.items():
+        value = params.get(name)
+        if value is not None and not isinstance(value, str):
+            raise InvalidParameterError(name, f"must be a string, got {value!r}")
+        if longest is not None and isinstance(value, str) and len(value) > longest:
+            raise InvalidParameterError(
+                name, f"has {len(value)} characters", allowed=f"<= {longest}"
+            )

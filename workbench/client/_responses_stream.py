@@ -1,0 +1,247 @@
+"""Streams of a Response's typed events, and ``responses.stream()``'s managers over them.
+
+A Responses stream is ``event: <type>`` / ``data: {json}`` pairs with no ``[DONE]``: it is whole
+once its last event (``response.completed``, ``.incomplete`` or ``.failed``) came.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from .._exceptions import APIConnectionError, APIResponseValidationError
+from ..protocol._responses_accumulate import ResponseAccumulator
+from ..protocol._sse import ServerSentEvent
+from ..types.parsed_response import ParsedResponse
+from ..types.response import Response
+from ..types.response_stream_event import (
+    RESPONSE_EVENT_ADAPTER,
+    TERMINAL_EVENT_TYPES,
+    ResponseStreamEvent,
+)
+from ._streaming import AsyncStream, Stream
+
+if TYPE_CHECKING:
+    from ._base import BaseClient
+
+__all__ = [
+    "AsyncResponseEventStream",
+    "AsyncResponseStream",
+    "AsyncResponseStreamManager",
+    "ResponseEventStream",
+    "ResponseStream",
+    "ResponseStreamManager",
+]
+
+_DONE = b"[DONE]"
+
+
+class _ResponseEvents:
+    """Decoding and ending, as a Responses stream has them (mixed into both streams)."""
+
+    response: httpx.Response
+    completed: bool
+    _client: BaseClient
+    _head: bytes
+    _last: bool
+    _error: dict[str, Any] | None
+    _validated: Callable[..., Any]
+
+    def _chunks(self, events: list[ServerSentEvent]) -> Iterator[Any]:
+        for event in events:
+            if event.raw.startswith(_DONE):  # some compatible servers end with it anyway
+                self.completed = True
+                return
+            decoded = self._decode(event)
+            if decoded.type in TERMINAL_EVENT_TYPES:
+                self._last = True
+            yield decoded
+
+    def _decode(self, event: ServerSentEvent) -> Any:
+        """The typed event; an ``error`` object of the chat form raises ``APIError``, and an
+        ``error`` event is kept to raise if the stream ends without its last event."""
+        decoded = self._validated(event.raw, RESPONSE_EVENT_ADAPTER.validate_json)
+        if decoded.type == "error":
+            self._error = decoded.to_dict()
+        return decoded
+
+    def _ended(self) -> Exception | None:
+        """Why a body that ended before its last event is broken (None when it is whole)."""
+        if self._last:
+            return None
+        if self._error is not None:  # the server said why in an error event
+            return self._client._make_stream_error(self.response.request, self._error)
+        if not self._head.strip():
+            message = "The server sent an empty body instead of an event stream."
+            return APIResponseValidationError(self.response, None, message=message)
+        return APIConnectionError(
+            message="Stream cut off: the server ended the stream before the response's last"
+            " event (response.completed, .incomplete or .failed).",
+            request=self.response.request,
+        )
+
+
+class ResponseEventStream(_ResponseEvents, Stream[Any]):
+    """An iterator of a Response's typed events as they arrive (``create(stream=True)``)."""
+
+    def __init__(self, *, cast_to: type[Any], response: httpx.Response, client: BaseClient) -> None:
+        self._last = False
+        self._error = None
+        super().__init__(cast_to=cast_to, response=response, client=client)
+
+
+class AsyncResponseEventStream(_ResponseEvents, AsyncStream[Any]):
+    """An async iterator of a Response's typed events."""
+
+    def __init__(self, *, cast_to: type[Any], response: httpx.Response, client: BaseClient) -> None:
+        self._last = False
+        self._error = None
+        super().__init__(cast_to=cast_to, response=response, client=client)
+
+
+class ResponseStream:
+    """Iterate it for typed events; ``get_final_response()`` reads to the end and parses."""
+
+    def __init__(self, stream: ResponseEventStream, accumulator: ResponseAccumulator) -> None:
+        self._stream = stream
+        self._accumulator = accumulator
+        self._iterator = self._events()
+
+    @property
+    def response(self) -> httpx.Response:
+        """The HTTP response being read."""
+        return self._stream.response
+
+    @property
+    def current_snapshot(self) -> Response:
+        """The response as accumulated so far."""
+        return self._accumulator.snapshot
+
+    def __iter__(self) -> Iterator[ResponseStreamEvent]:
+        return self._iterator
+
+    def __next__(self) -> ResponseStreamEvent:
+        return next(self._iterator)
+
+    def _events(self) -> Generator[ResponseStreamEvent, None, None]:
+        add = self._accumulator.add
+        for event in self._stream:
+            yield add(event)
+
+    def until_done(self) -> ResponseStream:
+        """Read the rest of the stream (its events are dropped)."""
+        for _ in self._iterator:
+            pass
+        return self
+
+    def get_final_response(self) -> ParsedResponse[Any]:
+        """Read to the end and return the response, its text parsed into ``text_format``."""
+        self.until_done()
+        return self._accumulator.final_response()
+
+    def close(self) -> None:
+        """Stop reading and release the connection."""
+        self._iterator.close()
+        self._stream.close()
+
+
+class ResponseStreamManager:
+    """The context manager ``responses.stream()`` returns; the request is sent on ``__enter__``."""
+
+    def __init__(
+        self, open_stream: Callable[[], ResponseEventStream], *, text_format: object
+    ) -> None:
+        self._open = open_stream
+        self._text_format = text_format
+        self._stream: ResponseStream | None = None
+
+    def __enter__(self) -> ResponseStream:
+        accumulator = ResponseAccumulator(text_format=self._text_format)
+        self._stream = ResponseStream(self._open(), accumulator)
+        return self._stream
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._stream is not None:
+            self._stream.close()
+
+
+class AsyncResponseStream:
+    """The async twin of ``ResponseStream``: ``async for`` events."""
+
+    def __init__(self, stream: AsyncResponseEventStream, accumulator: ResponseAccumulator) -> None:
+        self._stream = stream
+        self._accumulator = accumulator
+        self._iterator = self._events()
+
+    @property
+    def response(self) -> httpx.Response:
+        """The HTTP response being read."""
+        return self._stream.response
+
+    @property
+    def current_snapshot(self) -> Response:
+        """The response as accumulated so far."""
+        return self._accumulator.snapshot
+
+    def __aiter__(self) -> AsyncIterator[ResponseStreamEvent]:
+        return self._iterator
+
+    async def __anext__(self) -> ResponseStreamEvent:
+        return await self._iterator.__anext__()
+
+    async def _events(self) -> AsyncGenerator[ResponseStreamEvent, None]:
+        add = self._accumulator.add
+        async for event in self._stream:
+            yield add(event)
+
+    async def until_done(self) -> AsyncResponseStream:
+        """Read the rest of the stream (its events are dropped)."""
+        async for _ in self._iterator:
+            pass
+        return self
+
+    async def get_final_response(self) -> ParsedResponse[Any]:
+        """Read to the end and return the parsed response (see the sync twin)."""
+        await self.until_done()
+        return self._accumulator.final_response()
+
+    async def close(self) -> None:
+        """Stop reading and release the connection."""
+        await self._iterator.aclose()
+        await self._stream.close()
+
+
+class AsyncResponseStreamManager:
+    """The async context manager ``responses.stream()`` returns; sent on ``__aenter__``."""
+
+    def __init__(
+        self,
+        open_stream: Callable[[], Awaitable[AsyncResponseEventStream]],
+        *,
+        text_format: object,
+    ) -> None:
+        self._open = open_stream
+        self._text_format = text_format
+        self._stream: AsyncResponseStream | None = None
+
+    async def __aenter__(self) -> AsyncResponseStream:
+        accumulator = ResponseAccumulator(text_format=self._text_format)
+        self._stream = AsyncResponseStream(await self._open(), accumulator)
+        return self._stream
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._stream is not None:
+            await self._stream.close()

@@ -1,0 +1,188 @@
+"""A streamed Response, accumulated: event in, the response so far and the final one out; no I/O.
+
+Also the parsing of a response's text into the ``text_format`` type (``responses.parse`` and the
+final response of ``responses.stream``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._exceptions import WorkbenchError
+from ..types.parsed_response import ParsedResponse
+from ..types.response import (
+    FunctionToolCallItem,
+    OutputMessageItem,
+    OutputRefusal,
+    OutputText,
+    ReasoningItem,
+    ReasoningSummaryPart,
+    Response,
+)
+from ..types.response_stream_event import (
+    TERMINAL_EVENT_TYPES,
+    ResponseStreamEvent,
+)
+from ._parsing import _content_target, _parse_text
+from ._schema import type_to_response_format
+
+__all__ = ["ResponseAccumulator", "parse_response", "text_format_param"]
+
+
+def text_format_param(text_format: object) -> dict[str, Any]:
+    """The ``text.format`` request value for a ``text_format`` type (a pydantic model, a
+    dataclass, a TypedDict ...): a strict JSON schema named after it."""
+    chat_format: Any = type_to_response_format(text_format)  # type: ignore[arg-type]
+    return {"type": "json_schema", **chat_format["json_schema"]}
+
+
+def parse_response(response: Response, text_format: object) -> ParsedResponse[Any]:
+    """``response`` with each ``output_text`` parsed into ``text_format`` (``None``: no parsing).
+
+    Raises:
+        OutputValidationError: a text does not match the format.
+    """
+    target = _content_target(text_format)
+    data = response.model_dump(mode="python", exclude_unset=True)
+    if target is not None:
+        for index, item in enumerate(response.output):
+            if not isinstance(item, OutputMessageItem):
+                continue
+            for part_index, part in enumerate(item.content):
+                if isinstance(part, OutputText):
+                    where = f"output[{index}].content[{part_index}].text"
+                    parsed = _parse_text(part.text, target, where)
+                    data["output"][index]["content"][part_index]["parsed"] = parsed
+    return ParsedResponse[Any].model_validate(data)
+
+
+class ResponseAccumulator:
+    """Builds the response from its stream's events.
+
+    ``add(event)`` updates ``snapshot`` and returns the event, with ``snapshot`` (the text or the
+    arguments so far) added to text and argument deltas; ``final_response()`` is the response of
+    the last event (``response.completed``, ``.incomplete`` or ``.failed``), parsed.
+    """
+
+    def __init__(self, *, text_format: object = None) -> None:
+        self._text_format = text_format
+        self._snapshot: Response | None = None
+        self._final: Response | None = None
+
+    @property
+    def snapshot(self) -> Response:
+        """The response as accumulated so far.
+
+        Raises:
+            WorkbenchError: no ``response.created`` event has come yet.
+        """
+        if self._snapshot is None:
+            raise WorkbenchError("no response.created event yet")
+        return self._snapshot
+
+    @property
+    def done(self) -> bool:
+        """Whether the stream's last event (completed, incomplete or failed) has come."""
+        return self._final is not None
+
+    def add(self, event: ResponseStreamEvent) -> ResponseStreamEvent:
+        """Take one event into the snapshot; return it (deltas with their ``snapshot``)."""
+        kind = event.type
+        if kind in TERMINAL_EVENT_TYPES or kind in ("response.created", "response.in_progress"):
+            response: Response = event.response  # type: ignore[union-attr]
+            self._snapshot = response.model_copy(deep=True)
+            if kind in TERMINAL_EVENT_TYPES:
+                self._final = response
+            return event
+        snapshot = self._snapshot
+        if snapshot is None:
+            return event  # an error event, or a server that skipped response.created
+        handler = _HANDLERS.get(kind)
+        if handler is not None:
+            handler(snapshot, event)
+        return event
+
+    def final_response(self) -> ParsedResponse[Any]:
+        """The whole response, its text parsed into ``text_format`` when one was given.
+
+        Raises:
+            WorkbenchError: the stream ended before its last event.
+        """
+        if self._final is None:
+            message = "The stream ended before response.completed (or .incomplete, .failed)."
+            raise WorkbenchError(message)
+        return parse_response(self._final, self._text_format)
+
+
+def _item(snapshot: Response, index: int) -> Any:
+    return snapshot.output[index] if 0 <= index < len(snapshot.output) else None
+
+
+def _item_added(snapshot: Response, event: Any) -> None:
+    item = event.item.model_copy(deep=True)
+    if event.output_index == len(snapshot.output):
+        snapshot.output.append(item)
+    elif 0 <= event.output_index < len(snapshot.output):
+        snapshot.output[event.output_index] = item
+
+
+def _item_done(snapshot: Response, event: Any) -> None:
+    if 0 <= event.output_index < len(snapshot.output):
+        snapshot.output[event.output_index] = event.item.model_copy(deep=True)
+
+
+def _part_added(snapshot: Response, event: Any) -> None:
+    item = _item(snapshot, event.output_index)
+    if isinstance(item, OutputMessageItem):
+        item.content.append(event.part.model_copy(deep=True))
+
+
+def _content(snapshot: Response, event: Any) -> Any:
+    item = _item(snapshot, event.output_index)
+    if isinstance(item, OutputMessageItem) and 0 <= event.content_index < len(item.content):
+        return item.content[event.content_index]
+    return None
+
+
+def _text_delta(snapshot: Response, event: Any) -> None:
+    part = _content(snapshot, event)
+    if isinstance(part, OutputText):
+        part.text += event.delta
+        event.snapshot = part.text
+
+
+def _refusal_delta(snapshot: Response, event: Any) -> None:
+    part = _content(snapshot, event)
+    if isinstance(part, OutputRefusal):
+        part.refusal += event.delta
+
+
+def _arguments_delta(snapshot: Response, event: Any) -> None:
+    item = _item(snapshot, event.output_index)
+    if isinstance(item, FunctionToolCallItem):
+        item.arguments += event.delta
+        event.snapshot = item.arguments
+
+
+def _summary_part_added(snapshot: Response, event: Any) -> None:
+    item = _item(snapshot, event.output_index)
+    if isinstance(item, ReasoningItem):
+        item.summary.append(ReasoningSummaryPart(text=event.part.text))
+
+
+def _summary_delta(snapshot: Response, event: Any) -> None:
+    item = _item(snapshot, event.output_index)
+    if isinstance(item, ReasoningItem) and 0 <= event.summary_index < len(item.summary):
+        item.summary[event.summary_index].text += event.delta
+
+
+_HANDLERS = {
+    "response.output_item.added": _item_added,
+    "response.output_item.done": _item_done,
+    "response.content_part.added": _part_added,
+    "response.output_text.delta": _text_delta,
+    "response.refusal.delta": _refusal_delta,
+    "response.function_call_arguments.delta": _arguments_delta,
+    "response.reasoning_summary_part.added": _summary_part_added,
+    "response.reasoning_summary_text.delta": _summary_delta,
+}
