@@ -260,6 +260,18 @@ def test_text_format_and_text_format_param_are_exclusive() -> None:
         )
 
 
+@pytest.mark.parametrize(
+    ("text_format", "param"),
+    [(42, "text_format"), ("json_object", "text_format"), (dict, "text_format.schema")],
+)
+def test_a_text_format_without_a_strict_schema_is_refused(text_format: object, param: str) -> None:
+    recorder = Recorder(json_response(_body("output-text.json")))
+    with pytest.raises(workbench.InvalidParameterError) as caught:
+        sync_client(recorder).responses.parse(model="m", text_format=text_format)
+    assert caught.value.param == param
+    assert recorder.requests == []
+
+
 async def test_async_parse() -> None:
     recorder = Recorder(json_response(_with_text('{"city": "Oslo", "celsius": -2}')))
     response = await async_client(recorder).responses.parse(model="m", text_format=Weather)

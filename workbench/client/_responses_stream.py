@@ -18,9 +18,9 @@ from ..protocol._sse import ServerSentEvent
 from ..types.parsed_response import ParsedResponse
 from ..types.response import Response
 from ..types.response_stream_event import (
-    RESPONSE_EVENT_ADAPTER,
     TERMINAL_EVENT_TYPES,
     ResponseStreamEvent,
+    decode_event,
 )
 from ._streaming import AsyncStream, Stream
 
@@ -63,7 +63,7 @@ class _ResponseEvents:
     def _decode(self, event: ServerSentEvent) -> Any:
         """The typed event; an ``error`` object of the chat form raises ``APIError``, and an
         ``error`` event is kept to raise if the stream ends without its last event."""
-        decoded = self._validated(event.raw, RESPONSE_EVENT_ADAPTER.validate_json)
+        decoded = self._validated(event.raw, decode_event)
         if decoded.type == "error":
             self._error = decoded.to_dict()
         return decoded

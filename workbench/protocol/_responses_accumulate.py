@@ -6,9 +6,10 @@ final response of ``responses.stream``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from .._exceptions import WorkbenchError
+from .._exceptions import InvalidParameterError, WorkbenchError
 from ..types.parsed_response import ParsedResponse
 from ..types.response import (
     FunctionToolCallItem,
@@ -32,7 +33,17 @@ __all__ = ["ResponseAccumulator", "parse_response", "text_format_param"]
 def text_format_param(text_format: object) -> dict[str, Any]:
     """The ``text.format`` request value for a ``text_format`` type (a pydantic model, a
     dataclass, a TypedDict ...): a strict JSON schema named after it."""
-    chat_format: Any = type_to_response_format(text_format)  # type: ignore[arg-type]
+    if isinstance(text_format, (str, Mapping)):  # a type only; a format goes in text.format
+        raise InvalidParameterError(
+            "text_format", f"got {text_format!r}", allowed="a pydantic model, dataclass or type"
+        )
+    try:
+        chat_format: Any = type_to_response_format(text_format)  # type: ignore[arg-type]
+    except InvalidParameterError as exc:  # named for chat's response_format: say text_format
+        param = exc.param.replace("response_format.json_schema", "text_format", 1)
+        param = param.replace("response_format", "text_format", 1)
+        message = str(exc).split(": ", 1)[1].split(" (allowed: ")[0]
+        raise InvalidParameterError(param, message, allowed=exc.allowed) from None
     return {"type": "json_schema", **chat_format["json_schema"]}
 
 
