@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
-from types import TracebackType
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from typing import Any
-
-import httpx
 
 from ..protocol._accumulate import ChatCompletionAccumulator, ChatCompletionStreamEvent
 from ..types import ChatCompletion, ChatCompletionChunk, ParsedChatCompletion
+from ._event_stream import AsyncEventStream, AsyncStreamManager, EventStream, StreamManager
 from ._streaming import AsyncStream, Stream
 
 __all__ = [
@@ -20,31 +18,15 @@ __all__ = [
 ]
 
 
-class ChatCompletionStream:
+class ChatCompletionStream(EventStream[ChatCompletionStreamEvent]):
     """Iterate it for typed events; ``get_final_completion()`` reads to the end and parses."""
 
-    def __init__(
-        self, stream: Stream[ChatCompletionChunk], accumulator: ChatCompletionAccumulator
-    ) -> None:
-        self._stream = stream
-        self._accumulator = accumulator
-        self._iterator = self._events()
-
-    @property
-    def response(self) -> httpx.Response:
-        """The HTTP response being read."""
-        return self._stream.response
+    _accumulator: ChatCompletionAccumulator
 
     @property
     def current_completion_snapshot(self) -> ChatCompletion:
         """The completion as accumulated so far."""
         return self._accumulator.snapshot
-
-    def __iter__(self) -> Iterator[ChatCompletionStreamEvent]:
-        return self._iterator
-
-    def __next__(self) -> ChatCompletionStreamEvent:
-        return next(self._iterator)
 
     def _events(self) -> Generator[ChatCompletionStreamEvent, None, None]:
         add = self._accumulator.add
@@ -67,13 +49,8 @@ class ChatCompletionStream:
         self.until_done()
         return self._accumulator.parsed_completion()
 
-    def close(self) -> None:
-        """Stop reading and release the connection."""
-        self._iterator.close()
-        self._stream.close()
 
-
-class ChatCompletionStreamManager:
+class ChatCompletionStreamManager(StreamManager[ChatCompletionStream]):
     """The context manager ``stream()`` returns; the request is sent on ``__enter__``."""
 
     def __init__(
@@ -86,7 +63,6 @@ class ChatCompletionStreamManager:
         self._open = open_stream
         self._response_format = response_format
         self._input_tools = input_tools
-        self._stream: ChatCompletionStream | None = None
 
     def __enter__(self) -> ChatCompletionStream:
         accumulator = ChatCompletionAccumulator(
@@ -96,41 +72,16 @@ class ChatCompletionStreamManager:
         self._stream = ChatCompletionStream(self._open(), accumulator)
         return self._stream
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._stream is not None:
-            self._stream.close()
 
-
-class AsyncChatCompletionStream:
+class AsyncChatCompletionStream(AsyncEventStream[ChatCompletionStreamEvent]):
     """The async twin of ``ChatCompletionStream``: ``async for`` events."""
 
-    def __init__(
-        self, stream: AsyncStream[ChatCompletionChunk], accumulator: ChatCompletionAccumulator
-    ) -> None:
-        self._stream = stream
-        self._accumulator = accumulator
-        self._iterator = self._events()
-
-    @property
-    def response(self) -> httpx.Response:
-        """The HTTP response being read."""
-        return self._stream.response
+    _accumulator: ChatCompletionAccumulator
 
     @property
     def current_completion_snapshot(self) -> ChatCompletion:
         """The completion as accumulated so far."""
         return self._accumulator.snapshot
-
-    def __aiter__(self) -> AsyncIterator[ChatCompletionStreamEvent]:
-        return self._iterator
-
-    async def __anext__(self) -> ChatCompletionStreamEvent:
-        return await self._iterator.__anext__()
 
     async def _events(self) -> AsyncGenerator[ChatCompletionStreamEvent, None]:
         add = self._accumulator.add
@@ -150,13 +101,8 @@ class AsyncChatCompletionStream:
         await self.until_done()
         return self._accumulator.parsed_completion()
 
-    async def close(self) -> None:
-        """Stop reading and release the connection."""
-        await self._iterator.aclose()
-        await self._stream.close()
 
-
-class AsyncChatCompletionStreamManager:
+class AsyncChatCompletionStreamManager(AsyncStreamManager[AsyncChatCompletionStream]):
     """The async context manager ``stream()`` returns; the request is sent on ``__aenter__``."""
 
     def __init__(
@@ -169,7 +115,6 @@ class AsyncChatCompletionStreamManager:
         self._open = open_stream
         self._response_format = response_format
         self._input_tools = input_tools
-        self._stream: AsyncChatCompletionStream | None = None
 
     async def __aenter__(self) -> AsyncChatCompletionStream:
         accumulator = ChatCompletionAccumulator(
@@ -178,12 +123,3 @@ class AsyncChatCompletionStreamManager:
         )
         self._stream = AsyncChatCompletionStream(await self._open(), accumulator)
         return self._stream
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._stream is not None:
-            await self._stream.close()

@@ -6,8 +6,7 @@ once its last event (``response.completed``, ``.incomplete`` or ``.failed``) cam
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
-from types import TracebackType
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -22,6 +21,7 @@ from ..types.response_stream_event import (
     ResponseStreamEvent,
     decode_event,
 )
+from ._event_stream import AsyncEventStream, AsyncStreamManager, EventStream, StreamManager
 from ._streaming import AsyncStream, Stream
 
 if TYPE_CHECKING:
@@ -102,29 +102,15 @@ class AsyncResponseEventStream(_ResponseEvents, AsyncStream[Any]):
         super().__init__(cast_to=cast_to, response=response, client=client)
 
 
-class ResponseStream:
+class ResponseStream(EventStream[ResponseStreamEvent]):
     """Iterate it for typed events; ``get_final_response()`` reads to the end and parses."""
 
-    def __init__(self, stream: ResponseEventStream, accumulator: ResponseAccumulator) -> None:
-        self._stream = stream
-        self._accumulator = accumulator
-        self._iterator = self._events()
-
-    @property
-    def response(self) -> httpx.Response:
-        """The HTTP response being read."""
-        return self._stream.response
+    _accumulator: ResponseAccumulator
 
     @property
     def current_snapshot(self) -> Response:
         """The response as accumulated so far."""
         return self._accumulator.snapshot
-
-    def __iter__(self) -> Iterator[ResponseStreamEvent]:
-        return self._iterator
-
-    def __next__(self) -> ResponseStreamEvent:
-        return next(self._iterator)
 
     def _events(self) -> Generator[ResponseStreamEvent, None, None]:
         add = self._accumulator.add
@@ -142,13 +128,8 @@ class ResponseStream:
         self.until_done()
         return self._accumulator.final_response()
 
-    def close(self) -> None:
-        """Stop reading and release the connection."""
-        self._iterator.close()
-        self._stream.close()
 
-
-class ResponseStreamManager:
+class ResponseStreamManager(StreamManager[ResponseStream]):
     """The context manager ``responses.stream()`` returns; the request is sent on ``__enter__``."""
 
     def __init__(
@@ -156,46 +137,22 @@ class ResponseStreamManager:
     ) -> None:
         self._open = open_stream
         self._text_format = text_format
-        self._stream: ResponseStream | None = None
 
     def __enter__(self) -> ResponseStream:
         accumulator = ResponseAccumulator(text_format=self._text_format)
         self._stream = ResponseStream(self._open(), accumulator)
         return self._stream
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._stream is not None:
-            self._stream.close()
 
-
-class AsyncResponseStream:
+class AsyncResponseStream(AsyncEventStream[ResponseStreamEvent]):
     """The async twin of ``ResponseStream``: ``async for`` events."""
 
-    def __init__(self, stream: AsyncResponseEventStream, accumulator: ResponseAccumulator) -> None:
-        self._stream = stream
-        self._accumulator = accumulator
-        self._iterator = self._events()
-
-    @property
-    def response(self) -> httpx.Response:
-        """The HTTP response being read."""
-        return self._stream.response
+    _accumulator: ResponseAccumulator
 
     @property
     def current_snapshot(self) -> Response:
         """The response as accumulated so far."""
         return self._accumulator.snapshot
-
-    def __aiter__(self) -> AsyncIterator[ResponseStreamEvent]:
-        return self._iterator
-
-    async def __anext__(self) -> ResponseStreamEvent:
-        return await self._iterator.__anext__()
 
     async def _events(self) -> AsyncGenerator[ResponseStreamEvent, None]:
         add = self._accumulator.add
@@ -213,13 +170,8 @@ class AsyncResponseStream:
         await self.until_done()
         return self._accumulator.final_response()
 
-    async def close(self) -> None:
-        """Stop reading and release the connection."""
-        await self._iterator.aclose()
-        await self._stream.close()
 
-
-class AsyncResponseStreamManager:
+class AsyncResponseStreamManager(AsyncStreamManager[AsyncResponseStream]):
     """The async context manager ``responses.stream()`` returns; sent on ``__aenter__``."""
 
     def __init__(
@@ -230,18 +182,8 @@ class AsyncResponseStreamManager:
     ) -> None:
         self._open = open_stream
         self._text_format = text_format
-        self._stream: AsyncResponseStream | None = None
 
     async def __aenter__(self) -> AsyncResponseStream:
         accumulator = ResponseAccumulator(text_format=self._text_format)
         self._stream = AsyncResponseStream(await self._open(), accumulator)
         return self._stream
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._stream is not None:
-            await self._stream.close()
