@@ -268,3 +268,86 @@ def test_an_error_event_is_typed_then_raised_at_the_end() -> None:
     with pytest.raises(workbench.APIError, match="boom"):
         seen.extend(event.type for event in stream)
     assert seen == ["response.created", "error"]
+
+
+def test_a_stored_response_streams_again_from_a_point() -> None:
+    """``retrieve(stream=True)`` and ``stream(response_id=...)`` replay a background response."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return stream_response(sse("background-queued.sse"))
+
+    client = sync_client(handler)
+    events = list(client.responses.retrieve("resp_1", stream=True, starting_after=3))
+    with client.responses.stream(response_id="resp_1", starting_after=3) as stream:
+        final = stream.get_final_response()
+    assert events[-1].type == "response.completed"
+    assert final.output_text == events[-1].response.output_text  # type: ignore[union-attr]
+    assert [(r.method, r.url.path, dict(r.url.params)) for r in seen] == [
+        ("GET", "/v1/responses/resp_1", {"starting_after": "3", "stream": "true"}),
+        ("GET", "/v1/responses/resp_1", {"stream": "true", "starting_after": "3"}),
+    ]
+    with pytest.raises(workbench.InvalidParameterError, match="model"):
+        client.responses.stream(response_id="resp_1", model="gpt-4o")
+
+
+def _event(kind: str, **fields: Any) -> bytes:
+    return f"event: {kind}\ndata: {json.dumps({'type': kind, **fields})}\n\n".encode()
+
+
+def test_refusals_and_summaries_accumulate() -> None:
+    """The events no recording here carries: a refusal, and a summary part begun empty."""
+    item = {"type": "message", "id": "m", "role": "assistant", "content": []}
+    done = {**item, "content": [{"type": "refusal", "refusal": "I can't."}]}
+    reasoning = {"type": "reasoning", "id": "r", "summary": []}
+    ids = {"item_id": "m", "output_index": 1, "content_index": 0}
+    body = b"".join(
+        [
+            _event("response.created", response={"id": "x", "output": []}),
+            _event("response.output_item.added", output_index=0, item=reasoning),
+            _event(
+                "response.reasoning_summary_part.added",
+                item_id="r",
+                output_index=0,
+                summary_index=0,
+                part={"type": "summary_text", "text": ""},
+            ),
+            _event(
+                "response.reasoning_summary_text.delta",
+                item_id="r",
+                output_index=0,
+                summary_index=0,
+                delta="Thinking.",
+            ),
+            _event("response.output_item.added", output_index=1, item=item),
+            _event("response.content_part.added", part={"type": "refusal", "refusal": ""}, **ids),
+            _event("response.refusal.delta", delta="I can", **ids),
+            _event("response.refusal.delta", delta="'t.", **ids),
+            _event("response.refusal.done", refusal="I can't.", **ids),
+            _event("response.banana", item_id="m"),
+            _event(
+                "response.incomplete",
+                response={"id": "x", "status": "incomplete", "output": [reasoning, done]},
+            ),
+        ]
+    )
+    client = sync_client(lambda request: stream_response(body))
+    with client.responses.stream(model="m", input="x") as stream:
+        kinds = [event.type for event in stream]
+        snapshot = stream.current_snapshot
+        final = stream.get_final_response()
+    assert kinds[-2:] == ["response.banana", "response.incomplete"]
+    assert final.status == "incomplete" and final.output_text == ""
+    assert final.output[1].content[0].refusal == "I can't."  # type: ignore[union-attr]
+    assert snapshot.to_dict() == final.to_dict()
+    accumulator = ResponseAccumulator()
+    for event in sync_client(lambda r: stream_response(body)).responses.create(stream=True):
+        if event.type != "response.incomplete":
+            accumulator.add(event)
+    partial = accumulator.snapshot
+    assert partial.output[0].summary[0].text == "Thinking."  # type: ignore[union-attr]
+    assert partial.output[1].content[0].refusal == "I can't."  # type: ignore[union-attr]
+    assert not accumulator.done
+    with pytest.raises(workbench.WorkbenchError, match=r"before response\.completed"):
+        accumulator.final_response()
