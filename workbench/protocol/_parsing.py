@@ -32,9 +32,11 @@ from ._schema import (
 )
 
 __all__ = [
+    "content_target",
     "has_parseable_input",
     "parse_chat_completion",
     "parse_partial_content",
+    "parse_text",
     "parse_tool_arguments",
     "validate_input_tools",
 ]
@@ -79,7 +81,7 @@ def parse_chat_completion(
         OutputValidationError: strict output that is not valid JSON or does not fit its type.
     """
     tools = _tool_list(input_tools)
-    target = _content_target(response_format)
+    target = content_target(response_format)
     if target is not None or any(_tool_target(tool) is not None for tool in tools):
         for choice in completion.choices:
             if choice.finish_reason == "length":
@@ -124,7 +126,7 @@ def validate_input_tools(tools: ToolsInput) -> None:
 
 def has_parseable_input(response_format: object, input_tools: ToolsInput) -> bool:
     """Whether the content or any tool's arguments will be parsed."""
-    if _content_target(response_format) is not None:
+    if content_target(response_format) is not None:
         return True
     return any(_tool_target(tool) is not None for tool in _tool_list(input_tools))
 
@@ -135,7 +137,7 @@ def parse_partial_content(text: str, response_format: object) -> object | None:
     The value is plain JSON data (a dict for a model: an instance needs all its fields);
     ``None`` when nothing parses yet or there is no ``response_format`` to parse into.
     """
-    if _content_target(response_format) is None:
+    if content_target(response_format) is None:
         return None
     return _partial_json(text)
 
@@ -159,7 +161,7 @@ def parse_tool_arguments(
         return None
     if partial:
         return _partial_json(arguments)
-    return _parse_text(arguments.strip() or "{}", target, f"tool {name!r} arguments")
+    return parse_text(arguments.strip() or "{}", target, f"tool {name!r} arguments")
 
 
 def _parsed_message(
@@ -172,7 +174,7 @@ def _parsed_message(
     data = message.model_dump(exclude_unset=True)
     parsed = None
     if target is not None and message.content and not message.refusal:
-        parsed = _parse_text(message.content, target, f"{where}.content", completion)
+        parsed = parse_text(message.content, target, f"{where}.content", completion)
     data["parsed"] = parsed
     if message.tool_calls is None:
         return data
@@ -187,7 +189,7 @@ def _parsed_message(
         call_data["function"]["parsed_arguments"] = (
             None
             if tool_target is None
-            else _parse_text(
+            else parse_text(
                 arguments.strip() or "{}",
                 tool_target,
                 f"{where}.tool_calls[{j}].function.arguments",
@@ -199,7 +201,7 @@ def _parsed_message(
     return data
 
 
-def _content_target(response_format: object) -> _Target | None:
+def content_target(response_format: object) -> _Target | None:
     """What content is parsed into for a ``response_format``; ``None`` when it stays text."""
     if response_format is None or isinstance(response_format, (NotGiven, str)):
         return None
@@ -242,9 +244,14 @@ def _tool_list(tools: ToolsInput) -> list[Mapping[str, Any]]:
     return [tool for tool in tools if isinstance(tool, Mapping)]
 
 
-def _parse_text(
+def parse_text(
     text: str, target: _Target, location: str, completion: ChatCompletion | None = None
 ) -> object:
+    """``text`` parsed into ``target`` (a model, a type adapter, or ``"json"``).
+
+    Raises:
+        OutputValidationError: naming ``location``, when the text does not match.
+    """
     try:
         if isinstance(target, str):
             return json.loads(text)

@@ -6,6 +6,7 @@ final response of ``responses.stream``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,7 +25,7 @@ from ..types.response_stream_event import (
     TERMINAL_EVENT_TYPES,
     ResponseStreamEvent,
 )
-from ._parsing import _content_target, _parse_text
+from ._parsing import content_target, parse_text
 from ._schema import type_to_response_format
 
 __all__ = ["ResponseAccumulator", "parse_response", "text_format_param"]
@@ -47,13 +48,20 @@ def text_format_param(text_format: object) -> dict[str, Any]:
     return {"type": "json_schema", **chat_format["json_schema"]}
 
 
+@functools.cache
+def _parsed_type() -> type[ParsedResponse[Any]]:
+    # Held here: pydantic keeps a parametrized generic only weakly, and would build it again
+    # (with the models it nests) after a garbage collection (see _parsing._parsed_types).
+    return ParsedResponse[Any]
+
+
 def parse_response(response: Response, text_format: object) -> ParsedResponse[Any]:
     """``response`` with each ``output_text`` parsed into ``text_format`` (``None``: no parsing).
 
     Raises:
         OutputValidationError: a text does not match the format.
     """
-    target = _content_target(text_format)
+    target = content_target(text_format)
     data = response.model_dump(mode="python", exclude_unset=True)
     if target is not None:
         for index, item in enumerate(response.output):
@@ -62,9 +70,9 @@ def parse_response(response: Response, text_format: object) -> ParsedResponse[An
             for part_index, part in enumerate(item.content):
                 if isinstance(part, OutputText):
                     where = f"output[{index}].content[{part_index}].text"
-                    parsed = _parse_text(part.text, target, where)
+                    parsed = parse_text(part.text, target, where)
                     data["output"][index]["content"][part_index]["parsed"] = parsed
-    return ParsedResponse[Any].model_validate(data)
+    return _parsed_type().model_validate(data)
 
 
 class ResponseAccumulator:
