@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import httpx
+import openai
 import pydantic
 import pytest
 from openai.resources.responses import InputItems as OpenAIInputItems
@@ -23,7 +24,7 @@ from tests._responses import (
     sync_client,
     violations,
 )
-from workbench.types.parsed_response import ParsedResponse
+from workbench.types.parsed_response import ParsedFunctionToolCallItem, ParsedResponse
 from workbench.types.response import FunctionToolCallItem, ReasoningItem, Response
 
 
@@ -270,6 +271,56 @@ def test_a_text_format_without_a_strict_schema_is_refused(text_format: object, p
         sync_client(recorder).responses.parse(model="m", text_format=text_format)
     assert caught.value.param == param
     assert recorder.requests == []
+
+
+def _with_call(arguments: str, name: str = "Weather") -> dict[str, Any]:
+    body = _body("output-text.json")
+    call = {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": name}
+    body["output"] = [{**call, "arguments": arguments, "status": "completed"}]
+    return body
+
+
+def test_parse_gives_the_arguments_of_a_pydantic_tool_as_its_model() -> None:
+    """``pydantic_function_tool`` makes a chat-shaped tool; it goes flat, keeping its model."""
+    recorder = Recorder(json_response(_with_call('{"city": "Rome", "celsius": 25}')))
+    client = sync_client(recorder)
+    tool = workbench.pydantic_function_tool(Weather)
+    response = client.responses.parse(model="m", input="x", tools=[tool])
+    call = response.output[0]
+    assert isinstance(call, ParsedFunctionToolCallItem)
+    assert call.parsed_arguments == Weather(city="Rome", celsius=25)
+    sent = recorder.body()["tools"][0]
+    assert sent["name"] == "Weather" and sent["strict"] is True and "function" not in sent
+    assert violations("CreateResponse", recorder.body()) == []
+
+
+def test_parsed_arguments_match_openai() -> None:
+    """A strict dict tool's arguments are JSON data, a loose one's are not parsed: as openai
+    1.106.1's parse() does with the same body and tools."""
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}}
+    tools = [
+        {"type": "function", "name": "Weather", "parameters": schema, "strict": True},
+        {"type": "function", "name": "Loose", "parameters": schema, "strict": False},
+    ]
+    for name, expected in (("Weather", {"city": "Rome"}), ("Loose", None)):
+        body = _with_call('{"city": "Rome"}', name)
+        ours = sync_client(Recorder(json_response(body))).responses.parse(
+            model="m", input="x", tools=tools
+        )
+        transport = httpx.MockTransport(lambda request, body=body: json_response(body))
+        theirs = openai.OpenAI(
+            api_key="sk-x", http_client=httpx.Client(transport=transport)
+        ).responses.parse(model="m", input="x", tools=tools)  # type: ignore[arg-type]
+        assert ours.output[0].parsed_arguments == expected  # type: ignore[union-attr]
+        assert theirs.output[0].parsed_arguments == expected  # type: ignore[union-attr]
+        assert ours.to_dict() == theirs.to_dict()
+
+
+def test_arguments_that_do_not_match_the_tool_raise() -> None:
+    recorder = Recorder(json_response(_with_call('{"city": 3}')))
+    tool = workbench.pydantic_function_tool(Weather)
+    with pytest.raises(workbench.OutputValidationError, match="arguments"):
+        sync_client(recorder).responses.parse(model="m", input="x", tools=[tool])
 
 
 async def test_async_parse() -> None:

@@ -43,7 +43,7 @@ def _stream_request(params: ResponseCreateParams, text_format: object) -> Respon
 
 def _parser(request: ResponseRequest) -> Any:
     def parse(response: Response) -> ParsedResponse[Any]:
-        return parse_response(response, request.text_format)
+        return parse_response(response, request.text_format, request.tools)
 
     return parse
 
@@ -158,9 +158,11 @@ class Responses(Resource):
         ``stream.get_final_response()``. With ``response_id``: the events of a stored
         (background) response, after ``starting_after``."""
         if isinstance(response_id, NotGiven):
-            request_options = _stream_request(params, text_format).options
+            request = _stream_request(params, text_format)
+            request_options, tools = request.options, request.tools
         else:
             request_options = _stored_stream_options(response_id, starting_after, params)
+            tools = None
 
         def open_stream() -> ResponseEventStream:
             result: Any = self._client._request(
@@ -169,7 +171,7 @@ class Responses(Resource):
             return result  # type: ignore[no-any-return]
 
         text_format = None if isinstance(text_format, NotGiven) else text_format
-        return ResponseStreamManager(open_stream, text_format=text_format)
+        return ResponseStreamManager(open_stream, text_format=text_format, tools=tools)
 
     def retrieve(
         self,
@@ -298,9 +300,11 @@ class AsyncResponses(AsyncResource):
     ) -> AsyncResponseStreamManager:
         """Stream a response as typed events; use as ``async with ... as stream:``."""
         if isinstance(response_id, NotGiven):
-            request_options = _stream_request(params, text_format).options
+            request = _stream_request(params, text_format)
+            request_options, tools = request.options, request.tools
         else:
             request_options = _stored_stream_options(response_id, starting_after, params)
+            tools = None
 
         async def open_stream() -> AsyncResponseEventStream:
             result: Any = await self._client._request(
@@ -309,7 +313,7 @@ class AsyncResponses(AsyncResource):
             return result  # type: ignore[no-any-return]
 
         text_format = None if isinstance(text_format, NotGiven) else text_format
-        return AsyncResponseStreamManager(open_stream, text_format=text_format)
+        return AsyncResponseStreamManager(open_stream, text_format=text_format, tools=tools)
 
     async def retrieve(
         self,

@@ -13,6 +13,7 @@ import pydantic
 from .._exceptions import InvalidParameterError
 from .._sentinels import NOT_GIVEN, NotGiven
 from ..protocol._responses_accumulate import text_format_param
+from ..protocol._schema import PydanticFunctionTool, tool_model
 from ..protocol._validate_responses import validate_response_params
 from ..types.response_create_params import ResponseCreateParams
 from ._chat_request import with_signature_of
@@ -27,12 +28,16 @@ _KNOWN_KEYS = frozenset(ResponseCreateParams.__annotations__)
 class ResponseRequest:
     """A validated request: the HTTP options, and the ``text_format`` to parse the reply into."""
 
-    __slots__ = ("options", "stream", "text_format")
+    __slots__ = ("options", "stream", "text_format", "tools")
 
-    def __init__(self, options: RequestOptions, text_format: object, stream: bool) -> None:
+    def __init__(
+        self, options: RequestOptions, text_format: object, stream: bool, tools: list[Any] | None
+    ) -> None:
         self.options = options
         self.text_format = text_format
         self.stream = stream
+        self.tools = tools
+        """The tools as passed (one that carries a pydantic model still has it), for parsing."""
 
 
 def build_response_request(
@@ -68,6 +73,10 @@ def build_response_request(
         value = body.get(key)
         if value is not None and not isinstance(value, (list, str, Mapping)):
             body[key] = list(value)
+    tools = body.get("tools") if isinstance(body.get("tools"), list) else None
+    if tools is not None:
+        tools = [_flat_tool(tool) for tool in tools]
+        body["tools"] = [dict(tool) if isinstance(tool, Mapping) else tool for tool in tools]
     if not isinstance(text_format, NotGiven) and text_format is not None:
         text = dict(body.get("text") or {})
         if "format" in text:
@@ -86,7 +95,26 @@ def build_response_request(
         timeout=params.get("timeout", NOT_GIVEN),
     )
     parse_as = None if isinstance(text_format, NotGiven) else text_format
-    return ResponseRequest(options, parse_as, bool(stream))
+    return ResponseRequest(options, parse_as, bool(stream), tools)
+
+
+def _flat_tool(tool: object) -> object:
+    """A tool of ``pydantic_function_tool`` (workbench's or openai's, made for Chat
+    Completions) in the flat form the Responses API takes, still carrying its model; any other
+    tool as it is."""
+    if not isinstance(tool, Mapping) or not isinstance(tool.get("function"), Mapping):
+        return tool
+    model = tool_model(tool)
+    if model is None:
+        return tool  # a chat-shaped dict: the validator says how to write it
+    function = tool["function"]
+    flat = {"type": "function", "name": function.get("name"), **_optional(function)}
+    return PydanticFunctionTool(flat, model)
+
+
+def _optional(function: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("description", "parameters", "strict")
+    return {key: function[key] for key in keys if key in function}
 
 
 def _as_items(value: object) -> list[Any]:

@@ -133,13 +133,18 @@ class ResponseStreamManager(StreamManager[ResponseStream]):
     """The context manager ``responses.stream()`` returns; the request is sent on ``__enter__``."""
 
     def __init__(
-        self, open_stream: Callable[[], ResponseEventStream], *, text_format: object
+        self,
+        open_stream: Callable[[], ResponseEventStream],
+        *,
+        text_format: object,
+        tools: list[Any] | None = None,
     ) -> None:
         self._open = open_stream
         self._text_format = text_format
+        self._tools = tools
 
     def __enter__(self) -> ResponseStream:
-        accumulator = ResponseAccumulator(text_format=self._text_format)
+        accumulator = ResponseAccumulator(text_format=self._text_format, tools=self._tools)
         self._stream = ResponseStream(self._open(), accumulator)
         return self._stream
 
@@ -179,11 +184,13 @@ class AsyncResponseStreamManager(AsyncStreamManager[AsyncResponseStream]):
         open_stream: Callable[[], Awaitable[AsyncResponseEventStream]],
         *,
         text_format: object,
+        tools: list[Any] | None = None,
     ) -> None:
         self._open = open_stream
         self._text_format = text_format
+        self._tools = tools
 
     async def __aenter__(self) -> AsyncResponseStream:
-        accumulator = ResponseAccumulator(text_format=self._text_format)
+        accumulator = ResponseAccumulator(text_format=self._text_format, tools=self._tools)
         self._stream = AsyncResponseStream(await self._open(), accumulator)
         return self._stream

@@ -7,7 +7,7 @@ final response of ``responses.stream``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._exceptions import InvalidParameterError, WorkbenchError
@@ -26,7 +26,7 @@ from ..types.response_stream_event import (
     ResponseStreamEvent,
 )
 from ._parsing import content_target, parse_text
-from ._schema import type_to_response_format
+from ._schema import tool_model, type_to_response_format
 
 __all__ = ["ResponseAccumulator", "parse_response", "text_format_param"]
 
@@ -55,24 +55,49 @@ def _parsed_type() -> type[ParsedResponse[Any]]:
     return ParsedResponse[Any]
 
 
-def parse_response(response: Response, text_format: object) -> ParsedResponse[Any]:
-    """``response`` with each ``output_text`` parsed into ``text_format`` (``None``: no parsing).
+def parse_response(
+    response: Response, text_format: object, tools: Sequence[Any] | None = None
+) -> ParsedResponse[Any]:
+    """``response`` with each ``output_text`` parsed into ``text_format`` (``None``: no parsing)
+    and the arguments of each call of a strict function tool of ``tools`` parsed (into the
+    tool's pydantic model when it carries one, else as JSON).
 
     Raises:
-        OutputValidationError: a text does not match the format.
+        OutputValidationError: a text or arguments that do not match.
     """
     target = content_target(text_format)
     data = response.model_dump(mode="python", exclude_unset=True)
-    if target is not None:
-        for index, item in enumerate(response.output):
-            if not isinstance(item, OutputMessageItem):
-                continue
+    # Every text part and function call gets its parsed value, None when none applies (as
+    # openai sets them), so dumps of the two packages' parsed responses are alike.
+    for index, item in enumerate(response.output):
+        if isinstance(item, OutputMessageItem):
             for part_index, part in enumerate(item.content):
                 if isinstance(part, OutputText):
                     where = f"output[{index}].content[{part_index}].text"
-                    parsed = parse_text(part.text, target, where)
+                    parsed = None if target is None else parse_text(part.text, target, where)
                     data["output"][index]["content"][part_index]["parsed"] = parsed
+        elif isinstance(item, FunctionToolCallItem):
+            found = _arguments_target(tools or (), item.name)
+            where = f"output[{index}].arguments"
+            parsed = None if found is None else parse_text(item.arguments, found, where)
+            data["output"][index]["parsed_arguments"] = parsed
     return _parsed_type().model_validate(data)
+
+
+def _arguments_target(tools: Sequence[Any], name: str) -> Any:
+    """What a call of the function tool ``name`` parses into: its model, ``"json"`` for a
+    strict tool, or None."""
+    for tool in tools:
+        if (
+            isinstance(tool, Mapping)
+            and tool.get("type") == "function"
+            and tool.get("name") == name
+        ):
+            model = tool_model(tool)
+            if model is not None:
+                return model
+            return "json" if tool.get("strict") is True else None
+    return None
 
 
 class ResponseAccumulator:
@@ -80,11 +105,13 @@ class ResponseAccumulator:
 
     ``add(event)`` updates ``snapshot`` and returns the event, with ``snapshot`` (the text or the
     arguments so far) added to text and argument deltas; ``final_response()`` is the response of
-    the last event (``response.completed``, ``.incomplete`` or ``.failed``), parsed.
+    the last event (``response.completed``, ``.incomplete`` or ``.failed``), parsed (its text
+    into ``text_format``, the arguments of strict function ``tools``).
     """
 
-    def __init__(self, *, text_format: object = None) -> None:
+    def __init__(self, *, text_format: object = None, tools: Sequence[Any] | None = None) -> None:
         self._text_format = text_format
+        self._tools = tools
         self._snapshot: Response | None = None
         self._final: Response | None = None
 
@@ -130,7 +157,7 @@ class ResponseAccumulator:
         if self._final is None:
             message = "The stream ended before response.completed (or .incomplete, .failed)."
             raise WorkbenchError(message)
-        return parse_response(self._final, self._text_format)
+        return parse_response(self._final, self._text_format, self._tools)
 
 
 def _item(snapshot: Response, index: int) -> Any:

@@ -84,7 +84,12 @@ from .parsed_chat_completion import (
     ParsedFunction,
     ParsedFunctionToolCall,
 )
-from .parsed_response import ParsedOutputMessage, ParsedOutputText, ParsedResponse
+from .parsed_response import (
+    ParsedFunctionToolCallItem,
+    ParsedOutputMessage,
+    ParsedOutputText,
+    ParsedResponse,
+)
 from .response import (
     FunctionToolCallItem,
     OutputItem,
@@ -208,6 +213,7 @@ __all__ = [
     "ParsedChoice",
     "ParsedFunction",
     "ParsedFunctionToolCall",
+    "ParsedFunctionToolCallItem",
     "ParsedOutputMessage",
     "ParsedOutputText",
     "ParsedResponse",

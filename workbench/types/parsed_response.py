@@ -17,7 +17,12 @@ from .response import (
     output_item_tag,
 )
 
-__all__ = ["ParsedOutputMessage", "ParsedOutputText", "ParsedResponse"]
+__all__ = [
+    "ParsedFunctionToolCallItem",
+    "ParsedOutputMessage",
+    "ParsedOutputText",
+    "ParsedResponse",
+]
 
 ContentT = TypeVar("ContentT")
 
@@ -34,6 +39,13 @@ class ParsedOutputMessage(OutputMessageItem, Generic[ContentT]):
     content: list[Union[ParsedOutputText[ContentT], OutputRefusal]]  # type: ignore[assignment]
 
 
+class ParsedFunctionToolCallItem(FunctionToolCallItem):
+    """A function call with ``parsed_arguments``: the arguments as the tool's pydantic model
+    (a tool that carries one), as JSON data (a strict tool), else None."""
+
+    parsed_arguments: Any = None
+
+
 class ParsedResponse(Response, Generic[ContentT]):
     """A response whose messages' text was parsed; ``output_parsed`` is the first parsed value."""
 
@@ -41,7 +53,7 @@ class ParsedResponse(Response, Generic[ContentT]):
         Annotated[
             Union[
                 Annotated[ParsedOutputMessage[ContentT], Tag("message")],
-                Annotated[FunctionToolCallItem, Tag("function_call")],
+                Annotated[ParsedFunctionToolCallItem, Tag("function_call")],
                 Annotated[ReasoningItem, Tag("reasoning")],
                 Annotated[ToolCallItem, Tag("other")],
             ],
