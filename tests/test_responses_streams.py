@@ -32,17 +32,21 @@ from workbench.protocol._responses_accumulate import ResponseAccumulator
 from workbench.types.response_stream_event import TERMINAL_EVENT_TYPES, UnknownResponseEvent
 
 
-def _openai_final(body: bytes) -> tuple[list[str], dict[str, Any]]:
-    """The event types and the final response of openai 1.106.1's ``responses.stream()``."""
+def _openai_final(body: bytes) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The events and the final response of openai 1.106.1's ``responses.stream()``."""
     transport = httpx.MockTransport(lambda request: stream_response(body))
     client = openai.OpenAI(api_key="sk-x", http_client=httpx.Client(transport=transport))
     # openai's own parsing warns while serializing newer tool items (web search sources).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         with client.responses.stream(model="gpt-4o", input="hi") as stream:
-            kinds = [event.type for event in stream]
+            events = [_dump(event) for event in stream]
             final = stream.get_final_response()
-        return kinds, final.model_dump(mode="json", exclude_unset=True, warnings=False)
+        return events, _dump(final)
+
+
+def _dump(value: Any) -> dict[str, Any]:
+    return value.model_dump(mode="json", exclude_unset=True, warnings=False)  # type: ignore[no-any-return]
 
 
 def _ours(body: bytes) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -51,6 +55,14 @@ def _ours(body: bytes) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         events = [event.to_dict() for event in stream]
         final = stream.get_final_response()
     return events, final.to_dict()
+
+
+def _as_openai_rebuilds(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
+    """``ours`` as openai 1.106.1 gives the events it builds again (text and argument deltas,
+    text done): without the fields it drops (``obfuscation``), and with the ones it sets to
+    None where the recording had none (``sequence_number``, ``logprobs`` of early 2025)."""
+    kept = {k: v for k, v in ours.items() if k in theirs or k != "obfuscation"}
+    return {**kept, **{k: None for k, v in theirs.items() if v is None and k not in ours}}
 
 
 def test_there_are_recorded_streams() -> None:
@@ -73,13 +85,19 @@ def _data_lines(name: str) -> list[str]:
 
 
 @pytest.mark.parametrize("name", stream_names())
-def test_final_response_matches_openai(name: str) -> None:
+def test_events_and_final_response_match_openai(name: str) -> None:
+    """Event by event and in the end, what openai 1.106.1's ``responses.stream()`` gives on the
+    same bytes: the deltas with their ``snapshot``, the text done with ``parsed``, the last
+    event and the final response parsed."""
     body = sse(name)
-    openai_kinds, openai_final = _openai_final(body)
+    their_events, their_final = _openai_final(body)
     events, final = _ours(body)
-    assert [event["type"] for event in events] == openai_kinds
-    assert final == openai_final
+    assert [event["type"] for event in events] == [event["type"] for event in their_events]
+    for ours, theirs in zip(events, their_events, strict=True):
+        assert _as_openai_rebuilds(ours, theirs) == theirs
+    assert final == their_final
     assert final["status"] == "completed"
+    assert events[-1]["response"] == final
 
 
 @pytest.mark.parametrize("name", stream_names())

@@ -111,9 +111,10 @@ class ResponseAccumulator:
 
     def __init__(self, *, text_format: object = None, tools: Sequence[Any] | None = None) -> None:
         self._text_format = text_format
+        self._text_target = content_target(text_format)
         self._tools = tools
         self._snapshot: Response | None = None
-        self._final: Response | None = None
+        self._final: ParsedResponse[Any] | None = None
 
     @property
     def snapshot(self) -> Response:
@@ -138,8 +139,15 @@ class ResponseAccumulator:
             response: Response = event.response  # type: ignore[union-attr]
             self._snapshot = response.model_copy(deep=True)
             if kind in TERMINAL_EVENT_TYPES:
-                self._final = response
+                # Parsed as it comes, as openai does: the event carries the parsed response.
+                self._final = parse_response(response, self._text_format, self._tools)
+                event.response = self._final  # type: ignore[union-attr]
             return event
+        if kind == "response.output_text.done":  # carries its text parsed, as openai's does
+            target = self._text_target
+            where = f"output[{event.output_index}].text"  # type: ignore[union-attr]
+            text: str = event.text  # type: ignore[union-attr]
+            event.parsed = None if target is None else parse_text(text, target, where)  # type: ignore[union-attr]
         snapshot = self._snapshot
         if snapshot is None:
             return event  # an error event, or a server that skipped response.created
@@ -157,7 +165,7 @@ class ResponseAccumulator:
         if self._final is None:
             message = "The stream ended before response.completed (or .incomplete, .failed)."
             raise WorkbenchError(message)
-        return parse_response(self._final, self._text_format, self._tools)
+        return self._final
 
 
 def _item(snapshot: Response, index: int) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Discriminator, Field, Tag, TypeAdapter, ValidationError
+from pydantic import Discriminator, Field, SerializeAsAny, Tag, TypeAdapter, ValidationError
 
 from ._wire_model import BaseModel, type_tag
 from .response import OutputItem, OutputMessageContent, ReasoningSummaryPart, Response
@@ -45,7 +45,8 @@ class _Event(BaseModel):
 
 
 class _ResponseEvent(_Event):
-    response: Response
+    # Any: the stream managers put the parsed response (a subclass) in the last event.
+    response: SerializeAsAny[Response]
 
 
 class ResponseCreatedEvent(_ResponseEvent):
