@@ -447,11 +447,13 @@ def run_grid(llama: ServerProcess, prompts: list[str], params: list[dict[str, An
 def check_cells(grid: Any) -> None:
     """Each cell complete (a finish reason and text) or marked incomplete with the reason: a
     new request interrupts the one in flight here, whose stream then ends with [DONE] and no
-    finish_reason. None is done with an empty reply."""
+    finish_reason. A reply that reached a token limit is ``cut``. None is done with an empty
+    reply."""
     for cell in grid.cells:
-        assert cell.status in ("done", "incomplete"), cell
-        if cell.status == "done":
+        assert cell.status in ("done", "cut", "incomplete"), cell
+        if cell.status in ("done", "cut"):
             assert cell.finish_reason is not None and cell.output, cell
+            assert (cell.status == "cut") == (cell.finish_reason == "length"), cell
         else:
             assert cell.finish_reason is None and "finish_reason" in (cell.error or ""), cell
     frame = grid.result().to_dataframe()
