@@ -161,6 +161,19 @@ class ServerProcess:
             self.proc.communicate()
 
 
+@contextmanager
+def serving(*args: str) -> Iterator[ServerProcess]:
+    """``python -m workbench serve --port 0 *args`` while the block runs; Ctrl-C at the end
+    must stop it cleanly."""
+    proc = ServerProcess(*args)
+    try:
+        yield proc
+        code, err = proc.interrupt()
+        assert code == 0 and "Traceback" not in err, err
+    finally:
+        proc.kill()
+
+
 # -- a Jupyter kernel, played -------------------------------------------------------------------
 
 

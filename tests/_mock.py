@@ -215,6 +215,18 @@ async def each(iterable: Any) -> AsyncIterator[Any]:
             yield item
 
 
+async def stream_and_final(manager: Any, final: str) -> tuple[list[Any], Any]:
+    """Every event of a sync or async ``.stream()`` manager, and what its ``final`` method
+    (``get_final_completion``, ``get_final_response``) gives at the end."""
+    if hasattr(manager, "__aenter__"):
+        async with manager as stream:
+            events = [event async for event in stream]
+            return events, await getattr(stream, final)()
+    with manager as stream:
+        events = list(stream)
+        return events, getattr(stream, final)()
+
+
 async def collect(iterable: Any) -> list[Any]:
     """Every item of a sync or async iterable."""
     return [item async for item in each(iterable)]

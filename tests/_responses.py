@@ -17,6 +17,19 @@ import workbench
 from tests._mock import _nullable_to_null
 from tests.conftest import FIXTURES, RESPONSES_SPEC_PATH
 
+WEATHER_FUNCTION = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "The current weather in a city.",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+        "additionalProperties": False,
+    },
+    "strict": True,
+}
+"""A function tool in the flat form the Responses API takes."""
 STREAMS = FIXTURES / "recorded-responses-streams"
 BODIES = FIXTURES / "recorded-responses-bodies"
 KEY = "sk-responses-test"
@@ -54,6 +67,19 @@ def validator(name: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(
         {"$ref": f"{_URI}#/components/schemas/{name}"}, registry=registry
     )
+
+
+@functools.cache
+def schema_of_type() -> dict[str, str]:
+    """Each event type and the spec's schema for it (from ``ResponseStreamEvent``'s anyOf)."""
+    schemas = spec()["components"]["schemas"]
+    found: dict[str, str] = {}
+    for ref in schemas["ResponseStreamEvent"]["anyOf"]:
+        name = ref["$ref"].rsplit("/", 1)[1]
+        kind = schemas[name].get("properties", {}).get("type", {})
+        for value in [*kind.get("enum", []), *([kind["const"]] if "const" in kind else [])]:
+            found[value] = name
+    return found
 
 
 def violations(name: str, value: Any) -> list[str]:

@@ -19,8 +19,8 @@ import pydantic
 import pytest
 
 import workbench
-from tests._local import ROOT, ServerProcess
-from tests._mock import KEY, close, collect, each, resolve
+from tests._local import ROOT, ServerProcess, serving
+from tests._mock import KEY, close, collect, each, resolve, stream_and_final
 from workbench.local import LOCAL_MODELS
 
 USER = [{"role": "user", "content": "What is the weather in Paris today?"}]
@@ -78,15 +78,9 @@ class GetWeather(pydantic.BaseModel):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    """One ``python -m workbench serve --port 0 --api-key KEY`` for the module; Ctrl-C at the end
-    must stop it cleanly."""
-    proc = ServerProcess("--api-key", KEY)
-    try:
+    """One ``python -m workbench serve --port 0 --api-key KEY`` for the module."""
+    with serving("--api-key", KEY) as proc:
         yield proc
-        code, err = proc.interrupt()
-        assert code == 0 and "Traceback" not in err, err
-    finally:
-        proc.kill()
 
 
 SYNC = ["openai-http", "workbench-local", "workbench-http"]
@@ -124,14 +118,7 @@ async def stream_events(client: Any, **kwargs: Any) -> tuple[list[Any], Any]:
     """Every event of ``.stream()`` and the final completion, for sync and async clients."""
     kwargs.setdefault("model", "gpt-4o-mini")
     kwargs.setdefault("messages", USER)
-    manager = client.chat.completions.stream(**kwargs)
-    if hasattr(manager, "__aenter__"):
-        async with manager as stream:
-            events = [event async for event in stream]
-            return events, await stream.get_final_completion()
-    with manager as stream:
-        events = list(stream)
-        return events, stream.get_final_completion()
+    return await stream_and_final(client.chat.completions.stream(**kwargs), "get_final_completion")
 
 
 # -- the scenarios -------------------------------------------------------------------------------

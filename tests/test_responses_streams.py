@@ -3,7 +3,6 @@ on the same bytes, random split points, delta accumulation, and the spec's event
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import re
@@ -19,8 +18,8 @@ from hypothesis import strategies as st
 import workbench
 from tests._responses import (
     async_client,
+    schema_of_type,
     sequenced,
-    spec,
     sse,
     stream_names,
     stream_response,
@@ -203,21 +202,8 @@ KNOWN_DEPARTURES = {
 }
 
 
-@functools.cache
-def _schema_of_type() -> dict[str, str]:
-    """Each event type and the spec's schema for it (from ``ResponseStreamEvent``'s anyOf)."""
-    schemas = spec()["components"]["schemas"]
-    found: dict[str, str] = {}
-    for ref in schemas["ResponseStreamEvent"]["anyOf"]:
-        name = ref["$ref"].rsplit("/", 1)[1]
-        kind = schemas[name].get("properties", {}).get("type", {})
-        for value in [*kind.get("enum", []), *([kind["const"]] if "const" in kind else [])]:
-            found[value] = name
-    return found
-
-
 def _departures(value: dict[str, Any]) -> set[tuple[str, str]]:
-    schema = _schema_of_type()[value["type"]]
+    schema = schema_of_type()[value["type"]]
     return {
         (schema, re.sub(r"\d+", "N", "/".join(map(str, error.absolute_path))))
         for error in validator(schema).iter_errors(value)
@@ -231,7 +217,7 @@ def test_every_event_validates_against_the_spec(name: str) -> None:
     raw = [json.loads(line[6:]) for line in _data_lines(name)]
     events = sync_client(lambda r: stream_response(sse(name))).responses.create(stream=True)
     for recorded, event in zip(raw, events, strict=True):
-        assert event.type in _schema_of_type(), event.type
+        assert event.type in schema_of_type(), event.type
         ours, theirs = _departures(event.to_dict()), _departures(recorded)
         assert ours <= theirs, (event.type, ours - theirs)
         assert theirs <= KNOWN_DEPARTURES.keys(), (event.type, theirs - KNOWN_DEPARTURES.keys())

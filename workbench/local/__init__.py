@@ -1,4 +1,4 @@
-"""The embedded local model: a deterministic simulator that speaks the Chat Completions protocol.
+"""The embedded local model: a deterministic simulator that speaks Chat Completions and Responses.
 
 ``workbench.Client()`` with no API key and no base URL talks to it in-process; choose it
 explicitly with ``Client(local=True)`` (or ``base_url="local"``, or ``OPENAI_BASE_URL=local``),

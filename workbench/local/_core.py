@@ -23,6 +23,7 @@ from ._faults import FAULT_HEADER, Fault, FaultPlan, Stalled, broken, error_body
 from ._generate import answer
 from ._pacing import Pacing
 from ._predict import check_prediction
+from ._responses_endpoint import Reply, ResponsesEndpoint
 from ._schema_problems import validate_schema
 from ._speech import check_format
 from ._store import CompletionStore
@@ -63,7 +64,8 @@ class LocalResponse:
 
 
 class LocalModel:
-    """A deterministic chat model that speaks the Chat Completions protocol. A simulator.
+    """A deterministic chat model that speaks Chat Completions and the Responses API
+    (``/v1/responses``, answered by the same generator). A simulator.
 
     It samples as a real model does, deterministically: without a ``seed`` (and at a
     ``temperature`` above 0) the nth identical request it answers gets the nth variant of the
@@ -105,6 +107,13 @@ class LocalModel:
         self._ids = itertools.count(1)
         self._id_lock = threading.Lock()
         self._variants = Variants()
+        self._responses = ResponsesEndpoint(
+            check_chat=_validate, next_number=self._next_number, variants=self._variants
+        )
+
+    def _next_number(self) -> int:
+        with self._id_lock:
+            return next(self._ids)
 
     def reset_variants(self) -> None:
         """Answer every request from now on as if it were the first of its kind (variant 0)."""
@@ -147,7 +156,7 @@ class LocalModel:
             if fault.kind == "status":
                 return _fault_status(fault, delay)
             if fault.kind in ("empty", "not-json", "huge"):
-                kind, content, events = replacement(fault, body)
+                kind, content, events = replacement(fault, body, responses=_is_responses(path))
                 return LocalResponse(200, [("content-type", kind)], content, events, delay)
         try:
             repeat = headers.get(REPEAT_HEADER)
@@ -163,7 +172,9 @@ class LocalModel:
         if response.events is not None:
             stream_faults = self.faults.select(headers, in_stream=True)
             if stream_faults:
-                response.events = broken(response.events, stream_faults[0])
+                response.events = broken(
+                    response.events, stream_faults[0], responses=_is_responses(path)
+                )
         return response
 
     def _route(
@@ -180,6 +191,18 @@ class LocalModel:
                 return _ok(page) if page is not None else _missing(match[1])
         elif match := _COMPLETION.match(path):
             return self._stored(method, match[1], body)
+        elif path.startswith("/responses"):
+            reply = self._responses.route(
+                method,
+                path,
+                query,
+                _json_body(body) if method == "POST" else {},
+                repeat=repeat,
+                refusal_trigger=self.refusal_trigger,
+                list_query=_list_query,
+            )
+            if reply is not None:
+                return self._reply(reply)
         elif path == "/models" and method == "GET":
             return _ok({"object": "list", "data": [_model(m) for m in LOCAL_MODELS]})
         elif (match := _MODEL.match(path)) and method == "GET":
@@ -194,12 +217,22 @@ class LocalModel:
             )
         return _error(404, f"Unknown route: {method} /v1{path}", "invalid_request_error")
 
+    def _reply(self, reply: Reply) -> LocalResponse:
+        if reply.events is None:
+            return LocalResponse(reply.status, list(_JSON), json.dumps(reply.body).encode())
+        return LocalResponse(
+            reply.status,
+            [("content-type", "text/event-stream"), ("cache-control", "no-cache")],
+            events=reply.events,
+            delay=self.pacing.first_token,
+            chunk_delay=self.pacing.chunk_delay,
+        )
+
     # -- chat completions --------------------------------------------------------------------
 
     def _create(self, body: dict[str, Any], repeat: str | None) -> LocalResponse:
         _validate(body)
-        with self._id_lock:
-            number = next(self._ids)
+        number = self._next_number()
         result = answer(
             body,
             id=f"chatcmpl-local{number:08d}",
@@ -317,6 +350,10 @@ def _validate_tool_choice(tools: Any, choice: object) -> None:
             raise InvalidParameterError(
                 "tool_choice", f"tool choice {name!r} not found in the 'tools' parameter."
             )
+
+
+def _is_responses(path: str) -> bool:
+    return path.startswith("/responses")
 
 
 def _json_body(body: bytes) -> dict[str, Any]:

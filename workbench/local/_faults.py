@@ -185,9 +185,12 @@ _REASONS = {
 }
 
 
-def replacement(fault: Fault, body: bytes) -> tuple[str, bytes, Iterator[bytes] | None]:
+def replacement(
+    fault: Fault, body: bytes, *, responses: bool = False
+) -> tuple[str, bytes, Iterator[bytes] | None]:
     """What an ``empty``, ``not-json`` or ``huge`` fault sends instead of the reply: the
-    content type, and the body or (for a streamed request) the SSE events."""
+    content type, and the body or (for a streamed request) the SSE events; ``responses``: a
+    ``/responses`` request, answered in that API's shape."""
     request = _request_of(body)
     stream = request.get("stream") is True
     if fault.kind == "empty":
@@ -197,6 +200,11 @@ def replacement(fault: Fault, body: bytes) -> tuple[str, bytes, Iterator[bytes] 
         return "text/html", page, None
     model = str(request.get("model") or "workbench-local")
     text = _huge_text(fault.size)
+    if responses:
+        huge = _huge_response(model, text)
+        if not stream:
+            return "application/json", json.dumps(huge).encode(), None
+        return "text/event-stream", b"", _huge_response_events(huge)
     if not stream:
         return "application/json", json.dumps(_huge_completion(model, text)).encode(), None
     options = request.get("stream_options")
@@ -204,10 +212,14 @@ def replacement(fault: Fault, body: bytes) -> tuple[str, bytes, Iterator[bytes] 
     return "text/event-stream", b"", _huge_events(model, text, usage)
 
 
-def broken(events: Iterator[bytes], fault: Fault) -> Iterator[bytes]:
-    """The events of a stream, broken by ``fault`` after ``fault.after`` of them."""
+def broken(events: Iterator[bytes], fault: Fault, *, responses: bool = False) -> Iterator[bytes]:
+    """The events of a stream, broken by ``fault`` after ``fault.after`` of them; ``responses``:
+    a Responses stream, whose end is its last event (``response.completed``), not ``[DONE]``."""
     after = _AFTER if fault.after is None else fault.after
-    if fault.kind == "no-done" and fault.after is None:  # the whole reply, without [DONE]
+    if fault.kind == "no-done" and fault.after is None:  # the whole reply, without its end
+        if responses:
+            yield from _all_but_last(events)
+            return
         yield from (event for event in events if event != b"data: [DONE]\n\n")
         return
     for i, event in enumerate(events):
@@ -216,6 +228,9 @@ def broken(events: Iterator[bytes], fault: Fault) -> Iterator[bytes]:
                 raise ConnectionResetError("the local model cut the stream (fault injection)")
             if fault.kind == "stall":
                 raise Stalled(fault.seconds)
+            if fault.kind == "error-event" and responses:
+                yield _response_error_event(i)
+                return
             if fault.kind == "error-event":
                 error = {
                     "message": "Injected fault: an error event from the local model.",
@@ -229,6 +244,26 @@ def broken(events: Iterator[bytes], fault: Fault) -> Iterator[bytes]:
                 return
             yield b"data: {this is not json\n\n"
         yield event
+
+
+def _all_but_last(events: Iterator[bytes]) -> Iterator[bytes]:
+    previous = None
+    for event in events:
+        if previous is not None:
+            yield previous
+        previous = event
+
+
+def _response_error_event(number: int) -> bytes:
+    """An ``error`` event of the Responses API (its fields at the top, numbered)."""
+    error = {
+        "type": "error",
+        "code": "server_error",
+        "message": "Injected fault: an error event from the local model.",
+        "param": None,
+        "sequence_number": number,
+    }
+    return b"event: error\ndata: " + json.dumps(error).encode() + b"\n\n"
 
 
 def _request_of(body: bytes) -> dict[str, object]:
@@ -287,3 +322,58 @@ def _huge_events(model: str, text: str, usage: bool) -> Iterator[bytes]:
     if usage:
         yield event([], usage=_huge_usage(text))
     yield b"data: [DONE]\n\n"
+
+
+def _huge_response(model: str, text: str) -> dict[str, object]:
+    """The huge reply as a Responses API ``response``."""
+    tokens = len(text) // 4
+    message = {
+        "id": "msg_localhuge",
+        "type": "message",
+        "status": "completed",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+    }
+    return {
+        "id": "resp_localhuge",
+        "object": "response",
+        "created_at": 1735689600,
+        "status": "completed",
+        "error": None,
+        "incomplete_details": None,
+        "instructions": None,
+        "model": model,
+        "output": [message],
+        "tools": [],
+        "tool_choice": "auto",
+        "parallel_tool_calls": True,
+        "metadata": {},
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "usage": {
+            "input_tokens": 1,
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+            "output_tokens": tokens,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": tokens + 1,
+        },
+    }
+
+
+def _huge_response_events(response: dict[str, object]) -> Iterator[bytes]:
+    """The huge response as a stream: created, then its text in one delta, then completed."""
+    output = response["output"]
+    assert isinstance(output, list)
+    text = output[0]["content"][0]["text"]
+    at = {"item_id": "msg_localhuge", "output_index": 0, "content_index": 0}
+    events: list[dict[str, object]] = [
+        {
+            "type": "response.created",
+            "response": {**response, "status": "in_progress", "output": []},
+        },
+        {"type": "response.output_text.delta", **at, "delta": text, "logprobs": []},
+        {"type": "response.completed", "response": response},
+    ]
+    for number, event in enumerate(events):
+        data = json.dumps({**event, "sequence_number": number}).encode()
+        yield f"event: {event['type']}\ndata: ".encode() + data + b"\n\n"

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["CompletionStore"]
+__all__ = ["CompletionStore", "page"]
 
 
 class CompletionStore:
@@ -62,7 +62,7 @@ class CompletionStore:
             ]
         if order != "asc":
             items.reverse()
-        return _page(items, after, limit)
+        return page(items, after, limit)
 
     def messages(
         self, completion_id: str, *, after: str | None, limit: int, order: str
@@ -75,19 +75,19 @@ class CompletionStore:
             items = list(messages)
         if order == "desc":
             items.reverse()
-        return _page(items, after, limit)
+        return page(items, after, limit)
 
 
-def _page(items: list[dict[str, Any]], after: str | None, limit: int) -> dict[str, Any]:
+def page(items: list[dict[str, Any]], after: str | None, limit: int) -> dict[str, Any]:
     start = 0
     if after is not None:
         ids = [item["id"] for item in items]
         start = ids.index(after) + 1 if after in ids else len(items)
-    page = items[start : start + limit]
+    data = items[start : start + limit]
     return {
         "object": "list",
-        "data": page,
-        "first_id": page[0]["id"] if page else None,
-        "last_id": page[-1]["id"] if page else None,
+        "data": data,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
         "has_more": start + limit < len(items),
     }
