@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+import workbench
+import workbench.__main__ as entry
 from tests._responses import WEATHER_FUNCTION, schema_of_type, violations
 from workbench.local import LocalModel, LocalResponse, Pacing
 
@@ -403,3 +405,19 @@ def test_tool_round_through_previous_response_id(model: LocalModel) -> None:
     orphan = call(model, "POST", "/responses", {"model": "m", "input": [result]})
     assert orphan.status == 400
     assert json.loads(orphan.body)["error"]["param"].startswith("input")
+
+
+def test_a_model_without_responses_answers_404(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``responses=False`` (``serve --no-responses``): a Chat Completions-only server."""
+    served: list[LocalModel] = []
+    monkeypatch.setattr(entry, "serve", lambda model, **kwargs: served.append(model))
+    entry.main(["serve", "--port", "0", "--no-responses"])
+    entry.main(["serve", "--port", "0"])
+    without, with_ = served
+    assert call(with_, "POST", "/responses", {"model": "m", "input": "hi"}).status == 200
+    assert call(without, "POST", "/responses", {"model": "m", "input": "hi"}).status == 404
+    client = workbench.Client(local=without, max_retries=0)
+    with pytest.raises(workbench.NotFoundError):
+        client.responses.create(model="m", input="hi")
+    chat = client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
+    assert chat.choices[0].message.content

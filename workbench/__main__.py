@@ -48,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         help="where workbench-local-reasoning sends its reasoning text (default:"
         " reasoning_content, as DeepSeek and llama.cpp; reasoning, as vLLM and Ollama)",
     )
+    server.add_argument(
+        "--no-responses",
+        action="store_true",
+        help="answer /v1/responses with a 404, as a server that speaks Chat Completions only",
+    )
     args = parser.parse_args(argv)
     try:
         faults = [parse_fault(spec) for spec in args.fault]
@@ -66,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         faults=faults,
         refusal_trigger=args.refusal_trigger or None,
         reasoning_field=args.reasoning_field,
+        responses=not args.no_responses,
     )
     serve(model, host=args.host, port=args.port)
     return 0

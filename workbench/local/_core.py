@@ -82,6 +82,8 @@ class LocalModel:
         reasoning_field: where ``workbench-local-reasoning`` sends its reasoning text:
             ``reasoning_content`` (as DeepSeek, llama.cpp's server, LiteLLM and older vLLM do) or
             ``reasoning`` (as newer vLLM, Ollama, OpenRouter and Groq do).
+        responses: whether it answers ``/v1/responses``; False makes it a server that speaks
+            Chat Completions only (a 404 there), as many OpenAI-compatible servers are.
     """
 
     def __init__(
@@ -92,6 +94,7 @@ class LocalModel:
         faults: list[Fault] | None = None,
         refusal_trigger: str | None = "please refuse",
         reasoning_field: str = "reasoning_content",
+        responses: bool = True,
     ) -> None:
         if reasoning_field not in REASONING_FIELDS:
             raise ValueError(
@@ -99,6 +102,7 @@ class LocalModel:
                 f" not {reasoning_field!r}"
             )
         self.reasoning_field = reasoning_field
+        self.speaks_responses = responses
         self._api_key = api_key
         self.pacing = pacing or Pacing()
         self.faults = FaultPlan(list(faults or ()))
@@ -191,7 +195,7 @@ class LocalModel:
                 return _ok(page) if page is not None else _missing(match[1])
         elif match := _COMPLETION.match(path):
             return self._stored(method, match[1], body)
-        elif path.startswith("/responses"):
+        elif _is_responses(path) and self.speaks_responses:
             reply = self._responses.route(
                 method,
                 path,
