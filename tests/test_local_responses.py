@@ -421,3 +421,30 @@ def test_a_model_without_responses_answers_404(monkeypatch: pytest.MonkeyPatch) 
         client.responses.create(model="m", input="hi")
     chat = client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
     assert chat.choices[0].message.content
+
+
+def test_logprobs_when_included(model: LocalModel) -> None:
+    include = ["message.output_text.logprobs"]
+    events = stream(model, input="Hello there", include=include, top_logprobs=2)
+    part = events[-1]["response"]["output"][0]["content"][0]
+    deltas = [e for e in events if e["type"] == "response.output_text.delta"]
+    assert len(part["logprobs"]) == len(deltas) > 3
+    for delta, logprob in zip(deltas, part["logprobs"], strict=True):
+        assert delta["logprobs"][0]["token"] == logprob["token"] == delta["delta"]
+        assert len(logprob["top_logprobs"]) == 2
+    done = next(e for e in events if e["type"] == "response.output_text.done")
+    assert [lp["logprob"] for lp in done["logprobs"]] == [lp["logprob"] for lp in part["logprobs"]]
+    plain = create(model, input="Hello there", top_logprobs=1)  # top_logprobs alone asks too
+    assert len(plain["output"][0]["content"][0]["logprobs"]) > 3
+    none = create(model, input="Hello there")
+    assert none["output"][0]["content"][0]["logprobs"] == []
+
+
+def test_encrypted_reasoning_when_included(model: LocalModel) -> None:
+    body = {"model": "o4-mini", "input": QUESTION, "store": False}
+    sealed = create(model, **body, include=["reasoning.encrypted_content"])
+    reasoning = sealed["output"][0]
+    assert reasoning["type"] == "reasoning" and reasoning["encrypted_content"]
+    assert "encrypted_content" not in create(model, **body)["output"][0]
+    again = create(model, input=[{"role": "user", "content": QUESTION}, *sealed["output"]])
+    assert again["status"] == "completed"  # reasoning items go back as input, statelessly

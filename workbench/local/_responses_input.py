@@ -12,7 +12,7 @@ from .._exceptions import InvalidParameterError
 __all__ = ["chat_body", "input_items", "responses_param"]
 
 # Request fields that mean the same in both APIs.
-_SAME = ("model", "temperature", "top_p", "seed", "parallel_tool_calls", "top_logprobs")
+_SAME = ("model", "temperature", "top_p", "seed", "parallel_tool_calls")
 # A chat parameter named in an error, as the Responses request names it (longest first).
 _PARAMS = (
     ("response_format.json_schema.", "text.format."),
@@ -67,6 +67,11 @@ def chat_body(body: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -> 
     messages += _messages([*history, *input_items(body.get("input"))])
     chat: dict[str, Any] = {k: body[k] for k in _SAME if body.get(k) is not None}
     chat["messages"] = messages
+    top = body.get("top_logprobs")
+    if "message.output_text.logprobs" in (body.get("include") or ()) or top:
+        chat["logprobs"] = True
+        if top is not None:
+            chat["top_logprobs"] = top
     if body.get("max_output_tokens") is not None:
         chat["max_completion_tokens"] = body["max_output_tokens"]
     reasoning = body.get("reasoning")

@@ -3,13 +3,14 @@ items (reasoning, message, function calls), and the stream of events that builds
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._answer import Answer
-from ._phrasing import tokenize
+from ._phrasing import stable_hash, tokenize
 from ._think import think
 
 __all__ = ["response_events", "response_object"]
@@ -47,7 +48,7 @@ def response_object(
         "error": None,
         "incomplete_details": {"reason": "max_output_tokens"} if cut else None,
         "model": result.model,
-        "output": _output(result, reasoning, user_text),
+        "output": _output(result, body, user_text),
         "tools": list(body.get("tools") or ()),
         "metadata": dict(body.get("metadata") or {}),
         "reasoning": {"effort": reasoning.get("effort"), "summary": reasoning.get("summary")},
@@ -72,31 +73,14 @@ def response_object(
     return response
 
 
-def _output(result: Answer, reasoning: Mapping[str, Any], user_text: str) -> list[dict[str, Any]]:
+def _output(result: Answer, body: Mapping[str, Any], user_text: str) -> list[dict[str, Any]]:
     """The output items: the reasoning (when the model reasons), then the function calls or
     the message."""
     choice = result.choices[0]
     output: list[dict[str, Any]] = []
-    if (
-        choice.reasoning is not None
-        or result.usage["completion_tokens_details"]["reasoning_tokens"]
-    ):
-        summary = []
-        if reasoning.get("summary") is not None:
-            text = (
-                "".join(choice.reasoning)
-                if choice.reasoning
-                else think(
-                    user_text=user_text,
-                    effort=str(reasoning.get("effort") or "medium"),
-                    seed=_number(result.id),
-                    refused=choice.refusal is not None,
-                    tools=[call.name for call in choice.tool_calls],
-                )
-            )
-            if text:
-                summary = [{"type": "summary_text", "text": part} for part in text.split("\n\n")]
-        output.append({"id": _id("rs", result.id, 0), "type": "reasoning", "summary": summary})
+    reasoning_tokens = result.usage["completion_tokens_details"]["reasoning_tokens"]
+    if choice.reasoning is not None or reasoning_tokens:
+        output.append(_reasoning_item(result, body, user_text))
     for k, call in enumerate(choice.tool_calls):
         output.append(
             {
@@ -117,13 +101,38 @@ def _output(result: Answer, reasoning: Mapping[str, Any], user_text: str) -> lis
         part = {
             "type": "output_text",
             "annotations": [],
-            "logprobs": [],
+            "logprobs": choice.logprobs or [],
             "text": "".join(choice.tokens),
         }
     status = "incomplete" if choice.finish_reason == "length" else "completed"
     message = {"id": _id("msg", result.id, 0), "type": "message", "status": status}
     output.append({**message, "content": [part], "role": "assistant"})
     return output
+
+
+def _reasoning_item(result: Answer, body: Mapping[str, Any], user_text: str) -> dict[str, Any]:
+    """The reasoning item: its summary when ``reasoning.summary`` asks for one, its thoughts
+    encoded when ``include`` asks for ``reasoning.encrypted_content`` (to send back later)."""
+    choice = result.choices[0]
+    reasoning = _object(body, "reasoning")
+    text = (
+        "".join(choice.reasoning)
+        if choice.reasoning
+        else think(
+            user_text=user_text,
+            effort=str(reasoning.get("effort") or "medium"),
+            seed=stable_hash(result.model, user_text),
+            refused=choice.refusal is not None,
+            tools=[call.name for call in choice.tool_calls],
+        )
+    )
+    item: dict[str, Any] = {"id": _id("rs", result.id, 0), "type": "reasoning", "summary": []}
+    if text and reasoning.get("summary") is not None:
+        item["summary"] = [{"type": "summary_text", "text": part} for part in text.split("\n\n")]
+    if "reasoning.encrypted_content" in (body.get("include") or ()):
+        sealed = base64.b64encode(f"workbench-local reasoning: {text or ''}".encode()).decode()
+        item["encrypted_content"] = sealed
+    return item
 
 
 def _text(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -140,10 +149,6 @@ def _object(body: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 def _id(prefix: str, response_id: str, k: int) -> str:
     digest = hashlib.sha256(f"{response_id}/{prefix}/{k}".encode()).hexdigest()[:40]
     return f"{prefix}_{digest}"
-
-
-def _number(response_id: str) -> int:
-    return int(hashlib.sha256(response_id.encode()).hexdigest()[:12], 16)
 
 
 def response_events(response: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
@@ -213,7 +218,17 @@ def _part_events(
             yield {"type": "response.refusal.delta", **at, "delta": piece}
         yield {"type": "response.refusal.done", **at, "refusal": part["refusal"]}
     else:
-        for piece in tokenize(part["text"]):
-            yield {"type": "response.output_text.delta", **at, "delta": piece, "logprobs": []}
-        yield {"type": "response.output_text.done", **at, "text": part["text"], "logprobs": []}
+        pieces = tokenize(part["text"])
+        logprobs = part["logprobs"] if len(part["logprobs"]) == len(pieces) else []
+        for i, piece in enumerate(pieces):
+            said = [_event_logprob(lp) for lp in logprobs[i : i + 1]]
+            yield {"type": "response.output_text.delta", **at, "delta": piece, "logprobs": said}
+        said = [_event_logprob(lp) for lp in logprobs]
+        yield {"type": "response.output_text.done", **at, "text": part["text"], "logprobs": said}
     yield {"type": "response.content_part.done", **at, "part": dict(part)}
+
+
+def _event_logprob(logprob: Mapping[str, Any]) -> dict[str, Any]:
+    """A token's logprob as an event carries it: without the bytes."""
+    top = [{"token": t["token"], "logprob": t["logprob"]} for t in logprob["top_logprobs"]]
+    return {"token": logprob["token"], "logprob": logprob["logprob"], "top_logprobs": top}
