@@ -322,7 +322,8 @@ def test_cancel_answers_as_openai_for_a_response_not_in_the_background(model: Lo
             },
             "tools[0].parameters",
         ),
-        ({"model": "m", "input": [{"type": "item_reference", "id": "x"}]}, "input[0].type"),
+        ({"model": "m", "input": [{"type": "web_search_call", "id": "x"}]}, "input[0].type"),
+        ({"model": "m", "input": [{"type": "item_reference", "id": "x"}]}, "input[0].id"),
         ({"model": "m", "input": "hi", "reasoning": {"effort": "huge"}}, "reasoning.effort"),
         (
             {
@@ -448,3 +449,20 @@ def test_encrypted_reasoning_when_included(model: LocalModel) -> None:
     assert "encrypted_content" not in create(model, **body)["output"][0]
     again = create(model, input=[{"role": "user", "content": QUESTION}, *sealed["output"]])
     assert again["status"] == "completed"  # reasoning items go back as input, statelessly
+
+
+def test_item_references_and_duplicates(model: LocalModel) -> None:
+    """Stateful clients (Codex) send stored items back by id; an item that
+    ``previous_response_id`` already carries is a duplicate, as OpenAI says."""
+    first = create(model, input=QUESTION, tools=[WEATHER])
+    (call_item,) = first["output"]
+    result = {"type": "function_call_output", "call_id": call_item["call_id"], "output": "21 C"}
+    question = {"role": "user", "content": QUESTION}
+    reference = {"type": "item_reference", "id": call_item["id"]}
+    final = create(model, input=[question, reference, result], tools=[WEATHER])
+    assert "get_weather" in final["output"][0]["content"][0]["text"]
+    body = {"model": "m", "input": [call_item, result], "previous_response_id": first["id"]}
+    duplicate = call(model, "POST", "/responses", body)
+    assert duplicate.status == 400
+    error = json.loads(duplicate.body)["error"]
+    assert error["param"] == "input" and call_item["id"] in error["message"]

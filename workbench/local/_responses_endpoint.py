@@ -109,7 +109,8 @@ class ResponsesEndpoint:
     ) -> Reply:
         _validate(body)
         history = self._history(body.get("previous_response_id"))
-        chat = chat_body(body, history)
+        own = self._resolve(input_items(body.get("input")), history)
+        chat = chat_body(body, [*history, *own])
         try:
             self._check_chat(chat)
         except InvalidParameterError as exc:
@@ -132,13 +133,44 @@ class ResponsesEndpoint:
             body, result, user_text=message_text(users[-1]) if users else "", created=created
         )
         if response["store"]:
-            own = [_stored_item(item, response_id, i) for i, item in enumerate(body_items(body))]
+            stored = [_stored_item(item, response_id, i) for i, item in enumerate(own)]
             with self._lock:
                 self._responses[response_id] = response
-                self._inputs[response_id] = own
+                self._inputs[response_id] = stored
         if body.get("stream") is True:
             return Reply(200, events=_sse(response))
         return Reply(200, response)
+
+    def _resolve(
+        self, items: list[dict[str, Any]], history: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The input items with each ``item_reference`` replaced by the stored item it names;
+        an item already in the history is a duplicate, as the API says."""
+        before = {item.get("id") for item in history} - {None}
+        resolved = []
+        for i, item in enumerate(items):
+            if item["type"] == "item_reference":
+                found = self._item(str(item.get("id")))
+                if found is None:
+                    raise InvalidParameterError(
+                        f"input[{i}].id", f"Item with id '{item.get('id')}' not found."
+                    )
+                item = found
+            if item.get("id") in before:
+                raise InvalidParameterError(
+                    "input",
+                    f"Duplicate item found with id {item['id']}. Remove duplicate items from"
+                    " your input and try again.",
+                )
+            resolved.append(item)
+        return resolved
+
+    def _item(self, item_id: str) -> dict[str, Any] | None:
+        """A stored input or output item, by its id."""
+        with self._lock:
+            outputs = [item for r in self._responses.values() for item in r["output"]]
+            inputs = [item for items in self._inputs.values() for item in items]
+        return next((item for item in [*outputs, *inputs] if item.get("id") == item_id), None)
 
     def _history(self, previous_id: object) -> list[dict[str, Any]]:
         """The input and output of the response a request continues (and of its own
@@ -154,11 +186,6 @@ class ResponsesEndpoint:
             inputs = self._inputs.get(str(previous_id), [])
         earlier = self._history(found.get("previous_response_id"))
         return [*earlier, *inputs, *found["output"]]
-
-
-def body_items(body: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The request's own input items."""
-    return input_items(body.get("input"))
 
 
 def _stored_item(item: Mapping[str, Any], response_id: str, i: int) -> dict[str, Any]:

@@ -13,6 +13,7 @@ __all__ = ["chat_body", "input_items", "responses_param"]
 
 # Request fields that mean the same in both APIs.
 _SAME = ("model", "temperature", "top_p", "seed", "parallel_tool_calls")
+_ITEM_TYPES = ("message", "function_call", "function_call_output", "reasoning", "item_reference")
 # A chat parameter named in an error, as the Responses request names it (longest first).
 _PARAMS = (
     ("response_format.json_schema.", "text.format."),
@@ -47,24 +48,25 @@ def input_items(value: object) -> list[dict[str, Any]]:
         if not isinstance(item, Mapping):
             raise InvalidParameterError(f"input[{i}]", "must be an object")
         kind = item.get("type", "message")
-        if kind not in ("message", "function_call", "function_call_output", "reasoning"):
+        if kind not in _ITEM_TYPES:
             raise InvalidParameterError(
                 f"input[{i}].type",
                 f"the local model does not take {kind!r} items",
-                allowed=("message", "function_call", "function_call_output", "reasoning"),
+                allowed=_ITEM_TYPES,
             )
         items.append({**dict(item), "type": kind})
     return items
 
 
-def chat_body(body: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The chat completion request that asks what ``body`` asks, after the ``history`` items
-    (a previous response's input and output)."""
+def chat_body(body: Mapping[str, Any], items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The chat completion request that asks what ``body`` asks, of the conversation ``items``
+    (a previous response's input and output, then the request's own input, references
+    resolved)."""
     messages: list[dict[str, Any]] = []
     instructions = body.get("instructions")
     if isinstance(instructions, str) and instructions:
         messages.append({"role": "system", "content": instructions})
-    messages += _messages([*history, *input_items(body.get("input"))])
+    messages += _messages(items)
     chat: dict[str, Any] = {k: body[k] for k in _SAME if body.get(k) is not None}
     chat["messages"] = messages
     top = body.get("top_logprobs")
