@@ -18,6 +18,8 @@ import workbench
 from tests._local import ServerProcess, serving
 from tests._mock import KEY, close, collect, resolve, stream_and_final
 from tests._responses import WEATHER_FUNCTION
+from workbench.protocol._responses_accumulate import ResponseAccumulator
+from workbench.types.response_stream_event import TERMINAL_EVENT_TYPES
 
 QUESTION = "What is the weather in Paris today?"
 WEATHER = WEATHER_FUNCTION
@@ -177,3 +179,57 @@ async def test_faults_reach_workbench_clients_as_errors(kind: str) -> None:
             await collect(events)
     finally:
         await close(made)
+
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}},
+    "required": ["city"],
+    "additionalProperties": False,
+}
+KINDS_OF_REPLY = {
+    "text": {"input": QUESTION},
+    "tool call": {"input": QUESTION, "tools": [WEATHER]},
+    "summary": {"model": "o4-mini", "input": QUESTION, "reasoning": {"summary": "auto"}},
+    "refusal": {"input": "please refuse"},
+    "json schema": {
+        "input": QUESTION,
+        "text": {"format": {"type": "json_schema", "name": "City", "schema": SCHEMA}},
+    },
+    "cut": {"input": QUESTION, "max_output_tokens": 4},
+}
+
+
+@pytest.mark.parametrize("name", KINDS_OF_REPLY)
+def test_deltas_accumulate_to_the_whole_response(name: str) -> None:
+    """Fed only the deltas, workbench's accumulator builds what the whole response holds; so
+    the stream and the non-streamed reply agree (the same seed: the same reply)."""
+    body: dict[str, Any] = {"model": "gpt-4o-mini", "seed": 5, **KINDS_OF_REPLY[name]}
+    client = workbench.Client(local=True, max_retries=0)
+    seed = body.pop("seed")
+    whole = client.responses.create(**body, extra_body={"seed": seed})
+    events = list(client.responses.create(**body, extra_body={"seed": seed}, stream=True))
+    accumulator = ResponseAccumulator()
+    for event in events:
+        if event.type not in TERMINAL_EVENT_TYPES and event.type != "response.output_item.done":
+            accumulator.add(event)
+    final = events[-1].response  # type: ignore[union-attr]
+    assert _essence(accumulator.snapshot) == _essence(final) == _essence(whole)
+    assert final.usage == whole.usage and final.status == whole.status
+
+
+def _essence(response: Any) -> list[Any]:
+    """What an output says, without the ids (another response, other ids)."""
+    out = []
+    for item in response.to_dict()["output"]:
+        parts = item.get("content") or []
+        out.append(
+            (
+                item["type"],
+                item.get("name"),
+                item.get("arguments"),
+                [part.get("text", part.get("refusal")) for part in parts],
+                [part["text"] for part in item.get("summary") or []],
+            )
+        )
+    return out
