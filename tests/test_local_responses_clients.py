@@ -233,3 +233,12 @@ def _essence(response: Any) -> list[Any]:
             )
         )
     return out
+
+
+async def test_retrieve_stream_replays_the_events(client: tuple[Any, ModuleType]) -> None:
+    made, _ = client
+    response = await create(made, input=QUESTION)
+    events = await collect(await resolve(made.responses.retrieve(response.id, stream=True)))
+    assert events[0].type == "response.created" and events[-1].type == "response.completed"
+    text = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    assert text == response.output_text == events[-1].response.output_text
