@@ -340,6 +340,9 @@ def test_refusals_and_summaries_accumulate() -> None:
             accumulator.add(event)
     partial = accumulator.snapshot
     assert partial.output[0].summary[0].text == "Thinking."  # type: ignore[union-attr]
+    assert partial.to_dict()["output"][0]["summary"] == [
+        {"type": "summary_text", "text": "Thinking."}
+    ]
     assert partial.output[1].content[0].refusal == "I can't."  # type: ignore[union-attr]
     assert not accumulator.done
     with pytest.raises(workbench.WorkbenchError, match=r"before response\.completed"):

@@ -221,7 +221,7 @@ def _arguments_delta(snapshot: Response, event: Any) -> None:
 def _summary_part_added(snapshot: Response, event: Any) -> None:
     item = _item(snapshot, event.output_index)
     if isinstance(item, ReasoningItem):
-        item.summary.append(ReasoningSummaryPart(text=event.part.text))
+        item.summary.append(ReasoningSummaryPart(type="summary_text", text=event.part.text))
 
 
 def _summary_delta(snapshot: Response, event: Any) -> None:
