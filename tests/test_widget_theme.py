@@ -115,6 +115,18 @@ LAYOUT = """() => {
           below: settings.top >= transcript.bottom, beside: settings.left >= transcript.right};
 }"""
 
+# For each shown branch switcher: whether it keeps clear of its message's role label.
+CLEAR_OF_LABELS = """() => [...document.querySelectorAll('.wb-widget .wb-entry')]
+  .filter((e) => e.querySelector('.wb-branch') && e.querySelector('.wb-role'))
+  .map((e) => {
+    const a = e.querySelector('.wb-actions').getBoundingClientRect();
+    const r = e.querySelector('.wb-role').getBoundingClientRect();
+    const label = document.createRange();
+    label.selectNodeContents(e.querySelector('.wb-role'));
+    const text = label.getBoundingClientRect();
+    return a.left >= text.right || a.top >= r.bottom || a.bottom <= r.top;
+  })"""
+
 
 def test_parameters_go_below_the_transcript_when_the_widget_is_narrow(page: Page) -> None:
     _theme(page, "JupyterLab Light")
@@ -131,6 +143,9 @@ def test_parameters_go_below_the_transcript_when_the_widget_is_narrow(page: Page
     narrow = page.evaluate(LAYOUT)
     assert narrow["widget"] < 600 and narrow["below"], narrow
     assert narrow["transcript"] >= 0.95 * narrow["widget"], narrow
+    page.mouse.move(1, 1)
+    switchers = page.evaluate(CLEAR_OF_LABELS)
+    assert switchers and all(clear for clear in switchers), switchers
     _shot(page, "widget-narrow.png")
 
     # The layout follows the widget, not the window: a wide window, a narrow output.

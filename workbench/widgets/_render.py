@@ -347,6 +347,9 @@ def _css() -> str:
 .wb-role-assistant { border-color: var(--jp-success-color1, #388e3c); }
 .wb-role-tool { border-color: var(--jp-border-color1, #bdbdbd); }
 .wb-plain { white-space: pre-wrap; }
+.wb-message > p { margin: 0.5em 0; }
+.wb-message > .wb-role + p, .wb-message > :not(p) + p { margin-top: 0.2em; }
+.wb-message > p:last-child { margin-bottom: 0.2em; }
 .wb-code { padding: 0.5em; overflow-x: auto; color: var(--jp-content-font-color1, #212121);
   background: var(--jp-layout-color0, #fff); border: 1px solid var(--jp-border-color2, #e0e0e0);
   border-radius: 2px; }
