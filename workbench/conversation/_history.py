@@ -12,6 +12,7 @@ from typing import Any, Final, Literal
 import pydantic
 
 from ..types import CompletionUsage
+from ._history_selection import Selection
 
 __all__ = [
     "TOOL_ROUND_LIMIT",
@@ -215,63 +216,6 @@ class Message(pydantic.BaseModel):
         return f"Message({self.role}: {shown!r}{extra}{status})"
 
 
-class _Selection(dict[str | None, str | None]):
-    """``History.selected``: a dict that tells its history when a branch choice changes."""
-
-    def __init__(self, history: History, items: Mapping[str | None, str | None]) -> None:
-        super().__init__(items)
-        self._history = weakref.ref(history)
-
-    def _changed(self, parent: str | None) -> None:
-        history = self._history()
-        if history is not None:
-            history._chosen(parent)
-
-    def _replaced(self) -> None:
-        history = self._history()
-        if history is not None:
-            history._rebuild_path(all_choices=True)
-
-    def __setitem__(self, parent: str | None, child: str | None) -> None:
-        if parent in self and self[parent] == child:
-            return
-        super().__setitem__(parent, child)
-        self._changed(parent)
-
-    def __delitem__(self, parent: str | None) -> None:
-        super().__delitem__(parent)
-        self._changed(parent)
-
-    def setdefault(self, parent: str | None, child: str | None = None) -> str | None:
-        if parent in self:
-            return self[parent]
-        self[parent] = child
-        return child
-
-    def pop(self, parent: str | None, *default: Any) -> Any:
-        had = parent in self
-        value = super().pop(parent, *default)
-        if had:
-            self._changed(parent)
-        return value
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        super().update(*args, **kwargs)
-        self._replaced()
-
-    def popitem(self) -> tuple[str | None, str | None]:
-        item = super().popitem()
-        self._replaced()
-        return item
-
-    def clear(self) -> None:
-        super().clear()
-        self._replaced()
-
-    def __reduce__(self) -> Any:
-        return dict, (dict(self),)
-
-
 class PathWatch:
     """How much of a history's current path is unchanged since it was last read.
 
@@ -317,7 +261,7 @@ class History:
         self._tracking = False  # whether changes are noted (from the first take_changes())
         self._changed: dict[str, None] = {}  # messages added or changed, in order
         self._choices: dict[str | None, None] = {}  # parents whose choice changed
-        self._selected = _Selection(self, {None: None})
+        self._selected = Selection(self, {None: None})
         self.on_edit: Callable[[], None] | None = None  # called after an in-place change
 
     @property
@@ -327,7 +271,7 @@ class History:
 
     @selected.setter
     def selected(self, value: Mapping[str | None, str | None]) -> None:
-        self._selected = _Selection(self, value)
+        self._selected = Selection(self, value)
         self._rebuild_path(all_choices=True)
 
     # -- reading ---------------------------------------------------------------------------
