@@ -48,6 +48,7 @@ DTYPES = {
     "latency_s": "float64",
     "ttft_s": "float64",
     "finish_reason": "str",
+    "api": "str",
     "request_id": "str",
     "status": "str",
     "error": "str",

@@ -69,7 +69,13 @@ if _TYPE_CHECKING:
         ResponseStreamManager,
     )
     from .client._streaming import AsyncStream, Stream
-    from .conversation import Conversation, ToolRoundLimitError, conversations
+    from .conversation import (
+        Conversation,
+        ResponseFailedError,
+        ResponsesUnavailableError,
+        ToolRoundLimitError,
+        conversations,
+    )
     from .conversation._history import Message
     from .conversation._params import ChatParams
     from .conversation._tools import Tool, tool_from_function
@@ -213,6 +219,8 @@ _LAZY: dict[str, str] = {
     "ToolDecision": ".conversation._turn_events",
     "Conversation": ".conversation",
     "ToolRoundLimitError": ".conversation",
+    "ResponseFailedError": ".conversation",
+    "ResponsesUnavailableError": ".conversation",
     "conversations": ".conversation",
 }
 
@@ -341,8 +349,10 @@ __all__ = [
     "RefusalDoneEvent",
     "ResponseAccumulator",
     "ResponseEventStream",
+    "ResponseFailedError",
     "ResponseStream",
     "ResponseStreamManager",
+    "ResponsesUnavailableError",
     "ScoreError",
     "SettingsChanged",
     "StoredChatClient",

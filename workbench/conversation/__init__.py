@@ -11,5 +11,15 @@ from __future__ import annotations
 from ._conversation import Conversation, ToolRoundLimitError, TurnStopped
 from ._history import Message
 from ._log import conversations
+from ._protocol_choice import ResponsesUnavailableError
+from ._responses_reply import ResponseFailedError
 
-__all__ = ["Conversation", "Message", "ToolRoundLimitError", "TurnStopped", "conversations"]
+__all__ = [
+    "Conversation",
+    "Message",
+    "ResponseFailedError",
+    "ResponsesUnavailableError",
+    "ToolRoundLimitError",
+    "TurnStopped",
+    "conversations",
+]

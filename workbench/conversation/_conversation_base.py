@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .. import _views
 from .._exceptions import WorkbenchError
@@ -28,6 +28,8 @@ from ._history import History, Message, PathWatch
 from ._log import ConversationLog, default_log_path
 from ._log_writer import LogWriter
 from ._params import ChatParams
+from ._protocol_choice import Api, check_api, choose_api
+from ._responses_mapping import check_responses_params
 from ._tools import as_tool, run_sync, tool_from_function
 from ._turn import Turn
 from ._turn_events import (
@@ -62,12 +64,14 @@ class ConversationBase:
         max_tool_rounds: int = 8,
         confirm_tools: bool | Approval = False,
         log: str | Path | bool | None = None,
+        api: Api = "chat",
         **params: Any,
     ) -> None:
 
         if client is None:
             client = Client()
         self.client: ChatClient | AsyncChatClient = client
+        self._api: Api = check_api(api)
         if model is None:
             model = "workbench-local" if getattr(client, "local_model", None) else "gpt-4o-mini"
         self._observers: list[Observer] = []
@@ -111,6 +115,16 @@ class ConversationBase:
         self._params = value
         self._unwatch = value.watch(lambda name: self._emit(SettingsChanged(name)))
         self._emit(SettingsChanged("params"))
+
+    @property
+    def api(self) -> Api:
+        """The protocol that carries each turn: ``chat``, ``responses`` or ``auto``."""
+        return self._api
+
+    @api.setter
+    def api(self, value: Api) -> None:
+        self._api = check_api(value)
+        self._emit(SettingsChanged("api"))
 
     @property
     def system(self) -> str | None:
@@ -315,7 +329,14 @@ class ConversationBase:
         tools = [tool.to_param() for tool in self.tools.values() if tool.enabled]
         if tools and "tools" not in request:
             request["tools"] = tools
+        if self._api_for(request) == "responses":
+            check_responses_params(request)  # refused before anything is added or sent
         return request
+
+    def _api_for(self, request: dict[str, Any]) -> Literal["chat", "responses"]:
+        """The protocol of the next model call (``api``; ``auto`` decides per client and
+        model, ``_protocol_choice``)."""
+        return choose_api(self._api, self.client, request.get("model"))
 
     def _turn(self, request: dict[str, Any], stream: bool) -> Message:
         """Run a turn with the sync client (``workbench.conversation._turn``, driven by

@@ -22,6 +22,7 @@ from ..client._chat_client import (
     StreamingChatCompletions,
 )
 from ..protocol._parsing import parse_chat_completion
+from ._drive_responses import acall_responses, call_responses
 from ._history import Message
 from ._reply import TurnStopped
 from ._tool_results import tool_error_to_content, tool_result_to_content
@@ -65,6 +66,8 @@ async def adrive(turn: Turn, client: AsyncChatClient) -> Message:
 
 
 def _call(turn: Turn, step: CallModel, client: ChatClient) -> None:
+    if step.api == "responses" and call_responses(turn, step, client):
+        return
     completions = client.chat.completions
     reply, request = step.reply, step.request
     try:
@@ -95,6 +98,8 @@ def _call(turn: Turn, step: CallModel, client: ChatClient) -> None:
 
 
 async def _acall(turn: Turn, step: CallModel, client: AsyncChatClient) -> None:
+    if step.api == "responses" and await acall_responses(turn, step, client):
+        return
     completions = client.chat.completions
     reply, request = step.reply, step.request
     try:

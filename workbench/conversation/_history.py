@@ -73,6 +73,14 @@ class _Holders:
         return _Holders, ()
 
 
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+def _is_chat(value: object) -> bool:
+    return value == "chat"
+
+
 class Message(pydantic.BaseModel):
     """One message of a conversation, with what the model needs and what the user may want.
 
@@ -93,6 +101,9 @@ class Message(pydantic.BaseModel):
     ``turn_ended`` is ``tool_round_limit`` on the reply whose tool calls were the last a turn
     ran: the model was still calling tools after ``max_tool_rounds`` rounds, so the turn stopped
     with no final reply (``error`` says so; the reply itself is complete and sent again).
+
+    ``api``: the protocol that carried a reply (``chat`` or ``responses``); ``reasoning_items``:
+    the encrypted reasoning a Responses reply brought, sent back with it (Responses only).
     """
 
     model_config = pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -120,10 +131,10 @@ class Message(pydantic.BaseModel):
     parsed: Any = pydantic.Field(default=None, exclude=True)
     kept: bool = False
     decision: Decision | None = None
-    # Left out of dumps when None: a log or file written without the mark reads as before.
-    turn_ended: Literal["tool_round_limit"] | None = pydantic.Field(
-        default=None, exclude_if=lambda value: value is None
-    )
+    # Left out of dumps when unset: a log or file written without them reads as before.
+    turn_ended: Literal["tool_round_limit"] | None = pydantic.Field(None, exclude_if=_is_none)
+    api: Literal["chat", "responses"] = pydantic.Field("chat", exclude_if=_is_chat)
+    reasoning_items: list[dict[str, Any]] | None = pydantic.Field(None, exclude_if=_is_none)
     _holders: _Holders = pydantic.PrivateAttr(default_factory=_Holders)
 
     def __setattr__(self, name: str, value: Any) -> None:

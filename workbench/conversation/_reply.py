@@ -135,7 +135,9 @@ class ReplyState:
 
     # -- how it ends --------------------------------------------------------------------------
 
-    def finish(self, completion: Any, history: History) -> Message:
+    def finish(
+        self, completion: Any, history: History, response: dict[str, Any] | None = None
+    ) -> Message:
         """The reply whole: fill the message (and a sibling per further choice), its usage
         (estimated where the server sent none), timing and status; tell the observers."""
         message = self.message
@@ -166,7 +168,8 @@ class ReplyState:
             message.status, message.error = "incomplete", NO_FINISH_REASON
         else:
             message.status = "complete"
-        response = completion.model_dump(mode="json")
+        if response is None:
+            response = completion.model_dump(mode="json")
         self.emit(ModelCallFinished(message, self.prompt[0], response, message.status))
         if completion.usage is not None:
             self.emit(UsageReported(message.id, completion.usage))

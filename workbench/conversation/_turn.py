@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic_core import to_jsonable_python
 
@@ -32,6 +32,7 @@ from ._turn_events import (
 )
 
 if TYPE_CHECKING:
+    from ._protocol_choice import Api
     from ._tools import Tool
 
 __all__ = [
@@ -54,12 +55,17 @@ class TurnHost(Protocol):
 
     history: History
     tools: dict[str, Tool]
+    client: Any
+    api: Api
     confirm_tools: bool | Callable[[str, dict[str, Any]], bool]
     max_tool_rounds: int
 
     def _emit(self, event: TurnEvent) -> None: ...
     def _request_messages(self) -> list[dict[str, Any]]: ...
     def _can_stream(self, request: dict[str, Any]) -> bool: ...
+    def _api_for(self, request: dict[str, Any]) -> Literal["chat", "responses"]: ...
+    @property
+    def system(self) -> str | None: ...
     @property
     def _pending(self) -> dict[str, ToolApprovalRequested]: ...
     @property
@@ -69,12 +75,15 @@ class TurnHost(Protocol):
 @dataclass
 class CallModel:
     """Ask the model: send ``messages`` with ``request`` (streamed or not) and feed ``reply``
-    the events, then ``Turn.model_done`` or ``Turn.model_failed``."""
+    the events, then ``Turn.model_done`` or ``Turn.model_failed``. ``api`` is the protocol to
+    ask through (``chat``: Chat Completions; ``responses``: the Responses API, its request
+    built from the same history and parameters)."""
 
     reply: ReplyState
     messages: list[dict[str, Any]]
     request: dict[str, Any]
     stream: bool
+    api: Literal["chat", "responses"] = "chat"
 
 
 @dataclass
@@ -153,12 +162,14 @@ class Turn:
         self.rounds += 1
         host, request = self.host, self.request
         leaf = host.history.leaf()
+        api = host._api_for(request)
         message = Message(
             role="assistant",
             parent_id=leaf.id if leaf else None,
             model=request.get("model"),
             params=host._snapshot,
             status="incomplete",
+            api=api,
         )
         host.history.add(message)
         messages = host._request_messages()
@@ -166,7 +177,7 @@ class Turn:
         audio = "audio" in (request.get("modalities") or ())
         reply = ReplyState(message, prompt, audio=audio, emit=host._emit)
         stream = self.stream and host._can_stream(request)
-        return CallModel(reply, messages, request, stream)
+        return CallModel(reply, messages, request, stream, api)
 
     def _round_limit(self) -> ToolRoundLimitError:
         error = ToolRoundLimitError(
@@ -184,9 +195,12 @@ class Turn:
 
     # -- what came of the model call ---------------------------------------------------------
 
-    def model_done(self, step: CallModel, completion: Any) -> None:
-        """The reply arrived whole: on to its tool calls, or the turn is over."""
-        message = step.reply.finish(completion, self.host.history)
+    def model_done(
+        self, step: CallModel, completion: Any, response: dict[str, Any] | None = None
+    ) -> None:
+        """The reply arrived whole (as a chat completion; ``response``: what the server sent,
+        when it was another protocol's): on to its tool calls, or the turn is over."""
+        message = step.reply.finish(completion, self.host.history, response)
         if message.tool_calls and message.status == "complete":
             self._step = RunTools(message, list(message.tool_calls))
         else:

@@ -159,6 +159,7 @@ class _Row:
             "usage_source": self._choice("usage_source", ("server", "estimate")),
             "latency": self._latency(),
             "finish_reason": self.text("finish_reason"),
+            "api": self._choice("api", ("chat", "responses")) or "chat",  # older tables: chat
             "request_id": self.text("request_id"),
             "status": "complete" if status in (*CUT_SHORT, TOOL_ROUND_LIMIT) else status,
             "turn_ended": TOOL_ROUND_LIMIT if status == TOOL_ROUND_LIMIT else None,

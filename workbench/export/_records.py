@@ -42,6 +42,7 @@ _FIELDS = (
     "created",
     "audio",
     "turn_ended",
+    "api",
 )
 # A message's fields in one C call: pydantic keeps them in the instance __dict__. One pass over
 # the messages (then zip) touches each object once, which matters more than the interpreter for
@@ -178,6 +179,9 @@ class Records:
         c["latency_s"].extend([lat.total if lat is not None else None for lat in latencies])
         c["ttft_s"].extend([lat.first_token if lat is not None else None for lat in latencies])
         c["finish_reason"].extend(values["finish_reason"])
+        # the protocol that carried a reply; the other rows were carried by none
+        replies = zip(values["api"], values["role"], strict=True)
+        c["api"].extend([api if role == "assistant" else None for api, role in replies])
         c["request_id"].extend(values["request_id"])
         # A reply the token limit cut or the content filter withheld is not ``complete``, nor
         # the last of a turn stopped at the tool-round limit (``Message.ending``).

@@ -47,7 +47,8 @@ def to_dataframe(
       usage as a dict), ``cost_usd`` (NaN when the price is unknown, never 0 for unknown),
       ``usage_source`` (``server``: the server's count; ``estimate``: workbench's estimate from
       the text, for a server that sent none), ``latency_s``, ``ttft_s`` (time to first token);
-    - ``finish_reason``, ``request_id``, ``status`` (``complete``; ``length`` or
+    - ``finish_reason``, ``api`` (the protocol that carried a reply: ``chat`` or
+      ``responses``; None for other roles), ``request_id``, ``status`` (``complete``; ``length`` or
       ``content_filter`` for a reply the token limit cut or the content filter withheld;
       ``tool_round_limit`` for the last reply of a turn stopped at ``max_tool_rounds``;
       ``incomplete``; ``error``), ``error``,

@@ -1,0 +1,371 @@
+"""Conversation(api="responses" | "auto"): the same history, tools, branches, approvals,
+parameters and events over the Responses API, on a scripted server (tests/_responses_fake.py)
+and on the recorded streams of tests/fixtures/recorded-responses-streams."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pandas as pd
+import pydantic
+import pytest
+
+import workbench
+from tests._responses import sse, stream_response, violations
+from tests._responses_fake import KEY, FakeResponses, Reply
+from workbench import InvalidParameterError
+from workbench.conversation._protocol_choice import choose_api
+from workbench.local import LocalModel
+
+
+def conversation(fake: FakeResponses, **kw: Any) -> workbench.Conversation:
+    kw.setdefault("api", "responses")
+    return workbench.Conversation(model="gpt-5", client=fake.client(), log=False, **kw)
+
+
+def recorded(*names: str) -> workbench.Client:
+    """A client whose server answers each request with the next recorded stream."""
+    recordings = iter(names)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return stream_response(sse(next(recordings)))
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    return workbench.Client(api_key=KEY, http_client=http)
+
+
+def test_plain_turn_maps_history_and_parameters() -> None:
+    fake = FakeResponses([Reply(text=["Hello there"])])
+    chat = conversation(
+        fake,
+        system="Be brief.",
+        temperature=0.5,
+        max_completion_tokens=64,
+        reasoning_effort="low",
+        verbosity="low",
+        metadata={"k": "v"},
+        store=False,
+    )
+    reply = chat.send("Hi", stream=False)
+    (body,) = fake.bodies()
+    assert body == {
+        "model": "gpt-5",
+        "instructions": "Be brief.",
+        "input": [{"role": "user", "content": "Hi"}],
+        "temperature": 0.5,
+        "metadata": {"k": "v"},
+        "store": False,
+        "max_output_tokens": 64,
+        "reasoning": {"effort": "low"},
+        "text": {"verbosity": "low"},
+    }
+    assert violations("CreateResponse", body) == []
+    assert reply.content == "Hello there"
+    assert (reply.api, reply.status, reply.finish_reason) == ("responses", "complete", "stop")
+    assert reply.request_id == "resp_0001"
+    assert reply.usage is not None
+    assert (reply.usage.prompt_tokens, reply.usage.completion_tokens) == (11, 7)
+    assert reply.usage.completion_tokens_details.reasoning_tokens == 3  # type: ignore[union-attr]
+    assert chat[0].api == "chat"  # the user's message: the field's default, never dumped
+    assert "api" not in chat[0].model_dump() and reply.model_dump()["api"] == "responses"
+
+
+def test_streamed_turn_emits_the_chat_events() -> None:
+    fake = FakeResponses([Reply(text=["Hel", "lo", "!"])])
+    chat = conversation(fake)
+    seen: list[Any] = []
+    chat.subscribe(seen.append)
+    reply = chat.send("Hi")
+    assert fake.bodies()[0]["stream"] is True
+    kinds = [event.type for event in seen]
+    assert kinds == [
+        "turn.started",
+        "content.delta",
+        "content.delta",
+        "content.delta",
+        "model_call.finished",
+        "usage",
+        "turn.finished",
+    ]
+    assert [e.delta for e in seen if e.type == "content.delta"] == ["Hel", "lo", "!"]
+    finished = next(e for e in seen if e.type == "model_call.finished")
+    assert finished.response["object"] == "response"  # the log records what the server sent
+    assert reply.text == "Hello!" and reply.latency.first_token is not None  # type: ignore[union-attr]
+
+
+def test_tool_round_with_approval_goes_back_as_function_call_items() -> None:
+    fake = FakeResponses([Reply(calls=[("add", '{"a": 2, "b": 3}')]), Reply(text=["5"])])
+    asked: list[tuple[str, dict[str, Any]]] = []
+
+    def approve(name: str, arguments: dict[str, Any]) -> bool:
+        asked.append((name, arguments))
+        return True
+
+    chat = conversation(fake, confirm_tools=approve, tool_choice="required")
+    seen: list[str] = []
+    chat.subscribe(lambda event: seen.append(event.type))
+
+    @chat.tool
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    reply = chat.send("2+3?")
+    assert asked == [("add", {"a": 2, "b": 3})]
+    assert reply.text == "5"
+    assert [m.role for m in chat.messages] == ["user", "assistant", "tool", "assistant"]
+    call = chat[1]
+    assert call.finish_reason == "tool_calls" and call.api == "responses"
+    arguments = '{"a": 2, "b": 3}'
+    function = {"name": "add", "arguments": arguments}
+    assert call.tool_calls == [{"id": "call_0", "type": "function", "function": function}]
+    assert chat[2].decision == "approve"
+    assert {"tool_call.started", "tool_call.arguments.delta", "tool_call.finished"} <= set(seen)
+    first, second = fake.bodies()
+    assert first["tools"] == [
+        {
+            "type": "function",
+            "name": "add",
+            "description": "Add two numbers.",
+            "parameters": first["tools"][0]["parameters"],
+            "strict": first["tools"][0]["strict"],
+        }
+    ]
+    assert first["tool_choice"] == "required" and "tool_choice" not in second  # first round only
+    assert second["input"][1:] == [
+        {"type": "function_call", "call_id": "call_0", "name": "add", "arguments": arguments},
+        {"type": "function_call_output", "call_id": "call_0", "output": "5"},
+    ]
+    for body in (first, second):
+        assert violations("CreateResponse", body) == []
+
+
+def test_a_denied_tool_call_is_answered_with_the_refusal() -> None:
+    fake = FakeResponses([Reply(calls=[("add", '{"a": 1, "b": 1}')]), Reply(text=["ok"])])
+    chat = conversation(fake, confirm_tools=lambda name, arguments: False)
+
+    @chat.tool
+    def add(a: int, b: int) -> int:
+        """Add."""
+        raise AssertionError("must not run")
+
+    chat.send("1+1?")
+    output = fake.bodies()[1]["input"][-1]
+    assert output["type"] == "function_call_output"
+    assert "declined" in json.loads(output["output"])["error"]
+
+
+def test_reasoning_summary_streams_into_message_reasoning() -> None:
+    fake = FakeResponses([Reply(summary=["First I look.", "Then I answer."], text=["42"]), Reply()])
+    chat = conversation(fake, extra_body={"reasoning": {"summary": "auto"}})
+    deltas: list[str] = []
+    chat.subscribe(lambda e: deltas.append(e.delta) if e.type == "reasoning.delta" else None)
+    reply = chat.send("?")
+    assert reply.reasoning == "First I look.\n\nThen I answer."
+    assert "".join(deltas) == reply.reasoning
+    assert fake.bodies()[0]["reasoning"] == {"summary": "auto"}
+    assert reply.reasoning_items is None  # nothing encrypted: nothing to carry back
+    chat.send("again")
+    assert [item.get("type") for item in fake.bodies()[1]["input"]] == [None, None, None]
+
+
+def test_encrypted_reasoning_is_carried_back_when_asked_for() -> None:
+    fake = FakeResponses([Reply(summary=["hm"], encrypted="gAAA-secret", text=["a"]), Reply()])
+    include = {"include": ["reasoning.encrypted_content"]}
+    chat = conversation(fake, reasoning_effort="high", store=False, extra_body=include)
+    chat.send("one")
+    chat.send("two")
+    first, second = fake.bodies()
+    assert first["include"] == ["reasoning.encrypted_content"]
+    assert first["reasoning"] == {"effort": "high"}
+    carried = second["input"][1]
+    assert carried["type"] == "reasoning" and carried["encrypted_content"] == "gAAA-secret"
+    assert second["input"][2] == {"role": "assistant", "content": "a"}
+    assert violations("CreateResponse", second) == []
+
+
+@pytest.mark.parametrize(
+    ("reason", "finish"), [("max_output_tokens", "length"), ("content_filter", "content_filter")]
+)
+def test_an_incomplete_response_is_a_cut_reply(reason: str, finish: str) -> None:
+    fake = FakeResponses([Reply(text=["The ans"], status="incomplete", incomplete=reason)])
+    reply = conversation(fake).send("?")
+    assert (reply.finish_reason, reply.status, reply.ending) == (finish, "complete", finish)
+    assert reply.text == "The ans"
+
+
+def test_a_failed_response_keeps_the_partial_reply_marked() -> None:
+    fake = FakeResponses([Reply(text=["part"], status="failed", error=("server_error", "boom"))])
+    chat = conversation(fake)
+    with pytest.raises(workbench.ResponseFailedError, match=r"server_error.*boom"):
+        chat.send("?")
+    assert chat[-1].status == "incomplete" and chat[-1].content == "part"
+
+
+def test_refusal_goes_into_message_refusal() -> None:
+    fake = FakeResponses([Reply(refusal="I can't help with that.")])
+    reply = conversation(fake).send("?")
+    assert reply.refusal == "I can't help with that." and reply.content is None
+
+
+class Person(pydantic.BaseModel):
+    name: str
+    age: int
+
+
+def test_a_pydantic_format_is_sent_as_text_format_and_parsed() -> None:
+    fake = FakeResponses([Reply(text=['{"name": "Ada", ', '"age": 36}'])])
+    chat = conversation(fake, response_format=Person)
+    reply = chat.send("Who?")
+    assert reply.parsed == Person(name="Ada", age=36)
+    text_format = fake.bodies()[0]["text"]["format"]
+    assert text_format["type"] == "json_schema" and text_format["name"] == "Person"
+    assert text_format["strict"] is True and text_format["schema"]["required"] == ["name", "age"]
+    assert violations("CreateResponse", fake.bodies()[0]) == []
+
+
+def test_a_cut_structured_reply_fails_to_parse_as_under_chat() -> None:
+    fake = FakeResponses([Reply(text=['{"name": "A'], status="incomplete",
+                                incomplete="max_output_tokens")])  # fmt: skip
+    chat = conversation(fake, response_format=Person)
+    with pytest.raises(workbench.LengthFinishReasonError):
+        chat.send("Who?")
+    assert chat[-1].content == '{"name": "A'
+
+
+def test_regenerate_and_branches() -> None:
+    fake = FakeResponses([Reply(text=["one"]), Reply(text=["two"])])
+    chat = conversation(fake)
+    chat.send("Hi")
+    again = chat.regenerate()
+    assert again.text == "two" and again.api == "responses"
+    assert [m.text for m in chat.branches(1)] == ["one", "two"]
+    first, second = fake.bodies()
+    assert first["input"] == second["input"] == [{"role": "user", "content": "Hi"}]
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [("seed", 1), ("stop", ["x"]), ("n", 2), ("presence_penalty", 0.5), ("logprobs", True)],
+)
+def test_a_parameter_without_equivalent_is_refused_before_sending(param: str, value: Any) -> None:
+    fake = FakeResponses([])
+    chat = conversation(fake)
+    with pytest.raises(InvalidParameterError, match=f"{param}.*Responses API") as caught:
+        chat.send("Hi", **{param: value})
+    assert caught.value.param == param
+    assert fake.requests == [] and len(chat) == 0  # nothing sent, nothing added
+    chat.params = workbench.ChatParams(model="gpt-5", **{param: value})
+    with pytest.raises(InvalidParameterError, match=param):
+        chat.send("Hi")
+    chat.api = "chat"  # the same parameter goes through Chat Completions
+    assert chat.send("Hi", stream=False).text == "from chat"
+
+
+def test_the_api_choice_is_checked() -> None:
+    with pytest.raises(InvalidParameterError, match="api"):
+        conversation(FakeResponses([]), api="soap")
+
+
+def test_auto_falls_back_to_chat_after_a_404_and_remembers() -> None:
+    fake = FakeResponses([], no_responses=True)
+    chat = conversation(fake, api="auto")  # OpenAI's base URL: auto tries Responses
+    with pytest.warns(workbench.ProfileWarning, match="no /v1/responses"):
+        reply = chat.send("Hi")
+    assert reply.text == "from chat" and reply.api == "chat"
+    assert [path for path, _ in fake.requests] == ["/v1/responses", "/v1/chat/completions"]
+    chat.send("again")  # straight to chat: remembered for the client
+    assert [path for path, _ in fake.requests][2:] == ["/v1/chat/completions"]
+    other = workbench.Conversation(client=chat.client, api="auto", log=False)
+    other.send("new")
+    assert [path for path, _ in fake.requests][3:] == ["/v1/chat/completions"]
+
+
+def test_responses_without_the_endpoint_says_so_and_names_auto() -> None:
+    fake = FakeResponses([], no_responses=True)
+    chat = conversation(fake)
+    with pytest.raises(workbench.ResponsesUnavailableError, match="api='auto'"):
+        chat.send("Hi")
+    assert chat[-1].status == "error"
+
+
+def test_auto_chooses_by_server_and_model() -> None:
+    fake = FakeResponses([])
+    openai_client = fake.client()
+    elsewhere = fake.client(base_url="http://localhost:8000/v1")
+    local = workbench.Client(local=LocalModel())
+    assert choose_api("auto", openai_client, "gpt-4o-mini") == "responses"
+    assert choose_api("auto", elsewhere, "gpt-4o-mini") == "chat"
+    assert choose_api("auto", elsewhere, "o3-pro-2025-06-10") == "responses"
+    assert choose_api("auto", elsewhere, "openai/gpt-5-codex") == "responses"
+    assert choose_api("auto", local, "workbench-local") == "chat"
+    assert choose_api("chat", openai_client, "o3-pro") == "chat"
+    assert workbench.Conversation(client=local, log=False).api == "chat"  # the default
+
+
+async def test_asend_on_an_async_client() -> None:
+    fake = FakeResponses([Reply(calls=[("add", '{"a": 1, "b": 2}')]), Reply(text=["3"])])
+    chat = workbench.Conversation(
+        model="gpt-5", client=fake.async_client(), api="responses", log=False
+    )
+
+    @chat.tool
+    def add(a: int, b: int) -> int:
+        """Add."""
+        return a + b
+
+    reply = await chat.asend("1+2")
+    assert reply.text == "3" and reply.api == "responses"
+    assert fake.bodies()[1]["input"][-1]["output"] == "3"
+
+
+def test_a_recorded_stream_feeds_the_same_message() -> None:
+    client = recorded("reasoning-summary.sse", "reasoning-summary.sse")
+    chat = workbench.Conversation(model="o3-mini", client=client, api="responses", log=False)
+    deltas: list[str] = []
+    chat.subscribe(lambda e: deltas.append(e.delta) if e.type == "content.delta" else None)
+    reply = chat.send("Where?")
+    final = client.responses.stream(model="o3-mini", input="Where?")
+    with final as stream:
+        response = stream.get_final_response()
+    assert reply.text == response.output_text == "".join(deltas)
+    summary = [p.text for item in response.output if item.type == "reasoning"
+               for p in item.summary]  # fmt: skip
+    assert summary and reply.reasoning == "\n\n".join(summary)
+    assert reply.reasoning_items and reply.reasoning_items[0]["encrypted_content"]
+    assert reply.usage.total_tokens == response.usage.total_tokens  # type: ignore[union-attr]
+
+
+def test_a_recorded_function_call_stream_makes_tool_calls() -> None:
+    client = recorded("function-call.sse", "text.sse")
+    chat = workbench.Conversation(model="gpt-4o", client=client, api="responses", log=False)
+    chat.tools.clear()
+    reply = chat.send("Weather?")  # no tool registered: the model hears an unknown tool
+    call = chat[1]
+    assert call.finish_reason == "tool_calls" and call.tool_calls
+    assert call.tool_calls[0]["id"].startswith("call_")
+    assert chat[2].role == "tool" and "unknown tool" in str(chat[2].content)
+    assert reply is chat[-1]
+
+
+def test_the_table_log_and_files_keep_the_protocol(tmp_path: Any) -> None:
+    fake = FakeResponses([Reply(text=["a"]), Reply(text=["b"])])
+    log = tmp_path / "log.sqlite"
+    chat = workbench.Conversation(model="gpt-5", client=fake.client(), api="responses", log=log)
+    chat.send("one")
+    chat.api = "chat"
+    chat.send("two", stream=False)
+    df = chat.to_dataframe()
+    assert [None if pd.isna(a) else a for a in df["api"]] == [None, "responses", None, "chat"]
+    back = workbench.Conversation.from_dataframe(df, client=fake.client(), log=False)
+    assert [m.api for m in back.messages] == ["chat", "responses", "chat", "chat"]
+    assert list(workbench.usage_dataframe(chat)["api"]) == ["responses", "chat"]
+    chat.close()
+    loaded = workbench.Conversation.load(chat.id, log=log, client=fake.client())
+    assert [m.api for m in loaded.messages] == ["chat", "responses", "chat", "chat"]
+    path = tmp_path / "chat.parquet"
+    chat.to_parquet(path)
+    again = workbench.Conversation.from_parquet(path, client=fake.client(), log=False)
+    assert [m.api for m in again.messages] == ["chat", "responses", "chat", "chat"]
