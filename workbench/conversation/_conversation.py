@@ -24,6 +24,7 @@ from ..client._client import Client
 from ._conversation_base import Content, ConversationBase, checked_user_content, open_log
 from ._history import Message
 from ._log import ConversationLog, default_log_path
+from ._protocol_choice import API_CHOICES
 from ._reply import TurnStopped
 from ._tools import as_tool
 from ._turn import ToolRoundLimitError
@@ -213,6 +214,7 @@ class Conversation(ConversationBase):
             client=client,
             log=False,
             max_tool_rounds=int(saved.meta.get("max_tool_rounds", 8)),
+            api=next((a for a in API_CHOICES if a == saved.meta.get("api")), "chat"),
             **params,
         )
         chat.id = conversation_id

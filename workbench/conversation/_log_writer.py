@@ -80,6 +80,7 @@ class LogWriter:
             "params": chat.params.snapshot(),
             "tools": sorted(chat.tools),
             "max_tool_rounds": chat.max_tool_rounds,
+            "api": chat.api,
             "base_url": _public_url(chat.client),  # to price the replies read from the log
         }
         model, system = chat.params.model, chat.system
