@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import httpx
+import openai
 import pandas as pd
 import pydantic
 import pytest
@@ -370,3 +371,47 @@ def test_the_table_log_and_files_keep_the_protocol(tmp_path: Any) -> None:
     chat.to_parquet(path)
     again = workbench.Conversation.from_parquet(path, client=fake.client(), log=False)
     assert [m.api for m in again.messages] == ["chat", "responses", "chat", "chat"]
+
+
+def test_stop_keeps_the_partial_reply() -> None:
+    fake = FakeResponses([Reply(text=["first ", "second ", "third"])])
+    chat = conversation(fake)
+    chat.subscribe(lambda e: chat.stop() if e.type == "content.delta" else None)
+    reply = chat.send("Hi")
+    assert (reply.status, reply.text) == ("incomplete", "first ")
+    assert reply.error == "stopped by the user"
+    assert reply.api == "responses"
+
+
+def openai_client(fake: FakeResponses) -> openai.OpenAI:
+    http = httpx.Client(transport=httpx.MockTransport(fake))
+    return openai.OpenAI(api_key="sk-openai-test", http_client=http)
+
+
+def test_an_openai_client_carries_the_same_turns() -> None:
+    replies = [Reply(summary=["s"], text=["Hel", "lo"]), Reply(calls=[("add", '{"a": 1, "b": 2}')])]
+    fake = FakeResponses([*replies, Reply(text=["3"]), Reply(text=["whole"])])
+    client = openai_client(fake)
+    chat = workbench.Conversation(model="gpt-5", client=client, api="responses", log=False)
+
+    @chat.tool
+    def add(a: int, b: int) -> int:
+        """Add."""
+        return a + b
+
+    first = chat.send("Hi")
+    assert (first.text, first.reasoning, first.finish_reason) == ("Hello", "s", "stop")
+    assert chat.send("1+2").text == "3"
+    assert [m.role for m in chat.messages][2:] == ["user", "assistant", "tool", "assistant"]
+    whole = chat.send("again", stream=False)
+    assert (whole.text, whole.request_id) == ("whole", "resp_0004")
+
+
+def test_auto_falls_back_on_an_openai_client_too() -> None:
+    fake = FakeResponses([], no_responses=True)
+    client = openai_client(fake)
+    chat = workbench.Conversation(model="gpt-5", client=client, api="auto", log=False)
+    assert chat.send("Hi").text == "from chat"
+    chat.send("again")
+    paths = [path for path, _ in fake.requests]
+    assert paths == ["/v1/responses", "/v1/chat/completions", "/v1/chat/completions"]

@@ -95,8 +95,10 @@ def _failed(turn: Turn, step: CallModel, events: ResponseEvents, exc: BaseExcept
 def _done(turn: Turn, step: CallModel, response: Response) -> bool:
     """The reply as a chat completion, its text parsed into the ``response_format``, to the
     turn; the encrypted reasoning kept on the message, to send back."""
-    step.reply.message.reasoning_items = reasoning_items(response)
     try:
+        if not isinstance(response, Response):  # another package's (openai's): read as ours
+            response = Response.model_validate(response.model_dump(mode="json"))
+        step.reply.message.reasoning_items = reasoning_items(response)
         completion = parse_chat_completion(
             completion=to_completion(response),
             response_format=step.request.get("response_format"),

@@ -84,7 +84,9 @@ def fall_back(api: Api, client: object, exc: BaseException) -> bool:
     Raises:
         ResponsesUnavailableError: for the same 404 under ``api="responses"``.
     """
-    if not isinstance(exc, NotFoundError) or exc.code == "model_not_found":
+    # by status, not class: another package's client (openai's) raises its own NotFoundError
+    status = exc.status_code if isinstance(exc, NotFoundError) else getattr(exc, "status_code", 0)
+    if status != 404 or getattr(exc, "code", None) == "model_not_found":
         return False
     if api != "auto":
         raise ResponsesUnavailableError(
