@@ -19,6 +19,7 @@ from tests._responses_fake import KEY, FakeResponses, Reply
 from workbench import InvalidParameterError
 from workbench.conversation._protocol_choice import choose_api
 from workbench.local import LocalModel
+from workbench.widgets._widget import widget
 
 
 def conversation(fake: FakeResponses, **kw: Any) -> workbench.Conversation:
@@ -415,3 +416,18 @@ def test_auto_falls_back_on_an_openai_client_too() -> None:
     chat.send("again")
     paths = [path for path, _ in fake.requests]
     assert paths == ["/v1/responses", "/v1/chat/completions", "/v1/chat/completions"]
+
+
+@pytest.mark.usefixtures("recording_comm")
+def test_the_widget_marks_a_cut_responses_reply_and_shows_its_summary() -> None:
+    fake = FakeResponses(
+        [Reply(summary=["Counting."], text=["1, 2,"], status="incomplete",
+               incomplete="max_output_tokens")]
+    )  # fmt: skip
+    chat = conversation(fake, max_completion_tokens=3)
+    view = widget(chat)
+    chat.send("Count")
+    html = view.messages_html[-1]["html"]
+    assert "wb-ending-length" in html
+    assert "cut short: the reply reached the token limit of 3 tokens" in html
+    assert "Counting." in html
