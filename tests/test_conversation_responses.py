@@ -18,6 +18,7 @@ from tests._responses import sse, stream_response, violations
 from tests._responses_fake import KEY, FakeResponses, Reply
 from workbench import InvalidParameterError
 from workbench.conversation._protocol_choice import choose_api
+from workbench.export._settings import read_settings
 from workbench.local import LocalModel
 from workbench.widgets._widget import widget
 
@@ -363,7 +364,11 @@ def test_the_table_log_and_files_keep_the_protocol(tmp_path: Any) -> None:
     assert [None if pd.isna(a) else a for a in df["api"]] == [None, "responses", None, "chat"]
     back = workbench.Conversation.from_dataframe(df, client=fake.client(), log=False)
     assert [m.api for m in back.messages] == ["chat", "responses", "chat", "chat"]
+    assert back.api == "chat"  # a table carries no settings: the last reply's protocol
+    first_turn = workbench.Conversation.from_dataframe(df.iloc[:2], client=fake.client(), log=False)
+    assert first_turn.api == "responses"
     assert list(workbench.usage_dataframe(chat)["api"]) == ["responses", "chat"]
+    chat.api = "auto"
     chat.close()
     loaded = workbench.Conversation.load(chat.id, log=log, client=fake.client())
     assert [m.api for m in loaded.messages] == ["chat", "responses", "chat", "chat"]
@@ -372,6 +377,7 @@ def test_the_table_log_and_files_keep_the_protocol(tmp_path: Any) -> None:
     chat.to_parquet(path)
     again = workbench.Conversation.from_parquet(path, client=fake.client(), log=False)
     assert [m.api for m in again.messages] == ["chat", "responses", "chat", "chat"]
+    assert again.api == "auto"  # the file keeps the conversation's setting
 
 
 def test_stop_keeps_the_partial_reply() -> None:
@@ -431,3 +437,10 @@ def test_the_widget_marks_a_cut_responses_reply_and_shows_its_summary() -> None:
     assert "wb-ending-length" in html
     assert "cut short: the reply reached the token limit of 3 tokens" in html
     assert "Counting." in html
+
+
+def test_saved_settings_with_an_unknown_api_are_refused() -> None:
+    assert read_settings({"api": "responses"}, "here").api == "responses"
+    assert read_settings({}, "here").api is None  # written before the setting: chat
+    with pytest.raises(workbench.TranscriptError, match=r"settings\.api.*'soap'"):
+        read_settings({"api": "soap"}, "here")

@@ -406,6 +406,7 @@ class Conversation(ConversationBase):
             tools=[*declared, *given.values()],
             log=False,
             max_tool_rounds=transcript.max_tool_rounds or 8,
+            api=next((a for a in API_CHOICES if a == transcript.api), "chat"),
             **params,
         )
         for name in transcript.disabled_tools:

@@ -88,7 +88,15 @@ def read_frame(
         tools=tools,
         disabled_tools=disabled,
         max_tool_rounds=rounds,
+        api=settings.api if settings is not None else _api(history),
     )
+
+
+def _api(history: History) -> str | None:
+    """A table without saved settings: the protocol of the last reply on the current branch
+    (as its parameters are taken from it), None without replies."""
+    replies = [m for m in history.path_view() if m.role == "assistant"]
+    return replies[-1].api if replies else None
 
 
 class _Row:

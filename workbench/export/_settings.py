@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from .._exceptions import InvalidParameterError
 from ..conversation._history import History
 from ..conversation._params import ChatParams
+from ..conversation._protocol_choice import API_CHOICES
 from ._checks import check_tools
 from ._transcript import TranscriptError
 
@@ -27,6 +28,7 @@ class Settings:
     tools: list[dict[str, Any]] = field(default_factory=list)
     disabled_tools: list[str] = field(default_factory=list)
     max_tool_rounds: int | None = None
+    api: str | None = None
 
 
 def chat_settings(chat: Conversation) -> dict[str, Any]:
@@ -36,6 +38,7 @@ def chat_settings(chat: Conversation) -> dict[str, Any]:
         "tools": [tool.to_param() for tool in chat.tools.values()],
         "disabled_tools": [name for name, tool in chat.tools.items() if not tool.enabled],
         "max_tool_rounds": chat.max_tool_rounds,
+        "api": chat.api,
     }
 
 
@@ -52,11 +55,16 @@ def read_settings(data: object, where: str) -> Settings:
     rounds = data.get("max_tool_rounds")
     if rounds is not None and (not isinstance(rounds, int) or isinstance(rounds, bool)):
         raise TranscriptError(where, "settings.max_tool_rounds", "must be a whole number")
+    api = data.get("api")  # files written before it: None (chat)
+    if api is not None and api not in API_CHOICES:
+        allowed = ", ".join(API_CHOICES)
+        raise TranscriptError(where, "settings.api", f"{api!r} is not allowed (allowed: {allowed})")
     return Settings(
         checked_params(dict(params), where, "settings.params"),
         check_tools(data.get("tools"), where, "settings.tools"),
         list(disabled),
         rounds,
+        api,
     )
 
 

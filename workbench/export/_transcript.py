@@ -39,6 +39,7 @@ class Transcript:
         tools: tool declarations as the API takes them (``{"type": "function", ...}``).
         disabled_tools: names of declared tools that were switched off.
         max_tool_rounds: the saved limit, if any.
+        api: the protocol setting (``chat``, ``responses``, ``auto``), if saved or implied.
     """
 
     history: History
@@ -48,3 +49,4 @@ class Transcript:
     tools: list[dict[str, Any]] = field(default_factory=list)
     disabled_tools: list[str] = field(default_factory=list)
     max_tool_rounds: int | None = None
+    api: str | None = None
