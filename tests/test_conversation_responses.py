@@ -444,3 +444,16 @@ def test_saved_settings_with_an_unknown_api_are_refused() -> None:
     assert read_settings({}, "here").api is None  # written before the setting: chat
     with pytest.raises(workbench.TranscriptError, match=r"settings\.api.*'soap'"):
         read_settings({"api": "soap"}, "here")
+
+
+async def test_asend_falls_back_under_auto_and_stops_under_responses() -> None:
+    fake = FakeResponses([], no_responses=True)
+    chat = workbench.Conversation(model="gpt-5", client=fake.async_client(), api="auto", log=False)
+    with pytest.warns(workbench.ProfileWarning, match="no /v1/responses"):
+        reply = await chat.asend("Hi")
+    assert (reply.text, reply.api) == ("from chat", "chat")
+    strict = workbench.Conversation(
+        model="gpt-5", client=fake.async_client(), api="responses", log=False
+    )
+    with pytest.raises(workbench.ResponsesUnavailableError, match="api='auto'"):
+        await strict.asend("Hi")
