@@ -14,7 +14,7 @@ import pydantic
 import pytest
 
 import workbench
-from tests._responses import sse, stream_response, violations
+from tests._responses import sse, stream_names, stream_response, violations
 from tests._responses_fake import KEY, FakeResponses, Reply
 from workbench import InvalidParameterError
 from workbench.conversation._protocol_choice import choose_api
@@ -457,3 +457,28 @@ async def test_asend_falls_back_under_auto_and_stops_under_responses() -> None:
     )
     with pytest.raises(workbench.ResponsesUnavailableError, match="api='auto'"):
         await strict.asend("Hi")
+
+
+@pytest.mark.parametrize("name", stream_names())
+def test_every_recorded_stream_makes_the_reply_its_final_response_says(name: str) -> None:
+    client = recorded(name, *(["text.sse"] * 3))  # after a tool round: a text reply
+    chat = workbench.Conversation(model="gpt-5", client=client, api="responses", log=False)
+    texts: list[str] = []
+    chat.subscribe(lambda e: texts.append(e.delta) if e.type == "content.delta" else None)
+    chat.send("Hi")
+    reply = chat[1]
+    with recorded(name).responses.stream(model="gpt-5", input="Hi") as stream:
+        final = stream.get_final_response()
+    calls = [item for item in final.output if item.type == "function_call"]
+    summary = [p.text for item in final.output if item.type == "reasoning" for p in item.summary]
+    assert reply.api == "responses"
+    assert (reply.content or "") == final.output_text == "".join(texts)[: len(final.output_text)]
+    assert [c["id"] for c in reply.tool_calls or ()] == [c.call_id for c in calls]
+    assert reply.reasoning == ("\n\n".join(summary) or None)
+    if final.status == "completed":
+        assert reply.finish_reason == ("tool_calls" if calls else "stop")
+        assert reply.status == "complete"
+    else:  # a background response recorded while queued: ended without saying why
+        assert reply.finish_reason is None and reply.status == "incomplete"
+    if final.usage is not None:
+        assert reply.usage is not None and reply.usage.total_tokens == final.usage.total_tokens
