@@ -107,7 +107,7 @@ class Conversation(ConversationBase):
             raise WorkbenchError(
                 f"message {index} is a {old.role} message; only user messages can be edited"
             )
-        request = self._request(overrides)
+        request = self._request(overrides, content)
         new = self.history.add(Message(role="user", content=content, parent_id=old.parent_id))
         self._emit(TurnStarted(new) if send else HistoryChanged())
         return new, request

@@ -29,7 +29,7 @@ from ._log import ConversationLog, default_log_path
 from ._log_writer import LogWriter
 from ._params import ChatParams
 from ._protocol_choice import Api, check_api, choose_api
-from ._responses_mapping import check_responses_params
+from ._responses_mapping import check_responses_params, responses_content
 from ._tools import as_tool, run_sync, tool_from_function
 from ._turn import Turn
 from ._turn_events import (
@@ -317,13 +317,15 @@ class ConversationBase:
         """Check a user turn, add it to the branch and announce it; the request to answer it
         with (nothing is added when the content or a parameter is refused)."""
         content = checked_user_content(content)
-        request = self._request(overrides)
+        request = self._request(overrides, content)
         user = self.history.append(Message(role="user", content=content))
         self._emit(TurnStarted(user))
         return request
 
-    def _request(self, overrides: dict[str, Any]) -> dict[str, Any]:
-        """The request keywords for a turn: validated parameters, overrides and the tools."""
+    def _request(self, overrides: dict[str, Any], content: Any = None) -> dict[str, Any]:
+        """The request keywords for a turn: validated parameters, overrides and the tools; under
+        the Responses API, also the new user ``content``'s parts are checked to have an
+        equivalent there (refused before anything is added or sent)."""
         request = self.params.to_request(**overrides)
         self._snapshot = self.params.merged(**overrides).snapshot()
         tools = [tool.to_param() for tool in self.tools.values() if tool.enabled]
@@ -331,6 +333,7 @@ class ConversationBase:
             request["tools"] = tools
         if self._api_for(request) == "responses":
             check_responses_params(request)  # refused before anything is added or sent
+            responses_content(content)
         return request
 
     def _api_for(self, request: dict[str, Any]) -> Literal["chat", "responses"]:

@@ -18,7 +18,13 @@ from .._exceptions import InvalidParameterError
 from ..protocol._schema import type_to_response_format
 from ._history import Message
 
-__all__ = ["UNMAPPED", "check_responses_params", "responses_input", "responses_request"]
+__all__ = [
+    "UNMAPPED",
+    "check_responses_params",
+    "responses_content",
+    "responses_input",
+    "responses_request",
+]
 
 UNMAPPED: dict[str, str] = {
     "seed": "no seed: sampling is not reproducible by seed",
@@ -133,7 +139,7 @@ def responses_input(path: Iterable[Message]) -> list[dict[str, Any]]:
                     }
                 )
         else:
-            items.append({"role": message.role, "content": _content(message.content)})
+            items.append({"role": message.role, "content": responses_content(message.content)})
     return items
 
 
@@ -143,7 +149,7 @@ def _call_output(message: Message) -> dict[str, Any]:
     return {"type": "function_call_output", "call_id": message.tool_call_id, "output": output}
 
 
-def _content(content: Any) -> Any:
+def responses_content(content: Any) -> Any:
     """A user message's content: text as it is, chat content parts as Responses input parts."""
     if content is None:
         return ""
@@ -165,8 +171,9 @@ def _part(part: Mapping[str, Any]) -> dict[str, Any]:
     if kind == "file":
         return {"type": "input_file", **dict(part.get("file") or {})}
     raise InvalidParameterError(
-        f"content part {kind!r}",
-        "has no equivalent in the Responses API input; send this turn with api='chat'",
+        "content",
+        f"a {kind!r} part has no equivalent in the Responses API's input; send this turn with"
+        " api='chat'",
     )
 
 
