@@ -114,6 +114,7 @@ if _TYPE_CHECKING:
         RefusalDoneEvent,
         accumulate,
     )
+    from .protocol._other_protocol import WrongProtocolWarning
     from .protocol._responses_accumulate import ResponseAccumulator
     from .protocol._schema import pydantic_function_tool, to_strict_json_schema
 
@@ -154,6 +155,7 @@ _LAZY: dict[str, str] = {
     "ResponseStream": ".client._responses_stream",
     "ResponseStreamManager": ".client._responses_stream",
     "ResponseAccumulator": ".protocol._responses_accumulate",
+    "WrongProtocolWarning": ".protocol._other_protocol",
     "Client": ".client._client",
     "APIConnectionError": "._exceptions",
     "APIError": "._exceptions",
@@ -367,6 +369,7 @@ __all__ = [
     "TranscriptError",
     "UnprocessableEntityError",
     "WorkbenchError",
+    "WrongProtocolWarning",
     "__version__",
     "accumulate",
     "audio",

@@ -13,6 +13,7 @@ import pydantic
 
 from .._exceptions import InvalidParameterError
 from .._sentinels import NOT_GIVEN, NotGiven
+from ..protocol._other_protocol import check_extra_body, wrong_protocol_error
 from ..protocol._validate import validate_create_params
 from ..types.completion_create_params import CompletionCreateParams
 from ._request_options import RequestOptions
@@ -62,11 +63,12 @@ def build_create_request(
     unknown = set(params) - _KNOWN_KEYS
     if unknown:
         name = sorted(unknown)[0]
-        raise InvalidParameterError(
+        raise wrong_protocol_error(name, "chat") or InvalidParameterError(
             name,
             "is not a parameter of chat.completions.create",
             allowed="the documented parameters; send others through extra_body={...}",
         )
+    check_extra_body(params.get("extra_body"), "chat")
     body: dict[str, Any] = {
         key: value
         for key, value in params.items()

@@ -12,6 +12,7 @@ import pydantic
 
 from .._exceptions import InvalidParameterError
 from .._sentinels import NOT_GIVEN, NotGiven
+from ..protocol._other_protocol import check_extra_body, wrong_protocol_error
 from ..protocol._responses_accumulate import text_format_param
 from ..protocol._schema import PydanticFunctionTool, tool_model
 from ..protocol._validate_responses import validate_response_params
@@ -53,11 +54,13 @@ def build_response_request(
     """
     unknown = set(params) - _KNOWN_KEYS
     if unknown:
-        raise InvalidParameterError(
-            sorted(unknown)[0],
+        name = sorted(unknown)[0]
+        raise wrong_protocol_error(name, "responses") or InvalidParameterError(
+            name,
             "is not a parameter of responses.create",
             allowed="the documented parameters; send others through extra_body={...}",
         )
+    check_extra_body(params.get("extra_body"), "responses")
     body: dict[str, Any] = {
         key: value
         for key, value in params.items()
