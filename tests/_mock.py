@@ -31,6 +31,21 @@ both = pytest.mark.parametrize("kind", KINDS)
 """Run a test once with ``Client`` and once with ``AsyncClient`` (the test gets ``kind``)."""
 
 
+async def run_script(
+    kind: str,
+    sync_script: Callable[[workbench.Client], Any],
+    async_script: Callable[[workbench.AsyncClient], Any],
+    **options: Any,
+) -> Any:
+    """``sync_script`` on a ``Client`` or ``async_script`` on an ``AsyncClient`` made with
+    ``max_retries=0`` and ``options``, closed after it."""
+    if kind == "sync":
+        with workbench.Client(max_retries=0, **options) as client:
+            return sync_script(client)
+    async with workbench.AsyncClient(max_retries=0, **options) as aclient:
+        return await async_script(aclient)
+
+
 # -- wire data -----------------------------------------------------------------------------------
 
 

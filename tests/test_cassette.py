@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 import workbench
 from tests._local import ServerProcess
-from tests._mock import KINDS, Pieces, completion_json, sse_body, text_chunks
+from tests._mock import KINDS, Pieces, completion_json, run_script, sse_body, text_chunks
 from workbench.cassette._transport import CassetteTransport
 from workbench.local import FAULT_HEADER, LocalModel
 
@@ -124,11 +124,7 @@ async def run_async(client: workbench.AsyncClient) -> list[Any]:
 
 
 async def run(kind: str, **options: Any) -> list[Any]:
-    if kind == "sync":
-        with workbench.Client(max_retries=0, **options) as client:
-            return run_sync(client)
-    async with workbench.AsyncClient(max_retries=0, **options) as aclient:
-        return await run_async(aclient)
+    return await run_script(kind, run_sync, run_async, **options)
 
 
 @contextmanager
