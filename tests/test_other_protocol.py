@@ -152,3 +152,88 @@ async def test_extra_body_keys_with_no_counterpart_here_warn_nothing(kind: str) 
         await _call(kind, "chat", "create", chat, extra_body=to_chat)
         await _call(kind, "responses", "create", responses, extra_body=to_responses)
     assert len(chat.requests) == len(responses.requests) == 1
+
+
+# -- the other protocol's shapes of a shared parameter ----------------------------------------
+
+FLAT_TOOL = {"type": "function", "name": "f", "parameters": {"type": "object", "properties": {}}}
+NESTED_TOOL = {"type": "function", "function": {"name": "f", "parameters": FLAT_TOOL["parameters"]}}
+SCHEMA = {"name": "x", "schema": {"type": "object"}}
+
+SHAPES = [  # api, params, the parameter named, words the error must hold
+    ("chat", {"tools": [FLAT_TOOL]}, "tools[0].function", "is the Responses API's form"),
+    (
+        "chat",
+        {"tools": [NESTED_TOOL], "tool_choice": {"type": "function", "name": "f"}},
+        "tool_choice.function",
+        "is the Responses API's form; Chat Completions nests it",
+    ),
+    (
+        "chat",
+        {"response_format": {"type": "json_schema", **SCHEMA}},
+        "response_format.json_schema",
+        "is the Responses API's text.format; Chat Completions nests them",
+    ),
+    (
+        "chat",
+        {"messages": [{"role": "user", "content": [{"type": "input_text", "text": "Hi"}]}]},
+        "messages[0].content[0].type",
+        "'input_text' is a Responses API content part; Chat Completions takes 'text'",
+    ),
+    (
+        "responses",
+        {"tools": [FLAT_TOOL], "tool_choice": {"type": "function", "function": {"name": "f"}}},
+        "tool_choice.name",
+        "is Chat Completions' form; the Responses API takes it flat",
+    ),
+    (
+        "responses",
+        {"text": {"format": {"type": "json_schema", "json_schema": SCHEMA}}},
+        "text.format.json_schema",
+        "Chat Completions' nested form (response_format)",
+    ),
+    (
+        "responses",
+        {"input": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]},
+        "input[0].content[0].type",
+        "'text' is a Chat Completions content part; the Responses API takes 'input_text'",
+    ),
+    (
+        "responses",
+        {"input": [{"role": "tool", "tool_call_id": "call_1", "content": "21"}]},
+        "input[0].role",
+        "a 'tool' message is Chat Completions' form",
+    ),
+    (
+        "responses",
+        {"input": [{"role": "assistant", "content": None, "tool_calls": []}]},
+        "input[0].tool_calls",
+        "tool_calls is Chat Completions' form",
+    ),
+]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("api", "params", "param", "words"), SHAPES)
+async def test_the_other_protocols_shape_of_a_shared_parameter_is_named(
+    kind: str, api: str, params: dict[str, Any], param: str, words: str
+) -> None:
+    counter = Counter(completion_json() if api == "chat" else _response_body())
+    with pytest.raises(workbench.InvalidParameterError) as caught:
+        await _call(kind, api, "create", counter, **params)
+    assert caught.value.param == param
+    assert words in str(caught.value)
+    assert counter.requests == []
+
+
+def test_the_responses_forms_of_messages_still_go() -> None:
+    counter = Counter(_response_body())
+    sync_client(counter).responses.create(
+        model="gpt-4o",
+        input=[
+            {"role": "user", "content": [{"type": "input_text", "text": "Hi"}]},
+            {"role": "assistant", "content": [{"type": "output_text", "text": "Hello"}]},
+            {"type": "function_call_output", "call_id": "call_1", "output": "21"},
+        ],
+    )
+    assert len(counter.requests) == 1

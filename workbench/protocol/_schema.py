@@ -231,6 +231,13 @@ def _mapping_to_response_format(value: Mapping[str, Any]) -> ResponseFormat:
         return cast("ResponseFormat", dict(value))
     if kind == "json_schema":
         spec = value.get("json_schema")
+        if not isinstance(spec, Mapping) and "schema" in value:
+            raise InvalidParameterError(
+                "response_format.json_schema",
+                "is missing: 'name' and 'schema' beside 'type' is the Responses API's"
+                " text.format; Chat Completions nests them",
+                allowed="{'type': 'json_schema', 'json_schema': {'name': ..., 'schema': {...}}}",
+            )
         if not isinstance(spec, Mapping):
             raise InvalidParameterError(
                 "response_format.json_schema",

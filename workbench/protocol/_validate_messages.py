@@ -30,6 +30,12 @@ _PART_TYPES = {
     "assistant": ("text", "refusal"),
     "tool": ("text",),
 }
+_RESPONSES_PARTS = {  # the Responses API's content part: Chat Completions' name for it
+    "input_text": "text",
+    "output_text": "text",
+    "input_image": "image_url",
+    "input_file": "file",
+}
 
 
 def check_messages(messages: object) -> None:
@@ -116,6 +122,13 @@ def _check_parts(where: str, parts: object, allowed: tuple[str, ...], media: _Me
         raise InvalidParameterError(where, "an empty list of parts", allowed="a string or parts")
     for j, part in enumerate(parts):
         kind = part.get("type") if isinstance(part, Mapping) else None
+        if isinstance(kind, str) and kind in _RESPONSES_PARTS and kind not in allowed:
+            raise InvalidParameterError(
+                f"{where}[{j}].type",
+                f"{kind!r} is a Responses API content part; Chat Completions takes"
+                f" {_RESPONSES_PARTS[kind]!r}",
+                allowed=allowed,
+            )
         if kind not in allowed:
             raise InvalidParameterError(f"{where}[{j}].type", f"got {kind!r}", allowed=allowed)
         assert isinstance(part, Mapping)

@@ -46,6 +46,28 @@ _STRINGS: dict[str, int | None] = {
 }
 _TOOL_CHOICES = ("none", "auto", "required")
 _ROLES = ("user", "assistant", "system", "developer")
+_CHAT_PARTS = {  # Chat Completions' content part: the Responses API's name for it
+    "text": "'input_text' ('output_text' in an assistant message)",
+    "image_url": "'input_image' (with image_url a string)",
+    "file": "'input_file'",
+}
+_CHAT_ITEMS = {  # what in a message: (the field to name, what it is, the item to send)
+    "tool": (
+        "role",
+        "a 'tool' message",
+        "{'type': 'function_call_output', 'call_id': ..., 'output': ...}",
+    ),
+    "function": (
+        "role",
+        "a 'function' message",
+        "{'type': 'function_call_output', 'call_id': ..., 'output': ...}",
+    ),
+    "tool_calls": (
+        "tool_calls",
+        "an assistant message's tool_calls",
+        "{'type': 'function_call', 'call_id': ..., 'name': ..., 'arguments': ...} for each",
+    ),
+}
 
 
 def validate_response_params(params: Mapping[str, Any]) -> None:
@@ -101,14 +123,36 @@ def _check_input(value: object) -> None:
             if kind == "function_call_output" and not isinstance(item.get("call_id"), str):
                 raise InvalidParameterError(f"{where}.call_id", "must be the call's call_id")
             continue
-        if item.get("role") not in _ROLES:
+        _check_message(where, item)
+
+
+def _check_message(where: str, item: Mapping[str, Any]) -> None:
+    """An input message; Chat Completions' own forms (a ``tool`` message, ``tool_calls``,
+    ``text`` parts) named as such, with what the Responses API takes instead."""
+    role = item.get("role")
+    if (isinstance(role, str) and role in _CHAT_ITEMS) or (
+        role == "assistant" and "tool_calls" in item
+    ):
+        field, what, instead = _CHAT_ITEMS["tool_calls" if role == "assistant" else role]
+        raise InvalidParameterError(
+            f"{where}.{field}",
+            f"{what} is Chat Completions' form; the Responses API takes an item",
+            allowed=instead,
+        )
+    if role not in _ROLES:
+        raise InvalidParameterError(f"{where}.role", f"got {role!r}", allowed=_ROLES)
+    content = item.get("content")
+    if not isinstance(content, (str, list, tuple)):
+        raise InvalidParameterError(
+            f"{where}.content", "must be a string or a list of content parts"
+        )
+    for j, part in enumerate(content if isinstance(content, (list, tuple)) else ()):
+        kind = part.get("type") if isinstance(part, Mapping) else None
+        if isinstance(kind, str) and kind in _CHAT_PARTS:
             raise InvalidParameterError(
-                f"{where}.role", f"got {item.get('role')!r}", allowed=_ROLES
-            )
-        content = item.get("content")
-        if not isinstance(content, (str, list, tuple)):
-            raise InvalidParameterError(
-                f"{where}.content", "must be a string or a list of content parts"
+                f"{where}.content[{j}].type",
+                f"{kind!r} is a Chat Completions content part; the Responses API takes"
+                f" {_CHAT_PARTS[kind]}",
             )
 
 
@@ -149,6 +193,13 @@ def _check_text(value: object) -> None:
         raise InvalidParameterError("text.format.type", f"got {kind!r}", allowed=_FORMATS)
     if kind == "json_schema":
         assert isinstance(fmt, Mapping)
+        if "json_schema" in fmt and "name" not in fmt:
+            raise InvalidParameterError(
+                "text.format.json_schema",
+                "is Chat Completions' nested form (response_format); the Responses API takes"
+                " 'name' and 'schema' beside 'type'",
+                allowed="{'type': 'json_schema', 'name': ..., 'schema': {...}}",
+            )
         if not isinstance(fmt.get("name"), str) or not _FUNCTION_NAME.match(fmt["name"]):
             raise InvalidParameterError(
                 "text.format.name", f"got {fmt.get('name')!r}", allowed="1-64 of a-z, A-Z, 0-9, _ -"
@@ -194,7 +245,15 @@ def _check_tool_choice(choice: object) -> None:
         return
     if isinstance(choice, Mapping) and isinstance(choice.get("type"), str):
         if choice["type"] == "function" and not isinstance(choice.get("name"), str):
-            raise InvalidParameterError("tool_choice.name", "must name the function")
+            nested = "function" in choice
+            raise InvalidParameterError(
+                "tool_choice.name",
+                "is missing: {'function': {'name': ...}} is Chat Completions' form; the"
+                " Responses API takes it flat"
+                if nested
+                else "must name the function",
+                allowed="{'type': 'function', 'name': ...}" if nested else None,
+            )
         return
     raise InvalidParameterError(
         "tool_choice",

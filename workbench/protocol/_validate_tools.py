@@ -29,6 +29,8 @@ def check_tools(tools: object) -> None:
             )
         assert isinstance(tool, Mapping)
         spec = tool.get(kind)
+        if not isinstance(spec, Mapping) and "name" in tool:
+            raise _flat_form(f"{where}.{kind}", kind, "{'name': ..., 'parameters': {...}}")
         if not isinstance(spec, Mapping):
             raise InvalidParameterError(f"{where}.{kind}", "must be a dict with a name")
         name = spec.get("name")
@@ -55,6 +57,8 @@ def check_tool_choice(choice: object) -> None:
     kind = choice.get("type") if isinstance(choice, Mapping) else None
     if isinstance(choice, Mapping) and kind in ("function", "custom"):
         named = choice.get(kind)
+        if not isinstance(named, Mapping) and "name" in choice:
+            raise _flat_form(f"tool_choice.{kind}", kind, "{'name': ...}")
         if not isinstance(named, Mapping) or not isinstance(named.get("name"), str):
             raise InvalidParameterError(
                 f"tool_choice.{kind}", f"must name the tool: {{'name': ...}}, got {named!r}"
@@ -79,6 +83,16 @@ def check_tool_choice(choice: object) -> None:
         "tool_choice",
         f"got {choice!r}",
         allowed='"none", "auto", "required", {"type": "function", "function": {"name": ...}}',
+    )
+
+
+def _flat_form(where: str, kind: str, inner: str) -> InvalidParameterError:
+    """A tool or tool choice written flat, as the Responses API takes it."""
+    return InvalidParameterError(
+        where,
+        f"is missing: a flat {{'type': {kind!r}, 'name': ...}} is the Responses API's form;"
+        " Chat Completions nests it",
+        allowed=f"{{'type': {kind!r}, {kind!r}: {inner}}}",
     )
 
 
