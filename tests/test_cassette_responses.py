@@ -8,11 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pydantic
 import pytest
 
 import workbench
 from tests._mock import KINDS, run_script
+from tests._responses import BODIES
 from workbench.local import FAULT_HEADER
 
 MODEL = "gpt-4o-mini"
@@ -231,3 +233,39 @@ def test_encrypted_reasoning_carried_between_turns_replays(cassette: Path) -> No
     assert sent["encrypted_content"] == reasoning["encrypted_content"]
     with workbench.Client(replay=cassette) as client:
         assert turns(client) == recorded
+
+
+def test_ciphertext_that_happens_to_hold_sk_is_kept(cassette: Path) -> None:
+    """Encrypted reasoning is URL-safe base64 (a Fernet token), whose alphabet is that of an
+    OpenAI key: 'sk-' inside it is no key, and redacting it would corrupt the reasoning a
+    replayed turn sends back. A key standing on its own is still redacted."""
+    cipher = "gAAAAABo" + "Qx7_w-sk-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4" + "_zZ" * 20
+    key = "sk-proj-" + "Zq9Rt7Lw3Xc5Vb1Nm8Kj2Hg4Fd6Sa0Pe"
+    body = json.loads(min(BODIES.iterdir()).read_text())
+    body["output"] = [
+        {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": cipher},
+        {
+            "type": "message",
+            "id": "msg_1",
+            "role": "assistant",
+            "status": "completed",
+            "content": [{"type": "output_text", "text": f"Your key {key}", "annotations": []}],
+        },
+    ]
+
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
+
+    http_client = httpx.Client(transport=httpx.MockTransport(server))
+    recorder = workbench.Client(
+        base_url="https://example.test/v1", http_client=http_client, record=cassette
+    )
+    recorder.responses.create(model=MODEL, input=ASK, include=["reasoning.encrypted_content"])
+    text = cassette.read_text()
+    assert cipher in text and key not in text
+    with workbench.Client(replay=cassette) as client:
+        again = client.responses.create(
+            model=MODEL, input=ASK, include=["reasoning.encrypted_content"]
+        )
+    assert again.output[0].encrypted_content == cipher  # type: ignore[union-attr]
+    assert again.output_text == "Your key [redacted]"

@@ -54,6 +54,10 @@ _HEADER = "workbench_cassette"
 REDACTED = "[redacted]"
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP token
 _BREAKS = re.compile(r"[\r\n\0]")
+# An OpenAI-shaped key standing on its own: inside a run of URL-safe base64 (encrypted
+# reasoning, a Fernet token) "sk-" is ciphertext, and redacting it would corrupt what a replayed
+# turn sends back. The key the client holds is redacted wherever it appears.
+_KEY_SHAPED = re.compile(r"(?<![A-Za-z0-9_-])" + OPENAI_KEY.pattern)
 
 # Response headers worth replaying: what the client reads (retries, request ids, rate limits).
 _KEPT_HEADERS = frozenset(
@@ -175,7 +179,7 @@ class Secrets:
                 text = text.replace(secret, REDACTED)
         # One marker for both, so that a request matches its recording whether or not the
         # replaying client holds the key that was redacted.
-        return OPENAI_KEY.sub(REDACTED, text) if "sk-" in text else text
+        return _KEY_SHAPED.sub(REDACTED, text) if "sk-" in text else text
 
     def value(self, value: Any) -> Any:
         """A copy of JSON-like ``value`` with every string (keys too) redacted; no key is
