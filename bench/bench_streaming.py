@@ -253,13 +253,19 @@ def _stream_runner(client: Any, settings: Settings) -> Runner:
     return Runner(run, client.close)
 
 
-def _openai_client(settings: Settings) -> Any:
+def import_openai() -> Any:
+    """The ``openai`` package (a note when it is not the pinned 1.106.1), or ``Unavailable``."""
     try:
         import openai
     except ImportError as exc:
         raise Unavailable(f"import openai failed: {exc}") from exc
     if openai.__version__ != "1.106.1":
         print(f"note: openai is {openai.__version__}, not the pinned 1.106.1", file=sys.stderr)
+    return openai
+
+
+def _openai_client(settings: Settings) -> Any:
+    openai = import_openai()
     return openai.OpenAI(base_url=settings.base_url, api_key=API_KEY, max_retries=0)
 
 
@@ -408,12 +414,20 @@ def _describe(exc: BaseException) -> str:
 def measure(contenders: list[Contender], settings: Settings, repeat: int) -> list[Result]:
     """Warm each contender up once, then run them round-robin ``repeat`` times."""
     expected = expected_result(settings.chunks, settings.variant)
+    return measure_against(contenders, settings, expected, repeat)
+
+
+def measure_against(
+    contenders: list[Contender], target: Any, expected: str, repeat: int
+) -> list[Result]:
+    """``measure`` for any benchmark: each contender is set up with ``target`` and must
+    assemble ``expected``."""
     results = [Result(c) for c in contenders]
     runners: dict[str, Runner] = {}
     try:
         for result in results:
             try:
-                runner = result.contender.setup(settings)
+                runner = result.contender.setup(target)
                 runners[result.contender.key] = runner
                 _check(_timed(runner.run)[2], expected)  # the warm-up, not counted
             except Exception as exc:
@@ -582,17 +596,25 @@ def write_json(
     path.write_text(json.dumps(payload, indent=2) + "\n")
 
 
-def _parse_only(value: str) -> list[str]:
+def parse_only(
+    value: str, contenders: Iterable[Any], groups: dict[str, tuple[str, ...]]
+) -> list[str]:
+    """The keys an ``--only`` value names: contenders' keys and groups of them."""
+    known = [c.key for c in contenders]
     keys: list[str] = []
     for item in filter(None, (part.strip() for part in value.split(","))):
-        if item in GROUPS:
-            keys += GROUPS[item]
-        elif item in {c.key for c in CONTENDERS}:
+        if item in groups:
+            keys += groups[item]
+        elif item in known:
             keys.append(item)
         else:
-            choices = ", ".join([c.key for c in CONTENDERS] + list(GROUPS))
+            choices = ", ".join(known + list(groups))
             raise argparse.ArgumentTypeError(f"unknown contender {item!r}; choose from {choices}")
     return keys
+
+
+def _parse_only(value: str) -> list[str]:
+    return parse_only(value, CONTENDERS, GROUPS)
 
 
 def main(argv: list[str] | None = None) -> int:
