@@ -10,6 +10,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iter
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pydantic
 
 from .._exceptions import APIConnectionError, APIResponseValidationError
 from ..protocol._responses_accumulate import ResponseAccumulator
@@ -51,22 +52,23 @@ class _ResponseEvents:
     _validated: Callable[..., Any]
 
     def _chunks(self, events: list[ServerSentEvent]) -> Iterator[Any]:
+        """The typed events; an ``error`` object of the chat form raises ``APIError``, and an
+        ``error`` event is kept to raise if the stream ends without its last event."""
         for event in events:
-            if event.raw.startswith(_DONE):  # some compatible servers end with it anyway
+            raw = event.raw
+            if raw.startswith(_DONE):  # some compatible servers end with it anyway
                 self.completed = True
                 return
-            decoded = self._decode(event)
-            if decoded.type in TERMINAL_EVENT_TYPES:
+            try:  # straight from bytes; only a broken event takes the way that explains it
+                decoded = decode_event(raw)
+            except pydantic.ValidationError:
+                decoded = self._validated(raw, decode_event)
+            kind = decoded.type
+            if kind in TERMINAL_EVENT_TYPES:
                 self._last = True
+            elif kind == "error":
+                self._error = decoded.to_dict()
             yield decoded
-
-    def _decode(self, event: ServerSentEvent) -> Any:
-        """The typed event; an ``error`` object of the chat form raises ``APIError``, and an
-        ``error`` event is kept to raise if the stream ends without its last event."""
-        decoded = self._validated(event.raw, decode_event)
-        if decoded.type == "error":
-            self._error = decoded.to_dict()
-        return decoded
 
     def _ended(self) -> Exception | None:
         """Why a body that ended before its last event is broken (None when it is whole)."""

@@ -135,25 +135,28 @@ class ResponseAccumulator:
     def add(self, event: ResponseStreamEvent) -> ResponseStreamEvent:
         """Take one event into the snapshot; return it (deltas with their ``snapshot``)."""
         kind = event.type
+        handler = _HANDLERS.get(kind)
+        if handler is not None:  # the deltas, most of a stream, first
+            snapshot = self._snapshot
+            if snapshot is not None:  # else a server that skipped response.created
+                handler(snapshot, event)
+            return event
         if kind in TERMINAL_EVENT_TYPES or kind in ("response.created", "response.in_progress"):
             response: Response = event.response  # type: ignore[union-attr]
-            self._snapshot = response.model_copy(deep=True)
             if kind in TERMINAL_EVENT_TYPES:
-                # Parsed as it comes, as openai does: the event carries the parsed response.
+                # Parsed as it comes, as openai does: the event carries the parsed response,
+                # so the one it came with is the snapshot's alone (no copy needed).
                 self._final = parse_response(response, self._text_format, self._tools)
                 event.response = self._final  # type: ignore[union-attr]
+                self._snapshot = response
+            else:
+                self._snapshot = response.model_copy(deep=True)
             return event
         if kind == "response.output_text.done":  # carries its text parsed, as openai's does
             target = self._text_target
             where = f"output[{event.output_index}].text"  # type: ignore[union-attr]
             text: str = event.text  # type: ignore[union-attr]
-            event.parsed = None if target is None else parse_text(text, target, where)  # type: ignore[union-attr]
-        snapshot = self._snapshot
-        if snapshot is None:
-            return event  # an error event, or a server that skipped response.created
-        handler = _HANDLERS.get(kind)
-        if handler is not None:
-            handler(snapshot, event)
+            _set_extra(event, "parsed", None if target is None else parse_text(text, target, where))
         return event
 
     def final_response(self) -> ParsedResponse[Any]:
@@ -198,24 +201,41 @@ def _content(snapshot: Response, event: Any) -> Any:
     return None
 
 
+# A delta event is a few bytes, so pydantic's ``__setattr__`` was a third of ``.stream()``'s
+# cost over ``create(stream=True)``: an undeclared name (``snapshot``, ``parsed``) takes its slow
+# path on every call, as it cannot memoize one. These two do what it does, for plain values.
+
+
+def _set_extra(model: Any, name: str, value: object) -> None:
+    """``setattr(model, name, value)`` for a name the model does not declare (``extra``)."""
+    model.__pydantic_extra__[name] = value
+    model.__pydantic_fields_set__.add(name)
+
+
+def _append(model: Any, name: str, delta: str) -> str:
+    """``model.<name> += delta`` for a declared ``str`` field; returns the new value."""
+    value: str = model.__dict__[name] + delta
+    model.__dict__[name] = value
+    model.__pydantic_fields_set__.add(name)
+    return value
+
+
 def _text_delta(snapshot: Response, event: Any) -> None:
     part = _content(snapshot, event)
     if isinstance(part, OutputText):
-        part.text += event.delta
-        event.snapshot = part.text
+        _set_extra(event, "snapshot", _append(part, "text", event.delta))
 
 
 def _refusal_delta(snapshot: Response, event: Any) -> None:
     part = _content(snapshot, event)
     if isinstance(part, OutputRefusal):
-        part.refusal += event.delta
+        _append(part, "refusal", event.delta)
 
 
 def _arguments_delta(snapshot: Response, event: Any) -> None:
     item = _item(snapshot, event.output_index)
     if isinstance(item, FunctionToolCallItem):
-        item.arguments += event.delta
-        event.snapshot = item.arguments
+        _set_extra(event, "snapshot", _append(item, "arguments", event.delta))
 
 
 def _summary_part_added(snapshot: Response, event: Any) -> None:
@@ -227,7 +247,7 @@ def _summary_part_added(snapshot: Response, event: Any) -> None:
 def _summary_delta(snapshot: Response, event: Any) -> None:
     item = _item(snapshot, event.output_index)
     if isinstance(item, ReasoningItem) and 0 <= event.summary_index < len(item.summary):
-        item.summary[event.summary_index].text += event.delta
+        _append(item.summary[event.summary_index], "text", event.delta)
 
 
 _HANDLERS = {

@@ -110,6 +110,8 @@ class SSEDecoder:
             elif line.startswith(b"data:"):
                 value = line[5:]
                 data.append(value[1:] if value.startswith(b" ") else value)
+            elif line.startswith(b"event: "):  # every Responses event names its type
+                self._event = line[7:].decode("utf-8", errors="replace") or "message"
             elif line[0] != 58:  # not a ":" comment
                 self._field(line)
         return events

@@ -301,6 +301,9 @@ RESPONSE_EVENT_ADAPTER: TypeAdapter[ResponseStreamEvent] = TypeAdapter(ResponseS
 # (which runs in Python for every event); an unknown type is the rare case, decoded after.
 _known: Any = Annotated[Union[_TYPED], Field(discriminator="type")]
 _KNOWN_EVENTS: TypeAdapter[Any] = TypeAdapter(_known)
+# Its core validator itself: ``TypeAdapter.validate_json`` adds a Python call that sorts its
+# keyword options on every event.
+_validate_known = _KNOWN_EVENTS.validator.validate_json
 
 
 def decode_event(data: bytes | str) -> ResponseStreamEvent:
@@ -310,7 +313,7 @@ def decode_event(data: bytes | str) -> ResponseStreamEvent:
         pydantic.ValidationError: a known type with the wrong fields, or no type at all.
     """
     try:
-        return _KNOWN_EVENTS.validate_json(data)  # type: ignore[no-any-return]
+        return _validate_known(data)  # type: ignore[no-any-return]
     except ValidationError as exc:
         if exc.errors(include_url=False)[0]["type"] != "union_tag_invalid":
             raise
