@@ -257,7 +257,7 @@ def test_acceptance_3_prompts_2_models_2_param_sets_2_repeats() -> None:
 
     frame = result.to_dataframe()
     assert list(frame.columns) == [
-        "prompt", "topic", "model", "temperature", "repeat", "output", "parsed", "refusal",
+        "prompt", "topic", "model", "api", "temperature", "repeat", "output", "parsed", "refusal",
         "finish_reason", "tool_calls", "prompt_tokens", "completion_tokens",
         "reasoning_tokens", "cached_tokens", "usage_source", "cost_usd", "latency_s", "ttft_s",
         "error", "request_id", "status", "on_topic", "on_topic_error",

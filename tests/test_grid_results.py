@@ -111,9 +111,9 @@ def test_dataframe_columns_dtypes_and_unrun_cells() -> None:
     g.cells[-1] = g.cells[-1].fresh()  # one cell never ran
     g.cells[-1].status = "skipped"
     frame = g.result().to_dataframe()
-    assert list(frame.columns[:7]) == ["prompt", "n", "lang", "model", "temperature", "seed",
-                                       "reasoning_effort"]  # fmt: skip
-    assert list(frame.columns[7:]) == [
+    assert list(frame.columns[:8]) == ["prompt", "n", "lang", "model", "api", "temperature",
+                                       "seed", "reasoning_effort"]  # fmt: skip
+    assert list(frame.columns[8:]) == [
         "repeat", "output", "parsed", "refusal", "finish_reason", "tool_calls",
         "prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens", "usage_source",
         "cost_usd", "latency_s", "ttft_s", "error", "request_id", "status",
@@ -122,6 +122,7 @@ def test_dataframe_columns_dtypes_and_unrun_cells() -> None:
     assert dtypes["n"] == "float64" and dtypes["lang"] == "str"
     assert dtypes["temperature"] == "float64" and dtypes["seed"] == "Int64"
     assert dtypes["reasoning_effort"] == "str" and dtypes["usage_source"] == "str"
+    assert dtypes["api"] == "str" and set(frame["api"]) == {"chat"}
     assert dtypes["tool_calls"] == "object" and dtypes["parsed"] == "object"
     assert len(frame) == 8
     assert frame["temperature"].isna().sum() == 4 and frame["seed"].iloc[0] == 3

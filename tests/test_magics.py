@@ -370,6 +370,14 @@ def test_grid_cell_runs_prompts_models_and_parameter_sets(
     assert sorted(set(frame["temperature"])) == [0.0, 0.7]
 
 
+def test_grid_cell_compares_the_protocols(shell: InteractiveShell) -> None:
+    run(shell, "%%grid --api chat,responses -o res\nSay hi\nName a colour\n")
+    g, res = shell.user_ns["grid"], shell.user_ns["res"]
+    assert [c.api for c in g.cells] == ["chat", "responses"] * 2
+    assert res.counts == {"done": 4}
+    assert list(res.to_dataframe()["api"]) == ["chat", "responses"] * 2
+
+
 def test_grid_cell_with_vars_and_multi_line_prompts(shell: InteractiveShell) -> None:
     shell.user_ns["rows"] = [{"city": "Oslo"}, {"city": "Lima"}]
     body = "Describe {city}\nin two lines\n---\nWeather in {city}?"
@@ -387,6 +395,8 @@ def test_grid_cell_with_vars_and_multi_line_prompts(shell: InteractiveShell) -> 
         ("%%grid --vars nowhere\nHi {x}", "nowhere"),
         ("%%grid\n\n", "no prompts"),
         ("%%grid\nAbout {missing}", "missing"),
+        ("%%grid --api soap\nHi", "apis[0]"),
+        ("%%grid --api chat,responses -p seed=1\nHi", "seed"),
     ],
 )
 def test_grid_errors_are_one_line_before_sending(

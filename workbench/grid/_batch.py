@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic
 
-from .._exceptions import WorkbenchError
+from .._exceptions import InvalidParameterError, WorkbenchError
 from .._private import private_folder, replace_privately
 from ..conversation._history import Message
 from ..conversation._params import ChatParams
@@ -62,6 +62,7 @@ def write_batch(grid: Grid, path: str | Path, model: str | None = None) -> list[
     if model is not None and model not in models:
         raise KeyError(f"the grid has no model {model!r}; its models: {', '.join(models)}")
     chosen = [model] if model is not None else models
+    _refuse_other_protocols(grid, chosen)
     text = str(path)
     if "{model}" in text:
         targets = [(Path(text.replace("{model}", _file_safe(m))), [m]) for m in chosen]
@@ -87,6 +88,20 @@ def write_batch(grid: Grid, path: str | Path, model: str | None = None) -> list[
         with replace_privately(target) as out:
             out.write("".join(line + "\n" for line in lines).encode("utf-8"))
     return [target for target, _ in targets]
+
+
+def _refuse_other_protocols(grid: Grid, models: list[str]) -> None:
+    """The Batch files written here carry Chat Completions requests: a cell the grid sends
+    through another protocol (``apis=``) is refused, not silently sent through another."""
+    others = [c for c in grid.cells if c.model in models and c.api != "chat"]
+    if others:
+        shown = ", ".join(str(c.key) for c in others[:3]) + (", ..." if len(others) > 3 else "")
+        raise InvalidParameterError(
+            "apis",
+            f"to_batch_jsonl writes Chat Completions requests ({BATCH_URL}) only, and"
+            f" {len(others)} cell(s) of this grid go through api={others[0].api!r} ({shown}):"
+            " make the batch from a grid with apis='chat'",
+        )
 
 
 def read_batch_output(grid: Grid, paths: Sequence[str | Path]) -> list[Cell]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..conversation._protocol_choice import Api
+
 __all__ = ["ANSWERED", "CUT_BY", "Cell", "CellKey", "CellStatus", "ScoreError"]
 
 CellStatus = Literal[
@@ -23,13 +25,19 @@ CUT_BY = {
 """A ``cut`` cell's ``error``, by the reply's ``finish_reason``."""
 
 
+_KEY_APIS: tuple[Api, ...] = ("responses", "auto")
+
+
 @dataclass(frozen=True, slots=True)
 class CellKey:
     """Names one cell: which prompt, which row of ``vars``, which model, which parameter set,
-    which repeat (indexes from 0; ``vars`` is 0 when the grid has none).
+    which repeat (indexes from 0; ``vars`` is 0 when the grid has none), and which protocol
+    (``api``: ``chat``, ``responses`` or ``auto``, as ``Conversation(api=...)`` takes it).
 
     ``str(key)`` is the compact form used as a Batch API ``custom_id``:
-    ``p0-v1-s0-r2-gpt-4o-mini`` (the model last, so that dashes in its name stay readable).
+    ``p0-v1-s0-r2-gpt-4o-mini`` (the model last, so that dashes in its name stay readable);
+    a cell sent through another protocol than Chat Completions names it before the model:
+    ``p0-v1-s0-r2-responses:gpt-4o-mini``.
     """
 
     prompt: int
@@ -37,9 +45,11 @@ class CellKey:
     model: str
     params: int
     repeat: int
+    api: Api = "chat"
 
     def __str__(self) -> str:
-        return f"p{self.prompt}-v{self.vars}-s{self.params}-r{self.repeat}-{self.model}"
+        model = self.model if self.api == "chat" else f"{self.api}:{self.model}"
+        return f"p{self.prompt}-v{self.vars}-s{self.params}-r{self.repeat}-{model}"
 
     @classmethod
     def parse(cls, text: str) -> CellKey:
@@ -57,7 +67,12 @@ class CellKey:
             if not (part.startswith(prefix) and part[1:].isdigit()):
                 raise ValueError(f"{text!r} is not a cell key (like 'p0-v0-s0-r0-gpt-4o-mini')")
             numbers.append(int(part[1:]))
-        return cls(numbers[0], numbers[1], parts[4], numbers[2], numbers[3])
+        api: Api = "chat"
+        model = parts[4]
+        for named in _KEY_APIS:
+            if model.startswith(named + ":") and len(model) > len(named) + 1:
+                api, model = named, model[len(named) + 1 :]
+        return cls(numbers[0], numbers[1], model, numbers[2], numbers[3], api)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +167,11 @@ class Cell:
     def model(self) -> str:
         """The model the cell asks."""
         return self.key.model
+
+    @property
+    def api(self) -> Api:
+        """The protocol the cell is sent through (``chat``, ``responses`` or ``auto``)."""
+        return self.key.api
 
     @property
     def finished(self) -> bool:

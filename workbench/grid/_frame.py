@@ -20,8 +20,8 @@ LABEL_COLUMNS = ("_row", "_column")
 """Extra columns ``cells_frame(..., labels=True)`` adds: the cell's row and column labels."""
 
 _STRING = (
-    "prompt", "model", "output", "refusal", "finish_reason", "usage_source", "error", "request_id",
-    "status",
+    "prompt", "model", "api", "output", "refusal", "finish_reason", "usage_source", "error",
+    "request_id", "status",
 )  # fmt: skip
 _TOKENS = ("prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens")
 _FLOATS = ("cost_usd", "latency_s", "ttft_s")
@@ -43,6 +43,7 @@ def cells_frame(spec: GridSpec, cells: Sequence[Cell], *, labels: bool = False) 
     for name in spec.var_names:
         columns[name] = _inferred([c.vars.get(name) for c in cells])
     columns["model"] = pd.array([c.model for c in cells], dtype="str")
+    columns["api"] = pd.array([c.api for c in cells], dtype="str")
     for name in spec.param_names:
         columns[name] = _param_column(name, [c.params.get(name) for c in cells])
     columns["repeat"] = pd.array([c.repeat for c in cells], dtype="int64")

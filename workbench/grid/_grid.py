@@ -68,6 +68,11 @@ class Grid:
             default: a grid makes many short conversations, and the log's synchronous writes
             would double the cost of each cell (see ``bench/README.md``).
         rate_limit_retries: how many 429s in a row a cell may meet before it fails.
+        apis: the protocols to compare, a dimension like ``models``: ``"chat"`` (Chat
+            Completions, the default), ``"responses"`` (the Responses API), ``"auto"``, or a
+            list (``["chat", "responses"]``: every model and parameter set through each). A
+            parameter the Responses API has no equivalent for (``seed``, ``n``, ...) in a
+            ``responses`` column is refused here, naming it and the column's cells.
 
     Raises:
         InvalidParameterError: any input that would fail, before anything is sent.
@@ -91,6 +96,7 @@ class Grid:
         *,
         log: bool | str | Path = False,
         rate_limit_retries: int = 10,
+        apis: str | Iterable[str] | None = None,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise InvalidParameterError("concurrency", f"must be an integer >= 1: {concurrency!r}")
@@ -119,6 +125,7 @@ class Grid:
             params=params,
             system=system,
             vars=vars,
+            apis=apis,
             repeats=repeats,
             tools=tools,
             response_format=response_format,

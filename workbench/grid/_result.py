@@ -63,7 +63,7 @@ class GridResult:
     def to_dataframe(self) -> pd.DataFrame:
         """One tidy row per cell.
 
-        Columns: ``prompt``, each var, ``model``, each parameter, ``repeat``, ``output``,
+        Columns: ``prompt``, each var, ``model``, ``api``, each parameter, ``repeat``, ``output``,
         ``parsed``, ``refusal``, ``finish_reason``, ``tool_calls``, ``prompt_tokens``,
         ``completion_tokens``, ``reasoning_tokens``, ``cached_tokens``, ``cost_usd``,
         ``latency_s``, ``ttft_s``, ``error``, ``request_id``, ``status``, then each scorer and

@@ -207,6 +207,7 @@ def cell_conversation(
     row = spec.rows[cell.row]
     chat = Conversation(
         model=cell.model,
+        api=cell.api,
         system=row.system,
         client=client,
         tools=spec.tools,

@@ -10,6 +10,8 @@ from typing import Any
 
 from .._exceptions import InvalidParameterError
 from ..conversation._params import ChatParams
+from ..conversation._protocol_choice import API_CHOICES, Api, check_api
+from ..conversation._responses_mapping import check_responses_params
 from ..conversation._tools import as_tool
 from ._cells import Cell, CellKey
 from ._prompts import fill, fill_message, message_text, prompt_lists, vars_rows
@@ -19,6 +21,7 @@ __all__ = ["RESULT_COLUMNS", "Column", "GridSpec", "Row", "build_spec"]
 RESULT_COLUMNS = (
     "prompt",
     "model",
+    "api",
     "repeat",
     "output",
     "parsed",
@@ -61,13 +64,14 @@ class Row:
 
 @dataclass(frozen=True)
 class Column:
-    """One column of the table: a model with one parameter set."""
+    """One column of the table: a model, through one protocol, with one parameter set."""
 
     index: int
     model: str
     params_index: int
     params: dict[str, Any]
     label: str
+    api: Api = "chat"
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class GridSpec:
     prompts: int
     vars_rows: int
     models: tuple[str, ...]
+    apis: tuple[Api, ...]
     param_sets: tuple[dict[str, Any], ...]
     var_names: tuple[str, ...]
     param_names: tuple[str, ...]
@@ -92,7 +97,14 @@ class GridSpec:
         """Every cell, pending: row by row, then column, then repeat."""
         return [
             Cell(
-                CellKey(row.prompt, row.vars_index, column.model, column.params_index, repeat),
+                CellKey(
+                    row.prompt,
+                    row.vars_index,
+                    column.model,
+                    column.params_index,
+                    repeat,
+                    column.api,
+                ),
                 row.index,
                 column.index,
                 repeat,
@@ -123,6 +135,8 @@ class GridSpec:
         if self.var_names:
             parts.append(_count(self.vars_rows, "vars row"))
         parts.append(_count(len(self.models), "model"))
+        if len(self.apis) > 1:
+            parts.append(_count(len(self.apis), "API"))
         if len(self.param_sets) > 1:
             parts.append(_count(len(self.param_sets), "parameter set"))
         if self.repeats > 1:
@@ -136,6 +150,7 @@ def build_spec(
     models: Any,
     params: Any,
     system: str | None,
+    apis: Any = None,
     vars: Any,
     repeats: int,
     tools: Iterable[Any],
@@ -160,6 +175,7 @@ def build_spec(
     model_names = _models(models, default_model)
     param_sets = _param_sets(params)
     param_names = _names_in_order(param_sets)
+    api_names = _apis(apis)
     _check_requests(model_names, param_sets, response_format)
     tool_list = tuple(as_tool(tool) for tool in tools)
     _check_unique("tools", [tool.name for tool in tool_list])
@@ -168,15 +184,18 @@ def build_spec(
     rows = _rows(prompts_given, rows_of_vars, system)
     columns = tuple(
         Column(
-            m * len(param_sets) + s,
+            (m * len(api_names) + a) * len(param_sets) + s,
             model,
             s,
             param_set,
-            _column_label(model, param_set),
+            _column_label(model, param_set, api if len(api_names) > 1 else None),
+            api,
         )
         for m, model in enumerate(model_names)
+        for a, api in enumerate(api_names)
         for s, param_set in enumerate(param_sets)
     )
+    _check_responses_columns(columns, response_format, len(rows) * repeats)
     return GridSpec(
         rows=rows,
         columns=columns,
@@ -184,6 +203,7 @@ def build_spec(
         prompts=len(prompts_given),
         vars_rows=len(rows_of_vars or [{}]),
         models=tuple(model_names),
+        apis=tuple(api_names),
         param_sets=tuple(param_sets),
         var_names=tuple(var_names),
         param_names=tuple(param_names),
@@ -245,19 +265,23 @@ def _unique_labels(rows: list[Row]) -> list[Row]:
 def _models(models: Any, default: str) -> list[str]:
     if models is None:
         return [default]
-    if isinstance(models, str):
-        models = [models]
-    if isinstance(models, Mapping) or not isinstance(models, Iterable):
-        raise InvalidParameterError(
-            "models", f"must be a model name or a list of them, got {type(models).__name__}"
-        )
-    names = list(models)
-    if not names:
-        raise InvalidParameterError("models", "is empty: give at least one model")
+    names = _listed(models, "models", "a model name or a list of them", "one model")
     for i, name in enumerate(names):
         if not isinstance(name, str) or not name.strip():
             raise InvalidParameterError(f"models[{i}]", f"must be a model name, got {name!r}")
     _check_unique("models", names)
+    return names
+
+
+def _listed(value: Any, where: str, expected: str, at_least: str) -> list[Any]:
+    """``value`` (one string, or an iterable of them) as a list, not empty."""
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, Mapping) or not isinstance(value, Iterable):
+        raise InvalidParameterError(where, f"must be {expected}, got {type(value).__name__}")
+    names = list(value)
+    if not names:
+        raise InvalidParameterError(where, f"is empty: give at least {at_least}")
     return names
 
 
@@ -324,11 +348,47 @@ def _check_requests(models: list[str], sets: list[dict[str, Any]], response_form
             raise InvalidParameterError(where, str(exc)) from None
 
 
-def _column_label(model: str, params: dict[str, Any]) -> str:
+def _apis(apis: Any) -> list[Api]:
+    """The protocols of the grid (``apis=``): ``["chat"]`` when not given."""
+    if apis is None:
+        return ["chat"]
+    expected = "'chat', 'responses', 'auto' or a list of them"
+    checked: list[Api] = []
+    for i, name in enumerate(_listed(apis, "apis", expected, "one protocol")):
+        try:
+            checked.append(check_api(name))
+        except InvalidParameterError:
+            where = f"apis[{i}]"
+            raise InvalidParameterError(where, f"got {name!r}", allowed=API_CHOICES) from None
+    _check_unique("apis", checked)
+    return checked
+
+
+def _check_responses_columns(columns: Iterable[Column], response_format: Any, cells: int) -> None:
+    """Refuse, before the run, a parameter a Responses column cannot send, naming it and the
+    cells it would be sent in (``auto`` decides per client when sending: only ``responses``
+    columns are known here)."""
+    for column in columns:
+        if column.api != "responses":
+            continue
+        extra = {"response_format": response_format} if response_format is not None else {}
+        request = ChatParams(model=column.model, **{**extra, **column.params}).to_request()
+        try:
+            check_responses_params(request)
+        except InvalidParameterError as exc:
+            raise InvalidParameterError(
+                f"params[{column.params_index}]",
+                f"{exc}. The {cells} cell(s) of column {column.label!r} would send it through"
+                " the Responses API (apis includes 'responses')",
+            ) from None
+
+
+def _column_label(model: str, params: dict[str, Any], api: Api | None = None) -> str:
+    head = model if api is None else f"{model} · {api}"
     if not params:
-        return model
+        return head
     shown = ", ".join(f"{k}={_short(v, 30)}" for k, v in params.items())
-    return f"{model} · {shown}"
+    return f"{head} · {shown}"
 
 
 def _short(value: Any, width: int) -> str:
@@ -376,7 +436,7 @@ def _check_names(var_names: list[str], param_names: list[str], scorer_names: lis
                     )
 
 
-def _check_unique(where: str, names: list[str]) -> None:
+def _check_unique(where: str, names: Sequence[str]) -> None:
     seen: set[str] = set()
     for name in names:
         if name in seen:

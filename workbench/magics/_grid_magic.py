@@ -43,6 +43,7 @@ def run_grid(magics: WorkbenchMagics, args: argparse.Namespace, cell: str) -> No
             texts,
             models=args.models or None,
             params=params or None,
+            apis=[a.strip() for a in args.apis.split(",")] if args.apis else None,
             system=fill(args.system, namespace) if args.system else None,
             vars=rows,
             repeats=args.repeats,

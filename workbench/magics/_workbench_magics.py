@@ -145,6 +145,12 @@ class WorkbenchMagics(Magics):
         metavar="KEY=V1,V2",
         help="a parameter and its values (repeatable; the sets are their product)",
     )
+    @argument(
+        "--api",
+        dest="apis",
+        metavar="API[,API]",
+        help="the protocols to compare: chat, responses, auto, or a comma list (chat,responses)",
+    )
     @argument("--vars", help="a DataFrame or list of dicts whose rows fill {name} fields")
     @argument("--system", help="a system prompt for every cell")
     @argument("--repeats", type=int, default=1, help="how many times each cell is sent")

@@ -1,0 +1,206 @@
+"""The protocol as a grid dimension: ``Grid(apis=["chat", "responses"])`` on the local model's
+``/v1/chat/completions`` and ``/v1/responses``: cells, keys and labels, the DataFrame's ``api``
+column, a sync run and a concurrent one, cost from Responses usage, parameters refused before
+the run, the log, Parquet, and the Batch writer's refusal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pydantic
+import pytest
+
+import workbench
+from workbench import Grid, InvalidParameterError
+from workbench.grid import CellKey
+from workbench.local import LocalModel, LocalTransport
+from workbench.protocol._pricing import cost_usd
+
+
+class PathsSeen(httpx.AsyncBaseTransport):
+    """The local model in-process, noting each request's path and body."""
+
+    def __init__(self) -> None:
+        self.inner = LocalTransport(LocalModel())
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append((request.url.path, json.loads(await request.aread())))
+        return await self.inner.handle_async_request(request)
+
+
+def client(base_url: str | None = None) -> tuple[workbench.AsyncClient, PathsSeen]:
+    transport = PathsSeen()
+    options: dict[str, Any] = {"base_url": base_url, "api_key": "sk-test"} if base_url else {}
+    if not base_url:
+        options["local"] = transport.inner.model
+    made = workbench.AsyncClient(http_client=httpx.AsyncClient(transport=transport), **options)
+    return made, transport
+
+
+def test_each_cell_goes_through_its_api_and_the_frame_says_which() -> None:
+    made, transport = client()
+    g = Grid(["Say hi", "Name a colour"], apis=["chat", "responses"], client=made)
+    assert g.column_labels == ["workbench-local · chat", "workbench-local · responses"]
+    assert [c.api for c in g.cells] == ["chat", "responses"] * 2
+    assert str(g.cells[1].key) == "p0-v0-s0-r0-responses:workbench-local"
+    assert CellKey.parse(str(g.cells[1].key)) == g.cells[1].key
+    assert CellKey.parse(str(g.cells[0].key)).api == "chat"
+    assert "2 APIs" in repr(g) or "2 APIs" in g._spec.shape
+
+    result = g.run(display=False)
+    assert result.counts == {"done": 4}
+    paths = sorted(path for path, _ in transport.sent)
+    assert paths == ["/v1/chat/completions"] * 2 + ["/v1/responses"] * 2
+    for cell in g.cells:
+        replies = [m for m in cell.conversation.messages if m.role == "assistant"]
+        assert [m.api for m in replies] == [cell.api]
+        assert cell.output and cell.usage is not None and cell.usage_source == "server"
+
+    df = result.to_dataframe()
+    assert list(df.columns[:3]) == ["prompt", "model", "api"] and str(df["api"].dtype) == "str"
+    assert list(df["api"]) == ["chat", "responses", "chat", "responses"]
+    assert df["completion_tokens"].notna().all()
+    # The same local model under both protocols: the same reply, the same counts.
+    assert list(df["output"][0::2]) == list(df["output"][1::2])
+    assert list(df["completion_tokens"][0::2]) == list(df["completion_tokens"][1::2])
+
+
+def test_without_apis_nothing_changes() -> None:
+    g = Grid(["Say hi"], models=["m1", "m2"], client=client()[0])
+    assert g.column_labels == ["m1", "m2"] and [c.api for c in g.cells] == ["chat", "chat"]
+    assert str(g.cells[0].key) == "p0-v0-s0-r0-m1"
+    one = Grid(["Say hi"], apis="responses", client=client()[0])
+    assert one.column_labels == ["workbench-local"], "one api: not in the labels"
+    assert str(one.cells[0].key) == "p0-v0-s0-r0-responses:workbench-local", "but in the key"
+
+
+async def test_a_concurrent_run_with_tools_structured_output_and_repeats() -> None:
+    class Colour(pydantic.BaseModel):
+        name: str
+
+    made, transport = client()
+    g = Grid(
+        ["Name a colour", "Another colour"],
+        models=["m1", "m2"],
+        apis=["responses", "chat"],
+        params=[{"temperature": 0}, {"temperature": 1}],
+        response_format=Colour,
+        repeats=2,
+        concurrency=5,
+        client=made,
+    )
+    assert len(g.cells) == 2 * 2 * 2 * 2 * 2
+    assert g.column_labels[:3] == [
+        "m1 · responses · temperature=0",
+        "m1 · responses · temperature=1",
+        "m1 · chat · temperature=0",
+    ]
+    result = await g.arun(display=False)
+    assert result.counts == {"done": 32}
+    assert all(isinstance(c.parsed, Colour) for c in g.cells)
+    df = result.to_dataframe()
+    assert df.groupby("api").size().to_dict() == {"chat": 16, "responses": 16}
+    bodies = [body for path, body in transport.sent if path == "/v1/responses"]
+    assert len(bodies) == 16
+    assert all(body["text"]["format"]["type"] == "json_schema" for body in bodies)
+
+
+def test_a_tool_round_through_responses() -> None:
+    def get_weather(city: str) -> dict[str, Any]:
+        """Get the weather for a city."""
+        return {"city": city, "temperature": 21}
+
+    g = Grid(
+        ["What's the weather in Paris?"],
+        apis=["chat", "responses"],
+        tools=[get_weather],
+        client=client()[0],
+    )
+    result = g.run(display=False)
+    assert result.counts == {"done": 2}
+    calls = [c.tool_calls for c in g.cells]
+    assert calls[0] and calls[0] == calls[1] and calls[0][0]["name"] == "get_weather"
+
+
+def test_cost_from_responses_usage() -> None:
+    made, transport = client("https://api.openai.com/v1")
+    g = Grid(["Say hi"], models=["gpt-4o-mini"], apis=["chat", "responses"], client=made)
+    g.run(display=False)
+    assert sorted(path for path, _ in transport.sent) == ["/v1/chat/completions", "/v1/responses"]
+    for cell in g.cells:
+        assert cell.usage is not None and cell.usage.prompt_tokens > 0
+        expected = cost_usd("gpt-4o-mini", cell.usage, "https://api.openai.com/v1")
+        assert expected is not None and expected > 0
+        assert cell.cost_usd == pytest.approx(expected)
+    chat, responses = g.cells
+    assert chat.cost_usd == pytest.approx(responses.cost_usd)
+
+
+@pytest.mark.parametrize("param", [{"seed": 1}, {"n": 2}, {"stop": ["x"]}])
+def test_a_parameter_responses_cannot_send_is_refused_before_the_run(
+    param: dict[str, Any],
+) -> None:
+    made, transport = client()
+    name = next(iter(param))
+    with pytest.raises(InvalidParameterError) as caught:
+        Grid(
+            ["a", "b"],
+            apis=["chat", "responses"],
+            params=[{"temperature": 0}, param],
+            repeats=2,
+            client=made,
+        )
+    message = str(caught.value)
+    assert caught.value.param == "params[1]"
+    assert f"{name}: has no equivalent in the Responses API" in message
+    assert "4 cell(s) of column " in message and "workbench-local · responses · " in message
+    assert transport.sent == []
+    # Through Chat Completions alone, the same parameter set is fine.
+    Grid(["a"], apis="chat", params=[param], client=made)
+
+
+@pytest.mark.parametrize(
+    ("apis", "where"),
+    [("soap", "apis[0]"), (["chat", "chat"], "apis"), ([], "apis"), (3, "apis")],
+)
+def test_bad_apis(apis: Any, where: str) -> None:
+    with pytest.raises(InvalidParameterError) as caught:
+        Grid(["a"], apis=apis, client=client()[0])
+    assert caught.value.param == where
+
+
+def test_rerun_one_responses_cell_by_its_key() -> None:
+    g = Grid(["Say hi"], apis=["chat", "responses"], client=client()[0])
+    g.run(display=False)
+    again = g.rerun("p0-v0-s0-r0-responses:workbench-local")
+    assert again.api == "responses" and again.status == "done"
+
+
+def test_the_log_and_parquet_keep_the_api(tmp_path: Path) -> None:
+    db = tmp_path / "log.sqlite"
+    g = Grid(["Say hi"], apis=["chat", "responses"], client=client()[0], log=db)
+    df = g.run(display=False).to_dataframe()
+    for cell in g.cells:
+        loaded = workbench.Conversation.load(cell.conversation.id, log=db)
+        assert loaded.api == cell.api
+        assert [m.api for m in loaded.messages if m.role == "assistant"] == [cell.api]
+    pytest.importorskip("pyarrow")
+    df.to_parquet(tmp_path / "grid.parquet")
+    back = __import__("pandas").read_parquet(tmp_path / "grid.parquet")
+    assert list(back["api"]) == ["chat", "responses"]
+
+
+def test_the_batch_writer_refuses_responses_cells(tmp_path: Path) -> None:
+    g = Grid(["Say hi"], apis=["chat", "responses"], client=client()[0])
+    with pytest.raises(InvalidParameterError) as caught:
+        g.to_batch_jsonl(tmp_path / "batch.jsonl")
+    assert "api='responses'" in str(caught.value)
+    assert "p0-v0-s0-r0-responses:workbench-local" in str(caught.value)
+    assert not (tmp_path / "batch.jsonl").exists()
+    chat_only = Grid(["Say hi"], apis=["chat"], client=client()[0])
+    (written,) = chat_only.to_batch_jsonl(tmp_path / "batch.jsonl")
+    assert json.loads(written.read_text())["url"] == "/v1/chat/completions"
