@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas
 import pydantic
 import pytest
 
@@ -156,7 +157,7 @@ def test_a_parameter_responses_cannot_send_is_refused_before_the_run(
         )
     message = str(caught.value)
     assert caught.value.param == "params[1]"
-    assert f"{name}: has no equivalent in the Responses API" in message
+    assert f"'{name}' has no equivalent in the Responses API" in message
     assert "4 cell(s) of column " in message and "workbench-local · responses · " in message
     assert transport.sent == []
     # Through Chat Completions alone, the same parameter set is fine.
@@ -188,9 +189,8 @@ def test_the_log_and_parquet_keep_the_api(tmp_path: Path) -> None:
         loaded = workbench.Conversation.load(cell.conversation.id, log=db)
         assert loaded.api == cell.api
         assert [m.api for m in loaded.messages if m.role == "assistant"] == [cell.api]
-    pytest.importorskip("pyarrow")
     df.to_parquet(tmp_path / "grid.parquet")
-    back = __import__("pandas").read_parquet(tmp_path / "grid.parquet")
+    back = pandas.read_parquet(tmp_path / "grid.parquet")
     assert list(back["api"]) == ["chat", "responses"]
 
 

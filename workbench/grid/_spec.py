@@ -11,7 +11,7 @@ from typing import Any
 from .._exceptions import InvalidParameterError
 from ..conversation._params import ChatParams
 from ..conversation._protocol_choice import API_CHOICES, Api, check_api
-from ..conversation._responses_mapping import check_responses_params
+from ..conversation._responses_mapping import UNMAPPED, check_responses_params
 from ..conversation._tools import as_tool
 from ._cells import Cell, CellKey
 from ._prompts import fill, fill_message, message_text, prompt_lists, vars_rows
@@ -378,8 +378,10 @@ def _check_responses_columns(columns: Iterable[Column], response_format: Any, ce
         except InvalidParameterError as exc:
             raise InvalidParameterError(
                 f"params[{column.params_index}]",
-                f"{exc}. The {cells} cell(s) of column {column.label!r} would send it through"
-                " the Responses API (apis includes 'responses')",
+                f"{exc.param!r} has no equivalent in the Responses API"
+                f" ({UNMAPPED.get(exc.param, 'none')}), and the {cells} cell(s) of column"
+                f" {column.label!r} would send it there: leave it out of this parameter set, or"
+                " compare it through apis='chat' alone",
             ) from None
 
 
