@@ -136,3 +136,54 @@ def test_the_grid_view_in_jupyterlab_light_dark_and_narrow(lab: LabServer, page:
         page.locator(".wb-widget .wb-role-user").first.wait_for(state="visible")
         assert "Say hi" in str(page.locator(".wb-widget .wb-transcript").text_content())
         assert not log.widget_errors(), log
+
+
+API_CELLS = [
+    "import workbench\nimport workbench.widgets",
+    "grid = workbench.Grid(\n"
+    "    ['Say hi', 'Tell me three facts about tide pools.'],\n"
+    "    models=['workbench-local', 'workbench-local-terse'],\n"
+    "    apis=['chat', 'responses'],\n"
+    ")\n"
+    "result = grid.run()",
+]
+
+
+def _contrast_ok(page: Page) -> None:
+    texts = page.evaluate(CONTRAST, ".wbg-grid")
+    assert len(texts) > 12, texts  # the headers, the labels, the summary, every cell's text
+    assert not [t for t in texts if t["ratio"] < AA]
+
+
+def test_a_grid_across_both_apis_names_the_api_in_its_columns(lab: LabServer, page: Page) -> None:
+    log = test_browser.BrowserLog(page)
+    lab.write_notebook("grid-apis.ipynb", API_CELLS)
+    with test_browser._reported(page, lab, log, "failure-grid-apis.png"):
+        page.goto(lab.lab_url("grid-apis.ipynb"))
+        status = page.locator("#jp-main-statusbar").get_by_text(f"{KERNEL_DISPLAY_NAME} | Idle")
+        status.wait_for(state="visible", timeout=60_000)
+        page.locator("#jp-MainMenu").get_by_text("Run", exact=True).click()
+        page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
+        page.wait_for_function(ENDED, timeout=60_000)
+        assert page.locator(".wbg-col").all_text_contents() == [
+            "workbench-local · chat",
+            "workbench-local · responses",
+            "workbench-local-terse · chat",
+            "workbench-local-terse · responses",
+        ]
+        summary = str(page.locator(".wbg-counts").text_content())
+        assert summary.startswith("8 cells ended: 8 done"), summary
+        page.mouse.move(0, 0)
+        _contrast_ok(page)
+        _shot(page, "grid-apis-light.png")
+        _dark_theme(page)
+        _contrast_ok(page)
+        _shot(page, "grid-apis-dark.png")
+        page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
+        page.set_viewport_size({"width": 520, "height": 1100})
+        page.wait_for_function(
+            "() => { const s = document.querySelector('.wbg-scroll');"
+            " return s.scrollWidth > s.clientWidth + 20; }"
+        )
+        _shot(page, "grid-apis-narrow-dark.png")
+        assert not log.widget_errors(), log
