@@ -1,7 +1,7 @@
 """The protocol as a grid dimension: ``Grid(apis=["chat", "responses"])`` on the local model's
 ``/v1/chat/completions`` and ``/v1/responses``: cells, keys and labels, the DataFrame's ``api``
 column, a sync run and a concurrent one, cost from Responses usage, parameters refused before
-the run, the log, Parquet, and the Batch writer's refusal."""
+the run, the log, Parquet, and Batch files with /v1/responses bodies, out and back."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from workbench import Grid, InvalidParameterError
 from workbench.grid import CellKey
 from workbench.local import LocalModel, LocalTransport
 from workbench.protocol._pricing import cost_usd
+
+from ._responses import violations
 
 
 class PathsSeen(httpx.AsyncBaseTransport):
@@ -194,13 +196,69 @@ def test_the_log_and_parquet_keep_the_api(tmp_path: Path) -> None:
     assert list(back["api"]) == ["chat", "responses"]
 
 
-def test_the_batch_writer_refuses_responses_cells(tmp_path: Path) -> None:
-    g = Grid(["Say hi"], apis=["chat", "responses"], client=client()[0])
-    with pytest.raises(InvalidParameterError) as caught:
-        g.to_batch_jsonl(tmp_path / "batch.jsonl")
-    assert "api='responses'" in str(caught.value)
-    assert "p0-v0-s0-r0-responses:workbench-local" in str(caught.value)
+def answer(requests: Path, out: Path) -> None:
+    """What the Batch API would write: each line's body sent to its url on the local model."""
+    http = httpx.Client(transport=LocalTransport(LocalModel()), base_url="http://local")
+    lines = []
+    for n, line in enumerate(requests.read_text().splitlines()):
+        request = json.loads(line)
+        reply = http.post(request["url"], json=request["body"])
+        response = {"status_code": 200, "request_id": f"req_{n}", "body": reply.json()}
+        lines.append({"custom_id": request["custom_id"], "response": response, "error": None})
+    out.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
+def test_batch_files_per_protocol_and_back(tmp_path: Path) -> None:
+    class Colour(pydantic.BaseModel):
+        name: str
+
+    def make() -> Grid:
+        return Grid(
+            ["Name a colour", "Another colour"],
+            apis=["chat", "responses"],
+            system="Be brief.",
+            response_format=Colour,
+            params=[{"temperature": 0.5, "max_completion_tokens": 50}],
+            client=client()[0],
+        )
+
+    batch = make()
+    with pytest.raises(InvalidParameterError, match=r"one endpoint: put \{api\} in the path"):
+        batch.to_batch_jsonl(tmp_path / "batch.jsonl")
     assert not (tmp_path / "batch.jsonl").exists()
-    chat_only = Grid(["Say hi"], apis=["chat"], client=client()[0])
-    (written,) = chat_only.to_batch_jsonl(tmp_path / "batch.jsonl")
-    assert json.loads(written.read_text())["url"] == "/v1/chat/completions"
+    paths = batch.to_batch_jsonl(tmp_path / "batch-{model}-{api}.jsonl")
+    assert [p.name for p in paths] == [
+        "batch-workbench-local-chat.jsonl",
+        "batch-workbench-local-responses.jsonl",
+    ]
+    chat_lines, responses_lines = (
+        [json.loads(line) for line in p.read_text().splitlines()] for p in paths
+    )
+    assert {line["url"] for line in chat_lines} == {"/v1/chat/completions"}
+    assert {line["url"] for line in responses_lines} == {"/v1/responses"}
+    assert [line["custom_id"] for line in responses_lines] == [
+        "p0-v0-s0-r0-responses:workbench-local",
+        "p1-v0-s0-r0-responses:workbench-local",
+    ]
+    body = responses_lines[0]["body"]
+    assert violations("CreateResponse", body) == []
+    assert body["instructions"] == "Be brief." and body["max_output_tokens"] == 50
+    assert body["text"]["format"]["type"] == "json_schema" and "stream" not in body
+    assert body["input"][-1]["content"] == "Name a colour"
+
+    out = [tmp_path / "out-chat.jsonl", tmp_path / "out-responses.jsonl"]
+    for requests, output in zip(paths, out, strict=True):
+        answer(requests, output)
+    result = workbench.GridResult.from_batch_output(batch, out)
+    assert result.counts == {"done": 4}
+    live = make()
+    live.run(display=False)
+    for mine, theirs in zip(batch.cells, live.cells, strict=True):
+        assert mine.key == theirs.key and mine.output == theirs.output
+        assert isinstance(mine.parsed, Colour) and mine.parsed == theirs.parsed
+        assert mine.usage.completion_tokens == theirs.usage.completion_tokens
+        assert mine.conversation.messages[-1].api == mine.api
+    assert list(result.to_dataframe()["api"]) == ["chat", "responses"] * 2
+    # A grid through one protocol needs no {api} in the path.
+    [one] = Grid(["Hi"], apis="responses", client=client()[0]).to_batch_jsonl(tmp_path / "r.jsonl")
+    assert json.loads(one.read_text())["url"] == "/v1/responses"

@@ -1,6 +1,8 @@
 """A grid as OpenAI Batch API files: one request line per cell out, the output lines back in.
 
-Input lines: ``{"custom_id", "method": "POST", "url": "/v1/chat/completions", "body"}``; output
+Input lines: ``{"custom_id", "method": "POST", "url": "/v1/chat/completions", "body"}`` (or
+``"url": "/v1/responses"`` with a ``responses.create`` body, for a cell the grid sends through
+the Responses API: built by the conversation's own mapping); output
 (and error) lines: ``{"id", "custom_id", "response": {"status_code", "request_id", "body"},
 "error"}``. The ``custom_id`` is the cell's key (``str(CellKey)``). A batch runs one model call
 per request: tools are declared in the body, but nothing runs them.
@@ -12,7 +14,7 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pydantic
 
@@ -20,9 +22,13 @@ from .._exceptions import InvalidParameterError, WorkbenchError
 from .._private import private_folder, replace_privately
 from ..conversation._history import Message
 from ..conversation._params import ChatParams
+from ..conversation._protocol_choice import choose_api
+from ..conversation._responses_mapping import responses_request
+from ..conversation._responses_reply import ResponseFailedError, to_completion
 from ..protocol._parsing import parse_chat_completion
 from ..protocol._schema import type_to_response_format
 from ..types import ChatCompletion
+from ..types.response import Response
 from ._cells import CUT_BY, Cell, CellKey
 from ._fill import fill_cell
 from ._run import cell_conversation
@@ -33,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["BatchFileError", "read_batch_output", "request_body", "write_batch"]
 
 BATCH_URL = "/v1/chat/completions"
+BATCH_URLS = {"chat": BATCH_URL, "responses": "/v1/responses"}
 
 
 class BatchFileError(WorkbenchError, ValueError):
@@ -40,20 +47,32 @@ class BatchFileError(WorkbenchError, ValueError):
 
 
 def request_body(grid: Grid, cell: Cell) -> dict[str, Any]:
-    """The Chat Completions request ``cell`` makes, as JSON (no streaming)."""
+    """The request ``cell`` makes, as JSON (no streaming): a Chat Completions body, or a
+    ``responses.create`` body for a cell sent through the Responses API."""
 
     spec = grid._spec
     row = spec.rows[cell.row]
     params = ChatParams(model=cell.model, **spec.params_for(cell)).to_request()
+    tools = [tool.to_param() for tool in spec.tools if tool.enabled]
+    if endpoint(grid, cell) == "responses":
+        if tools:
+            params["tools"] = tools
+        body = responses_request(params, row.system, [Message(**m) for m in row.messages])
+        body.update(body.pop("extra_body", None) or {})  # the Batch body is the whole JSON
+        return body
     if "response_format" in params:
         params["response_format"] = dict(type_to_response_format(params["response_format"]))
     messages = [{"role": "system", "content": row.system}] if row.system else []
     messages.extend(dict(message) for message in row.messages)
     body = {**params, "messages": messages}
-    tools = [tool.to_param() for tool in spec.tools if tool.enabled]
     if tools:
         body["tools"] = tools
     return body
+
+
+def endpoint(grid: Grid, cell: Cell) -> Literal["chat", "responses"]:
+    """The protocol ``cell``'s request takes (``auto`` decided for the grid's client)."""
+    return choose_api(cell.api, grid.client, cell.model)
 
 
 def write_batch(grid: Grid, path: str | Path, model: str | None = None) -> list[Path]:
@@ -62,46 +81,45 @@ def write_batch(grid: Grid, path: str | Path, model: str | None = None) -> list[
     if model is not None and model not in models:
         raise KeyError(f"the grid has no model {model!r}; its models: {', '.join(models)}")
     chosen = [model] if model is not None else models
-    _refuse_other_protocols(grid, chosen)
     text = str(path)
     if "{model}" in text:
-        targets = [(Path(text.replace("{model}", _file_safe(m))), [m]) for m in chosen]
+        targets = [(text.replace("{model}", _file_safe(m)), [m]) for m in chosen]
     else:
-        targets = [(Path(text), chosen)]
+        targets = [(text, chosen)]
+    files: list[tuple[Path, list[Cell]]] = []
     for target, these in targets:
+        cells = [cell for cell in grid.cells if cell.model in these]
+        by_api = {api: [c for c in cells if endpoint(grid, c) == api] for api in BATCH_URLS}
+        if "{api}" in target:
+            files += [(Path(target.replace("{api}", a)), c) for a, c in by_api.items() if c]
+        elif all(by_api.values()):
+            raise InvalidParameterError(
+                "path",
+                f"{target!r} would hold requests to both {BATCH_URL} and"
+                f" {BATCH_URLS['responses']}, and a Batch file takes one endpoint: put {{api}} in"
+                " the path (one file per protocol)",
+            )
+        else:
+            files.append((Path(target), cells))
+    for target_path, cells in files:
         lines = [
             json.dumps(
                 {
                     "custom_id": str(cell.key),
                     "method": "POST",
-                    "url": BATCH_URL,
+                    "url": BATCH_URLS[endpoint(grid, cell)],
                     "body": request_body(grid, cell),
                 },
                 ensure_ascii=False,
                 default=str,
             )
-            for cell in grid.cells
-            if cell.model in these
+            for cell in cells
         ]
         # The prompts of every cell: its owner's only, like the log (folders made here too).
-        private_folder(target.parent, parents=True)
-        with replace_privately(target) as out:
+        private_folder(target_path.parent, parents=True)
+        with replace_privately(target_path) as out:
             out.write("".join(line + "\n" for line in lines).encode("utf-8"))
-    return [target for target, _ in targets]
-
-
-def _refuse_other_protocols(grid: Grid, models: list[str]) -> None:
-    """The Batch files written here carry Chat Completions requests: a cell the grid sends
-    through another protocol (``apis=``) is refused, not silently sent through another."""
-    others = [c for c in grid.cells if c.model in models and c.api != "chat"]
-    if others:
-        shown = ", ".join(str(c.key) for c in others[:3]) + (", ..." if len(others) > 3 else "")
-        raise InvalidParameterError(
-            "apis",
-            f"to_batch_jsonl writes Chat Completions requests ({BATCH_URL}) only, and"
-            f" {len(others)} cell(s) of this grid go through api={others[0].api!r} ({shown}):"
-            " make the batch from a grid with apis='chat'",
-        )
+    return [target_path for target_path, _ in files]
 
 
 def read_batch_output(grid: Grid, paths: Sequence[str | Path]) -> list[Cell]:
@@ -182,7 +200,12 @@ def _fill_from_record(grid: Grid, cell: Cell, record: dict[str, Any], where: str
 def _fill_from_completion(grid: Grid, cell: Cell, body: Any, where: str) -> None:
 
     try:
-        completion = ChatCompletion.model_validate(body)
+        if endpoint(grid, cell) == "responses":
+            completion = _from_response(Response.model_validate(body), cell)
+            if completion is None:
+                return
+        else:
+            completion = ChatCompletion.model_validate(body)
     except pydantic.ValidationError as exc:
         problem = exc.errors()[0]
         field = ".".join(str(part) for part in problem["loc"])
@@ -198,6 +221,8 @@ def _fill_from_completion(grid: Grid, cell: Cell, body: Any, where: str) -> None
         refusal=choice.message.refusal,
         finish_reason=choice.finish_reason,
         model=completion.model or cell.model,
+        api=endpoint(grid, cell),
+        reasoning=getattr(choice.message, "reasoning_content", None),
         usage=completion.usage,
         usage_source="server" if completion.usage is not None else None,
         request_id=request_id,
@@ -223,6 +248,17 @@ def _fill_from_completion(grid: Grid, cell: Cell, body: Any, where: str) -> None
     cell.conversation = chat
     fill_cell(cell, [reply], _base_url(grid))
     cell.request_id = request_id
+
+
+def _from_response(response: Response, cell: Cell) -> ChatCompletion | None:
+    """A Responses body as the completion it amounts to, as a conversation reads it (None,
+    with the cell failed, for a ``failed`` response)."""
+    try:
+        return to_completion(response)
+    except ResponseFailedError as exc:
+        cell.status = "error"
+        cell.error = f"{type(exc).__name__}: {exc}"
+        return None
 
 
 def _base_url(grid: Grid) -> str | None:

@@ -216,8 +216,11 @@ class Grid:
         big to wait for; read the answers back with ``GridResult.from_batch_output``.
 
         OpenAI's Batch API takes one model per file: with several models, put ``{model}`` in
-        ``path`` (one file each) or pass ``model=``. Returns the files written, each replaced
-        whole by one only its owner may read (0600; the folders made for them 0700).
+        ``path`` (one file each) or pass ``model=``. Cells sent through the Responses API
+        (``apis=``) get ``/v1/responses`` requests; one file takes one endpoint, so a grid
+        across both protocols puts ``{api}`` in ``path`` (``"batch-{model}-{api}.jsonl"``).
+        Returns the files written, each replaced whole by one only its owner may read (0600;
+        the folders made for them 0700).
         """
 
         return write_batch(self, path, model)
