@@ -63,6 +63,10 @@ def test_each_cell_goes_through_its_api_and_the_frame_says_which() -> None:
         assert [m.api for m in replies] == [cell.api]
         assert cell.output and cell.usage is not None and cell.usage_source == "server"
 
+    assert g.apis == ["chat", "responses"]
+    table = result.pivot("completion_tokens")
+    assert table.columns.name == "model · api · params"
+    assert list(table.columns) == g.column_labels and table.shape == (2, 2)
     df = result.to_dataframe()
     assert list(df.columns[:3]) == ["prompt", "model", "api"] and str(df["api"].dtype) == "str"
     assert list(df["api"]) == ["chat", "responses", "chat", "responses"]

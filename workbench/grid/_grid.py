@@ -163,6 +163,11 @@ class Grid:
         return list(self._spec.models)
 
     @property
+    def apis(self) -> list[str]:
+        """The protocols (``chat``, ``responses``, ``auto``), in column order within each model."""
+        return list(self._spec.apis)
+
+    @property
     def params(self) -> list[dict[str, Any]]:
         """The parameter sets (expanded), in column order within each model."""
         return [dict(p) for p in self._spec.param_sets]

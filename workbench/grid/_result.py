@@ -76,7 +76,8 @@ class GridResult:
 
     def pivot(self, values: str = "output", aggfunc: Any = None) -> pd.DataFrame:
         """A side-by-side table: a row per prompt (and vars row), a column per model and
-        parameter set, holding ``values`` (any column of ``to_dataframe()``).
+        parameter set (and protocol, with ``apis=``), holding ``values`` (any column of
+        ``to_dataframe()``).
 
         With repeats, each repeat is a row of its own (a second index level), unless
         ``aggfunc`` (``"mean"``, ``"first"``, a function, ...) combines them.
@@ -104,7 +105,8 @@ class GridResult:
         table = table.reindex(columns=columns)
         table.index = table.index.set_names(index.names)
         table = table.reindex(index=index)
-        table.columns.name = "model · params"
+        several = len(self.grid._spec.apis) > 1
+        table.columns.name = "model · api · params" if several else "model · params"
         return table
 
     def plot(self, metric: str = "latency_s", ax: Axes | None = None) -> Axes:
