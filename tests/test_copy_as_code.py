@@ -80,6 +80,7 @@ class _FakeClient:
         self.kwargs = kwargs
         completions = types.SimpleNamespace(create=self._create)
         self.chat = types.SimpleNamespace(completions=completions)
+        self.responses = types.SimpleNamespace(create=self._create_response)
 
     def _create(self, **kwargs: Any) -> Any:
         type(self).calls.append({"client": self.kwargs, "body": kwargs})
@@ -87,6 +88,16 @@ class _FakeClient:
             return []
         message = types.SimpleNamespace(content="ok")
         return types.SimpleNamespace(choices=[types.SimpleNamespace(message=message)])
+
+    def _create_response(self, **kwargs: Any) -> Any:
+        """``responses.create``: what goes on the wire (``extra_body`` merged, as both clients
+        merge it), and a reply whose text is ``ok``."""
+        kwargs.update(kwargs.pop("extra_body", None) or {})
+        type(self).calls.append({"client": self.kwargs, "body": kwargs})
+        if kwargs.get("stream"):
+            delta = types.SimpleNamespace(type="response.output_text.delta", delta="ok")
+            return [types.SimpleNamespace(type="response.created"), delta]
+        return types.SimpleNamespace(output_text="ok")
 
 
 def run_python(code: str, flavor: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:

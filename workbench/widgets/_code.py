@@ -16,12 +16,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
+from ..conversation._history import Message
+from ..conversation._protocol_choice import choose_api
+from ..conversation._responses_mapping import responses_request
 from ..protocol._schema import type_to_response_format
 
 if TYPE_CHECKING:
     from ..conversation import Conversation
 
-__all__ = ["Flavor", "next_request_body", "next_request_code"]
+__all__ = ["Flavor", "next_request_api", "next_request_body", "next_request_code"]
 
 Flavor = Literal["workbench", "openai", "curl"]
 
@@ -33,7 +36,8 @@ _FLAT_WIDTH = 80  # a literal this short (with its indent) stays on one line
 def next_request_body(
     conversation: Conversation, *, content: str | None = None, stream: bool = False
 ) -> dict[str, Any]:
-    """The JSON body of the conversation's next request, as it goes on the wire.
+    """The JSON body of the conversation's next request, as it goes on the wire (a Chat
+    Completions body, or a Responses one when ``next_request_api`` says so).
 
     Args:
         conversation: the conversation.
@@ -41,12 +45,13 @@ def next_request_body(
             current branch as it is (as ``regenerate`` would after the last user message).
         stream: whether the request streams (then usage is asked for, as the conversation does).
     """
-    request = conversation.params.to_request()
+    request = _request(conversation)
+    if next_request_api(conversation) == "responses":
+        wire = _responses_body(conversation, request, content, stream)
+        wire.update(wire.pop("extra_body", None) or {})  # as the client sends it
+        return wire
     if "response_format" in request:
         request["response_format"] = type_to_response_format(request["response_format"])
-    tools = [tool.to_param() for tool in conversation.tools.values() if tool.enabled]
-    if tools and "tools" not in request:
-        request["tools"] = tools
     messages = conversation.to_messages()
     if content is not None:
         messages.append({"role": "user", "content": content})
@@ -57,6 +62,40 @@ def next_request_body(
         body["stream"] = True
         body.setdefault("stream_options", {"include_usage": True})
     # What the client sends: JSON, so integer keys (logit_bias) become strings, tuples lists.
+    loaded: dict[str, Any] = json.loads(json.dumps(body, ensure_ascii=False))
+    return loaded
+
+
+def _request(conversation: Conversation) -> dict[str, Any]:
+    """The turn's request keywords: the parameters and the enabled tools."""
+    request = conversation.params.to_request()
+    tools = [tool.to_param() for tool in conversation.tools.values() if tool.enabled]
+    if tools and "tools" not in request:
+        request["tools"] = tools
+    return request
+
+
+def next_request_api(conversation: Conversation) -> Literal["chat", "responses"]:
+    """The protocol of the conversation's next model call (``auto`` decided)."""
+    return choose_api(conversation.api, conversation.client, conversation.params.model)
+
+
+def _responses_body(
+    conversation: Conversation, request: dict[str, Any], content: str | None, stream: bool
+) -> dict[str, Any]:
+    """The keywords of ``responses.create``: the conversation's own builder's (``extra_body``
+    kept apart, as the Python snippets pass it).
+
+    Raises:
+        InvalidParameterError: a parameter with no equivalent in the Responses API (as the
+            turn itself would be refused).
+    """
+    path = list(conversation.history.path_view())
+    if content is not None:
+        path.append(Message(role="user", content=content))
+    body = responses_request(request, conversation.system, path)
+    if stream:
+        body["stream"] = True
     loaded: dict[str, Any] = json.loads(json.dumps(body, ensure_ascii=False))
     return loaded
 
@@ -81,15 +120,19 @@ def next_request_code(
         Valid Python (the first two flavors) or a shell command (curl); no key inside.
     """
     body = next_request_body(conversation, content=content, stream=stream)
+    responses = next_request_api(conversation) == "responses"
+    keywords = body
+    if responses:  # extra_body stays a keyword of the call (the wire body has it merged)
+        keywords = _responses_body(conversation, _request(conversation), content, stream)
     client = conversation.client
     local = getattr(client, "local_model", None) is not None
     base_url = _public_url(getattr(client, "base_url", None))
     if flavor == "workbench":
-        code = _python(body, "workbench", local, base_url, stream)
+        code = _python(keywords, "workbench", local, base_url, responses)
     elif flavor == "openai":
-        code = _python(body, "openai", local, base_url, stream)
+        code = _python(keywords, "openai", local, base_url, responses)
     elif flavor == "curl":
-        code = _curl(body, local, base_url)
+        code = _curl(body, local, base_url, responses)
     else:
         raise ValueError(f"flavor must be 'workbench', 'openai' or 'curl', not {flavor!r}")
     key = getattr(client, "api_key", None)
@@ -173,7 +216,9 @@ def _keywords(body: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _python(body: Mapping[str, Any], package: str, local: bool, base_url: str, stream: bool) -> str:
+def _python(
+    body: Mapping[str, Any], package: str, local: bool, base_url: str, responses: bool
+) -> str:
     lines = ["# The next request of this conversation. The key comes from the environment"]
     lines.append("# (OPENAI_API_KEY); it is never written here.")
     if package == "workbench":
@@ -203,25 +248,42 @@ def _python(body: Mapping[str, Any], package: str, local: bool, base_url: str, s
             lines.append(")")
         else:
             lines.append('client = OpenAI(api_key=os.environ["OPENAI_API_KEY"])')
-    target = "stream" if stream else "completion"
-    lines.append(f"{target} = client.chat.completions.create(")
-    lines.append(_keywords(body))
-    lines.append(")")
-    if stream:
-        lines.append(f"for chunk in {target}:")
-        lines.append("    if chunk.choices:")
-        lines.append('        print(chunk.choices[0].delta.content or "", end="")')
-        lines.append("print()")
-    else:
-        lines.append("print(completion.choices[0].message.content)")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _call(body, responses)) + "\n"
+
+
+# How each protocol's snippet calls, and prints the reply's text: whole, and as it streams
+# (the loop over the stream's items, and the item's text).
+_CALLS = {
+    False: (
+        "completion = client.chat.completions.create(",
+        "print(completion.choices[0].message.content)",
+        ("for chunk in stream:", "    if chunk.choices:"),
+        'print(chunk.choices[0].delta.content or "", end="")',
+    ),
+    True: (
+        "response = client.responses.create(",
+        "print(response.output_text)",
+        ("for event in stream:", '    if event.type == "response.output_text.delta":'),
+        'print(event.delta, end="")',
+    ),
+}
+
+
+def _call(body: Mapping[str, Any], responses: bool) -> list[str]:
+    """The lines that send the request and print the reply's text."""
+    call, whole, loop, delta = _CALLS[responses]
+    if not body.get("stream"):
+        return [call, _keywords(body), ")", whole]
+    call = "stream =" + call.split("=", 1)[1]
+    return [call, _keywords(body), ")", *loop, f"        {delta}", "print()"]
 
 
 # -- curl -------------------------------------------------------------------------------------
 
 
-def _curl(body: Mapping[str, Any], local: bool, base_url: str) -> str:
-    url = (LOCAL_SERVER_URL if local else base_url) + "/chat/completions"
+def _curl(body: Mapping[str, Any], local: bool, base_url: str, responses: bool) -> str:
+    path = "/responses" if responses else "/chat/completions"
+    url = (LOCAL_SERVER_URL if local else base_url) + path
     lines = ["# The next request of this conversation; the key comes from $OPENAI_API_KEY."]
     if local:
         lines.append("# The local model over HTTP: first run `python -m workbench serve`.")
