@@ -427,3 +427,66 @@ def test_wb_record_then_replay_offline(shell: InteractiveShell, tmp_path: Any) -
     assert shell.user_ns["chat"].messages[-1].text == recorded_reply
     error = error_of(run(shell, "%%chat --temperature 0.9\nRemember this"))
     assert isinstance(error, UsageError) and "temperature" in str(error)
+
+
+# -- the protocol: --api and %wb params api=... -------------------------------------------------
+
+
+def test_chat_api_sends_the_cells_turn_through_the_responses_api(shell: InteractiveShell) -> None:
+    run(shell, "%%chat\nHello there")
+    chat = shell.user_ns["chat"]
+    assert chat.api == "chat" and chat.messages[-1].api == "chat"
+    assert error_of(run(shell, "%%chat --api responses\nAnd now?")) is None
+    assert chat.messages[-1].api == "responses" and chat.messages[-1].status == "complete"
+    assert chat.api == "chat", "--api is for the cell's turn"
+    run(shell, "%%chat --api auto\nAnd under auto?")  # the local model: Chat Completions
+    assert chat.messages[-1].api == "chat"
+    run(shell, "%%chat fresh --api responses\nHi")
+    assert shell.user_ns["fresh"].api == "responses", "a new conversation's protocol"
+    assert shell.user_ns["fresh"].messages[-1].api == "responses"
+    run(shell, "%%chat fresh --api chat\nHi")
+    assert shell.user_ns["fresh"].messages[-1].api == "chat"
+    assert shell.user_ns["fresh"].api == "responses"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("%%chat --api soap\nHi", "--api soap: use chat, responses or auto"),
+        ("%%chat --api responses --temperature 0.2\nHi", ""),
+        ("%wb params api=soap", "'chat', 'responses', 'auto'"),
+    ],
+)
+def test_a_bad_api_is_one_usage_line_and_nothing_is_sent(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str], source: str, expected: str
+) -> None:
+    run(shell, "%chat Hi")
+    chat = shell.user_ns["chat"]
+    chat.params.seed = 7  # no equivalent under the Responses API
+    before = list(chat.messages)
+    capsys.readouterr()
+    error = error_of(run(shell, source))
+    assert isinstance(error, UsageError)
+    assert expected in str(error)
+    if not expected:
+        assert "seed" in str(error) and "Responses API" in str(error)
+    assert chat.messages == before and chat.api == "chat" and chat.params.seed == 7
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len([x for x in err.splitlines() if x.strip()]) == 1
+
+
+def test_wb_params_shows_and_sets_the_api(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(shell, "%chat Hi")
+    chat = shell.user_ns["chat"]
+    capsys.readouterr()
+    run(shell, "%wb params")
+    assert "api='chat'" in capsys.readouterr().out
+    run(shell, "%wb params api=responses temperature=0.3")
+    assert chat.api == "responses" and chat.params.temperature == 0.3
+    assert "api='responses'" in capsys.readouterr().out
+    error = error_of(run(shell, "%wb params api=auto temperature=9"))
+    assert isinstance(error, UsageError) and chat.api == "responses", "all or nothing"
+    run(shell, "%chat Through Responses")
+    assert chat.messages[-1].api == "responses"

@@ -15,7 +15,7 @@ from ._template import fill
 if TYPE_CHECKING:
     from ._workbench_magics import WorkbenchMagics
 
-__all__ = ["chat_turn", "turn_overrides"]
+__all__ = ["chat_turn", "turn_api", "turn_overrides"]
 
 
 def chat_turn(magics: WorkbenchMagics, args: argparse.Namespace, text: str) -> None:
@@ -25,17 +25,47 @@ def chat_turn(magics: WorkbenchMagics, args: argparse.Namespace, text: str) -> N
     content = fill(text, namespace).strip()
     if not content:
         raise UsageError("nothing to send: the message is empty")
-    options = {"model": args.model} if args.model else {}
+    api = turn_api(args.api)
+    options = {k: v for k, v in (("model", args.model), ("api", api)) if v}
     exists = namespace.get(args.name) is not None
     chat = magics.conversation(args.name, **({} if exists else options))
     overrides = turn_overrides(args, namespace)
     try:
-        chat.params.to_request(**overrides)
+        _check(chat, api or chat.api, chat.params.to_request(**overrides))
     except Exception as exc:
         raise usage_error(exc) from None
     if args.system is not None:
         chat.system = fill(args.system, namespace)
-    _send(chat, content, stream=not args.no_stream, overrides=overrides)
+    kept = chat.api
+    chat.api = api or kept  # for this turn
+    try:
+        _send(chat, content, stream=not args.no_stream, overrides=overrides)
+    finally:
+        if chat.api != kept:
+            chat.api = kept
+
+
+def turn_api(value: str | None) -> Any:
+    """``--api``: ``chat``, ``responses`` or ``auto`` (None: the conversation's own); another
+    value is a one-line ``UsageError`` naming the allowed ones."""
+    if value is None:
+        return None
+    from ..conversation._protocol_choice import check_api
+
+    try:
+        return check_api(value)
+    except ValueError as exc:
+        raise UsageError(f"--api {value}: use chat, responses or auto") from exc
+
+
+def _check(chat: Any, api: Any, request: dict[str, Any]) -> None:
+    """Under the Responses API, refuse a parameter it has no equivalent for (before the turn
+    shows anything or sends)."""
+    from ..conversation._protocol_choice import choose_api
+    from ..conversation._responses_mapping import check_responses_params
+
+    if choose_api(api, chat.client, request.get("model")) == "responses":
+        check_responses_params(request)
 
 
 def turn_overrides(args: argparse.Namespace, namespace: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,8 @@ _DEFAULT = "chat"
 
 HELP = (
     "models [NAME]: the models the server lists. "
-    "params [NAME] [key=value ...]: show or set parameters (value None unsets). "
+    "params [NAME] [key=value ...]: show or set parameters (value None unsets; api=chat, "
+    "responses or auto: the protocol). "
     "tools NAME [function ...]: register functions as tools, or list them. "
     "history [NAME]: the transcript. "
     "new NAME [-m MODEL] [--system TEXT]: a new conversation. "
@@ -51,23 +52,27 @@ def _models(magics: WorkbenchMagics, words: list[str]) -> None:
 def _params(magics: WorkbenchMagics, words: list[str]) -> None:
     name, pairs = _name_and_rest(words)
     chat = magics.conversation(name, create=False)
-    if not pairs:
-        print(repr(chat.params))
-        return
     values: dict[str, Any] = {}
     for pair in pairs:
         key, sep, text = pair.partition("=")
         if not sep or not key:
             raise UsageError(f"{pair!r}: write key=value, e.g. temperature=0.2")
         values[key.strip()] = literal(text.strip())
-    try:
-        merged = chat.params.merged(**values)  # all or nothing
-        merged.to_request()
-    except Exception as exc:
-        raise usage_error(exc) from None
-    for key, value in values.items():
-        setattr(chat.params, key, value)
+    api = values.pop("api", chat.api)  # the protocol, beside the parameters
+    if pairs:
+        from ..conversation._protocol_choice import check_api
+
+        try:
+            check_api(api)
+            merged = chat.params.merged(**values)  # all or nothing
+            merged.to_request()
+        except Exception as exc:
+            raise usage_error(exc) from None
+        for key, value in values.items():
+            setattr(chat.params, key, value)
+        chat.api = api
     print(repr(chat.params))
+    print(f"api={chat.api!r}")
 
 
 def _tools(magics: WorkbenchMagics, words: list[str]) -> None:

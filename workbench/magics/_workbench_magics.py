@@ -108,6 +108,10 @@ class WorkbenchMagics(Magics):
         dest="format",
         help="json (a JSON object), or the name of a pydantic model or JSON schema variable",
     )
+    @argument(
+        "--api",
+        help="chat, responses or auto: the protocol of this turn (and a new conversation's)",
+    )
     @argument("--no-stream", dest="no_stream", action="store_true", help="wait for the reply")
     @line_cell_magic
     def chat(self, line: str, cell: str | None = None) -> None:
