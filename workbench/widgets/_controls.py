@@ -9,9 +9,12 @@ import pydantic
 
 from ..conversation._model_ids import model_ids
 from ..conversation._params import ChatParams
+from ..conversation._protocol_choice import API_CHOICES
+from ..conversation._responses_mapping import UNMAPPED
 from ..protocol._schema import is_type_like, type_to_response_format
 
 __all__ = [
+    "API_INFO",
     "CONTROLS",
     "control_info",
     "control_value",
@@ -36,10 +39,24 @@ CONTROLS = (
 )
 
 
+API_INFO: dict[str, Any] = {
+    "choices": list(API_CHOICES),
+    "description": "The protocol of each turn: chat (Chat Completions), responses (the"
+    " Responses API), or auto (Responses for OpenAI and the models that need it, Chat"
+    " Completions elsewhere)",
+}
+"""The protocol switch's choices and help (``chat.api``)."""
+
+
 def control_info() -> dict[str, Any]:
-    """What the front end needs to draw each control (type, bounds, choices, help)."""
+    """What the front end needs to draw each control (type, bounds, choices, help); a
+    parameter with no equivalent in the Responses API says why under ``responses``."""
     info = ChatParams.fields_info()
-    return {name: info[name] for name in CONTROLS}
+    controls = {name: dict(info[name]) for name in CONTROLS}
+    for name, control in controls.items():
+        if name in UNMAPPED:
+            control["responses"] = f"not sent under the Responses API: {UNMAPPED[name]}"
+    return controls
 
 
 def control_value(name: str, value: Any) -> Any:

@@ -35,6 +35,7 @@ WIDGET_PIECES = (
     "widget/tools.js",
     "widget/errors.js",
     "widget/panels.js",
+    "widget/protocol.js",
     "widget/controls.js",
     "widget/render.js",
 )

@@ -44,6 +44,7 @@ ACTIONS: dict[str, Callable[[ConversationWidget, Mapping[str, Any]], object]] = 
     "edit": lambda w, c: w.edit(int(c["index"]), str(c.get("text") or "")),
     "switch": lambda w, c: w.switch(int(c["index"]), int(c["branch"])),
     "set_param": lambda w, c: w.set_param(str(c["name"]), c.get("value")),
+    "set_api": lambda w, c: w.set_api(str(c.get("value"))),
     "set_system": lambda w, c: w.set_system(str(c.get("text") or "")),
     "set_tool": lambda w, c: w.set_tool(str(c["name"]), bool(c.get("enabled"))),
     "decide": _decide,

@@ -52,8 +52,9 @@ from ..conversation._turn_events import (
     TurnStarted,
 )
 from ._coalesce import Coalescer
-from ._code import next_request_code
+from ._code import next_request_api, next_request_code
 from ._controls import (
+    API_INFO,
     CONTROLS,
     control_info,
     control_value,
@@ -95,6 +96,9 @@ class ConversationWidget(TranscriptView):
 
     streaming = traitlets.Bool(False).tag(sync=True)
     params = traitlets.Dict().tag(sync=True)
+    api = traitlets.Unicode("chat").tag(sync=True)
+    api_next = traitlets.Unicode("chat").tag(sync=True)
+    api_info = traitlets.Dict().tag(sync=True)
     param_info = traitlets.Dict().tag(sync=True)
     system = traitlets.Unicode("").tag(sync=True)
     tools = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -129,6 +133,7 @@ class ConversationWidget(TranscriptView):
         self._turn_live = False  # between the turn's start and end events
         self._transcript.live = self._live_calls
         self.param_info = control_info()
+        self.api_info = API_INFO
         self._unsubscribe = chat.subscribe(self._on_event)
         self.on_msg(self._on_front_end)
         self._rebuild()
@@ -203,6 +208,18 @@ class ConversationWidget(TranscriptView):
         self.refresh()
         return True
 
+    def set_api(self, value: str) -> bool:
+        """Set ``chat.api`` (``chat``, ``responses`` or ``auto``); another value is refused
+        beside the switch. Returns whether it was set."""
+        try:
+            self._chat.api = value  # type: ignore[assignment]  # checked by the setter
+        except ValueError as exc:
+            self.show_error(*shown_error(exc, field="api"))
+            self.refresh()
+            return False
+        self.clear_error()
+        return True
+
     def set_system(self, text: str) -> None:
         """Set the system prompt (empty: none)."""
         self._chat.system = text or None
@@ -258,10 +275,14 @@ class ConversationWidget(TranscriptView):
         """The next request (with ``text`` as a new user message) as workbench, openai and
         curl snippets; also sent to the front end as ``{"type": "code", ...}``."""
         content = text if text and text.strip() else None
-        snippets = {
-            flavor: next_request_code(self._chat, flavor=flavor, content=content)
-            for flavor in ("workbench", "openai", "curl")
-        }
+        try:
+            snippets = {
+                flavor: next_request_code(self._chat, flavor=flavor, content=content)
+                for flavor in ("workbench", "openai", "curl")
+            }
+        except ValueError as exc:  # a parameter the next turn's protocol refuses
+            self.show_error(*shown_error(exc, CONTROLS))
+            return {}
         self._send_custom({"type": "code", **snippets})
         return snippets
 
@@ -278,6 +299,8 @@ class ConversationWidget(TranscriptView):
         """Re-read the conversation's parameters, system prompt, tools, usage and client."""
         chat = self._chat
         self.params = chat.params.snapshot()
+        self.api = chat.api
+        self.api_next = next_request_api(chat)
         self.response_format_menu = response_format_menu(chat.params.response_format)
         self.system = chat.system or ""
         self.tools = [

@@ -165,7 +165,7 @@ function buildControls(view) {
   const { settingsBody, systemBox, toolsBox } = view.nodes;
   const info = view.model.get("param_info") || {};
   view.fields.system = labelled("system", systemBox, "wb-field-wide");
-  settingsBody.replaceChildren(view.fields.system);
+  settingsBody.replaceChildren(view.fields.system, apiControl(view));
   for (const [name, spec] of Object.entries(info)) {
     if (name === "model") continue; // in the header
     let control;
@@ -222,6 +222,7 @@ function drawControls(view) {
   const params = model.get("params") || {};
   if (document.activeElement !== nodes.modelInput) nodes.modelInput.value = params.model ?? "";
   for (const [name, control] of Object.entries(view.controls)) control.show(params[name]);
+  drawApi(view);
   if (document.activeElement !== nodes.systemBox) nodes.systemBox.value = model.get("system") || "";
   nodes.badge.hidden = !model.get("local_badge");
   const streaming = model.get("streaming");

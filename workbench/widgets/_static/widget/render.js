@@ -19,7 +19,7 @@ function render({ model, el }) {
     ["change:param_info", () => { buildControls(view); drawTools(view); drawControls(view); }],
   ];
   for (const name of ["params", "system", "local_badge", "streaming", "error", "error_field",
-    "usage_text", "input_text", "compact", "response_format_menu"]) {
+    "usage_text", "input_text", "compact", "response_format_menu", "api", "api_next"]) {
     handlers.push([`change:${name}`, controls]);
   }
   handlers.push(["msg:custom", (msg, buffers) => onCustom(view, msg, buffers)]);
