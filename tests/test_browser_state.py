@@ -3,7 +3,8 @@
 Python cells switch a branch, cut a reply at the token limit, undo it, set the system prompt
 and clear the conversation; after each the page (headless Chromium) must show what the
 conversation holds: the "1/2" label and the reply of that version, the cut reply's mark, the
-transcript without it, the system box, an empty transcript.
+transcript without it, the system box, an empty transcript. The protocol switch follows
+``chat.api`` set in a cell, and sets it from the page.
 """
 
 from __future__ import annotations
@@ -151,3 +152,64 @@ def test_changes_from_code_and_a_cut_reply_show_in_jupyterlab(lab: LabServer, pa
         assert not log.dialogs, log
         assert not log.widget_errors(), log
         print(f"browser state test: {time.monotonic() - started:.1f} s")
+
+
+# -- the protocol switch (chat.api) ---------------------------------------------------------------
+# chat.api set in a cell redraws the widget's switch and marks seed (no equivalent in the
+# Responses API); the switch set in the page sets chat.api in the kernel; a turn sent from the
+# page with seed set under Responses is refused beside the seed, its text kept in the box; the
+# marked field keeps its contrast in light and dark themes.
+
+API_NOTEBOOK = "api.ipynb"
+API_CELLS = [
+    "import workbench\n"
+    "import workbench.widgets\n"
+    "chat = workbench.Conversation(seed=1)\n"
+    "print('ready')\n"
+    "chat",
+    "",  # the test types each change from code here
+]
+SEED = ".wb-widget label.wb-field:has(.wb-param-seed)"
+MARKED = re.compile(r"\bwb-unmapped\b")
+
+
+def _seed_contrast(page: Page) -> float:
+    return min(found["ratio"] for found in page.evaluate(CONTRAST, SEED))
+
+
+def test_the_api_switch_follows_code_and_the_page_in_jupyterlab(lab: LabServer, page: Page) -> None:
+    log = BrowserLog(page)
+    with _reported(page, lab, log, "failure-api.png"):
+        lab.write_notebook(API_NOTEBOOK, API_CELLS)
+        _browser.open_and_run_all(page, lab, API_NOTEBOOK)
+        page.locator(".wb-widget").wait_for(state="visible", timeout=60_000)
+        expect(_output(page, 0)).to_contain_text("ready", timeout=60_000)
+        switch = page.locator(".wb-widget select.wb-api")
+        seed = page.locator(SEED)
+        expect(switch).to_have_value("chat")
+        expect(seed).not_to_have_class(MARKED)
+
+        _run(page, "chat.api = 'responses'", "api set")
+        expect(switch).to_have_value("responses")
+        expect(seed).to_have_class(MARKED)
+        assert (seed.get_attribute("title") or "").startswith("not sent under the Responses")
+        assert _seed_contrast(page) >= AA
+        _browser.widget_screenshot(page, "widget-api-lab-light.png")
+        _browser.switch_theme(page, "JupyterLab Dark")
+        page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=10_000)
+        assert _seed_contrast(page) >= AA
+        _browser.widget_screenshot(page, "widget-api-lab-dark.png")
+
+        page.locator(".wb-widget .wb-input").fill("Hello")
+        page.locator(".wb-widget .wb-send").click()
+        error = seed.locator(".wb-field-error")
+        expect(error).to_contain_text("no equivalent in the Responses API")
+        expect(page.locator(".wb-widget .wb-input")).to_have_value("Hello")  # not lost
+        _browser.widget_screenshot(page, "widget-api-lab-refused.png")
+
+        switch.select_option("auto")  # the local model: auto takes Chat Completions
+        expect(seed).not_to_have_class(MARKED)
+        expect(error).to_have_count(0)
+        _run(page, "print('api:', chat.api, len(chat.messages))", "read")
+        expect(_output(page, 1)).to_contain_text("api: auto 0")
+        assert not log.widget_errors(), log

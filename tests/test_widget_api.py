@@ -64,8 +64,10 @@ def test_a_parameter_with_no_equivalent_is_refused_beside_its_control(via: str) 
     w = widget(chat)
     w.set_api("responses")
     if via == "send":
-        assert w.send("Hello") is None
+        w.input_text = "Hello"
+        assert w.send() is None
         assert chat.messages == [], "refused before anything is added or sent"
+        assert w.input_text == "Hello", "the refused text stays in the box"
     else:
         assert w.code("Hello") == {}
     assert w.error_field == "seed"

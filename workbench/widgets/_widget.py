@@ -131,6 +131,7 @@ class ConversationWidget(TranscriptView):
         self._json_reply = False
         self._failure_shown: BaseException | None = None
         self._turn_live = False  # between the turn's start and end events
+        self._unsent: str | None = None
         self._transcript.live = self._live_calls
         self.param_info = control_info()
         self.api_info = API_INFO
@@ -156,6 +157,7 @@ class ConversationWidget(TranscriptView):
         if not text.strip() or self._busy():
             return None
         self.input_text = ""
+        self._unsent = text  # back in the box if the turn is refused before it starts
         chat = self._chat
         return self._start(lambda: chat.send(text), lambda: chat.asend(text))
 
@@ -370,6 +372,8 @@ class ConversationWidget(TranscriptView):
     def _turn_error(self, exc: BaseException, message: Message | None = None) -> None:
         """A turn's failure: on the message it failed when that message shows it (its ending
         mark), so never twice; else on the error line, or beside the parameter it names."""
+        if self._unsent is not None:  # refused before it started: the text is not lost
+            self.input_text, self._unsent = self._unsent, None
         if exc is self._failure_shown:
             return
         if message is not None and message.error:
@@ -418,6 +422,7 @@ class ConversationWidget(TranscriptView):
             self._coalescer.add(event.message_id, event.delta, "reasoning")
         elif isinstance(event, TurnStarted):
             self._json_reply = is_json_format(self._chat.params.response_format)
+            self._unsent = None
             self._turn_live = True
             self.streaming = True
             self.clear_error()
