@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 import workbench
@@ -97,7 +98,6 @@ def test_the_workbench_snippet_runs_on_the_local_model(
     chat.send("Hello there")
     code = next_request_code(chat, flavor=flavor, content="Say something", stream=True)
     if flavor == "openai":
-        openai = pytest.importorskip("openai")
         real = openai.OpenAI
         http = httpx.Client(transport=workbench.local.LocalTransport(workbench.local.LocalModel()))
         monkeypatch.setattr(
