@@ -192,7 +192,7 @@ def base_frame() -> pd.DataFrame:
 DERIVED = {"position", "turn", "tool_names", "cost_usd", "on_path", "usage", "media"}
 DEFAULTED = {"created", "selected", "kept", "status", "system", "conversation_id", "message_id"}
 DEFAULTED |= {"prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens"}
-DEFAULTED |= {"reasoning_tokens"}
+DEFAULTED |= {"reasoning_tokens", "api"}  # api: a missing one is chat, as in old files
 
 
 @st.composite
