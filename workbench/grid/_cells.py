@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..conversation._protocol_choice import Api
+from ..evals import Grade
 
 __all__ = ["ANSWERED", "CUT_BY", "Cell", "CellKey", "CellStatus", "ScoreError"]
 
@@ -122,6 +123,7 @@ class Cell:
         latency_s: seconds from sending to the end of the turn.
         ttft_s: seconds from sending to the first token.
         scores: one value per scorer (a ``ScoreError`` where the scorer raised).
+        grades: one ``workbench.evals.Grade`` per grader (``graders=``), by grader name.
         request_id: the server's ``x-request-id`` for the last reply.
         attempts: how many times the cell was sent (rate-limited sends are sent again).
     """
@@ -146,6 +148,7 @@ class Cell:
     latency_s: float | None = None
     ttft_s: float | None = None
     scores: dict[str, Any] = field(default_factory=dict)
+    grades: dict[str, Grade] = field(default_factory=dict)
     request_id: str | None = None
     attempts: int = 0
     _parts: list[str] = field(default_factory=list, repr=False)
