@@ -23,6 +23,8 @@ import workbench
 from tests.conftest import SPEC_PATH
 
 KEY = "sk-canary-XYZ123"
+CHAT_SERVER = "https://chat.example.test/v1"
+"""A mock client's base URL: a Chat Completions server that is not OpenAI's own API."""
 """A canary API key: it must never show up in an error, a repr or a log."""
 
 MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": "Say hi"}]
@@ -189,8 +191,14 @@ def _copy(response: httpx.Response) -> httpx.Response:
 
 
 def make_client(kind: str, handler: Any = None, **kwargs: Any) -> Any:
-    """A ``Client`` (kind "sync") or ``AsyncClient`` over a ``MockTransport`` of ``handler``."""
+    """A ``Client`` (kind "sync") or ``AsyncClient`` over a ``MockTransport`` of ``handler``.
+
+    Its base URL is an OpenAI-compatible Chat Completions server's (``CHAT_SERVER``), not
+    OpenAI's own, so a ``Conversation`` on it takes Chat Completions under the default
+    ``api="auto"``; pass ``base_url=`` for another.
+    """
     kwargs.setdefault("api_key", KEY)
+    kwargs.setdefault("base_url", CHAT_SERVER)
     transport = httpx.MockTransport(handler or Recorder())
     if kind == "sync":
         return workbench.Client(http_client=httpx.Client(transport=transport), **kwargs)

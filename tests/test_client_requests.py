@@ -48,7 +48,7 @@ REQUEST_OPTIONS = ("extra_headers", "extra_query", "extra_body", "timeout")
 @both
 async def test_create_posts_json_to_chat_completions(kind: str) -> None:
     handler = Recorder()
-    client = make_client(kind, handler)
+    client = make_client(kind, handler, base_url=None)  # the client's own default URL
     completion = await create(client)
     request = handler.last
     assert request.method == "POST"
@@ -305,7 +305,7 @@ async def test_environment_variables_configure_the_client(
     monkeypatch.setenv("OPENAI_ORG_ID", "org-env")
     monkeypatch.setenv("OPENAI_PROJECT_ID", "proj-env")
     handler = Recorder()
-    await create(make_client(kind, handler, api_key=None))
+    await create(make_client(kind, handler, api_key=None, base_url=None))
     request = handler.last
     assert str(request.url) == "http://127.0.0.1:9999/v2/chat/completions"
     assert request.headers["authorization"] == f"Bearer {KEY}"

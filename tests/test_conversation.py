@@ -126,7 +126,7 @@ def test_the_round_limit_stops_with_the_history_intact() -> None:
     ]  # fmt: skip
     transport = httpx.MockTransport(Recorder(httpx.Response(200, json=always)))
     client = workbench.Client(api_key=KEY, http_client=httpx.Client(transport=transport))
-    c = chat(client=client, tools=[get_weather], max_tool_rounds=2)
+    c = chat(client=client, tools=[get_weather], max_tool_rounds=2, api="chat")
     with pytest.raises(ToolRoundLimitError):
         c.send("weather in Rome", stream=False)
     assert [m.role for m in c.messages] == ["user"] + ["assistant", "tool"] * 3

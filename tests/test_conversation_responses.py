@@ -295,7 +295,30 @@ def test_auto_chooses_by_server_and_model() -> None:
     assert choose_api("auto", elsewhere, "openai/gpt-5-codex") == "responses"
     assert choose_api("auto", local, "workbench-local") == "chat"
     assert choose_api("chat", openai_client, "o3-pro") == "chat"
-    assert workbench.Conversation(client=local, log=False).api == "chat"  # the default
+    assert workbench.Conversation(client=local, log=False).api == "auto"  # the default
+
+
+@pytest.mark.parametrize("param", [{"seed": 7}, {"stop": ["\n"]}, {"n": 2}, {"logprobs": True}])
+def test_auto_keeps_a_turn_with_a_chat_only_parameter_on_chat(param: dict[str, Any]) -> None:
+    fake = FakeResponses([])
+    openai_client = fake.client()
+    assert choose_api("auto", openai_client, "gpt-4o-mini", {"model": "x"}) == "responses"
+    assert choose_api("auto", openai_client, "gpt-4o-mini", {"model": "x", **param}) == "chat"
+    assert choose_api("responses", openai_client, "gpt-4o-mini", param) == "responses"
+    # a model that answers only through Responses still goes there: the parameter is refused
+    assert choose_api("auto", openai_client, "o3-pro", param) == "responses"
+
+
+def test_the_default_sends_openai_turns_through_responses_and_seeded_ones_through_chat() -> None:
+    fake = FakeResponses([Reply(text=["plain"])])
+    chat = workbench.Conversation(client=fake.client(), model="gpt-4o-mini", log=False)
+    assert chat.send("hi", stream=False).api == "responses"
+    reply = chat.send("again", stream=False, seed=3)
+    assert (reply.text, reply.api) == ("from chat", "chat")
+    assert [path for path, _ in fake.requests] == ["/v1/responses", "/v1/chat/completions"]
+    with pytest.raises(InvalidParameterError, match="seed"):  # o3-pro answers only there
+        chat.send("pro", stream=False, model="o3-pro", seed=3)
+    assert len(chat.messages) == 4 and len(fake.requests) == 2  # refused before adding
 
 
 async def test_asend_on_an_async_client() -> None:

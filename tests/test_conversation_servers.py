@@ -17,6 +17,7 @@ from tests._mock import (
     Recorder,
     chunk_json,
     completion_json,
+    make_client,
     sse_body,
     sse_response,
 )
@@ -33,9 +34,8 @@ def interrupted_stream(*pieces: str) -> bytes:
 
 
 def over(handler: Recorder, **kwargs: Any) -> Conversation:
-    client = workbench.Client(
-        api_key=KEY, http_client=httpx.Client(transport=httpx.MockTransport(handler))
-    )
+    """A conversation with a Chat Completions server that is not OpenAI's own API."""
+    client = make_client("sync", handler)
     return Conversation(client=client, model="gpt-4o-mini", log=False, **kwargs)
 
 

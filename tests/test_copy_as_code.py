@@ -202,7 +202,7 @@ def test_no_key_is_ever_written_into_a_snippet(flavor: Flavor) -> None:
 
 def test_the_default_openai_url_needs_no_base_url() -> None:
     client = Client(api_key=CANARY)
-    chat = workbench.Conversation(client=client, model="gpt-x", log=False)
+    chat = workbench.Conversation(client=client, model="gpt-x", log=False, api="chat")
     code = next_request_code(chat, flavor="openai", content="hi")
     assert 'OpenAI(api_key=os.environ["OPENAI_API_KEY"])' in code and "base_url" not in code
     assert "workbench.Client()" in next_request_code(chat, flavor="workbench", content="hi")

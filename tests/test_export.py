@@ -206,7 +206,8 @@ def test_branches_every_version_with_its_place() -> None:
 
 def test_a_known_model_is_priced_and_an_unknown_one_is_nan() -> None:
     handler = Recorder(httpx.Response(200, json=completion_json("Hi")))
-    chat = Conversation(client=make_client("sync", handler), model="gpt-4o-mini", log=False)
+    client = make_client("sync", handler, base_url=None)  # OpenAI's prices need OpenAI's URL
+    chat = Conversation(client=client, model="gpt-4o-mini", log=False, api="chat")
     chat.send("Hello", stream=False)
     chat.send("Again", stream=False, model="no-such-model-anywhere")
     df = chat.to_dataframe()

@@ -77,8 +77,9 @@ def test_since_on_the_log(tmp_path: Path) -> None:
 
 def test_cost_read_from_the_log_uses_the_server_it_ran_on(tmp_path: Path) -> None:
     path = tmp_path / "log.sqlite3"
-    client = make_client("sync", Recorder(httpx.Response(200, json=completion_json("Hi"))))
-    chat = Conversation(client=client, model="gpt-4o-mini", log=path)
+    reply = httpx.Response(200, json=completion_json("Hi"))
+    client = make_client("sync", Recorder(reply), base_url=None)  # OpenAI's URL and prices
+    chat = Conversation(client=client, model="gpt-4o-mini", log=path, api="chat")
     chat.send("Hello", stream=False)
     live = chat.to_dataframe()["cost_usd"][1]
     assert live > 0

@@ -227,7 +227,7 @@ def test_every_kind_of_client(tmp_path: Path) -> None:
     # worker threads, through that very client.
     recorder = Recorder(sse_response(sse_body(*text_chunks("Hi", " there"))))
     mocked = make_client("sync", recorder, base_url="https://api.openai.com/v1")
-    cells = Grid(["Say hi", "Say bye"], client=mocked).run(display=False).cells
+    cells = Grid(["Say hi", "Say bye"], client=mocked, apis="chat").run(display=False).cells
     assert [c.output for c in cells] == ["Hi there", "Hi there"] and recorder.calls == 2
     # Recorded once, replayed offline: the cassette answers every cell.
     path = tmp_path / "grid.jsonl"

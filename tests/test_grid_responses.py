@@ -85,6 +85,21 @@ def test_without_apis_nothing_changes() -> None:
     assert str(one.cells[0].key) == "p0-v0-s0-r0-responses:workbench-local", "but in the key"
 
 
+def test_without_apis_each_column_takes_what_auto_would_for_the_client() -> None:
+    made, transport = client("https://api.openai.com/v1")
+    g = Grid(["Say hi"], models=["gpt-4o-mini"], params=[{}, {"seed": 1}], client=made)
+    assert g.apis == ["auto"] and g.column_labels == ["gpt-4o-mini", "gpt-4o-mini · seed=1"]
+    assert [c.api for c in g.cells] == ["responses", "chat"]
+    assert str(g.cells[1].key) == "p0-v0-s1-r0-gpt-4o-mini"  # seed: Chat Completions
+    local_model = Grid(["Say hi"], models=["m", "o3-pro"], client=client()[0])
+    assert [c.api for c in local_model.cells] == ["chat", "responses"]
+    with pytest.raises(InvalidParameterError, match="seed"):  # o3-pro answers only there
+        Grid(["Say hi"], models=["o3-pro"], params=[{"seed": 1}], client=made)
+    g = Grid(["Say hi"], models=["gpt-4o-mini"], client=made)
+    g.run(display=False)
+    assert [path for path, _ in transport.sent] == ["/v1/responses"]
+
+
 async def test_a_concurrent_run_with_tools_structured_output_and_repeats() -> None:
     class Colour(pydantic.BaseModel):
         name: str

@@ -210,7 +210,7 @@ def test_estimate_before_anything_is_sent() -> None:
 
 def test_cost_is_priced_for_known_models() -> None:
     client, recorder = priced_client()
-    g = Grid(["Say hi"], models=["gpt-4o-mini"], client=client)
+    g = Grid(["Say hi"], models=["gpt-4o-mini"], client=client, apis="chat")
     result = g.run(display=False)
     cell = result.cells[0]
     assert recorder.calls == 1 and cell.output == "Hello there"
@@ -230,6 +230,7 @@ def test_budget_stops_before_it_would_be_exceeded() -> None:
         models=["gpt-4o-mini"],
         params=[{"max_completion_tokens": 500}],
         client=client,
+        apis="chat",
         concurrency=1,
         max_cost_usd=per_cell * 4.5,
     )

@@ -435,10 +435,10 @@ def test_wb_record_then_replay_offline(shell: InteractiveShell, tmp_path: Any) -
 def test_chat_api_sends_the_cells_turn_through_the_responses_api(shell: InteractiveShell) -> None:
     run(shell, "%%chat\nHello there")
     chat = shell.user_ns["chat"]
-    assert chat.api == "chat" and chat.messages[-1].api == "chat"
+    assert chat.api == "auto" and chat.messages[-1].api == "chat"  # auto: the local model
     assert error_of(run(shell, "%%chat --api responses\nAnd now?")) is None
     assert chat.messages[-1].api == "responses" and chat.messages[-1].status == "complete"
-    assert chat.api == "chat", "--api is for the cell's turn"
+    assert chat.api == "auto", "--api is for the cell's turn"
     run(shell, "%%chat --api auto\nAnd under auto?")  # the local model: Chat Completions
     assert chat.messages[-1].api == "chat"
     run(shell, "%%chat fresh --api responses\nHi")
@@ -470,7 +470,7 @@ def test_a_bad_api_is_one_usage_line_and_nothing_is_sent(
     assert expected in str(error)
     if not expected:
         assert "seed" in str(error) and "Responses API" in str(error)
-    assert chat.messages == before and chat.api == "chat" and chat.params.seed == 7
+    assert chat.messages == before and chat.api == "auto" and chat.params.seed == 7
     err = capsys.readouterr().err
     assert "Traceback" not in err and len([x for x in err.splitlines() if x.strip()]) == 1
 
@@ -482,7 +482,7 @@ def test_wb_params_shows_and_sets_the_api(
     chat = shell.user_ns["chat"]
     capsys.readouterr()
     run(shell, "%wb params")
-    assert "api='chat'" in capsys.readouterr().out
+    assert "api='auto'" in capsys.readouterr().out
     run(shell, "%wb params api=responses temperature=0.3")
     assert chat.api == "responses" and chat.params.temperature == 0.3
     assert "api='responses'" in capsys.readouterr().out

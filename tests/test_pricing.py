@@ -71,7 +71,7 @@ def test_the_widget_footer_and_provenance_show_the_cost() -> None:
         return sse_response(sse_body(*chunks))
 
     client = make_client("sync", Recorder(handler), base_url=OPENAI)
-    chat = Conversation(client=client, model="gpt-4o-mini", log=False)
+    chat = Conversation(client=client, model="gpt-4o-mini", log=False, api="chat")
     w = widget(chat)
     chat.send("hello")
     expected = cost_usd("gpt-4o-mini", chat.messages[-1].usage, OPENAI)

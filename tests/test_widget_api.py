@@ -37,12 +37,12 @@ def test_the_switch_offers_the_three_protocols_and_marks_what_has_no_equivalent(
 def test_the_view_follows_api_set_from_code() -> None:
     chat = make_chat()
     w = widget(chat)
-    assert (w.api, w.api_next) == ("chat", "chat")
+    assert (w.api, w.api_next) == ("auto", "chat")  # the default; the local model takes chat
     chat.api = "responses"
     assert (w.api, w.api_next) == ("responses", "responses")
     assert synced(w, "api")[-1] == "responses" and synced(w, "api_next")[-1] == "responses"
-    chat.api = "auto"  # the local model: auto takes Chat Completions
-    assert (w.api, w.api_next) == ("auto", "chat")
+    chat.api = "chat"
+    assert (w.api, w.api_next) == ("chat", "chat")
 
 
 def test_the_view_sets_api_and_a_bad_value_is_refused_beside_the_switch() -> None:

@@ -25,7 +25,7 @@ def seed_field(page: Any) -> Any:
 
 
 def test_api_set_from_code_redraws_the_switch_and_marks_the_parameters(page: Any) -> None:
-    chat = make_chat(seed=3)
+    chat = make_chat(seed=3, api="chat")
     bridge = Bridge(page, widget(chat))
     switch = page.locator("select.wb-api")
     assert switch.input_value() == "chat"

@@ -54,12 +54,13 @@ class Conversation(ConversationBase):
             by default ``WORKBENCH_LOG`` or the user's data directory; ``False`` turns it off.
         confirm_tools: ``True`` to ask before running a tool, or a callable
             ``(name, arguments) -> bool``; a refused call is never run.
-        api: the protocol that carries each turn: ``"chat"`` (Chat Completions, the default),
-            ``"responses"`` (the Responses API) or ``"auto"`` (Responses for OpenAI's own API
-            and the models that need it, Chat Completions elsewhere and after a 404 from a
-            server without ``/v1/responses``). History, tools, parameters and events are the
-            same either way; a parameter the Responses API cannot carry is refused before
-            sending.
+        api: the protocol that carries each turn: ``"auto"`` (the default: the Responses API
+            for OpenAI's own API and the models that need it, Chat Completions elsewhere, after
+            a 404 from a server without ``/v1/responses``, and for a turn that sets a
+            parameter only Chat Completions takes, such as ``seed`` or ``stop``), ``"chat"``
+            (Chat Completions) or ``"responses"`` (the Responses API). History, tools,
+            parameters and events are the same either way; a parameter the chosen protocol
+            cannot carry is refused before sending, naming it.
         **params: request parameters (temperature, response_format, ...), validated at once.
     """
 

@@ -64,7 +64,7 @@ class ConversationBase:
         max_tool_rounds: int = 8,
         confirm_tools: bool | Approval = False,
         log: str | Path | bool | None = None,
-        api: Api = "chat",
+        api: Api = "auto",
         **params: Any,
     ) -> None:
 
@@ -339,7 +339,7 @@ class ConversationBase:
     def _api_for(self, request: dict[str, Any]) -> Literal["chat", "responses"]:
         """The protocol of the next model call (``api``; ``auto`` decides per client and
         model, ``_protocol_choice``)."""
-        return choose_api(self._api, self.client, request.get("model"))
+        return choose_api(self._api, self.client, request.get("model"), request)
 
     def _turn(self, request: dict[str, Any], stream: bool) -> Message:
         """Run a turn with the sync client (``workbench.conversation._turn``, driven by

@@ -1,22 +1,27 @@
 """Which wire protocol carries a turn: ``Conversation(api="chat" | "responses" | "auto")``.
 
-``auto`` takes the Responses API for OpenAI's own API (a client whose base URL is
-``api.openai.com``) and for the models that answer only there (``RESPONSES_ONLY``), Chat
+``auto`` (the default) takes the Responses API for OpenAI's own API (a client whose base URL
+is ``api.openai.com``) and for the models that answer only there (``RESPONSES_ONLY``), Chat
 Completions everywhere else (the local model, Ollama, vLLM, llama.cpp, LM Studio, proxies);
-and after one 404 from a server without ``/v1/responses`` it goes back to Chat Completions for
-that client, remembered on the client (the next turn goes straight to chat).
+after one 404 from a server without ``/v1/responses`` it goes back to Chat Completions for
+that client, remembered on the client (the next turn goes straight to chat). A turn that sets a
+parameter only Chat Completions takes (``seed``, ``stop``, ``n``, ``logprobs``, ...:
+``UNMAPPED``) goes to Chat Completions too, unless its model answers only through Responses
+(then the parameter is refused before sending, naming it).
 """
 
 from __future__ import annotations
 
 import contextlib
 import weakref
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import httpx
 
 from .._exceptions import InvalidParameterError, NotFoundError, WorkbenchError
 from ..client._client import AsyncClient, Client
+from ._responses_mapping import UNMAPPED
 
 __all__ = [
     "API_CHOICES",
@@ -66,14 +71,19 @@ def needs_responses(model: str | None) -> bool:
     return any(name == known or name.startswith(known + "-") for known in RESPONSES_ONLY)
 
 
-def choose_api(api: Api, client: object, model: str | None) -> Literal["chat", "responses"]:
-    """The protocol of the next model call."""
+def choose_api(
+    api: Api, client: object, model: str | None, request: Mapping[str, Any] | None = None
+) -> Literal["chat", "responses"]:
+    """The protocol of the next model call (``request``: the call's chat keywords, whose
+    chat-only parameters keep ``auto`` on Chat Completions)."""
     if api != "auto":
         return api
     if getattr(client, "responses", None) is None or _known_without(client):
         return "chat"
     if needs_responses(model):
         return "responses"
+    if request and any(name in UNMAPPED for name in request):
+        return "chat"
     return "responses" if _is_openai(client) else "chat"
 
 

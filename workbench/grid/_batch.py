@@ -72,7 +72,7 @@ def request_body(grid: Grid, cell: Cell) -> dict[str, Any]:
 
 def endpoint(grid: Grid, cell: Cell) -> Literal["chat", "responses"]:
     """The protocol ``cell``'s request takes (``auto`` decided for the grid's client)."""
-    return choose_api(cell.api, grid.client, cell.model)
+    return choose_api(cell.api, grid.client, cell.model, cell.params)
 
 
 def write_batch(grid: Grid, path: str | Path, model: str | None = None) -> list[Path]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._exceptions import InvalidParameterError, WorkbenchError
 from ..client._client import AsyncClient
+from ..conversation._protocol_choice import choose_api
 from ._batch import write_batch
 from ._cells import ANSWERED, Cell, CellKey
 from ._display import open_display
@@ -69,10 +70,14 @@ class Grid:
             would double the cost of each cell (see ``bench/README.md``).
         rate_limit_retries: how many 429s in a row a cell may meet before it fails.
         apis: the protocols to compare, a dimension like ``models``: ``"chat"`` (Chat
-            Completions, the default), ``"responses"`` (the Responses API), ``"auto"``, or a
-            list (``["chat", "responses"]``: every model and parameter set through each). A
-            parameter the Responses API has no equivalent for (``seed``, ``n``, ...) in a
-            ``responses`` column is refused here, naming it and the column's cells.
+            Completions), ``"responses"`` (the Responses API), ``"auto"``, or a list
+            (``["chat", "responses"]``: every model and parameter set through each). Not
+            given, each column takes what ``Conversation(api="auto")`` would for the client:
+            the Responses API for OpenAI's own API and the models that need it (unless its
+            parameters set one only Chat Completions takes, such as ``seed``), Chat
+            Completions elsewhere. A parameter the Responses API has no equivalent for
+            (``seed``, ``n``, ...) in a ``responses`` column is refused here, naming it and
+            the column's cells.
 
     Raises:
         InvalidParameterError: any input that would fail, before anything is sent.
@@ -131,6 +136,7 @@ class Grid:
             response_format=response_format,
             scorers=scorers,
             default_model="workbench-local" if local else "gpt-4o-mini",
+            auto_api=lambda model, params: choose_api("auto", client, model, params),
         )
         if max_cost_usd is not None:
             check_prices(self._spec.models, self._base_url)

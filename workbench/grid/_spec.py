@@ -157,8 +157,13 @@ def build_spec(
     response_format: Any,
     scorers: Mapping[str, Callable[..., Any]] | None,
     default_model: str,
+    auto_api: Callable[[str, Mapping[str, Any]], Api] | None = None,
 ) -> GridSpec:
     """Check the grid's inputs and expand them.
+
+    Without ``apis``, each column's protocol is ``auto`` decided for the grid's client when the
+    grid is made (``auto_api(model, params)``; Chat Completions without one), so that a cell's
+    key and batch line name the protocol it is sent through.
 
     Raises:
         InvalidParameterError: naming the input at fault (``prompts[2]``, ``params[1]``,
@@ -175,7 +180,8 @@ def build_spec(
     model_names = _models(models, default_model)
     param_sets = _param_sets(params)
     param_names = _names_in_order(param_sets)
-    api_names = _apis(apis)
+    api_names: list[Api] = _apis(apis) if apis is not None else ["auto"]
+    decide = auto_api or (lambda model, params: "chat")
     _check_requests(model_names, param_sets, response_format)
     tool_list = tuple(as_tool(tool) for tool in tools)
     _check_unique("tools", [tool.name for tool in tool_list])
@@ -189,7 +195,7 @@ def build_spec(
             s,
             param_set,
             _column_label(model, param_set, api if len(api_names) > 1 else None),
-            api,
+            api if apis is not None else decide(model, param_set),
         )
         for m, model in enumerate(model_names)
         for a, api in enumerate(api_names)
@@ -349,9 +355,7 @@ def _check_requests(models: list[str], sets: list[dict[str, Any]], response_form
 
 
 def _apis(apis: Any) -> list[Api]:
-    """The protocols of the grid (``apis=``): ``["chat"]`` when not given."""
-    if apis is None:
-        return ["chat"]
+    """The protocols of the grid (``apis=``)."""
     expected = "'chat', 'responses', 'auto' or a list of them"
     checked: list[Api] = []
     for i, name in enumerate(_listed(apis, "apis", expected, "one protocol")):

@@ -64,7 +64,7 @@ def _check(chat: Any, api: Any, request: dict[str, Any]) -> None:
     from ..conversation._protocol_choice import choose_api
     from ..conversation._responses_mapping import check_responses_params
 
-    if choose_api(api, chat.client, request.get("model")) == "responses":
+    if choose_api(api, chat.client, request.get("model"), request) == "responses":
         check_responses_params(request)
 
 

@@ -77,7 +77,8 @@ def _request(conversation: Conversation) -> dict[str, Any]:
 
 def next_request_api(conversation: Conversation) -> Literal["chat", "responses"]:
     """The protocol of the conversation's next model call (``auto`` decided)."""
-    return choose_api(conversation.api, conversation.client, conversation.params.model)
+    request = conversation.params.to_request()
+    return choose_api(conversation.api, conversation.client, conversation.params.model, request)
 
 
 def _responses_body(
