@@ -23,6 +23,10 @@ HEAVY = {
     "matplotlib": "a grid's plot only (about 0.45 s)",
     "genai_prices": "the price tables, only when a cost is computed (about 0.2 s)",
     "IPython": "the display machinery, only inside a kernel",
+    "rapidfuzz": "a text_similarity grader's metric, loaded when one is built",
+    "sacrebleu": "as above (about 0.3 s)",
+    "nltk": "as above (about 0.6 s)",
+    "rouge_score": "as above (about 0.35 s, nltk with it)",
 }
 """Third-party packages imported where they are used, with why."""
 

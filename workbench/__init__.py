@@ -80,6 +80,7 @@ if _TYPE_CHECKING:
     from .conversation._params import ChatParams
     from .conversation._tools import Tool, tool_from_function
     from .conversation._turn_events import SettingsChanged, ToolApprovalRequested, ToolDecision
+    from .evals import grader_from
     from .export import TranscriptError, stored_dataframe, to_dataframe, usage_dataframe
     from .grid import (
         BatchFileError,
@@ -224,6 +225,7 @@ _LAZY: dict[str, str] = {
     "ResponseFailedError": ".conversation",
     "ResponsesUnavailableError": ".conversation",
     "conversations": ".conversation",
+    "grader_from": ".evals",
 }
 
 
@@ -375,6 +377,7 @@ __all__ = [
     "audio",
     "conversations",
     "file",
+    "grader_from",
     "image",
     "load_ipython_extension",
     "pydantic_function_tool",

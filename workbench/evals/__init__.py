@@ -1,8 +1,17 @@
 """Evals: graders that score a grid's replies (OpenAI's grader shapes and Python callables),
-model judges, and what a grid needs to check and run them."""
+model judges, and what a grid needs to check and run them.
+
+``grader_from`` turns a definition in OpenAI's grader JSON shape into a ``Grader``; the types
+that need no model (``string_check``, ``text_similarity``, ``python``, ``multi``) register on
+import, model graders through ``register_grader_type``.
+"""
 
 from ._grading import Grade, Grader, GraderError, GradingContext, JudgeCall, JudgeReply, Sample
+from ._multi import MultiGrader
+from ._python_grader import PythonGrader
+from ._registry import grader_from, register_grader_type
 from ._templates import render_template, template_references
+from ._text_graders import StringCheckGrader, TextSimilarityGrader
 
 __all__ = [
     "Grade",
@@ -11,7 +20,13 @@ __all__ = [
     "GradingContext",
     "JudgeCall",
     "JudgeReply",
+    "MultiGrader",
+    "PythonGrader",
     "Sample",
+    "StringCheckGrader",
+    "TextSimilarityGrader",
+    "grader_from",
+    "register_grader_type",
     "render_template",
     "template_references",
 ]
