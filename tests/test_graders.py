@@ -192,6 +192,9 @@ def test_text_similarity_metrics_match_their_definitions(metric: str, expected: 
 @pytest.mark.parametrize("metric", ["bleu", "gleu", "meteor", "rouge_1", "rouge_l", "fuzzy_match"])
 def test_every_metric_scores_from_0_to_1(metric: str) -> None:
     assert similarity(metric, "a b c d e f", "a b c d e f").score == pytest.approx(1.0, abs=0.01)
+    # sacrebleu gives 1.0000000000000004 here: scores are clamped to 0..1.
+    japanese = similarity(metric, "日本語 です", "日本語 です").score
+    assert japanese is not None and 0 <= japanese <= 1
     # No word in common, nor (for fuzzy_match, which compares characters) a character.
     unlike = ("abcd", "wxyz") if metric == "fuzzy_match" else ("aaa bbb ccc", "xxx yyy zzz")
     assert similarity(metric, *unlike).score == 0.0

@@ -22,7 +22,8 @@ graders return "a grade in the range from 0 to 1". What we chose, and why:
 - ``rouge_1`` .. ``rouge_5``, ``rouge_l``: Google's rouge-score (``rouge1`` .. ``rouge5``,
   ``rougeL``), the F-measure (the balanced mean of precision and recall; the one number that
   neither a short nor a padded reply games), with its default tokenizer (lowercase, ASCII
-  letters and digits only) and no stemming.
+  letters and digits only, so a text in another script has no tokens and scores 0) and no
+  stemming.
 - ``cosine``: OpenAI embeds both texts with ``text-embedding-3-large``; our client has no
   embeddings endpoint, so a ``cosine`` grader builds but every grade it gives is failed, saying
   why (the rest of the grid runs).

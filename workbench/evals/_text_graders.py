@@ -131,7 +131,7 @@ class TextSimilarityGrader(Grader):
         if isinstance(filled, str):
             return Grade.failed(filled)
         try:
-            score = self.compute(*filled)
+            score = min(1.0, max(0.0, self.compute(*filled)))  # sacrebleu can give 1 + 4e-16
         except Exception as exc:  # a library's failure on odd text fails this grade only
             return Grade.failed(f"{self.evaluation_metric}: {type(exc).__name__}: {exc}")
         passed = None if self.pass_threshold is None else score >= self.pass_threshold
