@@ -269,6 +269,7 @@ def without(definition: Mapping[str, Any], key: str) -> dict[str, Any]:
             "'python', 'string_check', 'text_similarity'",
         ),
         (without(STRING_CHECK, "type"), "graders[exact]: the grader has no 'type' (allowed: "),
+        ({**STRING_CHECK, "type": [1]}, "graders[exact]: the grader has an unknown 'type' [1]"),
         (
             without(STRING_CHECK, "reference"),
             "graders[exact]: string_check needs the key 'reference' (allowed: 'input', 'name',"
@@ -294,6 +295,10 @@ def without(definition: Mapping[str, Any], key: str) -> dict[str, Any]:
         (
             {**STRING_CHECK, "pass_threshold": True},
             "graders[exact]: 'pass_threshold' must be a number, not bool",
+        ),
+        (
+            {**STRING_CHECK, "pass_threshold": float("nan")},
+            "graders[exact]: 'pass_threshold' must be finite, not nan",
         ),
         ({**STRING_CHECK, "name": ""}, "graders[3]: 'name' must be a non-empty string, not ''"),
         (

@@ -11,6 +11,7 @@ Builders use ``grader_label`` and ``check_keys`` so their messages read the same
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
@@ -80,7 +81,7 @@ def build_labelled(definition: Any, label: str | None, *, by_name: bool = True) 
     labelled = _Labelled(definition)
     labelled.label = name if by_name and isinstance(name, str) else label
     kind = definition.get("type")
-    if kind not in _BUILDERS:
+    if not isinstance(kind, str) or kind not in _BUILDERS:
         what = "has no 'type'" if kind is None else f"has an unknown 'type' {kind!r}"
         raise GraderError(labelled.label, f"the grader {what}", allowed=sorted(_BUILDERS))
     return _BUILDERS[kind](labelled)
@@ -143,4 +144,6 @@ def number_value(definition: Mapping[str, Any], key: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         message = f"{key!r} must be a number, not {type(value).__name__}"
         raise GraderError(grader_label(definition), message)
+    if not math.isfinite(value):
+        raise GraderError(grader_label(definition), f"{key!r} must be finite, not {value}")
     return float(value)
