@@ -16,7 +16,8 @@ stall the grid's event loop) with
 - ``item``: a copy of the cell's row of vars, reference columns included.
 
 It returns a number (an int, a float, a bool as 0 or 1); anything else, a NaN or an exception
-gives a failed grade with the error. ``image_tag`` (OpenAI's choice of container image) is
+gives a failed grade with the error (OpenAI scores those 0: a failed grade keeps the error in
+sight and out of the grid's means). ``image_tag`` (OpenAI's choice of container image) is
 accepted and ignored: the code runs with whatever the notebook has installed.
 """
 
