@@ -266,8 +266,8 @@ def without(definition: Mapping[str, Any], key: str) -> dict[str, Any]:
         (["string_check"], "graders[3]: a grader definition is a dict, not list"),
         (
             {**STRING_CHECK, "type": "regex"},
-            "graders[exact]: the grader has an unknown 'type' 'regex' (allowed: 'multi', "
-            "'python', 'string_check', 'text_similarity'",
+            "graders[exact]: the grader has an unknown 'type' 'regex' (allowed: 'label_model',"
+            " 'multi', 'python', 'score_model', 'string_check', 'text_similarity')",
         ),
         (without(STRING_CHECK, "type"), "graders[exact]: the grader has no 'type' (allowed: "),
         ({**STRING_CHECK, "type": [1]}, "graders[exact]: the grader has an unknown 'type' [1]"),

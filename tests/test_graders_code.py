@@ -362,8 +362,8 @@ class FakeJudge(Grader):
     score: float
     uses_model = True
 
-    def judge_requests(self) -> list[tuple[str, int]]:
-        return [("judge-model", 100)]
+    def judge_requests(self, repeats: int = 1) -> list[tuple[str, int]]:
+        return [("judge-model", 100)] * repeats
 
     async def grade(
         self, sample: Sample, item: Mapping[str, Any], context: GradingContext

@@ -66,6 +66,8 @@ class Grade:
         agreement: the share of repeats that agree with the majority verdict (pass/fail, or the
             label), from 1/len(runs) to 1.
         cost_usd: what the judge's calls cost; None when unknown or no model was called.
+        failed_runs: a judge's repeats that failed while others answered, each with its cause
+            (``run 2: reply is not JSON ...``); the grade stands on ``runs``.
     """
 
     score: float | None
@@ -77,6 +79,7 @@ class Grade:
     spread: float | None = None
     agreement: float | None = None
     cost_usd: float | None = None
+    failed_runs: tuple[str, ...] = ()
 
     @classmethod
     def failed(cls, error: str, *, cost_usd: float | None = None) -> Grade:
@@ -153,9 +156,10 @@ class Grader(ABC):
         grid checks its data has each before it runs."""
         return set()
 
-    def judge_requests(self) -> list[tuple[str, int]]:
-        """For a model grader: per call to the judge, its model and the most tokens it may
-        answer with (for the grid's cost estimate). Empty for graders that call no model."""
+    def judge_requests(self, repeats: int = 1) -> list[tuple[str, int]]:
+        """For a model grader: per call to the judge when it grades one cell ``repeats`` times,
+        its model and the most tokens it may answer with (for the grid's cost estimate). Empty
+        for graders that call no model."""
         return []
 
     @abstractmethod

@@ -159,8 +159,8 @@ class MultiGrader(Grader):
     def references(self) -> set[str]:
         return set().union(*(g.references() for g in self.graders.values()))
 
-    def judge_requests(self) -> list[tuple[str, int]]:
-        return [request for g in self.graders.values() for request in g.judge_requests()]
+    def judge_requests(self, repeats: int = 1) -> list[tuple[str, int]]:
+        return [request for g in self.graders.values() for request in g.judge_requests(repeats)]
 
     async def grade(
         self, sample: Sample, item: Mapping[str, Any], context: GradingContext
