@@ -124,6 +124,8 @@ class Cell:
         ttft_s: seconds from sending to the first token.
         scores: one value per scorer (a ``ScoreError`` where the scorer raised).
         grades: one ``workbench.evals.Grade`` per grader (``graders=``), by grader name.
+        judge_cost_usd: what the model graders' judge requests for this cell cost (None when
+            no judge was asked; priced replies only).
         request_id: the server's ``x-request-id`` for the last reply.
         attempts: how many times the cell was sent (rate-limited sends are sent again).
     """
@@ -149,6 +151,7 @@ class Cell:
     ttft_s: float | None = None
     scores: dict[str, Any] = field(default_factory=dict)
     grades: dict[str, Grade] = field(default_factory=dict)
+    judge_cost_usd: float | None = None
     request_id: str | None = None
     attempts: int = 0
     _parts: list[str] = field(default_factory=list, repr=False)

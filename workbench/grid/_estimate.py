@@ -6,6 +6,10 @@ and for the reply the column's ``max_completion_tokens`` or ``max_tokens`` (an u
 without either, ``DEFAULT_COMPLETION_TOKENS`` (a guess that the budget raises to the longest
 reply seen so far).
 Prices come from ``workbench.protocol._pricing.cost_usd`` (the genai-prices table).
+
+A grid with model graders also pays its judges: each model grader's ``judge_requests()`` x
+``judge_repeats`` per cell, each assumed to read the cell's prompt and reply plus
+``JUDGE_INSTRUCTION_TOKENS`` of its own instructions and to answer its ``max_tokens``.
 """
 
 from __future__ import annotations
@@ -22,10 +26,23 @@ from ..types import CompletionUsage
 from ._cells import Cell
 from ._spec import GridSpec, Row
 
-__all__ = ["DEFAULT_COMPLETION_TOKENS", "Budget", "GridEstimate", "check_prices", "estimate"]
+__all__ = [
+    "DEFAULT_COMPLETION_TOKENS",
+    "JUDGE_INSTRUCTION_TOKENS",
+    "Budget",
+    "GridEstimate",
+    "check_prices",
+    "check_start",
+    "estimate",
+    "judge_cell_estimate",
+    "judge_models",
+]
 
 DEFAULT_COMPLETION_TOKENS = 256
 """The reply length assumed for a column without ``max_completion_tokens``."""
+JUDGE_INSTRUCTION_TOKENS = 400
+"""The tokens assumed for a judge's own instructions (its rubric), besides the cell's prompt
+and reply that its prompt quotes."""
 
 
 @dataclass(frozen=True)
@@ -38,8 +55,15 @@ class GridEstimate:
         prompt_tokens: estimated prompt tokens, all cells together.
         completion_tokens: estimated completion tokens (``max_completion_tokens`` where set,
             else ``DEFAULT_COMPLETION_TOKENS`` a reply).
-        cost_usd: estimated dollars; None when the price of any model is unknown.
-        cost_by_model: estimated dollars per model (None where unknown).
+        cost_usd: estimated dollars, judges included; None when the price of any model (or
+            judge model) is unknown.
+        cost_by_model: estimated dollars per model, judge models included (None where
+            unknown).
+        judge_requests: how many requests the model graders send to their judges
+            (``judge_requests()`` x ``judge_repeats`` per cell).
+        judge_tokens: their estimated tokens, prompt and completion together.
+        judge_cost_usd: their estimated dollars (0 without model graders; None when a judge
+            model's price is unknown).
     """
 
     cells: int
@@ -48,6 +72,9 @@ class GridEstimate:
     completion_tokens: int
     cost_usd: float | None
     cost_by_model: dict[str, float | None]
+    judge_requests: int = 0
+    judge_tokens: int = 0
+    judge_cost_usd: float | None = 0.0
 
     @property
     def unpriced(self) -> list[str]:
@@ -59,6 +86,12 @@ class GridEstimate:
             f"GridEstimate: {self.cells:,} cells ({self.shape})",
             f"  tokens: ~{self.prompt_tokens:,} prompt, ~{self.completion_tokens:,} completion",
         ]
+        if self.judge_requests:
+            judged = "unknown" if self.judge_cost_usd is None else f"~${self.judge_cost_usd:,.4f}"
+            lines.append(
+                f"  judges: {self.judge_requests:,} requests, ~{self.judge_tokens:,} tokens,"
+                f" cost {judged}"
+            )
         if self.cost_usd is not None:
             lines.append(f"  cost: ~${self.cost_usd:,.4f}")
         else:
@@ -73,9 +106,11 @@ class GridEstimate:
 
 
 def estimate(spec: GridSpec, base_url: str | None) -> GridEstimate:
-    """The grid's cells, estimated tokens and cost."""
+    """The grid's cells, estimated tokens and cost (its judges' included)."""
     prompt_total = completion_total = 0
     by_model: dict[str, float | None] = dict.fromkeys(spec.models, 0.0)
+    judged: dict[str, float | None] = {}
+    judge_requests = judge_tokens = 0
     cells = 0
     for row in spec.rows:
         prompt = prompt_tokens(spec, row)
@@ -85,13 +120,66 @@ def estimate(spec: GridSpec, base_url: str | None) -> GridEstimate:
             completion_total += completion * spec.repeats
             cells += spec.repeats
             price = price_of(column.model, prompt, completion, base_url)
-            so_far = by_model[column.model]
-            by_model[column.model] = (
-                None if price is None or so_far is None else so_far + price * spec.repeats
-            )
-    known = [cost for cost in by_model.values() if cost is not None]
-    total = sum(known) if len(known) == len(by_model) else None
-    return GridEstimate(cells, spec.shape, prompt_total, completion_total, total, by_model)
+            _add(by_model, column.model, price, spec.repeats)
+            requests, tokens, costs = judge_cell_estimate(spec, row.index, column.index, base_url)
+            judge_requests += requests * spec.repeats
+            judge_tokens += tokens * spec.repeats
+            for model, cost in costs.items():
+                _add(judged, model, cost, spec.repeats)
+    judge_total = _total(judged) if judged else 0.0
+    for model, cost in judged.items():
+        _add(by_model, model, cost, 1)
+    total = _total(by_model)
+    return GridEstimate(
+        cells,
+        spec.shape,
+        prompt_total,
+        completion_total,
+        total,
+        by_model,
+        judge_requests,
+        judge_tokens,
+        judge_total,
+    )
+
+
+def _add(costs: dict[str, float | None], model: str, cost: float | None, times: int) -> None:
+    so_far = costs.get(model, 0.0)
+    costs[model] = None if cost is None or so_far is None else so_far + cost * times
+
+
+def _total(costs: Mapping[str, float | None]) -> float | None:
+    known = [cost for cost in costs.values() if cost is not None]
+    return sum(known) if len(known) == len(costs) else None
+
+
+def judge_models(spec: GridSpec) -> list[str]:
+    """The judge models of the grid's model graders, once each."""
+    graders = spec.graders
+    return list(dict.fromkeys(m for g in graders if g.uses_model for m, _ in g.judge_requests()))
+
+
+def judge_cell_estimate(
+    spec: GridSpec, row: int, column: int, base_url: str | None, longest_seen: int = 0
+) -> tuple[int, int, dict[str, float | None]]:
+    """The judge requests of one cell at ``row`` and ``column`` (every model grader, every
+    judge repeat), their tokens, and their dollars by judge model (None where unknown)."""
+    by_model: dict[str, float | None] = {}
+    requests = tokens = 0
+    if not any(g.uses_model for g in spec.graders):
+        return requests, tokens, by_model
+    sent = prompt_tokens(spec, spec.rows[row])
+    sent += completion_tokens(spec.columns[column].params, longest_seen)
+    sent += JUDGE_INSTRUCTION_TOKENS
+    repeats = spec.judge_repeats
+    for grader in spec.graders:
+        if not grader.uses_model:
+            continue
+        for model, max_tokens in grader.judge_requests():
+            _add(by_model, model, price_of(model, sent, max_tokens, base_url), repeats)
+            requests += repeats
+            tokens += (sent + max_tokens) * repeats
+    return requests, tokens, by_model
 
 
 def prompt_tokens(spec: GridSpec, row: Row) -> int:
@@ -141,10 +229,44 @@ def check_prices(models: Iterable[str], base_url: str | None) -> None:
         )
 
 
+def check_start(
+    spec: GridSpec, cells: Iterable[Cell], spent: float, limit: float, base_url: str | None
+) -> None:
+    """Refuse to start a run with model graders whose estimate, judges included, is past the
+    budget: a judge grid stopped half way would give pass rates over whichever cells ran.
+
+    Args:
+        spec: the grid.
+        cells: the cells the run would send.
+        spent: what the grid's answered cells (and their judges) already cost.
+        limit: ``max_cost_usd``.
+        base_url: the server, for prices.
+
+    Raises:
+        WorkbenchError: the estimate is over the budget, with its reply and judge parts.
+    """
+    replies = judges = 0.0
+    for cell in cells:
+        row = spec.rows[cell.row]
+        completion = completion_tokens(spec.columns[cell.column].params)
+        replies += price_of(cell.model, prompt_tokens(spec, row), completion, base_url) or 0.0
+        judges += _total(judge_cell_estimate(spec, cell.row, cell.column, base_url)[2]) or 0.0
+    if spent + replies + judges > limit:
+        raise WorkbenchError(
+            f"not started: the estimate is past the budget max_cost_usd={limit:g}: replies"
+            f" ~${replies:.4f} + judges ~${judges:.4f}"
+            + (f" + ${spent:.4f} already spent" if spent else "")
+            + " (see grid.estimate()); raise max_cost_usd, or grade fewer cells or with fewer"
+            " judge_repeats"
+        )
+
+
 class Budget:
-    """Keeps a run under ``max_cost_usd``: each cell reserves its estimated cost before it is
-    sent, and settles for its real cost when it ends; a cell whose reservation would go over the
-    limit is not sent, and the run stops there.
+    """Keeps a run under ``max_cost_usd``: each cell reserves its estimated cost (its reply's
+    and its judges') before it is sent, and settles for its real cost when it is graded; a cell
+    whose reservation would go over the limit is not sent, and the run stops there. A judge
+    request that would take a cell's judging past its reservation is sent only while the budget
+    has room for the excess.
 
     Args:
         limit: the most dollars the run may spend; None for no limit.
@@ -161,35 +283,74 @@ class Budget:
         self._base_url = base_url
         self._longest: dict[int, int] = {}
 
-    def reserve(self, cell: Cell) -> float:
-        """Reserve ``cell``'s estimated cost; returns it (0 without a limit).
+    def reserve(self, cell: Cell) -> tuple[float, float]:
+        """Reserve ``cell``'s estimated cost; returns it, as the reply's part and the judges'
+        part ((0, 0) without a limit).
 
         Raises:
             BudgetExceeded: it does not fit; ``stopped`` says why.
         """
         if self.limit is None:
-            return 0.0
+            return 0.0, 0.0
         if self.stopped is not None:
             raise BudgetExceeded(self.stopped)
         row = self._spec.rows[cell.row]
         params = self._spec.columns[cell.column].params
-        completion = completion_tokens(params, self._longest.get(cell.column, 0))
+        longest = self._longest.get(cell.column, 0)
+        completion = completion_tokens(params, longest)
         cost = price_of(cell.model, prompt_tokens(self._spec, row), completion, self._base_url)
-        if cost is None or self.spent + self.reserved + cost > self.limit:
+        _, _, judged = judge_cell_estimate(
+            self._spec, cell.row, cell.column, self._base_url, longest
+        )
+        judges = _total(judged) if judged else 0.0
+        total = None if cost is None or judges is None else cost + judges
+        if cost is None or judges is None or total is None or self.over(total):
+            judging = f" with its judges ~${judges:.4f}" if judged and judges is not None else ""
             self.stopped = (
                 f"skipped: the budget max_cost_usd={self.limit:g} would be exceeded (spent"
-                f" ${self.spent:.4f}, ${self.reserved:.4f} in flight, this cell ~${cost or 0:.4f})"
+                f" ${self.spent:.4f}, ${self.reserved:.4f} in flight, this cell"
+                f" ~${total or 0:.4f}{judging})"
             )
             raise BudgetExceeded(self.stopped)
-        self.reserved += cost
-        return cost
+        self.reserved += total
+        return cost, judges
 
-    def settle(self, cell: Cell, reserved: float) -> None:
-        """Replace ``cell``'s reservation with what it cost (the estimate when unknown)."""
+    def over(self, cost: float) -> bool:
+        """Whether ``cost`` more would take the run past its limit."""
+        return self.limit is not None and self.spent + self.reserved + cost > self.limit
+
+    def allow_judge(
+        self, model: str, prompt: int, max_tokens: int, spent: float, reserved: float
+    ) -> None:
+        """Let a judge request go (a cell has ``spent`` of the ``reserved`` dollars it set
+        aside for its judges), or refuse it.
+
+        Raises:
+            BudgetExceeded: the request does not fit in the cell's reservation, nor the
+                excess in the budget.
+        """
         if self.limit is None:
             return
-        self.reserved -= reserved
-        self.spent += cell.cost_usd if cell.cost_usd is not None else reserved
+        cost = price_of(model, prompt, max_tokens, self._base_url)
+        excess = spent + (cost or 0.0) - reserved
+        if cost is not None and (excess <= 0 or not self.over(excess)):
+            return
+        message = (
+            f"not sent: the budget max_cost_usd={self.limit:g} would be exceeded by this judge"
+            f" request to {model} (~${cost or 0:.4f})"
+        )
+        self.stopped = self.stopped or f"skipped: {message}"
+        raise BudgetExceeded(message)
+
+    def settle(self, cell: Cell, reserved: tuple[float, float]) -> None:
+        """Replace ``cell``'s reservation with what it cost, reply and judges (the estimate
+        where unknown)."""
+        if self.limit is None:
+            return
+        reply, judges = reserved
+        self.reserved -= reply + judges
+        self.spent += cell.cost_usd if cell.cost_usd is not None else reply
+        self.spent += cell.judge_cost_usd or 0.0  # None: no judge was asked
         usage = cell.usage
         if usage is not None:
             longest = self._longest.get(cell.column, 0)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..conversation._params import ChatParams
 from ._cells import Cell, ScoreError
+from ._grade_frame import grade_columns
 from ._spec import GridSpec
 
 if TYPE_CHECKING:
@@ -29,7 +30,8 @@ _FLOATS = ("cost_usd", "latency_s", "ttft_s")
 
 def cells_frame(spec: GridSpec, cells: Sequence[Cell], *, labels: bool = False) -> pd.DataFrame:
     """One row per cell: prompt, each var, model, each parameter, repeat, the reply, its tokens,
-    cost and timings, error, request id, status, and each scorer with its errors.
+    cost (and its judges' cost, with model graders) and timings, error, request id, status, each
+    scorer with its errors, and each grader's columns (``_grade_frame``).
 
     Dtypes, as in ``workbench.to_dataframe``: text as pandas' string dtype ``str``, token counts
     as ``Int64``, cost and timings as ``float64`` (NaN where unknown: an unknown cost is never 0),
@@ -60,6 +62,12 @@ def cells_frame(spec: GridSpec, cells: Sequence[Cell], *, labels: bool = False) 
         columns[name] = pd.array([u[i] for u in usage], dtype="Int64")
     columns["usage_source"] = [c.usage_source for c in cells]
     columns["cost_usd"] = [c.cost_usd for c in cells]
+    judged = any(g.uses_model for g in spec.graders)
+    if judged:
+        columns["judge_cost_usd"] = pd.array(
+            [float("nan") if c.judge_cost_usd is None else c.judge_cost_usd for c in cells],
+            dtype="float64",
+        )
     columns["latency_s"] = [c.latency_s for c in cells]
     columns["ttft_s"] = [c.ttft_s for c in cells]
     columns["error"] = [c.error for c in cells]
@@ -71,6 +79,7 @@ def cells_frame(spec: GridSpec, cells: Sequence[Cell], *, labels: bool = False) 
         columns[f"{name}_error"] = pd.array(
             [s.message if isinstance(s, ScoreError) else None for s in scores], dtype="str"
         )
+    columns.update(grade_columns(spec, cells))
     if labels:
         columns["_row"] = [spec.rows[c.row].label for c in cells]
         columns["_column"] = [spec.columns[c.column].label for c in cells]

@@ -22,7 +22,7 @@ from ..conversation._protocol_choice import choose_api
 from ._batch import write_batch
 from ._cells import ANSWERED, Cell, CellKey
 from ._display import open_display
-from ._estimate import GridEstimate, check_prices, estimate
+from ._estimate import GridEstimate, check_prices, check_start, estimate, judge_models
 from ._grid_events import GridEvent, GridFinished, GridStarted
 from ._result import GridResult
 from ._run import Runner
@@ -52,7 +52,10 @@ class Grid:
             or a dict of lists, expanded as a product (``{"temperature": [0, 1], "seed": [1, 2]}``
             is four sets). Validated like ``ChatParams``; ``model`` goes in ``models``.
         system: a system prompt for every cell.
-        vars: a pandas DataFrame or a list of dicts: one row each.
+        vars: a pandas DataFrame, a list of dicts, or the path of a JSONL file (one JSON
+            object a line; lines of OpenAI's ``{"item": {...}}`` form are unwrapped): one row
+            each. Every column is in ``to_dataframe()``, reference columns (``expected``)
+            included.
         repeats: how many times each combination is sent.
         tools: tools every cell may call (functions, ``Tool`` objects, ...); they run.
         response_format: structured output for every cell (a pydantic model, a JSON schema...).
@@ -64,7 +67,10 @@ class Grid:
             ``cell=``) when it takes one; sync or async; each adds a column. A raising scorer
             leaves a ``ScoreError`` in its column; the grid goes on.
         max_cost_usd: a budget in dollars: cells that would take the run over it are not sent
-            (``skipped``). Needs every model's price; see ``estimate()``.
+            (``skipped``), their judges' cost counted. Needs every model's price; see
+            ``estimate()``. A grid with model graders does not start when its estimate,
+            judges included, is over the budget (an eval stopped half way would give pass
+            rates over whichever cells ran).
         log: write each cell's conversation to the SQLite log (``True`` or a path). Off by
             default: a grid makes many short conversations, and the log's synchronous writes
             would double the cost of each cell (see ``bench/README.md``).
@@ -78,6 +84,16 @@ class Grid:
             Completions elsewhere. A parameter the Responses API has no equivalent for
             (``seed``, ``n``, ...) in a ``responses`` column is refused here, naming it and
             the column's cells.
+        graders: graders run on each answered cell (``done`` or ``cut``) after its reply: a
+            list of ``workbench.evals.Grader`` objects, OpenAI grader definitions (dicts in
+            the shape of OpenAI's ``string_check``, ``score_model``, ...), and Python
+            callables (sync or async, called as scorers are, their number or bool the score;
+            named by the function, or ``{"name": callable}``). Names are unique; each
+            grader's template references must be vars columns. A failing grader or judge
+            fails that grade, never the cell. Each adds columns to ``to_dataframe()``, and
+            ``result.summary()`` gives pass rates and mean scores.
+        judge_repeats: how many times each model grader asks its judge per cell (the grade
+            is the mean, with a spread and an agreement figure when more than one).
 
     Raises:
         InvalidParameterError: any input that would fail, before anything is sent.
@@ -102,6 +118,8 @@ class Grid:
         log: bool | str | Path = False,
         rate_limit_retries: int = 10,
         apis: str | Iterable[str] | None = None,
+        graders: Any = None,
+        judge_repeats: int = 1,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise InvalidParameterError("concurrency", f"must be an integer >= 1: {concurrency!r}")
@@ -137,9 +155,11 @@ class Grid:
             scorers=scorers,
             default_model="workbench-local" if local else "gpt-4o-mini",
             auto_api=lambda model, params: choose_api("auto", client, model, params),
+            graders=graders,
+            judge_repeats=judge_repeats,
         )
         if max_cost_usd is not None:
-            check_prices(self._spec.models, self._base_url)
+            check_prices([*self._spec.models, *judge_models(self._spec)], self._base_url)
         self.cells: list[Cell] = self._spec.cells()
         self._observers: list[Observer] = []
         self._lock = threading.Lock()
@@ -219,7 +239,8 @@ class Grid:
     # -- planning ----------------------------------------------------------------------------
 
     def estimate(self) -> GridEstimate:
-        """How many cells, and about how many tokens and dollars, before anything is sent."""
+        """How many cells, and about how many tokens and dollars (the judges' included), before
+        anything is sent."""
         return estimate(self._spec, self._base_url)
 
     def to_batch_jsonl(self, path: str | Path, *, model: str | None = None) -> list[Path]:
@@ -295,12 +316,25 @@ class Grid:
                 if key is None
                 else [self._index_of(key)]
             )
+            if key is None:
+                self._check_budget([self.cells[i] for i in indexes])
             for i in indexes:
                 self.cells[i] = self.cells[i].fresh()
             cells = [self.cells[i] for i in indexes]
             self._runner = Runner(self, cells)
             self._cancel_requested = False
         return cells
+
+    def _check_budget(self, cells: list[Cell]) -> None:
+        """A grid with model graders does not start past its budget (``check_start``)."""
+        if self.max_cost_usd is None or not any(g.uses_model for g in self._spec.graders):
+            return
+        spent = sum(
+            (c.cost_usd or 0.0) + (c.judge_cost_usd or 0.0)
+            for c in self.cells
+            if c.status in ANSWERED
+        )
+        check_start(self._spec, cells, spent, self.max_cost_usd, self._base_url)
 
     def _show(self, display: bool | None, total: int) -> None:
         try:

@@ -1,8 +1,9 @@
 """A grid's prompts and vars: strings and message lists checked, and ``{name}`` templates
-filled from each row of vars (a DataFrame or a list of dicts)."""
+filled from each row of vars (a DataFrame, a list of dicts or a JSONL file)."""
 
 from __future__ import annotations
 
+import os
 import re
 import string
 from collections.abc import Iterable, Mapping
@@ -12,6 +13,7 @@ import pydantic
 
 from .._exceptions import InvalidParameterError
 from ..conversation._history import Message
+from ._dataset import read_jsonl
 
 __all__ = ["fill", "fill_message", "message_text", "prompt_lists", "vars_rows"]
 
@@ -83,13 +85,17 @@ def _prompt(i: int, prompt: Any) -> list[dict[str, Any]]:
 
 
 def vars_rows(vars: Any) -> list[dict[str, Any]] | None:
-    """The rows of ``vars`` as dicts of plain Python values (None without vars).
+    """The rows of ``vars`` (a DataFrame, a list of dicts, a JSONL file's path) as dicts of
+    plain Python values (None without vars).
 
     Raises:
-        InvalidParameterError: not a DataFrame or a list of dicts with string keys, or empty.
+        InvalidParameterError: not a DataFrame, a list of dicts with string keys or a JSONL
+            file's path, or empty.
     """
     if vars is None:
         return None
+    if isinstance(vars, (str, os.PathLike)):
+        vars = read_jsonl(vars)
     if hasattr(vars, "to_dict") and hasattr(vars, "columns"):  # a DataFrame (pandas not imported)
         for column in vars.columns:
             if not isinstance(column, str):

@@ -13,6 +13,7 @@ from ._batch import read_batch_output
 from ._cells import ANSWERED, Cell
 from ._frame import cells_frame
 from ._score import prepare_scorers, score_cell
+from ._summary import summary_frame
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped]
@@ -67,12 +68,33 @@ class GridResult:
         ``parsed``, ``refusal``, ``finish_reason``, ``tool_calls``, ``prompt_tokens``,
         ``completion_tokens``, ``reasoning_tokens``, ``cached_tokens``, ``cost_usd``,
         ``latency_s``, ``ttft_s``, ``error``, ``request_id``, ``status``, then each scorer and
-        ``<scorer>_error``. Text is ``str``, token counts ``Int64``, cost and timings
+        ``<scorer>_error``, then per grader ``<name>`` (its score), ``<name>_pass``,
+        ``<name>_reasoning`` (model graders), ``<name>_label`` (label graders),
+        ``<name>_spread`` and ``<name>_agreement`` (model graders, ``judge_repeats`` > 1) and
+        ``<name>_error``; with model graders, ``judge_cost_usd`` follows ``cost_usd``. Text
+        is ``str``, token counts ``Int64``, cost and timings
         ``float64`` (NaN where unknown, never 0 for an unknown cost), parameters typed by the
         parameter, vars and scores by their values. A cell that never ran has no output (NA).
         """
 
         return cells_frame(self.grid._spec, self.cells)
+
+    def summary(self) -> pd.DataFrame:
+        """Pass rates and mean scores: one row per prompt x model x parameter set (x api when
+        the grid compares several).
+
+        Columns: ``prompt`` (its index in ``prompts``), ``model``, (``api``), ``params``,
+        ``cells``, ``answered`` (done or cut), ``cost_usd`` and ``judge_cost_usd`` (with model
+        graders; NaN when unknown), and per grader: ``<name>_n`` (cells with a score),
+        ``<name>_pass_rate`` with its 95% Wilson interval (``<name>_pass_low``,
+        ``<name>_pass_high``) for graders that say pass or fail, and ``<name>_mean`` with its
+        95% Student's t interval (``<name>_mean_low``, ``<name>_mean_high``; NaN under two
+        scores). When every grader says pass or fail: ``pass_rate``, ``pass_low`` and
+        ``pass_high``, a cell passing when every grader passed it. Failed grades count in
+        neither.
+        """
+
+        return summary_frame(self.grid._spec, self.cells)
 
     def pivot(self, values: str = "output", aggfunc: Any = None) -> pd.DataFrame:
         """A side-by-side table: a row per prompt (and vars row), a column per model and

@@ -1,5 +1,6 @@
 """One run of a grid's cells: concurrent through one client, under the adaptive limit and the
-budget; each cell a ``Conversation`` sent once (its tools run), then scored."""
+budget; each cell a ``Conversation`` sent once (its tools run), then scored and graded (its
+judges' requests through the same client, limit and budget)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from .._exceptions import RateLimitError
 from ..client._retries import retry_after as parse
 from ..conversation import Conversation
 from ..conversation._history import CUT_SHORT, Message
+from ..evals import GradingContext
 from ._cells import ANSWERED, CUT_BY, Cell
 from ._estimate import Budget, BudgetExceeded
 from ._fill import fill_cell, turn_of
+from ._graders import grade_cell
 from ._grid_events import CellDelta, CellFinished, CellStarted
+from ._judge import CellJudge
 from ._limiter import AdaptiveLimiter
 from ._score import prepare_scorers, score_cell
 from ._sender import Sender, open_sender
@@ -67,7 +71,7 @@ class Runner:
         running = {id(cell) for cell in self.cells}
         for cell in self.grid.cells:  # a resumed run counts what the grid already spent
             if cell.status in ANSWERED and id(cell) not in running:
-                budget.settle(cell, 0.0)
+                budget.settle(cell, (0.0, 0.0))
         queue = iter(self.cells)
         try:
             if not self.cancelled:
@@ -94,7 +98,7 @@ class Runner:
 
     async def _run_cell(self, cell: Cell, sender: Sender) -> None:
         assert self._budget is not None
-        reserved = 0.0
+        reserved = (0.0, 0.0)
         try:
             while True:
                 taken_in = await self.limiter.acquire()
@@ -110,7 +114,7 @@ class Runner:
                 if not isinstance(outcome, RateLimitError):
                     break
                 self._budget.settle(cell, reserved)
-                reserved = 0.0
+                reserved = (0.0, 0.0)
                 self.limiter.rate_limited(taken_in, _retry_after(outcome))
                 if cell.attempts > self.grid.rate_limit_retries:
                     cell.status = "error"
@@ -118,9 +122,11 @@ class Runner:
                     break
             if outcome is None:
                 self.limiter.succeeded()
-            self._budget.settle(cell, reserved)
             if cell.status not in ("error", "incomplete") and self._scorers:
                 await score_cell(cell, self._scorers, self._spec.structured(cell))
+            if cell.status not in ("error", "incomplete") and self._spec.graders:
+                await self._grade(cell, sender, reserved[1])
+            self._budget.settle(cell, reserved)
             ended = cell.status if cell.status in ("error", "incomplete", "cut") else "done"
             self._finish(cell, ended, cell.error)
         except asyncio.CancelledError:
@@ -129,6 +135,25 @@ class Runner:
             self._finish(cell, "cancelled", "cancelled" if sent else "cancelled before it was sent")
             if not self.cancelled:  # the caller's task was cancelled, not the grid: pass it on
                 raise
+
+    async def _grade(self, cell: Cell, sender: Sender, reserved: float) -> None:
+        """Grade an answered cell; its judges ask through the run's client, under its limit
+        and within the ``reserved`` dollars (or what the budget has left)."""
+        assert self._budget is not None
+        judge = CellJudge(
+            sender.client,
+            sender.base_url,
+            self.limiter,
+            self._budget,
+            reserved,
+            self.grid.rate_limit_retries,
+        )
+        context = GradingContext(judge, self._spec.judge_repeats)
+        try:
+            await grade_cell(cell, self._spec.graders, context, self._spec.structured(cell))
+        finally:
+            priced = judge.calls - judge.unpriced
+            cell.judge_cost_usd = judge.cost_usd if priced > 0 else None
 
     async def _attempt(self, cell: Cell, sender: Sender) -> BaseException | None:
         """Send ``cell`` once. Returns None when it went through, the ``RateLimitError`` to

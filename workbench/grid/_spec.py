@@ -13,7 +13,9 @@ from ..conversation._params import ChatParams
 from ..conversation._protocol_choice import API_CHOICES, Api, check_api
 from ..conversation._responses_mapping import UNMAPPED, check_responses_params
 from ..conversation._tools import as_tool
+from ..evals import Grader
 from ._cells import Cell, CellKey
+from ._graders import build_graders, check_judge_repeats
 from ._prompts import fill, fill_message, message_text, prompt_lists, vars_rows
 
 __all__ = ["RESULT_COLUMNS", "Column", "GridSpec", "Row", "build_spec"]
@@ -92,6 +94,8 @@ class GridSpec:
     response_format: Any
     tools: tuple[Any, ...]
     scorers: dict[str, Callable[..., Any]]
+    graders: tuple[Grader, ...] = ()
+    judge_repeats: int = 1
 
     def cells(self) -> list[Cell]:
         """Every cell, pending: row by row, then column, then repeat."""
@@ -158,6 +162,8 @@ def build_spec(
     scorers: Mapping[str, Callable[..., Any]] | None,
     default_model: str,
     auto_api: Callable[[str, Mapping[str, Any]], Api] | None = None,
+    graders: Any = None,
+    judge_repeats: int = 1,
 ) -> GridSpec:
     """Check the grid's inputs and expand them.
 
@@ -186,7 +192,9 @@ def build_spec(
     tool_list = tuple(as_tool(tool) for tool in tools)
     _check_unique("tools", [tool.name for tool in tool_list])
     checked_scorers = _scorers(scorers)
-    _check_names(var_names, param_names, list(checked_scorers))
+    taken = _check_names(var_names, param_names, list(checked_scorers))
+    judge_repeats = check_judge_repeats(judge_repeats)
+    grader_list = build_graders(graders, var_names, taken)
     rows = _rows(prompts_given, rows_of_vars, system)
     columns = tuple(
         Column(
@@ -216,6 +224,8 @@ def build_spec(
         response_format=response_format,
         tools=tool_list,
         scorers=checked_scorers,
+        graders=grader_list,
+        judge_repeats=judge_repeats,
     )
 
 
@@ -424,9 +434,12 @@ def _scorers(scorers: Mapping[str, Callable[..., Any]] | None) -> dict[str, Call
     return dict(scorers)
 
 
-def _check_names(var_names: list[str], param_names: list[str], scorer_names: list[str]) -> None:
-    """Vars, parameters and scorers become columns of one DataFrame: no two may clash."""
-    taken = {name: "a result column" for name in RESULT_COLUMNS}
+def _check_names(
+    var_names: list[str], param_names: list[str], scorer_names: list[str]
+) -> dict[str, str]:
+    """Vars, parameters and scorers become columns of one DataFrame: no two may clash.
+    Returns the names taken, with what takes each."""
+    taken = {name: "a result column" for name in (*RESULT_COLUMNS, "judge_cost_usd")}
     for kind, names in (("vars", var_names), ("params", param_names), ("scorers", scorer_names)):
         for name in names:
             if name in taken:
@@ -440,6 +453,8 @@ def _check_names(var_names: list[str], param_names: list[str], scorer_names: lis
                     raise InvalidParameterError(
                         kind, f"'{name}_error' (the column of its errors) is taken: rename it"
                     )
+                taken[f"{name}_error"] = "a scorer's column"
+    return taken
 
 
 def _check_unique(where: str, names: Sequence[str]) -> None:

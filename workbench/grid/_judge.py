@@ -1,0 +1,123 @@
+"""The judge of a grid's model graders: their requests sent through the grid's own client,
+under its concurrency limit and its budget, and priced as its cells are.
+
+A judge's request is one whole (not streamed) Chat Completions request. A cell reserves the
+estimated cost of its judging with its own (``_estimate.judge_cell_estimate``); a judge request
+that would go past that reservation is sent only while the budget has room for the excess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._exceptions import RateLimitError
+from ..client._chat_client import is_async_client
+from ..client._retries import retry_after
+from ..evals import JudgeReply
+from ..protocol._pricing import cost_usd
+from ..protocol._token_estimate import prompt_estimate
+
+if TYPE_CHECKING:
+    from ._estimate import Budget
+    from ._limiter import AdaptiveLimiter
+
+__all__ = ["CellJudge"]
+
+
+class CellJudge:
+    """The ``JudgeCall`` the graders of one cell get: it sends through the run's client, waits
+    for a place under the run's concurrency limit (and backs off on a 429 as cells do), keeps
+    within the budget, and adds up what the cell's judging cost.
+
+    Args:
+        client: the client the run's cells send with (sync or async).
+        base_url: the server's base URL, for prices.
+        limiter: the run's concurrency limit.
+        budget: the run's budget.
+        reserved: the dollars the cell reserved for its judging.
+        retries: how many 429s in a row a judge request may meet before it fails.
+
+    Attributes:
+        cost_usd: what the cell's judge requests cost so far (priced ones).
+        unpriced: how many judge replies had no known price.
+        calls: how many judge requests were answered.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        base_url: str | None,
+        limiter: AdaptiveLimiter,
+        budget: Budget,
+        reserved: float,
+        retries: int,
+    ) -> None:
+        self._client = client
+        self._base_url = base_url
+        self._limiter = limiter
+        self._budget = budget
+        self._reserved = reserved
+        self._retries = retries
+        self.cost_usd = 0.0
+        self.unpriced = 0
+        self.calls = 0
+
+    async def __call__(
+        self,
+        model: str,
+        messages: list[dict[str, Any]],
+        *,
+        response_format: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> JudgeReply:
+        """Ask ``model`` once; the reply's text and price."""
+        request: dict[str, Any] = {**(params or {}), "model": model, "messages": messages}
+        if response_format is not None:
+            request["response_format"] = dict(response_format)
+        max_tokens = int(request.get("max_completion_tokens") or request.get("max_tokens") or 1024)
+        sent = prompt_estimate(messages, [response_format] if response_format else [])
+        self._budget.allow_judge(model, sent, max_tokens, self.cost_usd, self._reserved)
+        completion = await self._send(request)
+        self.calls += 1
+        choices = getattr(completion, "choices", None) or []
+        message = getattr(choices[0], "message", None) if choices else None
+        text = getattr(message, "content", None) or ""
+        usage = getattr(completion, "usage", None)
+        cost = cost_usd(getattr(completion, "model", None) or model, usage, self._base_url)
+        if cost is None:
+            self.unpriced += 1
+        else:
+            self.cost_usd += cost
+        return JudgeReply(
+            text,
+            cost,
+            getattr(usage, "prompt_tokens", None),
+            getattr(usage, "completion_tokens", None),
+        )
+
+    async def _send(self, request: dict[str, Any]) -> Any:
+        """One request under the limit; 429s go to the limiter and are sent again."""
+        create = self._client.chat.completions.create
+        met = 0
+        while True:
+            taken_in = await self._limiter.acquire()
+            try:
+                if is_async_client(self._client):
+                    completion = await create(**request)
+                else:  # a sync client: keep the event loop free
+                    completion = await asyncio.to_thread(lambda: create(**request))
+            except RateLimitError as exc:
+                failure: RateLimitError | None = exc
+            else:
+                failure = None
+            finally:
+                self._limiter.release()
+            if failure is None:
+                self._limiter.succeeded()
+                return completion
+            met += 1
+            self._limiter.rate_limited(taken_in, retry_after(failure.response.headers))
+            if met > self._retries:
+                raise failure
