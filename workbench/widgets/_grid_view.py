@@ -13,8 +13,11 @@ Design, as for the conversation widget:
   cell's start and end.
 * A cell shows the start of its reply; opened, it asks for the whole reply (``{"action":
   "text"}``), which comes back as one custom message, so the table never holds whole replies.
-* When the run ends, ``summary`` holds the counts by status, the cost and the wall time; the
-  front end shows it in place of the progress bar and Stop.
+* When the run ends, ``summary`` holds the counts by status, the cost (judges included) and
+  the wall time, and each grader's passes; the front end shows it in place of the progress bar
+  and Stop.
+* A graded cell carries a small mark per grader (its score, and pass or fail) in the table; the
+  judges' reasoning comes with the whole reply when the cell is opened.
 * Model output is shown as text (``textContent`` in the front end), never as HTML.
 * ``GridView`` is an ``ipywidgets.VBox`` of the table and a detail area; a cell's
   "Conversation" button puts that cell's ``ConversationWidget`` in the detail area. Its
@@ -60,8 +63,42 @@ def _preview(text: str | None) -> str:
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
 
 
+GRADE_TEXT_CHARS = 4000
+"""The most of a grade's reasoning or error an opened cell shows."""
+
+
+def _grade_marks(cell: Any) -> list[dict[str, Any]]:
+    """Each grade as the table shows it: name, score, pass, label, and the error's start."""
+    marks = []
+    for name, grade in (getattr(cell, "grades", None) or {}).items():
+        score = grade.score
+        marks.append(
+            {
+                "name": name,
+                "score": None if score is None else round(float(score), 3),
+                "passed": grade.passed,
+                "label": grade.label,
+                "error": (grade.error or "")[:200],
+            }
+        )
+    return marks
+
+
+def _grade_details(cell: Any) -> list[dict[str, Any]]:
+    """Each grade as an opened cell shows it: with its reasoning, spread and agreement."""
+    details = _grade_marks(cell)
+    for detail, grade in zip(details, (getattr(cell, "grades", None) or {}).values(), strict=True):
+        detail["error"] = (grade.error or "")[:GRADE_TEXT_CHARS]
+        detail["reasoning"] = (grade.reasoning or "")[:GRADE_TEXT_CHARS]
+        detail["spread"] = grade.spread
+        detail["agreement"] = grade.agreement
+    return details
+
+
 def _cell_state(index: int, cell: Any) -> dict[str, Any]:
+    marks = _grade_marks(cell)
     return {
+        **({"grades": marks} if marks else {}),
         "i": index,
         "row": cell.row,
         "column": cell.column,
@@ -93,8 +130,10 @@ class GridTable(anywidget.AnyWidget):
     running = traitlets.Bool(False).tag(sync=True)
     selected = traitlets.Int(-1).tag(sync=True)
     summary = traitlets.Dict().tag(sync=True)
-    """Empty until the run ends; then ``counts`` (by status), ``cost_usd`` (None when no cell's
-    price is known), ``unpriced`` (finished cells without a price) and ``seconds``."""
+    """Empty until the run ends; then ``counts`` (by status), ``cost_usd`` (replies and judges;
+    None when no cell's price is known), ``unpriced`` (finished cells without a price) and
+    ``seconds``; with priced judges ``judge_cost_usd``, and with graders that say pass or fail
+    ``passes`` (per grader: ``[passed, graded]``)."""
 
     def __init__(
         self,
@@ -169,11 +208,15 @@ class GridTable(anywidget.AnyWidget):
             getattr(c, "cost_usd", None) for c in cells if c.status in ("done", "cut", "incomplete")
         ]
         known = [c for c in costs if c is not None]
+        judged = [j for c in cells if (j := getattr(c, "judge_cost_usd", None)) is not None]
         if elapsed is None and self._started_at is not None:
             elapsed = self._clock() - self._started_at
+        passes = _passes(cells)
         return {
             "counts": counts,
-            "cost_usd": round(sum(known), 6) if known else None,
+            "cost_usd": round(sum(known) + sum(judged), 6) if known or judged else None,
+            **({"judge_cost_usd": round(sum(judged), 6)} if judged else {}),
+            **({"passes": passes} if passes else {}),
             "unpriced": len(costs) - len(known),
             "seconds": round(elapsed, 1) if elapsed is not None else None,
         }
@@ -242,7 +285,22 @@ class GridTable(anywidget.AnyWidget):
         self._coalescer.flush()  # deltas already in the output go first, not after it
         output = cells[index].output or ""
         text = output if len(output) <= FULL_CHARS else output[: FULL_CHARS - 1] + "…"
-        self._send_custom({"type": "full", "i": index, "text": text})
+        message = {"type": "full", "i": index, "text": text}
+        if getattr(cells[index], "grades", None):
+            message["grades"] = _grade_details(cells[index])
+        self._send_custom(message)
+
+
+def _passes(cells: list[Any]) -> dict[str, list[int]]:
+    """Per grader that gave a pass or fail: how many cells passed, of how many."""
+    passes: dict[str, list[int]] = {}
+    for cell in cells:
+        for name, grade in (getattr(cell, "grades", None) or {}).items():
+            if grade.passed is not None:
+                tally = passes.setdefault(name, [0, 0])
+                tally[0] += bool(grade.passed)
+                tally[1] += 1
+    return passes
 
 
 class GridView(ipywidgets.VBox):  # type: ignore[misc]
@@ -329,13 +387,27 @@ def grid_text(grid: Any, width: int = 40) -> str:
                 shown = f"error: {_one_line(cell.error or '', width)}"
             else:
                 shown = f"({cell.status})"
-            lines.append(f"    {column}{repeat}: {shown}")
+            lines.append(f"    {column}{repeat}: {shown}{_grades_text(cell)}")
     counts: dict[str, int] = {}
     for cell in grid.cells:
         counts[cell.status] = counts.get(cell.status, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     lines.append(f"{len(grid.cells)} cells: {summary}")
     return "\n".join(lines)
+
+
+def _grades_text(cell: Any) -> str:
+    """`` [exact 1 pass, judge 0.4 fail]``: each grade's score (or label) and verdict."""
+    parts = []
+    for mark in _grade_marks(cell):
+        if mark["error"]:
+            parts.append(f"{mark['name']} failed")
+            continue
+        score = mark["score"]
+        value = mark["label"] or (f"{score:g}" if score is not None else "-")
+        verdict = {True: " pass", False: " fail"}.get(mark["passed"], "")
+        parts.append(f"{mark['name']} {value}{verdict}")
+    return f" [{', '.join(parts)}]" if parts else ""
 
 
 def _one_line(text: str, width: int) -> str:

@@ -7,6 +7,9 @@
 // for the whole reply of a cell the user opened. A cell shows the start of its reply (CSS
 // clamps it with an ellipsis); a click, or Enter/Space on the focused text, opens it fully and
 // closes it again; its "Conversation" button shows the cell's transcript below the table.
+// A graded cell shows a mark per grader (its score or label, and ✓ pass, ✗ fail, ! failed
+// grade); opened, it asks for its whole reply with the graders' reasoning ({type: "full",
+// grades}) and shows them under the reply.
 // Output is set with textContent only: model output is never parsed as HTML here.
 //
 // A piece of the ES module that `workbench/widgets/_esm.py` joins after `common.js` (`h`,
@@ -68,10 +71,71 @@ function summaryText(summary) {
   } else {
     parts.push("· cost unknown");
   }
+  if (summary.judge_cost_usd !== null && summary.judge_cost_usd !== undefined) {
+    parts.push(`(judges $${Number(summary.judge_cost_usd).toFixed(4)})`);
+  }
   if (summary.seconds !== null && summary.seconds !== undefined) {
     parts.push(`· ${summary.seconds} s`);
   }
+  for (const [name, [passed, graded]] of Object.entries(summary.passes || {})) {
+    parts.push(`· ${name} ${passed}/${graded} passed`);
+  }
   return parts.join(" ");
+}
+
+// -- grades -------------------------------------------------------------------------------------
+
+const MARKS = { pass: "✓", fail: "✗", none: "", error: "!" };
+
+function verdict(grade) {
+  if (grade.error) return "error";
+  if (grade.passed === true) return "pass";
+  if (grade.passed === false) return "fail";
+  return "none";
+}
+
+function gradeValue(grade) {
+  if (grade.label) return grade.label;
+  return grade.score === null || grade.score === undefined ? "" : String(grade.score);
+}
+
+// The marks under a cell's text: one per grader, its verdict as a symbol and a border colour.
+function drawGrades(slot, grades) {
+  slot.grades = grades || [];
+  slot.marks.replaceChildren();
+  slot.marks.hidden = slot.grades.length === 0;
+  for (const grade of slot.grades) {
+    const kind = verdict(grade);
+    const value = kind === "error" ? "failed" : gradeValue(grade);
+    const text = [MARKS[kind], grade.name, value].filter(Boolean).join(" ");
+    const mark = h("span", "wbg-grade", text);
+    mark.dataset.verdict = kind;
+    mark.title = grade.error || `${grade.name}: ${value}${kind === "none" ? "" : ` (${kind})`}`;
+    slot.marks.appendChild(mark);
+  }
+}
+
+// An opened cell's verdicts: each grader's score, spread and agreement, reasoning or error.
+function drawVerdicts(slot, grades) {
+  slot.verdicts.replaceChildren();
+  for (const grade of grades || []) {
+    const row = h("div", "wbg-verdict");
+    row.dataset.verdict = verdict(grade);
+    const facts = [gradeValue(grade)];
+    if (grade.spread !== null && grade.spread !== undefined && grade.agreement) {
+      facts.push(`spread ${Number(grade.spread).toFixed(2)}`);
+      facts.push(`agreement ${Math.round(grade.agreement * 100)}%`);
+    }
+    const head = `${MARKS[verdict(grade)]} ${grade.name} ${facts.filter(Boolean).join(" · ")}`;
+    row.append(h("div", "wbg-verdict-head", head.trim()));
+    const why = grade.error || grade.reasoning;
+    if (why) row.append(h("div", "wbg-verdict-why", why));
+    slot.verdicts.appendChild(row);
+  }
+}
+
+function wantsFull(slot) {
+  return slot.open && slot.full === null && (slot.cut || slot.grades.length > 0);
 }
 
 // -- one cell -----------------------------------------------------------------------------------
@@ -89,7 +153,8 @@ function drawCell(state, slot, cell) {
   } else if (cell.text !== undefined && !(slot.open && slot.full !== null)) {
     slot.text.textContent = cell.text;
   }
-  if (slot.open && slot.cut && slot.full === null) askFull(state, slot);
+  if (cell.text !== undefined || cell.grades !== undefined) drawGrades(slot, cell.grades);
+  if (wantsFull(slot)) askFull(state, slot);
 }
 
 function askFull(state, slot) {
@@ -103,7 +168,8 @@ function toggleCell(state, slot) {
   slot.node.classList.toggle("wbg-open", slot.open);
   slot.text.setAttribute("aria-expanded", slot.open ? "true" : "false");
   if (slot.open && slot.full !== null) slot.text.textContent = slot.full;
-  if (slot.open && slot.cut && slot.full === null) askFull(state, slot);
+  slot.verdicts.hidden = !slot.open || slot.verdicts.childElementCount === 0;
+  if (wantsFull(slot)) askFull(state, slot);
 }
 
 function makeCell(state, cell, repeats) {
@@ -121,8 +187,14 @@ function makeCell(state, cell, repeats) {
   text.setAttribute("role", "button");
   text.setAttribute("aria-expanded", "false");
   text.title = "Open or close the whole reply (Enter)";
-  node.append(head, text, open);
-  const slot = { i: cell.i, node, text, state: status, open: false, full: null, asked: false };
+  const marks = h("div", "wbg-grades");
+  const verdicts = h("div", "wbg-verdicts");
+  verdicts.hidden = true;
+  node.append(head, text, marks, verdicts, open);
+  const slot = {
+    i: cell.i, node, text, marks, verdicts, grades: [],
+    state: status, open: false, full: null, asked: false,
+  };
   text.onclick = () => toggleCell(state, slot);
   text.onkeydown = (event) => {
     if (event.key === "Enter" || event.key === " ") {
@@ -162,6 +234,7 @@ function drawTable(state) {
         const slot = makeCell(state, cell, repeats);
         const before = opened.get(cell.i);
         if (before) Object.assign(slot, { full: before.full, asked: before.asked });
+        if (before) slot.verdicts.replaceChildren(...before.verdicts.childNodes);
         if (before) toggleCell(state, slot);
         slots.set(cell.i, slot);
         td.appendChild(slot.node);
@@ -191,15 +264,19 @@ function onCustom(state, msg) {
     const shown = slot.full === null && text.length > PREVIEW;
     slot.text.textContent = shown ? `${text.slice(0, PREVIEW - 1)}…` : text;
     slot.status = slot.node.dataset.status = "running";
-    if (slot.open && slot.cut && slot.full === null) askFull(state, slot);
+    if (wantsFull(slot)) askFull(state, slot);
   } else if (msg.type === "start") {
     Object.assign(slot, { full: null, asked: false, cut: false });
+    drawVerdicts(slot, []);
+    slot.verdicts.hidden = true;
     drawCell(state, slot, { status: "running", text: "" });
   } else if (msg.type === "end") {
     Object.assign(slot, { full: null, asked: false });
     drawCell(state, slot, msg);
   } else if (msg.type === "full") {
     slot.full = msg.text;
+    drawVerdicts(slot, msg.grades);
+    slot.verdicts.hidden = !slot.open || !(msg.grades || []).length;
     if (slot.open) slot.text.textContent = msg.text;
   }
   if (msg.type !== "delta") drawBar(state);
