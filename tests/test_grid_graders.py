@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 import workbench
 from tests._graders import (
@@ -22,8 +23,15 @@ from tests._graders import (
     sync_mock_client,
 )
 from tests._grid import local_client
+from tests.test_grid_batch import answer_batch
 from workbench import Grid, InvalidParameterError
 from workbench.evals import GraderError
+
+
+class City(BaseModel):
+    name: str
+    population: int
+
 
 DATA = [{"city": "France", "expected": "Paris"}, {"city": "Peru", "expected": "Lima"}]
 
@@ -375,3 +383,56 @@ def test_wilson_and_t_intervals_against_published_values() -> None:
     assert round(t_quantile(120), 3) == 1.980
     mean, low, high = mean_interval([1.0, 2.0, 3.0, 4.0])
     assert mean == 2.5 and high - mean == pytest.approx(3.1824 * math.sqrt(5 / 3) / 2)
+
+
+# -- more sources of cells -------------------------------------------------------------------
+
+
+def test_batch_output_is_graded_with_the_judges_through_the_grid_client(tmp_path: Path) -> None:
+    server = MockServer([0.7])
+    g = Grid(
+        "Capital of {city}?",
+        vars=DATA,
+        client=mock_client(server),
+        graders=[Contains(), Judged()],
+    )
+    assert [type(x).__name__ for x in g.graders] == ["Contains", "Judged"]
+    assert g.judge_repeats == 1
+    [path] = g.to_batch_jsonl(tmp_path / "in.jsonl")
+    lines = answer_batch(path, tmp_path / "out.jsonl", fail="p0-v1-s0-r0-gpt-4o-mini")
+    (tmp_path / "out.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    done, failed = workbench.GridResult.from_batch_output(g, tmp_path / "out.jsonl").cells
+    assert done.grades["judged"].score == 0.7 and done.judge_cost_usd == pytest.approx(JUDGE_COST)
+    assert done.grades["contains"].score == 0.0  # the local model echoes: no "Paris"
+    assert failed.status == "error" and failed.grades == {}
+    assert len(server.judges) == 1 and server.cells == []
+
+
+def test_structured_output_reaches_graders_as_json() -> None:
+    seen: list[object] = []
+
+    def named(output: City) -> bool:
+        return isinstance(output, City)
+
+    class Sees(Contains):
+        async def grade(self, sample, item, context):  # type: ignore[no-untyped-def]
+            seen.append(sample.output_json)
+            return await super().grade(sample, item, context)
+
+    g = Grid(
+        "Describe {city}",
+        vars=DATA[:1],
+        response_format=City,
+        client=local_client()[0],
+        graders=[named, Sees("sees")],
+    )
+    cell = g.run(display=False).cells[0]
+    assert cell.grades["named"].passed is True
+    assert isinstance(seen[0], dict) and set(seen[0]) == {"name", "population"}
+
+
+def test_summary_names_the_api_when_the_grid_compares_several() -> None:
+    g = Grid(["Say hi"], apis=["chat", "responses"], client=local_client()[0], graders={"n": len})
+    summary = g.run(display=False).summary()
+    assert list(summary["api"]) == ["chat", "responses"]
+    assert list(summary.columns[:4]) == ["prompt", "model", "api", "params"]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .._exceptions import InvalidParameterError, WorkbenchError
 from ..client._client import AsyncClient
 from ..conversation._protocol_choice import choose_api
+from ..evals import Grader
 from ._batch import write_batch
 from ._cells import ANSWERED, Cell, CellKey
 from ._display import open_display
@@ -197,6 +198,16 @@ class Grid:
     def params(self) -> list[dict[str, Any]]:
         """The parameter sets (expanded), in column order within each model."""
         return [dict(p) for p in self._spec.param_sets]
+
+    @property
+    def graders(self) -> list[Grader]:
+        """The graders, built and checked (``workbench.evals.Grader`` objects), in order."""
+        return list(self._spec.graders)
+
+    @property
+    def judge_repeats(self) -> int:
+        """How many times each model grader asks its judge per cell."""
+        return self._spec.judge_repeats
 
     @property
     def running(self) -> bool:

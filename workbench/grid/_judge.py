@@ -15,15 +15,20 @@ from typing import TYPE_CHECKING, Any
 from .._exceptions import RateLimitError
 from ..client._chat_client import is_async_client
 from ..client._retries import retry_after
-from ..evals import JudgeReply
+from ..evals import GradingContext, JudgeReply
 from ..protocol._pricing import cost_usd
 from ..protocol._token_estimate import prompt_estimate
+from ._cells import ANSWERED
+from ._estimate import Budget
+from ._graders import grade_cell
+from ._limiter import AdaptiveLimiter
+from ._sender import open_sender
 
 if TYPE_CHECKING:
-    from ._estimate import Budget
-    from ._limiter import AdaptiveLimiter
+    from ._cells import Cell
+    from ._grid import Grid
 
-__all__ = ["CellJudge"]
+__all__ = ["CellJudge", "grade_answered"]
 
 
 class CellJudge:
@@ -121,3 +126,29 @@ class CellJudge:
             self._limiter.rate_limited(taken_in, retry_after(failure.response.headers))
             if met > self._retries:
                 raise failure
+
+
+async def grade_answered(grid: Grid, cells: list[Cell]) -> None:
+    """Grade the answered cells of ``cells`` outside a run (cells read from Batch API output):
+    concurrently, the judges asking through the grid's client under its concurrency limit.
+    The budget does not apply (the replies were paid for by the batch)."""
+    spec = grid._spec
+    answered = [cell for cell in cells if cell.status in ANSWERED]
+    if not spec.graders or not answered:
+        return
+    sender = open_sender(grid.client, grid.concurrency)
+    limiter = AdaptiveLimiter(grid.concurrency)
+    budget = Budget(None, spec, sender.base_url)
+
+    async def one(cell: Cell) -> None:
+        judge = CellJudge(
+            sender.client, sender.base_url, limiter, budget, 0.0, grid.rate_limit_retries
+        )
+        context = GradingContext(judge, spec.judge_repeats)
+        await grade_cell(cell, spec.graders, context, spec.structured(cell))
+        cell.judge_cost_usd = judge.cost_usd if judge.calls > judge.unpriced else None
+
+    try:
+        await asyncio.gather(*(one(cell) for cell in answered))
+    finally:
+        await sender.aclose()

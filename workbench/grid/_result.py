@@ -12,6 +12,7 @@ from ..conversation._tools import run_sync
 from ._batch import read_batch_output
 from ._cells import ANSWERED, Cell
 from ._frame import cells_frame
+from ._judge import grade_answered
 from ._score import prepare_scorers, score_cell
 from ._summary import summary_frame
 
@@ -174,8 +175,9 @@ class GridResult:
         requests back into a result; the grid's cells are replaced by what the files hold.
 
         Each line's ``custom_id`` names its cell; a cell no line answers is ``skipped``. Scorers
-        run on the outputs. A malformed file raises ``BatchFileError`` naming the file, line and
-        field, and changes nothing.
+        and graders run on the outputs (model graders' judges through the grid's client). A
+        malformed file raises ``BatchFileError`` naming the file, line and field, and changes
+        nothing.
         """
 
         paths = [path] if isinstance(path, (str, Path)) else list(path)
@@ -183,10 +185,11 @@ class GridResult:
         spec = grid._spec
         scorers = prepare_scorers(spec.scorers)
         done = [cell for cell in cells if cell.status in ANSWERED]
-        if scorers and done:
+        if (scorers or spec.graders) and done:
 
             async def score_all() -> None:
                 await asyncio.gather(*(score_cell(c, scorers, spec.structured(c)) for c in done))
+                await grade_answered(grid, done)
 
             run_sync(score_all)
         grid._replace_cells(cells)
