@@ -180,6 +180,8 @@ def test_a_dict_of_callables_and_judge_repeats_checked() -> None:
         Grid(["Hi"], client=local_client()[0], scorers={"chars_pass": len}, graders={"chars": len})
     g = Grid(["Say hi"], client=local_client()[0], graders={"chars": len})
     assert g.run(display=False).cells[0].grades["chars"].score > 0  # type: ignore[operator]
+    alone = Grid(["Say hi"], client=local_client()[0], graders=Failing())
+    assert [grader.name for grader in alone.graders] == ["failing"]
     for bad in (0, -1, 1.5, True, "2"):
         with pytest.raises(InvalidParameterError, match="judge_repeats: must be an integer >= 1"):
             Grid(["Say hi"], client=local_client()[0], judge_repeats=bad)  # type: ignore[arg-type]
@@ -199,6 +201,8 @@ def test_an_openai_grader_dict_needs_grader_from(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(workbench.evals, "grader_from", grader_from, raising=False)
     g = Grid("Capital of {city}?", vars=DATA, client=local_client()[0], graders=[definition])
     assert built == [definition] and g.run(display=False).cells[0].grades["exact"].score == 0
+    alone = Grid("Capital of {city}?", vars=DATA, client=local_client()[0], graders=definition)
+    assert [grader.name for grader in alone.graders] == ["exact"] and len(built) == 2
 
 
 # -- datasets --------------------------------------------------------------------------------

@@ -90,7 +90,7 @@ def build_graders(
 
     Args:
         graders: a list of graders, grader definitions, callables and ``{"name": callable}``
-            dicts, or one ``{"name": callable}`` dict; None for none.
+            dicts, or one of them alone; None for none.
         var_names: the columns of the grid's vars (each grader's references must be there).
         taken: the DataFrame's column names already in use, with what uses each.
 
@@ -101,9 +101,9 @@ def build_graders(
     """
     if graders is None:
         return ()
-    if isinstance(graders, Mapping) and "type" not in graders:
-        entries: list[Any] = [dict(graders)]
-    elif isinstance(graders, (str, bytes, Mapping)) or not isinstance(graders, Iterable):
+    if isinstance(graders, (Mapping, Grader)):  # one grader, definition or dict of callables
+        entries: list[Any] = [graders]
+    elif isinstance(graders, (str, bytes)) or not isinstance(graders, Iterable):
         raise InvalidParameterError(
             "graders", f"must be a list of graders, got {type(graders).__name__}"
         )
