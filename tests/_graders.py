@@ -60,10 +60,15 @@ class Judged(Grader):
 
     uses_model = True
 
-    def __init__(self, name: str = "judged", model: str = "gpt-4o-mini") -> None:
+    def __init__(
+        self, name: str = "judged", model: str = "gpt-4o-mini", temperature: float | None = 0
+    ) -> None:
         self.name = name
         self.model = model
         self.pass_threshold = 0.5
+        self.params: dict[str, Any] = {"max_completion_tokens": 50}
+        if temperature is not None:
+            self.params["temperature"] = temperature
 
     def judge_requests(self) -> list[tuple[str, int]]:
         return [(self.model, 50)]
@@ -85,7 +90,7 @@ class Judged(Grader):
                     self.model,
                     messages,
                     response_format=RESPONSE_FORMAT,
-                    params={"temperature": 0, "max_completion_tokens": 50},
+                    params=self.params,
                 )
                 verdict = json.loads(reply.text)
             except Exception as exc:
@@ -140,11 +145,14 @@ class MockServer:
         self.judge_faults = list(judge_faults or [])
         self.cells: list[dict[str, Any]] = []
         self.judges: list[dict[str, Any]] = []
+        self.repeat_headers: list[str | None] = []
         self.in_flight = 0
         self.most_in_flight = 0
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
+        if not body.get("stream"):
+            self.repeat_headers.append(request.headers.get("x-workbench-repeat"))
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:

@@ -440,3 +440,18 @@ def test_summary_names_the_api_when_the_grid_compares_several() -> None:
     summary = g.run(display=False).summary()
     assert list(summary["api"]) == ["chat", "responses"]
     assert list(summary.columns[:4]) == ["prompt", "model", "api", "params"]
+
+
+def test_judge_repeats_are_numbered_as_cell_repeats_are() -> None:
+    server = MockServer()
+    g = Grid(["Say hi"], client=mock_client(server), graders=[Judged()], judge_repeats=3)
+    g.run(display=False)
+    assert server.repeat_headers == [None, "1", "2"]
+    local = Grid(
+        ["Say hi"],
+        client=local_client()[0],
+        graders=[Judged(model="workbench-local", temperature=None)],  # sampled, not greedy
+        judge_repeats=3,
+    )
+    grade = local.run(display=False).cells[0].grades["judged"]
+    assert len(set(grade.runs)) == 3 and grade.spread is not None and grade.spread > 0, grade

@@ -9,6 +9,7 @@ that would go past that reservation is sent only while the budget has room for t
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from ._cells import ANSWERED
 from ._estimate import Budget
 from ._graders import grade_cell
 from ._limiter import AdaptiveLimiter
-from ._sender import open_sender
+from ._sender import Sender, open_sender
 
 if TYPE_CHECKING:
     from ._cells import Cell
@@ -36,9 +37,12 @@ class CellJudge:
     for a place under the run's concurrency limit (and backs off on a 429 as cells do), keeps
     within the budget, and adds up what the cell's judging cost.
 
+    A request asked again with the same model, messages and parameters (a judge repeat) is
+    numbered as a cell's repeat is (``Sender.for_repeat``), so that the local model samples each
+    repeat on its own, as a real judge at a temperature would.
+
     Args:
-        client: the client the run's cells send with (sync or async).
-        base_url: the server's base URL, for prices.
+        sender: what the run's cells send with (its client, sync or async, and base URL).
         limiter: the run's concurrency limit.
         budget: the run's budget.
         reserved: the dollars the cell reserved for its judging.
@@ -52,19 +56,18 @@ class CellJudge:
 
     def __init__(
         self,
-        client: Any,
-        base_url: str | None,
+        sender: Sender,
         limiter: AdaptiveLimiter,
         budget: Budget,
         reserved: float,
         retries: int,
     ) -> None:
-        self._client = client
-        self._base_url = base_url
+        self._sender = sender
         self._limiter = limiter
         self._budget = budget
         self._reserved = reserved
         self._retries = retries
+        self._asked: dict[str, int] = {}
         self.cost_usd = 0.0
         self.unpriced = 0
         self.calls = 0
@@ -84,13 +87,17 @@ class CellJudge:
         max_tokens = int(request.get("max_completion_tokens") or request.get("max_tokens") or 1024)
         sent = prompt_estimate(messages, [response_format] if response_format else [])
         self._budget.allow_judge(model, sent, max_tokens, self.cost_usd, self._reserved)
-        completion = await self._send(request)
+        key = json.dumps(request, sort_keys=True, default=str)
+        repeat = self._asked[key] = self._asked.get(key, -1) + 1
+        client = self._sender.for_repeat(repeat) if repeat else self._sender.client
+        completion = await self._send(client, request)
         self.calls += 1
         choices = getattr(completion, "choices", None) or []
         message = getattr(choices[0], "message", None) if choices else None
         text = getattr(message, "content", None) or ""
         usage = getattr(completion, "usage", None)
-        cost = cost_usd(getattr(completion, "model", None) or model, usage, self._base_url)
+        base_url = self._sender.base_url
+        cost = cost_usd(getattr(completion, "model", None) or model, usage, base_url)
         if cost is None:
             self.unpriced += 1
         else:
@@ -102,14 +109,14 @@ class CellJudge:
             getattr(usage, "completion_tokens", None),
         )
 
-    async def _send(self, request: dict[str, Any]) -> Any:
+    async def _send(self, client: Any, request: dict[str, Any]) -> Any:
         """One request under the limit; 429s go to the limiter and are sent again."""
-        create = self._client.chat.completions.create
+        create = client.chat.completions.create
         met = 0
         while True:
             taken_in = await self._limiter.acquire()
             try:
-                if is_async_client(self._client):
+                if is_async_client(client):
                     completion = await create(**request)
                 else:  # a sync client: keep the event loop free
                     completion = await asyncio.to_thread(lambda: create(**request))
@@ -141,9 +148,7 @@ async def grade_answered(grid: Grid, cells: list[Cell]) -> None:
     budget = Budget(None, spec, sender.base_url)
 
     async def one(cell: Cell) -> None:
-        judge = CellJudge(
-            sender.client, sender.base_url, limiter, budget, 0.0, grid.rate_limit_retries
-        )
+        judge = CellJudge(sender, limiter, budget, 0.0, grid.rate_limit_retries)
         context = GradingContext(judge, spec.judge_repeats)
         await grade_cell(cell, spec.graders, context, spec.structured(cell))
         cell.judge_cost_usd = judge.cost_usd if judge.calls > judge.unpriced else None

@@ -140,14 +140,8 @@ class Runner:
         """Grade an answered cell; its judges ask through the run's client, under its limit
         and within the ``reserved`` dollars (or what the budget has left)."""
         assert self._budget is not None
-        judge = CellJudge(
-            sender.client,
-            sender.base_url,
-            self.limiter,
-            self._budget,
-            reserved,
-            self.grid.rate_limit_retries,
-        )
+        retries = self.grid.rate_limit_retries
+        judge = CellJudge(sender, self.limiter, self._budget, reserved, retries)
         context = GradingContext(judge, self._spec.judge_repeats)
         try:
             await grade_cell(cell, self._spec.graders, context, self._spec.structured(cell))
