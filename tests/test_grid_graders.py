@@ -168,6 +168,7 @@ def test_a_missing_reference_column_is_refused_naming_grader_and_columns() -> No
         ([{"x": 3}], r"graders\[x\]: is not callable"),
         ([Contains("city")], r"'city' would clash with a vars column"),
         ([Contains("status")], r"'status' would clash with a result column"),
+        ([Contains("a"), Failing("a_pass")], r"'a_pass' would clash with a grader's column"),
     ],
 )
 def test_bad_graders_are_refused(graders: object, message: str) -> None:
@@ -182,6 +183,7 @@ def test_a_dict_of_callables_and_judge_repeats_checked() -> None:
     assert g.run(display=False).cells[0].grades["chars"].score > 0  # type: ignore[operator]
     alone = Grid(["Say hi"], client=local_client()[0], graders=Failing())
     assert [grader.name for grader in alone.graders] == ["failing"]
+    assert [grader.name for grader in Grid(["Hi"], graders=len).graders] == ["len"]
     for bad in (0, -1, 1.5, True, "2"):
         with pytest.raises(InvalidParameterError, match="judge_repeats: must be an integer >= 1"):
             Grid(["Say hi"], client=local_client()[0], judge_repeats=bad)  # type: ignore[arg-type]

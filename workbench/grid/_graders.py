@@ -101,7 +101,7 @@ def build_graders(
     """
     if graders is None:
         return ()
-    if isinstance(graders, (Mapping, Grader)):  # one grader, definition or dict of callables
+    if isinstance(graders, (Mapping, Grader)) or callable(graders):  # one alone
         entries: list[Any] = [graders]
     elif isinstance(graders, (str, bytes)) or not isinstance(graders, Iterable):
         raise InvalidParameterError(
@@ -113,17 +113,19 @@ def build_graders(
     for i, entry in enumerate(entries):
         built.extend(_build_one(entry, i))
     columns = set(var_names)
-    seen: set[str] = set()
+    used = dict(taken)
     for grader in built:
-        if grader.name in seen:
+        if used.get(grader.name) == "a grader":
             raise InvalidParameterError(f"graders[{grader.name}]", "two graders have this name")
-        seen.add(grader.name)
-        for name in (grader.name, *(f"{grader.name}_{s}" for s in _SUFFIXES)):
-            if name in taken:
+        names = (grader.name, *(f"{grader.name}_{s}" for s in _SUFFIXES))
+        for name in names:
+            if name in used:
                 raise InvalidParameterError(
                     f"graders[{grader.name}]",
-                    f"{name!r} would clash with {taken[name]} of the DataFrame: rename it",
+                    f"{name!r} would clash with {used[name]} of the DataFrame: rename it",
                 )
+        used.update(dict.fromkeys(names, "a grader's column"))
+        used[grader.name] = "a grader"
         missing = sorted(grader.references() - columns)
         if missing:
             there = ", ".join(sorted(columns)) if columns else "none: the grid has no vars"
