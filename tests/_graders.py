@@ -177,6 +177,13 @@ class MockServer:
         return httpx.Response(200, json=reply)
 
 
+def chat_grid(*args: Any, **kwargs: Any) -> workbench.Grid:
+    """A ``Grid`` whose cells go through Chat Completions, the protocol ``MockServer`` speaks
+    (its priced OpenAI URL would otherwise take the Responses API by default)."""
+    kwargs.setdefault("apis", "chat")
+    return workbench.Grid(*args, **kwargs)
+
+
 def mock_client(server: MockServer) -> workbench.AsyncClient:
     """An ``AsyncClient`` for ``https://api.openai.com/v1`` (priced) over ``server``."""
     return workbench.AsyncClient(

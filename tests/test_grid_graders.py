@@ -19,12 +19,13 @@ from tests._graders import (
     Failing,
     Judged,
     MockServer,
+    chat_grid,
     mock_client,
     sync_mock_client,
 )
 from tests._grid import local_client
 from tests.test_grid_batch import answer_batch
-from workbench import Grid, InvalidParameterError
+from workbench import InvalidParameterError
 from workbench.evals import GraderError
 
 
@@ -45,7 +46,7 @@ def test_every_kind_of_grader_grades_each_answered_cell() -> None:
     def words(output: str, cell: workbench.Cell) -> int:
         return len(output.split()) + cell.repeat
 
-    g = Grid(
+    g = chat_grid(
         "Capital of {city}?",
         vars=DATA,
         client=mock_client(server),
@@ -65,7 +66,7 @@ def test_every_kind_of_grader_grades_each_answered_cell() -> None:
 
 
 def test_a_raising_grader_fails_its_grade_only() -> None:
-    g = Grid(["Say hi"], client=local_client()[0], graders=[Failing("boom", raises=True)])
+    g = chat_grid(["Say hi"], client=local_client()[0], graders=[Failing("boom", raises=True)])
     cell = g.run(display=False).cells[0]
     assert cell.status == "done"
     assert cell.grades["boom"].error == "RuntimeError: the grader broke"
@@ -74,7 +75,7 @@ def test_a_raising_grader_fails_its_grade_only() -> None:
 
 def test_graders_do_not_run_on_failed_cells() -> None:
     client, _ = local_client({"FAIL": "500;times=99"})
-    g = Grid(["Say hi", "FAIL now"], client=client, graders=[Judged()], rate_limit_retries=0)
+    g = chat_grid(["Say hi", "FAIL now"], client=client, graders=[Judged()], rate_limit_retries=0)
     ok, failed = g.run(display=False).cells
     assert failed.status == "error" and failed.grades == {}
     assert ok.status == "done" and "judged" in ok.grades
@@ -82,7 +83,9 @@ def test_graders_do_not_run_on_failed_cells() -> None:
 
 def test_the_judge_asks_through_the_grid_client_and_is_priced() -> None:
     server = MockServer()
-    g = Grid("Capital of {city}?", vars=DATA[:1], client=mock_client(server), graders=[Judged()])
+    g = chat_grid(
+        "Capital of {city}?", vars=DATA[:1], client=mock_client(server), graders=[Judged()]
+    )
     cell = g.run(display=False).cells[0]
     (request,) = server.judges
     assert request["model"] == "gpt-4o-mini" and "stream" not in request
@@ -97,7 +100,7 @@ def test_the_judge_asks_through_the_grid_client_and_is_priced() -> None:
 
 def test_a_sync_client_judges_too() -> None:
     server = MockServer([0.3])
-    g = Grid(["Say hi"], client=sync_mock_client(server), graders=[Judged()])
+    g = chat_grid(["Say hi"], client=sync_mock_client(server), graders=[Judged()])
     cell = g.run(display=False).cells[0]
     assert cell.grades["judged"].score == 0.3 and cell.grades["judged"].passed is False
     assert cell.judge_cost_usd == pytest.approx(JUDGE_COST)
@@ -105,7 +108,7 @@ def test_a_sync_client_judges_too() -> None:
 
 def test_judge_requests_share_the_concurrency_limit() -> None:
     server = MockServer(delay=0.02)
-    g = Grid(
+    g = chat_grid(
         [f"Question {i}" for i in range(6)],
         client=mock_client(server),
         graders=[Judged("a"), Judged("b")],
@@ -119,12 +122,14 @@ def test_judge_requests_share_the_concurrency_limit() -> None:
 
 def test_a_rate_limited_judge_request_is_sent_again() -> None:
     server = MockServer(judge_faults=[429, 429])
-    g = Grid(["Say hi"], client=mock_client(server), graders=[Judged()])
+    g = chat_grid(["Say hi"], client=mock_client(server), graders=[Judged()])
     result = g.run(display=False)
     assert result.cells[0].grades["judged"].score == 0.8
     assert result.rate_limits == 2 and server.judge_faults == [] and len(server.judges) == 1
     too_many = MockServer(judge_faults=[429] * 5)
-    g = Grid(["Say hi"], client=mock_client(too_many), graders=[Judged()], rate_limit_retries=1)
+    g = chat_grid(
+        ["Say hi"], client=mock_client(too_many), graders=[Judged()], rate_limit_retries=1
+    )
     cell = g.run(display=False).cells[0]
     assert cell.status == "done"
     assert (cell.grades["judged"].error or "").startswith("RateLimitError")
@@ -132,7 +137,7 @@ def test_a_rate_limited_judge_request_is_sent_again() -> None:
 
 def test_judge_repeats_give_spread_and_agreement() -> None:
     server = MockServer([1.0, 0.0, 1.0])
-    g = Grid(["Say hi"], client=mock_client(server), graders=[Judged()], judge_repeats=3)
+    g = chat_grid(["Say hi"], client=mock_client(server), graders=[Judged()], judge_repeats=3)
     grade = g.run(display=False).cells[0].grades["judged"]
     assert grade.runs == (1.0, 0.0, 1.0) and grade.score == pytest.approx(2 / 3)
     assert grade.agreement == pytest.approx(2 / 3) and grade.spread == pytest.approx(0.4714, 1e-3)
@@ -147,14 +152,14 @@ def test_judge_repeats_give_spread_and_agreement() -> None:
 def test_a_missing_reference_column_is_refused_naming_grader_and_columns() -> None:
     server = MockServer()
     with pytest.raises(GraderError) as caught:
-        Grid("Capital of {city}?", vars=DATA, client=mock_client(server), graders=[
+        chat_grid("Capital of {city}?", vars=DATA, client=mock_client(server), graders=[
             Contains("exact", column="answer")
         ])  # fmt: skip
     message = str(caught.value)
     assert "graders[exact]" in message and "'answer'" in message
     assert "city, expected" in message
     with pytest.raises(GraderError, match="none: the grid has no vars"):
-        Grid(["Say hi"], client=mock_client(server), graders=[Contains()])
+        chat_grid(["Say hi"], client=mock_client(server), graders=[Contains()])
     assert server.cells == [] and server.judges == []
 
 
@@ -173,27 +178,29 @@ def test_a_missing_reference_column_is_refused_naming_grader_and_columns() -> No
 )
 def test_bad_graders_are_refused(graders: object, message: str) -> None:
     with pytest.raises(InvalidParameterError, match=message):
-        Grid("Capital of {city}?", vars=DATA, client=local_client()[0], graders=graders)
+        chat_grid("Capital of {city}?", vars=DATA, client=local_client()[0], graders=graders)
 
 
 def test_a_dict_of_callables_and_judge_repeats_checked() -> None:
     with pytest.raises(InvalidParameterError, match="'chars_pass' would clash with a scorers col"):
-        Grid(["Hi"], client=local_client()[0], scorers={"chars_pass": len}, graders={"chars": len})
-    g = Grid(["Say hi"], client=local_client()[0], graders={"chars": len})
+        chat_grid(
+            ["Hi"], client=local_client()[0], scorers={"chars_pass": len}, graders={"chars": len}
+        )
+    g = chat_grid(["Say hi"], client=local_client()[0], graders={"chars": len})
     assert g.run(display=False).cells[0].grades["chars"].score > 0  # type: ignore[operator]
-    alone = Grid(["Say hi"], client=local_client()[0], graders=Failing())
+    alone = chat_grid(["Say hi"], client=local_client()[0], graders=Failing())
     assert [grader.name for grader in alone.graders] == ["failing"]
-    assert [grader.name for grader in Grid(["Hi"], graders=len).graders] == ["len"]
+    assert [grader.name for grader in chat_grid(["Hi"], graders=len).graders] == ["len"]
     for bad in (0, -1, 1.5, True, "2"):
         with pytest.raises(InvalidParameterError, match="judge_repeats: must be an integer >= 1"):
-            Grid(["Say hi"], client=local_client()[0], judge_repeats=bad)  # type: ignore[arg-type]
+            chat_grid(["Say hi"], client=local_client()[0], judge_repeats=bad)  # type: ignore[arg-type]
 
 
 def test_an_openai_grader_dict_needs_grader_from(monkeypatch: pytest.MonkeyPatch) -> None:
     definition = {"type": "string_check", "name": "exact", "operation": "eq"}
     monkeypatch.delattr(workbench.evals, "grader_from", raising=False)
     with pytest.raises(GraderError, match=r"graders\[exact\].*grader_from"):
-        Grid(["Say hi"], client=local_client()[0], graders=[definition])
+        chat_grid(["Say hi"], client=local_client()[0], graders=[definition])
     built: list[dict[str, object]] = []
 
     def grader_from(given: dict[str, object]) -> Contains:
@@ -201,9 +208,9 @@ def test_an_openai_grader_dict_needs_grader_from(monkeypatch: pytest.MonkeyPatch
         return Contains("exact")
 
     monkeypatch.setattr(workbench.evals, "grader_from", grader_from, raising=False)
-    g = Grid("Capital of {city}?", vars=DATA, client=local_client()[0], graders=[definition])
+    g = chat_grid("Capital of {city}?", vars=DATA, client=local_client()[0], graders=[definition])
     assert built == [definition] and g.run(display=False).cells[0].grades["exact"].score == 0
-    alone = Grid("Capital of {city}?", vars=DATA, client=local_client()[0], graders=definition)
+    alone = chat_grid("Capital of {city}?", vars=DATA, client=local_client()[0], graders=definition)
     assert [grader.name for grader in alone.graders] == ["exact"] and len(built) == 2
 
 
@@ -214,7 +221,7 @@ def test_vars_from_a_jsonl_file_with_reference_columns_in_the_results(tmp_path: 
     path = tmp_path / "data.jsonl"
     path.write_text("\n".join(json.dumps(row) for row in DATA) + "\n\n")
     server = MockServer()
-    g = Grid("Capital of {city}?", vars=path, client=mock_client(server), graders=[Contains()])
+    g = chat_grid("Capital of {city}?", vars=path, client=mock_client(server), graders=[Contains()])
     frame = g.run(display=False).to_dataframe()
     assert list(frame["expected"]) == ["Paris", "Lima"]
     assert list(frame["contains"]) == [1.0, 0.0] and list(frame["contains_pass"]) == [True, False]
@@ -224,7 +231,7 @@ def test_vars_from_a_jsonl_file_with_reference_columns_in_the_results(tmp_path: 
     ]
     wrapped = tmp_path / "openai.jsonl"
     wrapped.write_text("\n".join(json.dumps({"item": row}) for row in DATA))
-    unwrapped = Grid("Capital of {city}?", vars=str(wrapped), client=local_client()[0])
+    unwrapped = chat_grid("Capital of {city}?", vars=str(wrapped), client=local_client()[0])
     assert unwrapped.cells[1].vars == DATA[1]
 
 
@@ -232,15 +239,15 @@ def test_a_bad_jsonl_line_is_named(tmp_path: Path) -> None:
     path = tmp_path / "data.jsonl"
     path.write_text('{"city": "France"}\n\n{"city": "Peru"\n')
     with pytest.raises(InvalidParameterError, match=r"data.jsonl, line 3: not valid JSON"):
-        Grid("Capital of {city}?", vars=path, client=local_client()[0])
+        chat_grid("Capital of {city}?", vars=path, client=local_client()[0])
     path.write_text('{"city": "France"}\n[1, 2]\n')
     with pytest.raises(InvalidParameterError, match=r"line 2: a JSON object is needed, got list"):
-        Grid("Capital of {city}?", vars=path, client=local_client()[0])
+        chat_grid("Capital of {city}?", vars=path, client=local_client()[0])
     with pytest.raises(InvalidParameterError, match="cannot read"):
-        Grid("Capital of {city}?", vars=tmp_path / "missing.jsonl", client=local_client()[0])
+        chat_grid("Capital of {city}?", vars=tmp_path / "missing.jsonl", client=local_client()[0])
     path.write_text("\n")
     with pytest.raises(InvalidParameterError, match="has no rows"):
-        Grid("Capital of {city}?", vars=path, client=local_client()[0])
+        chat_grid("Capital of {city}?", vars=path, client=local_client()[0])
 
 
 # -- results ---------------------------------------------------------------------------------
@@ -248,7 +255,7 @@ def test_a_bad_jsonl_line_is_named(tmp_path: Path) -> None:
 
 def test_dataframe_columns_per_grader() -> None:
     server = MockServer()
-    g = Grid(
+    g = chat_grid(
         "Capital of {city}?",
         vars=DATA,
         client=mock_client(server),
@@ -270,7 +277,7 @@ def test_dataframe_columns_per_grader() -> None:
     assert list(frame["failing_error"]) == ["no verdict today"] * 2
     assert frame["contains_error"].isna().all()
     assert list(frame["judge_cost_usd"]) == pytest.approx([JUDGE_COST] * 2)
-    plain = Grid(["Say hi"], client=local_client()[0], graders=[Failing()])
+    plain = chat_grid(["Say hi"], client=local_client()[0], graders=[Failing()])
     assert "judge_cost_usd" not in plain.run(display=False).to_dataframe().columns
 
 
@@ -279,8 +286,8 @@ def test_dataframe_columns_per_grader() -> None:
 
 def test_the_estimate_counts_the_judges() -> None:
     server = MockServer()
-    plain = Grid(["Say hi", "Say bye"], client=mock_client(server)).estimate()
-    judged = Grid(
+    plain = chat_grid(["Say hi", "Say bye"], client=mock_client(server)).estimate()
+    judged = chat_grid(
         ["Say hi", "Say bye"], client=mock_client(server), graders=[Judged()], judge_repeats=3
     ).estimate()
     assert judged.judge_requests == 2 * 3 and plain.judge_requests == 0
@@ -288,15 +295,17 @@ def test_the_estimate_counts_the_judges() -> None:
     assert judged.cost_usd == pytest.approx(plain.cost_usd + judged.judge_cost_usd)  # type: ignore[operator]
     assert "judges: 6 requests" in repr(judged)
     assert server.cells == [] and server.judges == []
-    unpriced = Grid(["Say hi"], client=mock_client(server), graders=[Judged(model="my-judge")])
+    unpriced = chat_grid(["Say hi"], client=mock_client(server), graders=[Judged(model="my-judge")])
     assert unpriced.estimate().cost_usd is None and "my-judge" in unpriced.estimate().unpriced
     with pytest.raises(workbench.WorkbenchError, match="price of 'my-judge'"):
-        Grid(["Hi"], client=mock_client(server), graders=[Judged(model="my-judge")], max_cost_usd=1)
+        chat_grid(
+            ["Hi"], client=mock_client(server), graders=[Judged(model="my-judge")], max_cost_usd=1
+        )
 
 
 def test_a_judge_grid_does_not_start_past_its_budget() -> None:
     server = MockServer()
-    g = Grid(
+    g = chat_grid(
         [f"Question {i}" for i in range(4)],
         client=mock_client(server),
         graders=[Judged()],
@@ -308,7 +317,7 @@ def test_a_judge_grid_does_not_start_past_its_budget() -> None:
     with pytest.raises(workbench.WorkbenchError, match=r"not started.*judges ~\$"):
         g.run(display=False)
     assert server.cells == [] and server.judges == [] and not g.running
-    fits = Grid(
+    fits = chat_grid(
         ["Question"],
         client=mock_client(server),
         graders=[Judged()],
@@ -321,7 +330,7 @@ def test_the_run_stops_at_the_budget_counting_judge_cost() -> None:
     # Judges that cost far more than estimated: the first cell's judging spends the budget.
     costly = {"prompt_tokens": 200_000, "completion_tokens": 50, "total_tokens": 200_050}
     server = MockServer(judge_usage=costly)
-    g = Grid(
+    g = chat_grid(
         [f"Question {i}" for i in range(6)],
         client=mock_client(server),
         graders=[Judged()],
@@ -345,7 +354,7 @@ def test_the_run_stops_at_the_budget_counting_judge_cost() -> None:
 def test_summary_pass_rates_and_means_per_prompt_model_and_params() -> None:
     server = MockServer([1.0, 1.0, 0.0, 1.0])  # in order of sending: row by row
     rows = [*DATA, {"city": "Japan", "expected": "Tokyo"}, {"city": "Italy", "expected": "Paris"}]
-    g = Grid(
+    g = chat_grid(
         ["Capital of {city}?", "Which city rules {city}?"],
         vars=rows,
         params=[{"temperature": 0}, {"temperature": 1}],
@@ -373,7 +382,7 @@ def test_summary_pass_rates_and_means_per_prompt_model_and_params() -> None:
 
 
 def test_summary_has_no_overall_rate_when_a_grader_gives_no_verdict() -> None:
-    g = Grid(["Say hi"], client=local_client()[0], graders={"chars": len})
+    g = chat_grid(["Say hi"], client=local_client()[0], graders={"chars": len})
     summary = g.run(display=False).summary()
     assert "pass_rate" not in summary.columns and "chars_pass_rate" not in summary.columns
     assert math.isnan(summary["chars_mean_low"].iloc[0])  # one score: no interval
@@ -396,7 +405,7 @@ def test_wilson_and_t_intervals_against_published_values() -> None:
 
 def test_batch_output_is_graded_with_the_judges_through_the_grid_client(tmp_path: Path) -> None:
     server = MockServer([0.7])
-    g = Grid(
+    g = chat_grid(
         "Capital of {city}?",
         vars=DATA,
         client=mock_client(server),
@@ -425,7 +434,7 @@ def test_structured_output_reaches_graders_as_json() -> None:
             seen.append(sample.output_json)
             return await super().grade(sample, item, context)
 
-    g = Grid(
+    g = chat_grid(
         "Describe {city}",
         vars=DATA[:1],
         response_format=City,
@@ -438,7 +447,9 @@ def test_structured_output_reaches_graders_as_json() -> None:
 
 
 def test_summary_names_the_api_when_the_grid_compares_several() -> None:
-    g = Grid(["Say hi"], apis=["chat", "responses"], client=local_client()[0], graders={"n": len})
+    g = chat_grid(
+        ["Say hi"], apis=["chat", "responses"], client=local_client()[0], graders={"n": len}
+    )
     summary = g.run(display=False).summary()
     assert list(summary["api"]) == ["chat", "responses"]
     assert list(summary.columns[:4]) == ["prompt", "model", "api", "params"]
@@ -446,10 +457,10 @@ def test_summary_names_the_api_when_the_grid_compares_several() -> None:
 
 def test_judge_repeats_are_numbered_as_cell_repeats_are() -> None:
     server = MockServer()
-    g = Grid(["Say hi"], client=mock_client(server), graders=[Judged()], judge_repeats=3)
+    g = chat_grid(["Say hi"], client=mock_client(server), graders=[Judged()], judge_repeats=3)
     g.run(display=False)
     assert server.repeat_headers == [None, "1", "2"]
-    local = Grid(
+    local = chat_grid(
         ["Say hi"],
         client=local_client()[0],
         graders=[Judged(model="workbench-local", temperature=None)],  # sampled, not greedy
