@@ -260,7 +260,7 @@ def test_acceptance_3_prompts_2_models_2_param_sets_2_repeats() -> None:
         "prompt", "topic", "model", "api", "temperature", "repeat", "output", "parsed", "refusal",
         "finish_reason", "tool_calls", "prompt_tokens", "completion_tokens",
         "reasoning_tokens", "cached_tokens", "usage_source", "cost_usd", "latency_s", "ttft_s",
-        "error", "request_id", "status", "on_topic", "on_topic_error",
+        "error", "request_id", "status", "version", "on_topic", "on_topic_error",
     ]  # fmt: skip
     dtypes = {name: str(dtype) for name, dtype in frame.dtypes.items()}
     for name in ("prompt", "topic", "model", "output", "error", "status", "on_topic_error"):

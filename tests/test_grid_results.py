@@ -116,7 +116,7 @@ def test_dataframe_columns_dtypes_and_unrun_cells() -> None:
     assert list(frame.columns[8:]) == [
         "repeat", "output", "parsed", "refusal", "finish_reason", "tool_calls",
         "prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens", "usage_source",
-        "cost_usd", "latency_s", "ttft_s", "error", "request_id", "status",
+        "cost_usd", "latency_s", "ttft_s", "error", "request_id", "status", "version",
     ]  # fmt: skip
     dtypes = {name: str(dtype) for name, dtype in frame.dtypes.items()}
     assert dtypes["n"] == "float64" and dtypes["lang"] == "str"

@@ -14,6 +14,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 from .. import _views
@@ -53,6 +54,10 @@ Approval = Callable[[str, dict[str, Any]], bool]
 class ConversationBase:
     """A conversation's history, parameters, tools and observers, and its turn (the arguments
     are described at ``Conversation``)."""
+
+    _log_meta: Mapping[str, Any] = MappingProxyType({})
+    """What the log keeps beside the settings in the conversation's ``meta`` (a grid cell's
+    conversation names its grid's version and its cell)."""
 
     def __init__(
         self,

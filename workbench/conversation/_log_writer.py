@@ -82,6 +82,7 @@ class LogWriter:
             "max_tool_rounds": chat.max_tool_rounds,
             "api": chat.api,
             "base_url": _public_url(chat.client),  # to price the replies read from the log
+            **chat._log_meta,
         }
         model, system = chat.params.model, chat.system
         self._call(lambda db: db.save_conversation(chat.id, model=model, system=system, meta=meta))

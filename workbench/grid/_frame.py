@@ -28,10 +28,13 @@ _TOKENS = ("prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tok
 _FLOATS = ("cost_usd", "latency_s", "ttft_s")
 
 
-def cells_frame(spec: GridSpec, cells: Sequence[Cell], *, labels: bool = False) -> pd.DataFrame:
+def cells_frame(
+    spec: GridSpec, cells: Sequence[Cell], *, labels: bool = False, version: str | None = None
+) -> pd.DataFrame:
     """One row per cell: prompt, each var, model, each parameter, repeat, the reply, its tokens,
-    cost (and its judges' cost, with model graders) and timings, error, request id, status, each
-    scorer with its errors, and each grader's columns (``_grade_frame``).
+    cost (and its judges' cost, with model graders) and timings, error, request id, status, the
+    grid's ``version`` (when given), each scorer with its errors, and each grader's columns
+    (``_grade_frame``).
 
     Dtypes, as in ``workbench.to_dataframe``: text as pandas' string dtype ``str``, token counts
     as ``Int64``, cost and timings as ``float64`` (NaN where unknown: an unknown cost is never 0),
@@ -73,6 +76,8 @@ def cells_frame(spec: GridSpec, cells: Sequence[Cell], *, labels: bool = False) 
     columns["error"] = [c.error for c in cells]
     columns["request_id"] = [c.request_id for c in cells]
     columns["status"] = [c.status for c in cells]
+    if version is not None:
+        columns["version"] = pd.array([version] * len(cells), dtype="str")
     for name in spec.scorers:
         scores = [c.scores.get(name) for c in cells]
         columns[name] = _inferred([None if isinstance(s, ScoreError) else s for s in scores])

@@ -27,6 +27,7 @@ from ._estimate import GridEstimate, check_prices, check_start, estimate, judge_
 from ._grid_events import GridEvent, GridFinished, GridStarted
 from ._result import GridResult
 from ._run import Runner
+from ._run_version import SHORT, grid_version
 from ._spec import build_spec
 
 if TYPE_CHECKING:
@@ -166,6 +167,7 @@ class Grid:
         self._lock = threading.Lock()
         self._runner: Runner | None = None
         self._cancel_requested = False
+        self._version: str | None = None
 
     # -- shape -------------------------------------------------------------------------------
 
@@ -208,6 +210,16 @@ class Grid:
     def judge_repeats(self) -> int:
         """How many times each model grader asks its judge per cell."""
         return self._spec.judge_repeats
+
+    @property
+    def version(self) -> str:
+        """The grid's version: 12 hex characters of a hash of what defines its run (prompts,
+        system prompt, vars, models, apis, parameter sets, repeats, tools, response format,
+        scorers and graders). The same inputs give the same version in any process; any change
+        gives a new one. ``GridResult.compare`` shows what changed between two runs."""
+        if self._version is None:
+            self._version = grid_version(self._spec, self._spec.graders)[:SHORT]
+        return self._version
 
     @property
     def running(self) -> bool:

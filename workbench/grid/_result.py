@@ -58,6 +58,12 @@ class GridResult:
         return iter(self.cells)
 
     @property
+    def version(self) -> str:
+        """The version of the grid that ran (``Grid.version``): 12 hex characters of a hash of
+        its prompts, vars, models, parameters, tools, scorers and graders."""
+        return self.grid.version
+
+    @property
     def counts(self) -> dict[str, int]:
         """How many cells ended in each status."""
         return dict(collections.Counter(cell.status for cell in self.cells))
@@ -68,7 +74,8 @@ class GridResult:
         Columns: ``prompt``, each var, ``model``, ``api``, each parameter, ``repeat``, ``output``,
         ``parsed``, ``refusal``, ``finish_reason``, ``tool_calls``, ``prompt_tokens``,
         ``completion_tokens``, ``reasoning_tokens``, ``cached_tokens``, ``cost_usd``,
-        ``latency_s``, ``ttft_s``, ``error``, ``request_id``, ``status``, then each scorer and
+        ``latency_s``, ``ttft_s``, ``error``, ``request_id``, ``status``, ``version`` (the
+        grid's, the same in every row: see ``version``), then each scorer and
         ``<scorer>_error``, then per grader ``<name>`` (its score), ``<name>_pass``,
         ``<name>_reasoning`` (model graders), ``<name>_label`` (label graders),
         ``<name>_spread`` and ``<name>_agreement`` (model graders, ``judge_repeats`` > 1) and
@@ -78,7 +85,7 @@ class GridResult:
         parameter, vars and scores by their values. A cell that never ran has no output (NA).
         """
 
-        return cells_frame(self.grid._spec, self.cells)
+        return cells_frame(self.grid._spec, self.cells, version=self.version)
 
     def summary(self) -> pd.DataFrame:
         """Pass rates and mean scores: one row per prompt x model x parameter set (x api when

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .._exceptions import RateLimitError
 from ..client._retries import retry_after as parse
 from ..conversation import Conversation
+from ..conversation._conversation_base import open_log
 from ..conversation._history import CUT_SHORT, Message
 from ..evals import GradingContext
 from ._cells import ANSWERED, CUT_BY, Cell
@@ -50,6 +51,7 @@ class Runner:
         self.cancelled = False
         self._spec = grid._spec
         self._scorers = prepare_scorers(self._spec.scorers)
+        self._version = grid.version  # hashed once, before the first cell
         self._workers: list[asyncio.Task[None]] = []
         self._budget: Budget | None = None
 
@@ -153,7 +155,7 @@ class Runner:
         """Send ``cell`` once. Returns None when it went through, the ``RateLimitError`` to
         retry after, or another error (recorded in the cell)."""
         client = sender.for_repeat(cell.repeat) if self._spec.repeats > 1 else sender.client
-        chat = cell_conversation(self._spec, cell, client, self.grid._log)
+        chat = cell_conversation(self._spec, cell, client, self.grid._log, version=self._version)
         cell.conversation = chat
         cell.status = "running"
         cell.error = None
@@ -219,9 +221,13 @@ def cell_conversation(
     log: bool | str | Path,
     *,
     with_prompt: bool = False,
+    version: str | None = None,
 ) -> Conversation:
     """A new ``Conversation`` for ``cell``: its model, system prompt, tools and parameters, and
-    the messages before its prompt (``with_prompt``: the prompt too)."""
+    the messages before its prompt (``with_prompt``: the prompt too).
+
+    With ``log`` on, the log's ``meta`` of the conversation names the grid's ``version`` and
+    the cell (``{"grid": {"version": ..., "cell": "p0-v0-s0-r0-model"}}``)."""
 
     row = spec.rows[cell.row]
     chat = Conversation(
@@ -230,9 +236,14 @@ def cell_conversation(
         system=row.system,
         client=client,
         tools=spec.tools,
-        log=log,
+        log=False,
         **spec.params_for(cell),
     )
+    if log is not False:  # attached after the grid's mark is set: one write of the settings
+        chat._log_meta = {"grid": {"version": version, "cell": str(cell.key)}}
+        chat._attach_log(open_log(log, client))
+        if chat._log_writer is not None:
+            chat._log_writer.save_conversation()
     for message in row.messages if with_prompt else row.messages[:-1]:
         chat.history.append(Message(**message))
     return chat

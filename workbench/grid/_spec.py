@@ -40,6 +40,7 @@ RESULT_COLUMNS = (
     "error",
     "request_id",
     "status",
+    "version",
 )
 """The columns of ``GridResult.to_dataframe()`` besides vars, parameters and scorers."""
 

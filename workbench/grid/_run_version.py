@@ -1,0 +1,125 @@
+"""A grid's version: a content hash of everything that defines its run (prompts, system prompt,
+vars, models, apis, parameter sets, repeats, tools, response format, scorers and graders).
+
+The same inputs give the same version in any process: values are reduced to plain JSON
+(``identity``) before hashing, never to a ``repr`` that could hold a memory address. A new kind
+of input needs one more branch in ``identity``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import inspect
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..conversation._tools import Tool
+from ._spec import GridSpec
+
+__all__ = ["SHORT", "grader_identity", "grid_version", "identity"]
+
+SHORT = 12
+"""How many hex characters of the hash make the version shown (``GridResult.version``)."""
+
+_PLAIN = (str, int, bool, type(None))
+
+
+def grid_version(spec: GridSpec, graders: Iterable[Any] = ()) -> str:
+    """The sha256 (hex) of what defines a grid's run: ``spec`` and its ``graders``."""
+    defined = {
+        "rows": [
+            {
+                "prompt": row.prompt,
+                "vars": row.vars_index,
+                "messages": list(row.messages),
+                "system": row.system,
+            }
+            for row in spec.rows
+        ],
+        "vars": sorted({(row.vars_index, _json(row.vars)) for row in spec.rows}),
+        "models": list(spec.models),
+        "apis": list(spec.apis),
+        "params": list(spec.param_sets),
+        "repeats": spec.repeats,
+        "response_format": spec.response_format,
+        "tools": list(spec.tools),
+        "scorers": dict(spec.scorers),
+        "graders": [grader_identity(g) for g in graders],
+    }
+    return hashlib.sha256(_json(defined).encode()).hexdigest()
+
+
+def grader_identity(grader: Any) -> Any:
+    """What defines a grader: its ``definition`` (OpenAI's grader JSON) where it has one, else
+    its class and its plain attributes (and the source of a function it wraps)."""
+    definition = getattr(grader, "definition", None)
+    if definition is not None:
+        return {"grader": _qualified(type(grader)), "definition": identity(definition)}
+    if not hasattr(grader, "__dict__") and callable(grader):
+        return identity(grader)
+    attributes = getattr(grader, "__dict__", {})
+    return {
+        "grader": _qualified(type(grader)),
+        "attributes": {
+            name: identity(value)
+            for name, value in sorted(attributes.items())
+            if _is_plain(value) or inspect.isfunction(value)
+        },
+    }
+
+
+def identity(value: Any) -> Any:
+    """``value`` as plain JSON values that name what it is, the same in every process."""
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, Mapping):
+        return {str(key): identity(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [identity(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((identity(item) for item in value), key=_json)
+    if isinstance(value, Tool):
+        return {"tool": identity(dict(value.to_param()))}
+    if isinstance(value, type) and hasattr(value, "model_json_schema"):  # a pydantic model
+        return {"model": _qualified(value), "schema": identity(value.model_json_schema())}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {"dataclass": _qualified(type(value)), "fields": identity(dataclasses.asdict(value))}
+    if callable(value):
+        return {"callable": _qualified(value), "source": _source(value)}
+    return {"object": _qualified(type(value)), "attributes": grader_identity(value)}
+
+
+def _is_plain(value: Any) -> bool:
+    """Whether ``value`` is JSON-like data (the attributes of a grader worth hashing)."""
+    if isinstance(value, (*_PLAIN, float)):
+        return True
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    return False
+
+
+def _qualified(value: Any) -> str:
+    module = getattr(value, "__module__", None) or type(value).__module__
+    name = getattr(value, "__qualname__", None) or type(value).__qualname__
+    return f"{module}.{name}"
+
+
+def _source(function: Any) -> str | None:
+    """A function's source (a changed scorer is a new version); None for a builtin or a
+    function defined where its source cannot be read."""
+    target = function if inspect.isroutine(function) else type(function)
+    try:
+        return inspect.getsource(target)
+    except (OSError, TypeError):
+        return None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(identity(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
