@@ -58,6 +58,8 @@ SEAMS: dict[tuple[str, str], str] = {
     ("workbench.client._base", "workbench.client._response"): "raw responses load on the first"
     " with_raw_response",
     ("workbench.grid._sender", "workbench.local.*"): "as for the client",
+    ("workbench.grid._result", "workbench.grid._compare_frame"): "the comparison's DataFrame"
+    " imports pandas: only when a comparison is asked for",
 }
 """(importer, target) pairs where a lazy import keeps a common path fast, with why; either side
 names a module, or with ``.*`` a package and everything in it."""

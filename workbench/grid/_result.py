@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..conversation._tools import run_sync
 from ._batch import read_batch_output
 from ._cells import ANSWERED, Cell
+from ._compare import compare_results
 from ._frame import cells_frame
 from ._judge import grade_answered
 from ._score import prepare_scorers, score_cell
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped]
     from matplotlib.axes import Axes
 
+    from ._compare_frame import GridComparison
     from ._grid import Grid
 
 __all__ = ["GridResult"]
@@ -103,6 +105,29 @@ class GridResult:
         """
 
         return summary_frame(self.grid._spec, self.cells)
+
+    def compare(self, other: GridResult) -> GridComparison:
+        """What changed from this run to ``other``, cell by cell: a DataFrame (a
+        ``GridComparison``) that shows in a notebook as a table with the replies' words diffed.
+
+        Cells are matched by what they are: the prompt (by its text, else its position), the
+        vars row (by its values, else its position), the model, the parameter set, the api and
+        the repeat. Cells that flipped pass -> fail come first, then fail -> pass, then the
+        rest by the largest change of any score; cells of one run only come last.
+
+        Columns: ``side`` (``both``, ``before only``, ``after only``), ``row``, ``column``,
+        ``repeat``; ``cell_*``, ``status_*``, ``prompt_*`` and ``output_*`` for ``before``
+        (this run) and ``after`` (``other``); ``diff`` (``[-deleted-]{+inserted+}``, words) and
+        ``words_changed``; per scorer and grader ``<name>_before``, ``<name>_after`` and
+        ``<name>_change``; per grader with a threshold (and scorer answering True/False)
+        ``<name>_passed_before`` and ``<name>_passed_after``; ``flipped`` (``pass -> fail``,
+        ``fail -> pass``) and ``flipped_by``; ``cost_usd_*`` and ``latency_s_*`` before, after
+        and ``_change``. The matches themselves (their cells and word diffs) are in
+        ``.comparison``.
+        """
+        from ._compare_frame import comparison_frame
+
+        return comparison_frame(compare_results(self, other))
 
     def pivot(self, values: str = "output", aggfunc: Any = None) -> pd.DataFrame:
         """A side-by-side table: a row per prompt (and vars row), a column per model and
