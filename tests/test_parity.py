@@ -46,6 +46,7 @@ _LOCAL_FILES = "reads or writes local files (pandas, pyarrow, SQLite), which are
 
 SYNC_ONLY: dict[str, str] = {
     "Conversation.branches": _IN_MEMORY,
+    "Conversation.diff": _IN_MEMORY,
     "Conversation.clear": _IN_MEMORY,
     "Conversation.enable_tool": _IN_MEMORY,
     "Conversation.fork": _IN_MEMORY,

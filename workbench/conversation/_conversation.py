@@ -26,6 +26,7 @@ from ._history import Message
 from ._log import ConversationLog, default_log_path
 from ._protocol_choice import API_CHOICES
 from ._reply import TurnStopped
+from ._text_diff import TextDiff, word_diff
 from ._tools import as_tool
 from ._turn import ToolRoundLimitError
 from ._turn_events import HistoryChanged, TurnStarted
@@ -186,6 +187,28 @@ class Conversation(ConversationBase):
             twin._log_writer.save_conversation()
             twin._log_writer.sync()
         return twin
+
+    def diff(self, a: int | Message, b: int | Message | None = None) -> TextDiff:
+        """The word-level diff from message ``a``'s text to ``b``'s (a ``TextDiff``: ``str()``
+        is plain text, and it shows highlighted in a notebook).
+
+        Args:
+            a: a message, or its index on the current branch.
+            b: the other message (or index). Without it, ``a`` is compared with the version
+                before it (its previous sibling: what the widget's "diff" shows), e.g.
+                ``chat.diff(-1)`` after ``regenerate()``.
+
+        Raises:
+            ValueError: ``b`` is left out and ``a`` has no earlier version.
+        """
+        first = self._at(a) if isinstance(a, int) else a
+        if b is not None:
+            return word_diff(first.text, (self._at(b) if isinstance(b, int) else b).text)
+        versions = self.history.siblings(first)
+        at = next((i for i, m in enumerate(versions) if m.id == first.id), 0)
+        if at == 0:
+            raise ValueError("the message has no earlier version to compare with: pass b=")
+        return word_diff(versions[at - 1].text, first.text)
 
     def keep(self, index: int) -> None:
         """Send an incomplete message to the model again from now on."""

@@ -34,6 +34,7 @@ WIDGET_PIECES = (
     "widget/stream.js",
     "widget/tools.js",
     "widget/errors.js",
+    "widget/diff.js",
     "widget/panels.js",
     "widget/protocol.js",
     "widget/controls.js",

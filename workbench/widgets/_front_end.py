@@ -1,10 +1,10 @@
 """The front end's requests: each custom message ``{"action": ..., ...}`` to its widget method.
 
 Every user action is a Python method of ``ConversationWidget`` (``send``, ``stop``,
-``regenerate``, ``switch``, ``set_param``, ...); the front end calls them with these messages,
-tests call the methods directly. A message that is not a dict, or names no known action, is
-ignored. A user's action takes the last error away first (``PASSIVE`` lists the requests a view
-makes by itself, which do not).
+``regenerate``, ``switch``, ``set_param``, ``diff``, ...); the front end calls them with these
+messages, tests call the methods directly. A message that is not a dict, or names no known
+action, is ignored. A user's action takes the last error away first (``PASSIVE`` lists the
+requests a view makes by itself, which do not).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ ACTIONS: dict[str, Callable[[ConversationWidget, Mapping[str, Any]], object]] = 
     "models": lambda w, c: w.load_models(),
     "code": lambda w, c: w.code(c.get("text")),
     "copy": lambda w, c: w.copy_text(str(c.get("id"))),
+    "diff": lambda w, c: w.diff(str(c.get("id"))),
     "refresh": _refresh,
     "earlier": _earlier,
     "resync": lambda w, c: w.resync(),

@@ -34,6 +34,7 @@ from ._transcript_window import WINDOW, TranscriptWindow, patch
 
 if TYPE_CHECKING:
     from ..conversation import Conversation
+    from ..conversation._text_diff import TextDiff
 
 __all__ = ["TranscriptView"]
 
@@ -116,6 +117,23 @@ class TranscriptView(anywidget.AnyWidget):
         content = {"type": "media", "hash": digest, "kind": media.kind, "mime": mime}
         self._send_custom({**content, "size": len(data)}, [data])
         return True
+
+    def diff(self, message_id: str) -> TextDiff | None:
+        """Show what changed in message ``message_id`` from its previous version (the sibling
+        before it: a reply before ``regenerate``, a message before ``edit``), word by word, as
+        ``Conversation.diff`` gives it: sent as ``{"type": "diff", "id", "from", "to", "ops"}``
+        (versions counted from 1) and returned. None for a message with no earlier version."""
+        message = self._chat.history.messages.get(message_id)
+        if message is None:
+            return None
+        ids = [m.id for m in self._chat.history.siblings(message)]
+        at = ids.index(message_id) if message_id in ids else 0
+        if at == 0:
+            return None
+        diff = self._chat.diff(message)
+        ops = [list(op) for op in diff.ops]
+        self._send_custom({"type": "diff", "id": message_id, "from": at, "to": at + 1, "ops": ops})
+        return diff
 
     def resync(self) -> None:
         """Send the whole transcript window again (a view that missed a patch asks for it)."""

@@ -35,6 +35,7 @@ import traitlets
 from .._exceptions import WorkbenchError
 from ..conversation import ToolRoundLimitError, TurnStopped
 from ..conversation._history import Message
+from ..conversation._text_diff import DIFF_CSS
 from ..conversation._turn_events import (
     ContentDelta,
     HistoryChanged,
@@ -92,7 +93,7 @@ class ConversationWidget(TranscriptView):
     """
 
     _esm = join_esm(WIDGET_PIECES)
-    _css = CSS + (STATIC / "widget.css").read_text(encoding="utf-8")
+    _css = CSS + (STATIC / "widget.css").read_text(encoding="utf-8") + DIFF_CSS
 
     streaming = traitlets.Bool(False).tag(sync=True)
     params = traitlets.Dict().tag(sync=True)

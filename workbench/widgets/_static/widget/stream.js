@@ -73,6 +73,7 @@ function onCustom(view, msg, buffers) {
   if (msg.type === "code") return showCode(view, msg);
   if (msg.type === "transcript") return applyPatch(view, msg); // drawn on change:transcript_rev
   if (msg.type === "earlier") return receiveEarlier(view, msg);
+  if (msg.type === "diff") return showDiff(view, msg);
   if (msg.type === "copy") {
     const { transcript } = view.nodes;
     const item = transcript.querySelector(`.wb-entry[data-id="${CSS.escape(msg.id)}"]`);

@@ -112,6 +112,7 @@ function entryNode(view, entry) {
 function entryActions(view, item, entry) {
   const actions = h("div", "wb-actions");
   if (entry.branch && entry.branch[1] > 1) actions.appendChild(branchSwitcher(view, entry));
+  if (entry.branch && entry.branch[0] > 0) actions.appendChild(diffButton(view, item, entry));
   const copy = button("wb-copy", "Copy", "Copy the text", () => {
     if (entry.text !== undefined) copyText(entry.text, copy);
     else view.send({ action: "copy", id: entry.id }); // a reply's text comes back as "copy"
