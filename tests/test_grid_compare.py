@@ -11,6 +11,8 @@ from typing import Any
 import pandas
 import pytest
 
+from tests._browser import artifacts_dir
+from tests._contrast import AA, CONTRAST, theme_css
 from tests._grid import local_client
 from workbench import Grid
 from workbench.conversation._text_diff import word_diff
@@ -229,4 +231,58 @@ def test_comparing_real_runs_of_the_local_model() -> None:
     assert changed["prompt_before"] == "Say bye" and "{+" in changed["diff"]
     assert changed["latency_s_change"] == pytest.approx(
         changed["latency_s_after"] - changed["latency_s_before"]
+    )
+
+
+# -- the notebook view in JupyterLab's themes ----------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("theme", ["light", "dark", "dark-high-contrast"])
+def test_the_notebook_view_is_readable_in_each_theme(page: Any, theme: str) -> None:
+    prompts = ["Say hi", "Describe the sea", "Count to 3"]
+    before = _filled(
+        _grid(prompts, models=["m1"]),
+        {"Say hi": "Hello there, friend.", "Describe the sea": "The sea is <b>blue</b> and calm."},
+        grades=lambda cell: {"judge": Grade(score=0.9, passed=True)},
+        cost_usd=0.002,
+        latency_s=1.0,
+    )
+    after = _filled(
+        _grid(prompts, models=["m1"]),
+        {"Say hi": "Hello world, friend!", "Describe the sea": "The sea is grey and rough."},
+        grades=lambda cell: {
+            "judge": Grade(score=0.2, passed=False)
+            if cell.prompt == "Describe the sea"
+            else Grade(score=0.95, passed=True)
+        },
+        cost_usd=0.0025,
+        latency_s=1.4,
+    )
+    view = before.compare(after)._repr_html_()
+    page.set_content(f"<!doctype html><html><body>{view}</body></html>")
+    page.add_style_tag(content=theme_css(theme))
+    page.evaluate(
+        """(light) => {
+          document.body.setAttribute('data-jp-theme-light', String(light));
+          document.body.style.background = 'var(--jp-layout-color0)';
+          document.body.style.color = 'var(--jp-content-font-color1)';
+          document.body.style.fontFamily = 'sans-serif';
+        }""",
+        theme == "light",
+    )
+    rows = page.locator(".wb-compare tbody tr")
+    assert rows.count() == 3  # "Count to 3" by its score alone
+    assert "pass -> fail" in str(rows.first.text_content())  # the flip first
+    assert rows.first.locator("del").all_text_contents() == ["<b>blue</b>", "calm"]
+    assert page.locator(".wb-compare b:not(p > b)").count() == 0  # model text stays text
+    texts = page.evaluate(CONTRAST, ".wb-compare")
+    assert len(texts) >= 10
+    assert [t for t in texts if t["ratio"] < AA] == []
+    path = artifacts_dir() / f"grid-compare-{theme}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.locator(".wb-compare").screenshot(path=str(path))
+    page.set_viewport_size({"width": 420, "height": 900})
+    page.locator(".wb-compare").screenshot(
+        path=str(artifacts_dir() / f"grid-compare-{theme}-narrow.png")
     )

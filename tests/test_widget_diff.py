@@ -10,38 +10,13 @@ from typing import Any
 import pytest
 
 from tests._browser import widget_screenshot as screenshot
-from tests._contrast import AA, CONTRAST
+from tests._contrast import AA, CONTRAST, theme_css
 from tests._widgets import front_end, make_chat, recorded
 from workbench.widgets._widget import widget
 
 from ._frontend import Bridge
 
 HOSTILE = 'Tell me <img src=x onerror="window.pwned=1"> about <b>sea</b> & sky'
-
-# JupyterLab's own values for the variables the diff uses (its Light and Dark themes).
-LIGHT = {
-    "--jp-layout-color0": "#ffffff",
-    "--jp-layout-color2": "#eeeeee",
-    "--jp-content-font-color0": "rgba(0, 0, 0, 1)",
-    "--jp-ui-font-color1": "rgba(0, 0, 0, 0.87)",
-    "--jp-error-color1": "#f44336",
-    "--jp-error-color3": "#ffcdd2",
-    "--jp-success-color1": "#4caf50",
-    "--jp-success-color3": "#c8e6c9",
-}
-DARK = {
-    "--jp-layout-color0": "#111111",
-    "--jp-layout-color1": "#212121",
-    "--jp-layout-color2": "#424242",
-    "--jp-border-color1": "#616161",
-    "--jp-content-font-color0": "rgba(255, 255, 255, 1)",
-    "--jp-content-font-color1": "rgba(255, 255, 255, 0.87)",
-    "--jp-ui-font-color1": "rgba(255, 255, 255, 0.87)",
-    "--jp-error-color1": "#f44336",
-    "--jp-error-color3": "#ffcdd2",
-    "--jp-success-color1": "#4caf50",
-    "--jp-success-color3": "#c8e6c9",
-}
 
 
 def regenerated(text: str = "Tell me a story about the sea") -> Any:
@@ -95,16 +70,16 @@ def test_the_widget_action_sends_the_diff_to_its_view() -> None:
 # -- the front end -----------------------------------------------------------------------------
 
 
-def theme(page: Any, variables: dict[str, str], light: bool) -> None:
-    """Set JupyterLab's theme variables and light/dark flag on the page, as a Lab theme does."""
+def theme(page: Any, name: str) -> None:
+    """Load one of JupyterLab's themes' variables, and its light/dark flag, as Lab does."""
+    page.add_style_tag(content=theme_css(name))
     page.evaluate(
-        """([vars, light]) => {
+        """(light) => {
           document.body.setAttribute('data-jp-theme-light', String(light));
-          for (const [k, v] of Object.entries(vars)) document.body.style.setProperty(k, v);
-          document.body.style.background = vars['--jp-layout-color0'];
-          document.body.style.color = vars['--jp-content-font-color1'] || '';
+          document.body.style.background = 'var(--jp-layout-color0)';
+          document.body.style.color = 'var(--jp-content-font-color1)';
         }""",
-        [variables, light],
+        name == "light",
     )
 
 
@@ -142,14 +117,16 @@ def test_diff_under_a_regenerated_reply_escaped_and_readable(page: Any) -> None:
     )
     assert styles == ["line-through", "rgb(255, 205, 210)"]  # --jp-error-color3
 
-    theme(page, LIGHT, light=True)
+    theme(page, "light")
     assert contrast_failures(page) == []
     screenshot(page, "widget-diff-light.png")
-    theme(page, DARK, light=False)
+    theme(page, "dark")
     assert contrast_failures(page) == []
     ins = shown.locator("ins").first.evaluate("n => getComputedStyle(n).color")
     assert ins == "rgb(200, 230, 201)"  # --jp-success-color3 on a dark wash
     screenshot(page, "widget-diff-dark.png")
+    theme(page, "dark-high-contrast")
+    assert contrast_failures(page) == []
     page.set_viewport_size({"width": 420, "height": 900})
     screenshot(page, "widget-diff-narrow.png")
     width = page.evaluate("() => document.documentElement.scrollWidth")

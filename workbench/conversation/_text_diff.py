@@ -21,7 +21,7 @@ _TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
 _SPACES = re.compile(r"\s+")
 
 DIFF_CSS = """
-.wb-diff { white-space: pre-wrap; overflow-wrap: anywhere; }
+.wb-diff { white-space: pre-wrap; overflow-wrap: break-word; }
 .wb-diff del, .wb-diff ins { border-radius: 2px; padding: 0 1px; }
 .wb-diff del {
   text-decoration: line-through;

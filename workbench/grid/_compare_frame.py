@@ -249,6 +249,7 @@ def _one_line(text: str, width: int) -> str:
 
 
 _CSS = """
+.wb-compare { overflow-x: auto; }
 .wb-compare table { border-collapse: collapse; }
 .wb-compare th, .wb-compare td {
   border: 1px solid var(--jp-border-color2, #e0e0e0); padding: 0.3em 0.5em;
@@ -256,7 +257,8 @@ _CSS = """
 }
 .wb-compare th { background: var(--jp-layout-color2, #eee); }
 .wb-compare-muted { color: var(--jp-content-font-color2, rgba(0, 0, 0, 0.54)); }
-.wb-compare-reply { max-height: 12em; overflow: auto; max-width: 60em; }
+.wb-compare-reply { max-height: 12em; overflow: auto; max-width: 60em; min-width: 14em; }
+.wb-compare td:last-child { white-space: nowrap; }
 .wb-compare-side { font-style: italic; }
 .wb-flip-fail, .wb-flip-pass {
   white-space: nowrap; border-radius: 2px; padding: 0 0.3em;
