@@ -182,7 +182,7 @@ def comparison_html(comparison: Comparison) -> str:
     return (
         f"<style>{DIFF_CSS}{_CSS}</style><div class='wb-compare'>"
         f"<p><b>GridComparison</b>: {html.escape(head)}</p>"
-        "<table><thead><tr><th>cell</th><th>pass/fail</th><th>scores</th>"
+        "<table class='wb-compare-table'><thead><tr><th>cell</th><th>pass/fail</th><th>scores</th>"
         "<th>reply (deleted, inserted)</th><th>cost, latency</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>{foot}</div>"
     )
@@ -251,14 +251,14 @@ def _one_line(text: str, width: int) -> str:
 _CSS = """
 .wb-compare { overflow-x: auto; }
 .wb-compare table { border-collapse: collapse; }
-.wb-compare th, .wb-compare td {
+.wb-compare .wb-compare-table th, .wb-compare .wb-compare-table td {
   border: 1px solid var(--jp-border-color2, #e0e0e0); padding: 0.3em 0.5em;
   text-align: left; vertical-align: top;
 }
-.wb-compare th { background: var(--jp-layout-color2, #eee); }
+.wb-compare .wb-compare-table th { background: var(--jp-layout-color2, #eee); }
 .wb-compare-muted { color: var(--jp-content-font-color2, rgba(0, 0, 0, 0.54)); }
 .wb-compare-reply { max-height: 12em; overflow: auto; max-width: 60em; min-width: 14em; }
-.wb-compare td:last-child { white-space: nowrap; }
+.wb-compare .wb-compare-table td:last-child { white-space: nowrap; }
 .wb-compare-side { font-style: italic; }
 .wb-flip-fail, .wb-flip-pass {
   white-space: nowrap; border-radius: 2px; padding: 0 0.3em;
