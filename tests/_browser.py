@@ -51,6 +51,21 @@ GET_WEATHER = (
 
 
 @contextlib.contextmanager
+def notebook_in_lab(folder: Path, notebook: str, cells: list[str]) -> Iterator[Any]:
+    """A page of a private Lab server (in ``folder``) with ``notebook``, written from
+    ``cells``, open and run; the page closes and the server stops after."""
+    server = LabServer(folder)
+    try:
+        server.start()
+        server.write_notebook(notebook, cells)
+        with lab_page(server, server.home / "chromium-profile") as page:
+            open_and_run_all(page, server, notebook)
+            yield page
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
 def lab_page(lab: LabServer, profile: Path) -> Iterator[Any]:
     """A page of a fresh headless Chromium with the Lab server's environment (its private
     ``HOME``: Chromium writes there), closed before the server stops."""

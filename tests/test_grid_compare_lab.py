@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Page
 
 from . import _browser
-from ._browser import LabServer
 from ._contrast import AA, CONTRAST
+from .test_widget_theme import THEMES
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -31,25 +31,12 @@ CELLS = [
     "chat.regenerate()\n"
     "workbench.widgets.widget(chat)",
 ]
-THEMES = ("JupyterLab Light", "JupyterLab Dark", "JupyterLab Dark High Contrast")
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
-    server = LabServer(tmp_path_factory.mktemp("lab"))
-    try:
-        server.start()
-        server.write_notebook(NOTEBOOK, CELLS)
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def page(lab: LabServer) -> Iterator[Page]:
+def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
     """JupyterLab with the notebook run, and the widget's Diff opened."""
-    with _browser.lab_page(lab, lab.home / "chromium-profile") as page:
-        _browser.open_and_run_all(page, lab, NOTEBOOK)
+    with _browser.notebook_in_lab(tmp_path_factory.mktemp("lab"), NOTEBOOK, CELLS) as page:
         page.locator(".wb-compare").wait_for(state="visible", timeout=90_000)
         reply = page.locator(".wb-widget .wb-entry-assistant").last
         reply.wait_for(state="visible", timeout=90_000)
