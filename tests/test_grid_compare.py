@@ -160,6 +160,15 @@ def test_flips_come_first_then_the_largest_score_change() -> None:
     assert frame["chars_change"].tolist() == [0.0] * 5
 
 
+def test_missing_scores_on_both_sides_are_no_change() -> None:
+    nan = float("nan")
+    before = _filled(_grid(["a", "b"]), {}, scores={"ratio": nan})
+    after = _filled(
+        _grid(["a", "b"]), {}, scores=lambda c: {"ratio": nan if c.prompt == "a" else 1.0}
+    )
+    assert "1 cells unchanged" in repr(before.compare(after))
+
+
 def test_a_failed_grade_is_no_flip() -> None:
     before = _filled(_grid("a"), {}, grades={"judge": Grade(score=1.0, passed=True)})
     after = _filled(_grid("a"), {}, grades={"judge": Grade.failed("the judge did not answer")})

@@ -3,6 +3,7 @@ it is in the result, its DataFrame and the SQLite log."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import sqlite3
@@ -13,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy
+import pandas
 import pytest
 from pydantic import BaseModel
 
@@ -180,6 +183,17 @@ def test_version_in_the_result_its_frame_and_the_log(tmp_path: Path) -> None:
     assert sorted(m["grid"]["cell"] for m in metas) == sorted(str(c.key) for c in g.cells)
     assert {m["grid"]["version"] for m in metas} == {g.version}
     assert {m["params"]["model"] for m in metas} == {"m1"}  # the settings are still there
+
+
+def test_values_without_json_are_hashed_by_what_they_are() -> None:
+    day = datetime.date(2026, 1, 1)
+    dated = _grid(vars=[{"city": "Paris", "when": day}]).version
+    assert dated == _grid(vars=[{"city": "Paris", "when": datetime.date(2026, 1, 1)}]).version
+    assert dated != _grid(vars=[{"city": "Paris", "when": datetime.date(2026, 1, 2)}]).version
+    frame = pandas.DataFrame({"city": ["Paris", "Oslo"], "n": numpy.array([1, 2])})
+    numbers = _grid(vars=frame).version
+    assert numbers == _grid(vars=frame.copy()).version
+    assert numbers != _grid(vars=frame.assign(n=numpy.array([1, 3]))).version
 
 
 def test_a_var_named_version_is_refused() -> None:

@@ -122,7 +122,7 @@ def _interesting(match: Match) -> bool:
         return True
     if match.diff is not None and match.diff.changed:
         return True
-    return any(before != after for before, after in match.scores.values())
+    return any(not _same(before, after) for before, after in match.scores.values())
 
 
 def _summary(comparison: Comparison) -> tuple[str, list[Match]]:
@@ -211,10 +211,20 @@ def _html_row(match: Match) -> str:
     return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
+def _same(before: Any, after: Any) -> bool:
+    """Whether two scores are equal (two NaNs are: the score is missing in both)."""
+    nan = isinstance(before, float) and isinstance(after, float) and math.isnan(before)
+    try:
+        equal = bool(before == after)
+    except (TypeError, ValueError):  # an array: == is element-wise
+        equal = before is after
+    return equal or (nan and math.isnan(after))
+
+
 def _score_texts(match: Match) -> list[str]:
     out = []
     for name, (before, after) in match.scores.items():
-        if before == after and match.side == BOTH:
+        if _same(before, after) and match.side == BOTH:
             continue
         change = match.change(name)
         shown = f"{name}: {_short(before)} -> {_short(after)}"
