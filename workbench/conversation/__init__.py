@@ -13,12 +13,14 @@ from ._history import Message
 from ._log import conversations
 from ._protocol_choice import ResponsesUnavailableError
 from ._responses_reply import ResponseFailedError
+from ._text_diff import TextDiff
 
 __all__ = [
     "Conversation",
     "Message",
     "ResponseFailedError",
     "ResponsesUnavailableError",
+    "TextDiff",
     "ToolRoundLimitError",
     "TurnStopped",
     "conversations",
