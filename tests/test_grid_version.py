@@ -162,6 +162,10 @@ def test_graders_by_definition_or_by_their_plain_attributes() -> None:
     plain = grid_version(spec, [Exact("ok", threshold=0.5, client=object())])
     assert plain == grid_version(spec, [Exact("ok", threshold=0.5, client=object())])
     assert plain != grid_version(spec, [Exact("ok", threshold=0.6, client=object())])
+    assert grid_version(spec, [Exact("ok", check)]) != grid_version(spec, [Exact("ko", check)])
+    assert grid_version(spec, {"ok": Exact("ok", check)}) != grid_version(
+        spec, {"ok": Exact("ok", {**check, "operation": "ne"})}
+    )  # graders by name: their definitions count, not only their names
     identity = grader_identity(Exact("ok", threshold=0.5, client=object()))
     assert identity == {
         "grader": f"{__name__}.Exact",

@@ -27,8 +27,9 @@ SHORT = 12
 _PLAIN = (str, int, bool, type(None))
 
 
-def grid_version(spec: GridSpec, graders: Iterable[Any] = ()) -> str:
-    """The sha256 (hex) of what defines a grid's run: ``spec`` and its ``graders``."""
+def grid_version(spec: GridSpec, graders: Iterable[Any] | Mapping[str, Any] = ()) -> str:
+    """The sha256 (hex) of what defines a grid's run: ``spec`` and its ``graders`` (a list, or
+    a dict by name)."""
     defined = {
         "rows": [
             {
@@ -47,9 +48,16 @@ def grid_version(spec: GridSpec, graders: Iterable[Any] = ()) -> str:
         "response_format": spec.response_format,
         "tools": list(spec.tools),
         "scorers": dict(spec.scorers),
-        "graders": [grader_identity(g) for g in graders],
+        "graders": _graders(graders),
     }
     return hashlib.sha256(_json(defined).encode()).hexdigest()
+
+
+def _graders(graders: Iterable[Any] | Mapping[str, Any]) -> list[Any]:
+    """Each grader's identity, with its name (a grid's graders, as a list or by name)."""
+    if isinstance(graders, Mapping):
+        return [{"name": str(n), "grader": grader_identity(g)} for n, g in graders.items()]
+    return [{"name": getattr(g, "name", None), "grader": grader_identity(g)} for g in graders]
 
 
 def grader_identity(grader: Any) -> Any:
