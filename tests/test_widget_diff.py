@@ -52,7 +52,7 @@ def test_the_widget_action_sends_the_diff_to_its_view() -> None:
     w = widget(chat)
     comm = recorded(w)
     reply = chat.messages[-1]
-    front_end(w, {"action": "diff", "id": reply.id})
+    front_end(w, {"action": "diff", "id": reply.id, "request": "view-1"})
     sent = [m["content"] for m in comm.messages if m["method"] == "custom"]
     assert sent[-1] == {
         "type": "diff",
@@ -60,6 +60,7 @@ def test_the_widget_action_sends_the_diff_to_its_view() -> None:
         "from": 1,
         "to": 2,
         "ops": [list(op) for op in chat.diff(-1).ops],
+        "request": "view-1",  # the view that asked opens it, not every view of the widget
     }
     before = len(comm.messages)
     assert w.diff(chat.messages[0].id) is None  # no earlier version: nothing sent
@@ -132,6 +133,14 @@ def test_diff_under_a_regenerated_reply_escaped_and_readable(page: Any) -> None:
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 420, "the diff must wrap, not scroll the page sideways"
 
+    # A diff another view of the widget asked for does not open here.
+    bridge.widget.diff(chat.messages[-1].id, request="another-view")
+    reply.locator(".wb-diff-panel").evaluate("p => p.remove()")
+    bridge.forward()
+    assert reply.locator(".wb-diff-panel").count() == 0
+    reply.locator(".wb-diff-button").click()
+    bridge.pump()
+    assert reply.locator(".wb-diff-panel").count() == 1
     reply.locator(".wb-diff-button").click()  # a second click closes it
     assert reply.locator(".wb-diff-panel").count() == 0
     chat.switch(-1, 0)  # the first version has no earlier one: no Diff

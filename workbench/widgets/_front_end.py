@@ -33,6 +33,11 @@ def _refresh(widget: ConversationWidget, content: Mapping[str, Any]) -> None:
     widget.refresh()
 
 
+def _request(content: Mapping[str, Any]) -> str | None:
+    request = content.get("request")
+    return None if request is None else str(request)
+
+
 def _decide(widget: ConversationWidget, content: Mapping[str, Any]) -> None:
     widget.decide(str(content["call_id"]), str(content["decision"]), content.get("value"))
 
@@ -51,7 +56,7 @@ ACTIONS: dict[str, Callable[[ConversationWidget, Mapping[str, Any]], object]] = 
     "models": lambda w, c: w.load_models(),
     "code": lambda w, c: w.code(c.get("text")),
     "copy": lambda w, c: w.copy_text(str(c.get("id"))),
-    "diff": lambda w, c: w.diff(str(c.get("id"))),
+    "diff": lambda w, c: w.diff(str(c.get("id")), _request(c)),
     "refresh": _refresh,
     "earlier": _earlier,
     "resync": lambda w, c: w.resync(),

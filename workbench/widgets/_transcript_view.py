@@ -118,11 +118,12 @@ class TranscriptView(anywidget.AnyWidget):
         self._send_custom({**content, "size": len(data)}, [data])
         return True
 
-    def diff(self, message_id: str) -> TextDiff | None:
+    def diff(self, message_id: str, request: str | None = None) -> TextDiff | None:
         """Show what changed in message ``message_id`` from its previous version (the sibling
         before it: a reply before ``regenerate``, a message before ``edit``), word by word, as
         ``Conversation.diff`` gives it: sent as ``{"type": "diff", "id", "from", "to", "ops"}``
-        (versions counted from 1) and returned. None for a message with no earlier version."""
+        (versions counted from 1, and the asking view's ``request`` so that only it opens the
+        diff) and returned. None for a message with no earlier version."""
         message = self._chat.history.messages.get(message_id)
         if message is None:
             return None
@@ -132,7 +133,8 @@ class TranscriptView(anywidget.AnyWidget):
             return None
         diff = self._chat.diff(message)
         ops = [list(op) for op in diff.ops]
-        self._send_custom({"type": "diff", "id": message_id, "from": at, "to": at + 1, "ops": ops})
+        content = {"type": "diff", "id": message_id, "from": at, "to": at + 1, "ops": ops}
+        self._send_custom(content if request is None else {**content, "request": request})
         return diff
 
     def resync(self) -> None:

@@ -1,17 +1,22 @@
 // "Diff" on a message with an earlier version: what changed from the version before it, word
 // by word, drawn under the message. The kernel computes it (`ConversationWidget.diff`) and
-// answers {type: "diff", id, from, to, ops}; each run becomes a text node, never HTML (model
+// answers {type: "diff", id, from, to, ops, request}; each run becomes a text node, never HTML (model
 // text is untrusted). A second click closes it; another version drawn drops it.
 
 function diffButton(view, item, entry) {
   return button("wb-diff-button", "Diff", "Show what changed from the previous version", () => {
     const open = item.querySelector(".wb-diff-panel");
     if (open) open.remove();
-    else view.send({ action: "diff", id: entry.id });
+    else {
+      view.diffAsked = `${entry.id}:${Date.now()}`; // only the view that asked opens it
+      view.send({ action: "diff", id: entry.id, request: view.diffAsked });
+    }
   });
 }
 
 function showDiff(view, msg) {
+  if (msg.request !== undefined && msg.request !== view.diffAsked) return; // another view's
+  view.diffAsked = null;
   const { transcript } = view.nodes;
   const item = transcript.querySelector(`.wb-entry[data-id="${CSS.escape(msg.id)}"]`);
   if (!item) return;

@@ -36,6 +36,7 @@ function createView(model, el) {
     // are still before them, and the id of this view's pending "earlier" request.
     earlier: { entries: [], left: 0, asked: null },
     drawnWindow: [],
+    diffAsked: null, // this view's pending "diff" request (`diff.js`)
     modelsAsked: false,
     // Following the transcript's end (`follow.js`): pinned there, the scrollTop the view
     // last set, the animation frame asked for.
