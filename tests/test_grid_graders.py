@@ -264,7 +264,7 @@ def test_dataframe_columns_per_grader() -> None:
     frame = g.run(display=False).to_dataframe()
     columns = list(frame.columns)
     assert columns[columns.index("cost_usd") + 1] == "judge_cost_usd"
-    assert columns[columns.index("status") + 1 :] == [
+    assert columns[columns.index("version") + 1 :] == [
         "contains", "contains_pass", "contains_error",
         "judged", "judged_pass", "judged_reasoning", "judged_error",
         "failing", "failing_pass", "failing_error",

@@ -203,3 +203,22 @@ def test_values_without_json_are_hashed_by_what_they_are() -> None:
 def test_a_var_named_version_is_refused() -> None:
     with pytest.raises(Exception, match="'version' would clash"):
         Grid(["{version}"], vars=[{"version": 1}], client=local_client()[0])
+
+
+def test_openai_graders_change_the_version_down_to_a_multi_graders_parts() -> None:
+    def multi(reference: str) -> dict[str, Any]:
+        check = {
+            "type": "string_check",
+            "name": "s",
+            "input": "{{ sample.output_text }}",
+            "reference": reference,
+            "operation": "eq",
+        }
+        return {"type": "multi", "name": "m", "graders": {"s": check}, "calculate_output": "s"}
+
+    def version(**kwargs: Any) -> str:
+        return Grid(["Hi"], client=local_client()[0], **kwargs).version
+
+    assert version(graders=[multi("a")]) == version(graders=[multi("a")])
+    assert version(graders=[multi("a")]) != version(graders=[multi("b")])
+    assert version(graders=[multi("a")]) != version(graders=[multi("a")], judge_repeats=2)

@@ -1,5 +1,6 @@
 """A grid's version: a content hash of everything that defines its run (prompts, system prompt,
-vars, models, apis, parameter sets, repeats, tools, response format, scorers and graders).
+vars, models, apis, parameter sets, repeats, tools, response format, scorers, graders and
+judge repeats).
 
 The same inputs give the same version in any process: values are reduced to plain JSON
 (``identity``) before hashing, never to a ``repr`` that could hold a memory address. A new kind
@@ -17,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..conversation._tools import Tool
+from ..evals import Grader
 from ._spec import GridSpec
 
 __all__ = ["SHORT", "grader_identity", "grid_version", "identity"]
@@ -49,6 +51,7 @@ def grid_version(spec: GridSpec, graders: Iterable[Any] | Mapping[str, Any] = ()
         "tools": list(spec.tools),
         "scorers": dict(spec.scorers),
         "graders": _graders(graders),
+        "judge_repeats": spec.judge_repeats,
     }
     return hashlib.sha256(_json(defined).encode()).hexdigest()
 
@@ -72,11 +75,30 @@ def grader_identity(grader: Any) -> Any:
     return {
         "grader": _qualified(type(grader)),
         "attributes": {
-            name: identity(value)
+            name: _attribute(value)
             for name, value in sorted(attributes.items())
-            if _is_plain(value) or inspect.isfunction(value)
+            if _is_plain(value) or inspect.isfunction(value) or _graders_in(value)
         },
     }
+
+
+def _graders_in(value: Any) -> bool:
+    """Whether ``value`` is a grader or graders by name (a ``multi`` grader's parts)."""
+    if isinstance(value, Grader):
+        return True
+    return (
+        isinstance(value, Mapping)
+        and bool(value)
+        and all(isinstance(item, Grader) for item in value.values())
+    )
+
+
+def _attribute(value: Any) -> Any:
+    if isinstance(value, Grader):
+        return grader_identity(value)
+    if isinstance(value, Mapping) and _graders_in(value):
+        return {str(name): grader_identity(item) for name, item in value.items()}
+    return identity(value)
 
 
 def identity(value: Any) -> Any:
