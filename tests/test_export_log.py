@@ -108,3 +108,19 @@ def test_the_log_keeps_the_server_address_without_credentials(
     chat = Conversation(client=client, log=tmp_path / "log.sqlite3")
     with ConversationLog(tmp_path / "log.sqlite3") as db:
         assert db.load(chat.id).meta["base_url"] == kept
+
+
+def test_settings_changed_after_the_log_was_made_are_written(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    chat = Conversation(client=workbench.Client(local=LocalModel()), model="m", log=path)
+    chat.send("Hi", stream=False)
+    chat.api = "responses"
+    chat.params.temperature = 0.3
+    chat.system = "Be brief."
+    chat.max_tool_rounds = 3  # no event of its own: written with the next change
+    chat.params.top_p = 0.5
+    again = Conversation.load(chat.id, log=path, client=workbench.Client(local=LocalModel()))
+    assert again.api == "responses" and again.system == "Be brief."
+    assert (again.params.temperature, again.params.top_p) == (0.3, 0.5)
+    assert again.max_tool_rounds == 3
+    assert [m.text for m in again.messages] == [m.text for m in chat.messages]

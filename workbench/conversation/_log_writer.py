@@ -22,6 +22,7 @@ from ._turn_events import (
     ModelCallFinished,
     ReasoningDelta,
     RefusalDelta,
+    SettingsChanged,
     ToolCallFinished,
     TurnEvent,
     TurnFailed,
@@ -62,6 +63,8 @@ class LogWriter:
             self._exchange(event)  # type: ignore[arg-type]
         elif kind in (TurnStarted, ToolCallFinished, HistoryChanged, TurnFailed):
             self.sync()  # (a failed turn may have marked its last reply: the tool-round limit)
+        elif kind is SettingsChanged:
+            self.save_conversation()  # api, params, system, tools: load() gives them back
 
     def sync(self) -> None:
         """Write the messages added or changed since the last write, and the branch choices
