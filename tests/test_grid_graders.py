@@ -3,9 +3,11 @@ their judges through the grid's client, limit and budget, and read into the Data
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -26,7 +28,7 @@ from tests._graders import (
 from tests._grid import local_client
 from tests.test_grid_batch import answer_batch
 from workbench import InvalidParameterError
-from workbench.evals import GraderError
+from workbench.evals import Grade, Grader, GraderError, GradingContext, Sample
 
 
 class City(BaseModel):
@@ -468,3 +470,28 @@ def test_judge_repeats_are_numbered_as_cell_repeats_are() -> None:
     )
     grade = local.run(display=False).cells[0].grades["judged"]
     assert len(set(grade.runs)) == 3 and grade.spread is not None and grade.spread > 0, grade
+
+
+async def test_a_cancel_while_grading_keeps_the_whole_reply_and_fails_the_grade() -> None:
+    grading = asyncio.Event()
+
+    class Slow(Grader):
+        name = "slow"
+
+        async def grade(self, sample: Sample, item: Any, context: GradingContext) -> Grade:
+            grading.set()
+            await asyncio.sleep(60)
+            return Grade(score=1.0)
+
+    def n(output: str) -> int:
+        return len(output)
+
+    g = chat_grid(["Say hi"], client=local_client()[0], graders=[Slow(), n])
+    task = asyncio.create_task(g.arun(display=False))
+    await asyncio.wait_for(grading.wait(), 10)
+    g.cancel()
+    result = await asyncio.wait_for(task, 10)
+    (cell,) = result.cells
+    assert cell.status == "done" and cell.output, "the reply came back whole"
+    assert cell.grades["slow"].error == "cancelled before it was graded (the reply is whole)"
+    assert cell.grades["n"].error == cell.grades["slow"].error  # graded together, cut together

@@ -14,7 +14,7 @@ from ..client._retries import retry_after as parse
 from ..conversation import Conversation
 from ..conversation._conversation_base import open_log
 from ..conversation._history import CUT_SHORT, Message
-from ..evals import GradingContext
+from ..evals import Grade, GradingContext
 from ._cells import ANSWERED, CUT_BY, Cell
 from ._estimate import Budget, BudgetExceeded
 from ._fill import fill_cell, turn_of
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from ._spec import GridSpec
 
 __all__ = ["Runner", "cell_conversation"]
+
+_NOT_GRADED = "cancelled before it was graded (the reply is whole)"
 
 
 class Runner:
@@ -101,6 +103,7 @@ class Runner:
     async def _run_cell(self, cell: Cell, sender: Sender) -> None:
         assert self._budget is not None
         reserved = (0.0, 0.0)
+        answered = False
         try:
             while True:
                 taken_in = await self.limiter.acquire()
@@ -124,17 +127,24 @@ class Runner:
                     break
             if outcome is None:
                 self.limiter.succeeded()
-            if cell.status not in ("error", "incomplete") and self._scorers:
+            answered = cell.status not in ("error", "incomplete")
+            if answered and self._scorers:
                 await score_cell(cell, self._scorers, self._spec.structured(cell))
-            if cell.status not in ("error", "incomplete") and self._spec.graders:
+            if answered and self._spec.graders:
                 await self._grade(cell, sender, reserved[1])
             self._budget.settle(cell, reserved)
             ended = cell.status if cell.status in ("error", "incomplete", "cut") else "done"
             self._finish(cell, ended, cell.error)
         except asyncio.CancelledError:
             self._budget.settle(cell, reserved)
-            sent = cell.attempts > 0
-            self._finish(cell, "cancelled", "cancelled" if sent else "cancelled before it was sent")
+            if answered:  # the reply is whole: only its scoring or grading was cut short
+                for grader in self._spec.graders:
+                    cell.grades.setdefault(grader.name, Grade.failed(_NOT_GRADED))
+                self._finish(cell, "cut" if cell.status == "cut" else "done", cell.error)
+            else:
+                sent = cell.attempts > 0
+                why = "cancelled" if sent else "cancelled before it was sent"
+                self._finish(cell, "cancelled", why)
             if not self.cancelled:  # the caller's task was cancelled, not the grid: pass it on
                 raise
 
