@@ -14,7 +14,7 @@ from ._template import fill
 if TYPE_CHECKING:
     from ._workbench_magics import WorkbenchMagics
 
-__all__ = ["prompts", "run_grid"]
+__all__ = ["named_graders", "prompts", "run_grid"]
 
 
 def run_grid(magics: WorkbenchMagics, args: argparse.Namespace, cell: str) -> None:
@@ -38,6 +38,7 @@ def run_grid(magics: WorkbenchMagics, args: argparse.Namespace, cell: str) -> No
         raise UsageError("no prompts: write one per line (or separate them with ---)")
     params = param_product(args.params or [])
     format_: Any = response_format(args.format, namespace) if args.format else None
+    graders = named_graders(args.graders, namespace) if args.graders else None
     try:
         grid = Grid(
             texts,
@@ -50,6 +51,8 @@ def run_grid(magics: WorkbenchMagics, args: argparse.Namespace, cell: str) -> No
             response_format=format_,
             concurrency=args.concurrency,
             client=magics.client(),
+            graders=graders,
+            judge_repeats=args.judge_repeats,
         )
     except Exception as exc:
         raise usage_error(exc) from None
@@ -81,3 +84,19 @@ def prompts(cell: str) -> list[str]:
         blocks.append("\n".join(current).strip())
         return [block for block in blocks if block]
     return [line.strip() for line in lines if line.strip()]
+
+
+def named_graders(names: str, namespace: dict[str, Any]) -> list[Any]:
+    """The graders of ``--graders VAR[,VAR]``: each variable a grader (an object, an OpenAI
+    grader dict, a callable) or a list of them, in order; a name not in the notebook is a
+    ``UsageError``."""
+    graders: list[Any] = []
+    for name in (part.strip() for part in names.split(",")):
+        if name not in namespace:
+            raise UsageError(f"--graders {name}: no such variable in the notebook")
+        value = namespace[name]
+        if isinstance(value, (list, tuple)):
+            graders.extend(value)
+        else:
+            graders.append(value)
+    return graders

@@ -160,6 +160,18 @@ class WorkbenchMagics(Magics):
     @argument("--repeats", type=int, default=1, help="how many times each cell is sent")
     @argument("--concurrency", type=int, default=8, help="requests in flight at once")
     @argument("--format", dest="format", help="json, or a pydantic model or schema variable")
+    @argument(
+        "--graders",
+        metavar="VAR[,VAR]",
+        help="a variable holding a grader or a list of graders (or a comma list of them)",
+    )
+    @argument(
+        "--judge-repeats",
+        dest="judge_repeats",
+        type=int,
+        default=1,
+        help="how many times each model grader asks its judge per cell (1)",
+    )
     @argument("-o", "--out", default="grid_result", help="the variable for the result")
     @cell_magic
     def grid(self, line: str, cell: str) -> None:
@@ -167,6 +179,8 @@ class WorkbenchMagics(Magics):
 
         One prompt per line, or prompts separated by lines of ``---``. With ``--vars``, each
         prompt is a template filled from each row; without, ``{name}`` comes from the notebook.
+        ``--graders VAR`` grades each cell with the grader or list of graders in VAR (see
+        ``Grid(graders=...)``), ``--judge-repeats N`` asks each judge N times.
         The ``Grid`` goes in NAME (``grid``), its ``GridResult`` in ``--out`` (``grid_result``);
         ``%wb grid VAR`` puts the result's DataFrame in VAR.
         """
