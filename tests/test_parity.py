@@ -74,6 +74,7 @@ SYNC_ONLY: dict[str, str] = {
     "Grid.estimate": f"prices come from a table in the package; {_IN_MEMORY}",
     "Grid.cancel": _ANY_THREAD,
     "Grid.to_batch_jsonl": _LOCAL_FILES,
+    "Grid.from_openai_eval": f"builds a grid and sends nothing; {_LOCAL_FILES}",
     "Tool.parse_arguments": _IN_MEMORY,
     "Tool.parse_model": _IN_MEMORY,
     "Tool.to_param": _IN_MEMORY,

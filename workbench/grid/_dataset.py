@@ -9,7 +9,7 @@ from typing import Any
 
 from .._exceptions import InvalidParameterError
 
-__all__ = ["read_jsonl"]
+__all__ = ["read_jsonl", "read_jsonl_lines"]
 
 
 def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
@@ -23,11 +23,24 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
         InvalidParameterError: the file cannot be read, has no rows, or a line is not a JSON
             object (naming the file and the line number).
     """
+    rows = read_jsonl_lines(path)
+    if all(isinstance(row.get("item"), dict) and set(row) <= {"item", "sample"} for row in rows):
+        rows = [row["item"] for row in rows]
+    return rows
+
+
+def read_jsonl_lines(path: str | os.PathLike[str], where: str = "vars") -> list[dict[str, Any]]:
+    """The JSON objects of a JSONL file's lines, as they are (``read_jsonl`` without the
+    unwrapping); errors name ``where`` (the parameter the path was given as).
+
+    Raises:
+        InvalidParameterError: as ``read_jsonl``.
+    """
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidParameterError("vars", f"cannot read {str(file)!r}: {exc}") from None
+        raise InvalidParameterError(where, f"cannot read {str(file)!r}: {exc}") from None
     rows: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -36,15 +49,13 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
             row = json.loads(line)
         except ValueError as exc:
             raise InvalidParameterError(
-                "vars", f"{file}, line {number}: not valid JSON ({exc})"
+                where, f"{file}, line {number}: not valid JSON ({exc})"
             ) from None
         if not isinstance(row, dict):
             raise InvalidParameterError(
-                "vars", f"{file}, line {number}: a JSON object is needed, got {type(row).__name__}"
+                where, f"{file}, line {number}: a JSON object is needed, got {type(row).__name__}"
             )
         rows.append(row)
     if not rows:
-        raise InvalidParameterError("vars", f"{file} has no rows")
-    if all(isinstance(row.get("item"), dict) and set(row) <= {"item", "sample"} for row in rows):
-        rows = [row["item"] for row in rows]
+        raise InvalidParameterError(where, f"{file} has no rows")
     return rows

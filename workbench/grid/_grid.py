@@ -25,6 +25,7 @@ from ._cells import ANSWERED, Cell, CellKey
 from ._display import open_display
 from ._estimate import GridEstimate, check_prices, check_start, estimate, judge_models
 from ._grid_events import GridEvent, GridFinished, GridStarted
+from ._openai_eval import openai_eval_options
 from ._result import GridResult
 from ._run import Runner
 from ._run_version import SHORT, grid_version
@@ -168,6 +169,40 @@ class Grid:
         self._runner: Runner | None = None
         self._cancel_requested = False
         self._version: str | None = None
+
+    @classmethod
+    def from_openai_eval(
+        cls,
+        eval: Any,
+        data: Any = None,
+        run: Any = None,
+        *,
+        models: str | Iterable[str] | None = None,
+        client: StreamingChatClient | AsyncStreamingChatClient | None = None,
+        **grid_options: Any,
+    ) -> Grid:
+        """A grid that runs an eval in OpenAI's exported form, against any server.
+
+        Args:
+            eval: the eval (a dict, or a JSON file's path): its ``testing_criteria`` are the
+                graders, its ``data_source_config.item_schema`` checks each data row.
+            data: the items: a JSONL path (``{"item": {...}}`` lines) or a list of them
+                (None: the run's ``source.content``).
+            run: the run's ``data_source`` (a dict or a JSON file's path): ``completions`` or
+                ``responses``, its ``input_messages`` template (``{{ item.x }}`` filled from
+                each row), ``model`` and ``sampling_params``.
+            models: the model(s) to run instead of the run's (e.g. the local model's).
+            client: as for ``Grid``; grid_options: any other ``Grid`` argument.
+
+        Raises:
+            InvalidParameterError: anything that would fail, naming its place
+                (``eval.testing_criteria[1]``, ``data[2].label``, ``run.type``).
+        """
+        options = openai_eval_options(eval, data, run, models)
+        for name in grid_options:
+            if name in options:
+                raise InvalidParameterError(name, "comes from the eval and its run here")
+        return cls(**options, client=client, **grid_options)
 
     # -- shape -------------------------------------------------------------------------------
 

@@ -227,6 +227,32 @@ class GridResult:
         grid._replace_cells(cells)
         return cls(grid, cells)
 
+    @classmethod
+    def from_openai_samples(
+        cls,
+        eval: Any,
+        data: Any = None,
+        run: Any = None,
+        *,
+        client: Any = None,
+        **grid_options: Any,
+    ) -> GridResult:
+        """Grade the samples an OpenAI eval's data holds (``{"item": ..., "sample": {
+        "output_text": ...}}`` lines; a ``jsonl`` run), sending nothing but the judges'
+        requests (through ``client``).
+
+        One cell per data line, its reply the line's sample (a line without one is
+        ``skipped``); ``eval``, ``data`` and ``run`` as for ``Grid.from_openai_eval`` (``run``
+        may be left out; its template, when given, is the prompt shown); ``grid_options``:
+        ``judge_repeats``, ``concurrency`` and other ``Grid`` arguments.
+
+        Raises:
+            InvalidParameterError: as ``Grid.from_openai_eval``, or a sample without text.
+        """
+        from ._openai_samples import grade_openai_samples
+
+        return grade_openai_samples(eval, data, run, client, grid_options)
+
     def __repr__(self) -> str:
         counts = ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items()))
         took = f" in {self.elapsed_s:.1f} s" if self.elapsed_s is not None else ""
