@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..cassette._cassette import Cassette
     from ..local import LocalModel
     from ._chat import AsyncChat, Chat
+    from ._embeddings_resource import AsyncEmbeddings, Embeddings
     from ._models_resource import AsyncModels, Models
     from ._profiles import Profile
     from ._responses import AsyncResponses, Responses
@@ -223,6 +224,13 @@ class Client(BaseClient):
         return Responses(self)
 
     @cached_property
+    def embeddings(self) -> Embeddings:
+        """``embeddings.create(input=..., model=...)``: vectors for texts."""
+        from ._embeddings_resource import Embeddings
+
+        return Embeddings(self)
+
+    @cached_property
     def models(self) -> Models:
         """``models.list()`` and ``models.retrieve(id)``."""
         from ._models_resource import Models
@@ -355,6 +363,13 @@ class AsyncClient(BaseClient):
         from ._responses import AsyncResponses
 
         return AsyncResponses(self)
+
+    @cached_property
+    def embeddings(self) -> AsyncEmbeddings:
+        """``embeddings.create(input=..., model=...)``: vectors for texts."""
+        from ._embeddings_resource import AsyncEmbeddings
+
+        return AsyncEmbeddings(self)
 
     @cached_property
     def models(self) -> AsyncModels:

@@ -33,6 +33,7 @@ from .chat_completion_chunk import (
     ChunkChoice,
 )
 from .completion_usage import CompletionTokensDetails, CompletionUsage, PromptTokensDetails
+from .embedding import CreateEmbeddingResponse, Embedding, EmbeddingUsage
 from .model import (
     ChatCompletionDeleted,
     ChatCompletionStoreMessage,
@@ -193,7 +194,10 @@ __all__ = [
     "ChunkChoice",
     "CompletionTokensDetails",
     "CompletionUsage",
+    "CreateEmbeddingResponse",
     "Custom",
+    "Embedding",
+    "EmbeddingUsage",
     "FinishReason",
     "Function",
     "FunctionCall",
