@@ -177,7 +177,7 @@ def test_unknown_things_get_404(raw: Callable[..., httpx.Client]) -> None:
         ("DELETE", "/chat/completions/chatcmpl-nope"),
         ("GET", "/chat/completions/chatcmpl-nope/messages"),
         ("GET", "/nothing/here"),
-        ("POST", "/embeddings"),
+        ("POST", "/images/generations"),  # not served (embeddings are)
     ]:
         response = client.request(method, path, json={"metadata": {}} if method == "POST" else None)
         assert_error(response, 404, None)

@@ -53,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="answer /v1/responses with a 404, as a server that speaks Chat Completions only",
     )
+    server.add_argument(
+        "--no-embeddings",
+        action="store_true",
+        help="answer /v1/embeddings with a 404, as a server without embeddings",
+    )
     args = parser.parse_args(argv)
     try:
         faults = [parse_fault(spec) for spec in args.fault]
@@ -72,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         refusal_trigger=args.refusal_trigger or None,
         reasoning_field=args.reasoning_field,
         responses=not args.no_responses,
+        embeddings=not args.no_embeddings,
     )
     serve(model, host=args.host, port=args.port)
     return 0

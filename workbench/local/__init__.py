@@ -18,6 +18,7 @@ import sys
 import threading
 
 from ._core import LOCAL_MODELS, LocalModel, LocalResponse
+from ._embeddings import LOCAL_EMBEDDING_MODEL
 from ._faults import FAULT_HEADER, Fault, parse_fault
 from ._kernel import display_note, kernel_shell
 from ._pacing import Clock, Pacing, default_pacing
@@ -25,6 +26,7 @@ from ._transport import LocalTransport
 
 __all__ = [
     "FAULT_HEADER",
+    "LOCAL_EMBEDDING_MODEL",
     "LOCAL_MODELS",
     "Clock",
     "Fault",

@@ -19,6 +19,8 @@ from typing import Any
 
 from .._exceptions import InvalidParameterError
 from ..protocol._validate import validate_create_params
+from ._embeddings import LOCAL_EMBEDDING_MODEL
+from ._embeddings import embeddings as embeddings_answer
 from ._faults import FAULT_HEADER, Fault, FaultPlan, Stalled, broken, error_body, replacement
 from ._generate import answer
 from ._pacing import Pacing
@@ -65,7 +67,7 @@ class LocalResponse:
 
 class LocalModel:
     """A deterministic chat model that speaks Chat Completions and the Responses API
-    (``/v1/responses``, answered by the same generator). A simulator.
+    (``/v1/responses``, answered by the same generator), with ``/v1/embeddings``. A simulator.
 
     It samples as a real model does, deterministically: without a ``seed`` (and at a
     ``temperature`` above 0) the nth identical request it answers gets the nth variant of the
@@ -84,6 +86,8 @@ class LocalModel:
             ``reasoning`` (as newer vLLM, Ollama, OpenRouter and Groq do).
         responses: whether it answers ``/v1/responses``; False makes it a server that speaks
             Chat Completions only (a 404 there), as many OpenAI-compatible servers are.
+        embeddings: whether it answers ``/v1/embeddings`` (``_embeddings``: word and spelling
+            overlap, not meaning); False makes it a server without embeddings (a 404 there).
     """
 
     def __init__(
@@ -95,6 +99,7 @@ class LocalModel:
         refusal_trigger: str | None = "please refuse",
         reasoning_field: str = "reasoning_content",
         responses: bool = True,
+        embeddings: bool = True,
     ) -> None:
         if reasoning_field not in REASONING_FIELDS:
             raise ValueError(
@@ -103,6 +108,9 @@ class LocalModel:
             )
         self.reasoning_field = reasoning_field
         self.speaks_responses = responses
+        self.speaks_embeddings = embeddings
+        self.embedding_model = LOCAL_EMBEDDING_MODEL
+        """The name its embeddings go by (it takes any), which grids ask for by default."""
         self._api_key = api_key
         self.pacing = pacing or Pacing()
         self.faults = FaultPlan(list(faults or ()))
@@ -207,6 +215,8 @@ class LocalModel:
             )
             if reply is not None:
                 return self._reply(reply)
+        elif path == "/embeddings" and method == "POST" and self.speaks_embeddings:
+            return _ok(embeddings_answer(_json_body(body)))
         elif path == "/models" and method == "GET":
             return _ok({"object": "list", "data": [_model(m) for m in LOCAL_MODELS]})
         elif (match := _MODEL.match(path)) and method == "GET":
