@@ -217,7 +217,7 @@ def test_meteor_matches_stems_but_not_synonyms() -> None:
     assert similarity("meteor", "the feline sat", "the cat sat").score == pytest.approx(1 / 3)
 
 
-def test_cosine_builds_and_each_grade_says_it_needs_embeddings() -> None:
+def test_cosine_without_an_embed_call_fails_each_grade_saying_so() -> None:
     result = similarity("cosine", INPUT, REFERENCE)
     assert result.score is None
     assert result.error is not None and "embeddings" in result.error

@@ -6,7 +6,16 @@ that need no model (``string_check``, ``text_similarity``, ``python``, ``multi``
 import, and so do the model graders (``score_model``, ``label_model``).
 """
 
-from ._grading import Grade, Grader, GraderError, GradingContext, JudgeCall, JudgeReply, Sample
+from ._grading import (
+    EmbedCall,
+    Grade,
+    Grader,
+    GraderError,
+    GradingContext,
+    JudgeCall,
+    JudgeReply,
+    Sample,
+)
 from ._judges import (
     JUDGE_MAX_TOKENS,
     LabelModelGrader,
@@ -22,6 +31,7 @@ from ._text_graders import StringCheckGrader, TextSimilarityGrader
 
 __all__ = [
     "JUDGE_MAX_TOKENS",
+    "EmbedCall",
     "Grade",
     "Grader",
     "GraderError",

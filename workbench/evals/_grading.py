@@ -17,7 +17,16 @@ from typing import Any, Protocol
 
 from .._exceptions import InvalidParameterError
 
-__all__ = ["Grade", "Grader", "GraderError", "GradingContext", "JudgeCall", "JudgeReply", "Sample"]
+__all__ = [
+    "EmbedCall",
+    "Grade",
+    "Grader",
+    "GraderError",
+    "GradingContext",
+    "JudgeCall",
+    "JudgeReply",
+    "Sample",
+]
 
 
 class GraderError(InvalidParameterError):
@@ -124,6 +133,18 @@ class JudgeCall(Protocol):
     ) -> JudgeReply: ...
 
 
+class EmbedCall(Protocol):
+    """How a grader embeds texts (``text_similarity`` with ``cosine``): one vector per text,
+    in order, from the grid's server.
+
+    ``model`` None is the server's default embedding model (the grid chooses it). Raises
+    ``workbench.APIError`` when the server fails (``NotFoundError``: it has no embeddings
+    endpoint); the grader turns it into a failed ``Grade``.
+    """
+
+    async def __call__(self, texts: list[str], model: str | None = None) -> list[list[float]]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class GradingContext:
     """What a grid gives its graders for a run.
@@ -131,10 +152,12 @@ class GradingContext:
     Attributes:
         judge: how model graders call their judge (None: a grid with no model grader).
         judge_repeats: how many times each model grader asks its judge per cell.
+        embed: how graders embed texts through the grid's client (None: no embeddings).
     """
 
     judge: JudgeCall | None = None
     judge_repeats: int = 1
+    embed: EmbedCall | None = None
 
 
 class Grader(ABC):

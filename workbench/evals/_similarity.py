@@ -24,9 +24,14 @@ graders return "a grade in the range from 0 to 1". What we chose, and why:
   neither a short nor a padded reply games), with its default tokenizer (lowercase, ASCII
   letters and digits only, so a text in another script has no tokens and scores 0) and no
   stemming.
-- ``cosine``: OpenAI embeds both texts with ``text-embedding-3-large``; our client has no
-  embeddings endpoint, so a ``cosine`` grader builds but every grade it gives is failed, saying
-  why (the rest of the grid runs).
+- ``cosine``: both texts embedded through the grid's client (``GradingContext.embed``, the
+  server's ``/v1/embeddings``), scored by the cosine of their vectors clipped to 0..1 (a
+  negative cosine, texts pointing apart, scores 0). OpenAI's hosted grader embeds with
+  ``text-embedding-3-large``; here the model is ``text-embedding-3-small`` (cheaper) unless the
+  definition's ``embedding_model`` names another (a workbench addition to OpenAI's shape), and
+  the local model's own on the local model (word and spelling overlap, not meaning). A server
+  without embeddings (a 404) fails each grade, saying so; the rest of the grid runs. Two empty
+  texts score 1 and one empty text 0, without a request (the API embeds no empty string).
 
 Each library loads when a grader using its metric is built (``metric``), not when workbench or
 this module is imported.
@@ -34,10 +39,14 @@ this module is imported.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["COSINE_UNAVAILABLE", "METRICS", "metric"]
+from .._exceptions import APIStatusError
+from ._grading import EmbedCall
+
+__all__ = ["COSINE_UNAVAILABLE", "METRICS", "cosine_similarity", "embedded_cosine", "metric"]
 
 Metric = Callable[[str, str], float]
 """``(input, reference) -> score`` from 0 to 1."""
@@ -58,8 +67,7 @@ METRICS = (
 """The ``evaluation_metric`` values OpenAI's ``text_similarity`` grader takes."""
 
 COSINE_UNAVAILABLE = (
-    "the cosine metric needs an embeddings endpoint (OpenAI embeds with"
-    " text-embedding-3-large), and workbench's client has none"
+    "the cosine metric needs an embeddings endpoint, and this grid gives its graders none"
 )
 
 
@@ -77,6 +85,35 @@ def metric(name: str) -> Metric | None:
     if name.startswith("rouge_"):
         return _rouge(name)
     return None
+
+
+def cosine_similarity(a: Sequence[float], b: Sequence[float]) -> float:
+    """The cosine of two vectors clipped to 0..1; 0 when either is all zeros."""
+    if len(a) != len(b):
+        raise ValueError(f"vectors of {len(a)} and {len(b)} numbers")
+    norms = math.sqrt(math.fsum(x * x for x in a)) * math.sqrt(math.fsum(y * y for y in b))
+    if not norms:
+        return 0.0
+    return min(1.0, max(0.0, math.fsum(x * y for x, y in zip(a, b, strict=True)) / norms))
+
+
+async def embedded_cosine(
+    embed: EmbedCall | None, text: str, reference: str, model: str | None
+) -> float | str:
+    """The ``cosine`` score of ``text`` against ``reference``, or why there is none."""
+    if not text or not reference:
+        return 1.0 if text == reference else 0.0
+    if embed is None:
+        return COSINE_UNAVAILABLE
+    try:
+        vectors = await embed([text, reference], model)
+        return cosine_similarity(vectors[0], vectors[1])
+    except APIStatusError as exc:
+        if exc.status_code in (404, 405):
+            return f"cosine: the server has no embeddings endpoint ({exc.status_code}: {exc})"
+        return f"cosine: {type(exc).__name__}: {exc}"
+    except Exception as exc:  # any failure to embed fails this grade only
+        return f"cosine: {type(exc).__name__}: {exc}"
 
 
 def _fuzzy_match() -> Metric:

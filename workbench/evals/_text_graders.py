@@ -8,7 +8,9 @@ passes at 1, or at the ``pass_threshold`` when the definition gives one (an addi
 ``string_check`` has none).
 
 ``text_similarity`` scores 0 to 1 by its ``evaluation_metric`` (see ``_similarity`` for each
-metric's library and settings) and passes at ``pass_threshold``, which OpenAI requires.
+metric's library and settings) and passes at ``pass_threshold``, which OpenAI requires. Its
+``cosine`` embeds through the grid's client; an ``embedding_model`` key (a workbench addition)
+chooses the model.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ._registry import (
     template_value,
     text_value,
 )
-from ._similarity import COSINE_UNAVAILABLE, METRICS, Metric, metric
+from ._similarity import METRICS, Metric, embedded_cosine, metric
 from ._templates import render_template
 
 __all__ = ["OPERATIONS", "StringCheckGrader", "TextSimilarityGrader"]
@@ -105,6 +107,8 @@ class TextSimilarityGrader(Grader):
         input: the template of the text graded.
         reference: the template of the text it is compared with.
         pass_threshold: the score a cell passes at.
+        embedding_model: ``cosine``'s embedding model; None for the server's default
+            (``text-embedding-3-small``, or the local model's own).
     """
 
     name: str
@@ -112,6 +116,7 @@ class TextSimilarityGrader(Grader):
     input: str
     reference: str
     pass_threshold: float | None = None
+    embedding_model: str | None = None
     columns: set[str] = field(default_factory=set, repr=False)
     compute: Metric | None = field(default=None, repr=False)
 
@@ -125,15 +130,19 @@ class TextSimilarityGrader(Grader):
     async def grade(
         self, sample: Sample, item: Mapping[str, Any], context: GradingContext
     ) -> Grade:
-        if self.compute is None:
-            return Grade.failed(COSINE_UNAVAILABLE)
         filled = _fill(self.input, self.reference, sample, item)
         if isinstance(filled, str):
             return Grade.failed(filled)
-        try:
-            score = min(1.0, max(0.0, self.compute(*filled)))  # sacrebleu can give 1 + 4e-16
-        except Exception as exc:  # a library's failure on odd text fails this grade only
-            return Grade.failed(f"{self.evaluation_metric}: {type(exc).__name__}: {exc}")
+        if self.compute is None:  # cosine
+            found = await embedded_cosine(context.embed, *filled, self.embedding_model)
+            if isinstance(found, str):
+                return Grade.failed(found)
+            score = found
+        else:
+            try:
+                score = min(1.0, max(0.0, self.compute(*filled)))  # sacrebleu: 1 + 4e-16
+            except Exception as exc:  # a library's failure on odd text fails this grade only
+                return Grade.failed(f"{self.evaluation_metric}: {type(exc).__name__}: {exc}")
         passed = None if self.pass_threshold is None else score >= self.pass_threshold
         return Grade(score=score, passed=passed)
 
@@ -159,12 +168,13 @@ def _or_one(threshold: float | None) -> float:
 def build_text_similarity(definition: Mapping[str, Any]) -> TextSimilarityGrader:
     """A ``text_similarity`` grader from its definition (its metric's library loaded)."""
     keys = ("evaluation_metric", "input", "reference", "pass_threshold")
-    check_keys(definition, keys)
+    check_keys(definition, keys, ("embedding_model",))
     columns: set[str] = set()
     evaluation_metric = text_value(definition, "evaluation_metric", METRICS)
     input_template = template_value(definition, "input", columns)
     reference_template = template_value(definition, "reference", columns)
     threshold = number_value(definition, "pass_threshold")
+    embedding_model = _embedding_model(definition, evaluation_metric)
     try:
         compute = metric(evaluation_metric)
     except ImportError as exc:
@@ -178,7 +188,23 @@ def build_text_similarity(definition: Mapping[str, Any]) -> TextSimilarityGrader
         pass_threshold=threshold,
         columns=columns,
         compute=compute,
+        embedding_model=embedding_model,
     )
+
+
+def _embedding_model(definition: Mapping[str, Any], evaluation_metric: str) -> str | None:
+    """The definition's ``embedding_model`` (a workbench addition), for ``cosine`` only."""
+    if "embedding_model" not in definition:
+        return None
+    label = grader_label(definition)
+    if evaluation_metric != "cosine":
+        raise GraderError(
+            label, f"'embedding_model' is for the cosine metric, not {evaluation_metric}"
+        )
+    model = definition["embedding_model"]
+    if not isinstance(model, str) or not model:
+        raise GraderError(label, f"'embedding_model' must be a non-empty string, not {model!r}")
+    return model
 
 
 register_grader_type("string_check", build_string_check)

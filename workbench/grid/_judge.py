@@ -4,6 +4,10 @@ under its concurrency limit and its budget, and priced as its cells are.
 A judge's request is one whole (not streamed) Chat Completions request. A cell reserves the
 estimated cost of its judging with its own (``_estimate.judge_cell_estimate``); a judge request
 that would go past that reservation is sent only while the budget has room for the excess.
+
+Graders embed texts (``text_similarity``'s ``cosine``) through the same client and limit; an
+embeddings request is priced into the cell's judge cost where its price is known, but not
+reserved beforehand (its price is a few millionths of a dollar).
 """
 
 from __future__ import annotations
@@ -29,7 +33,18 @@ if TYPE_CHECKING:
     from ._cells import Cell
     from ._grid import Grid
 
-__all__ = ["CellJudge", "grade_answered"]
+__all__ = ["DEFAULT_EMBEDDING_MODEL", "CellJudge", "default_embedding_model", "grade_answered"]
+
+DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
+"""The embedding model graders use on a server unless they name one (``embedding_model``)."""
+
+
+def default_embedding_model(client: object) -> str:
+    """The embedding model for a grid's client: the local model's own in-process, else
+    ``text-embedding-3-small`` (OpenAI's cheaper one; the local model over HTTP takes any
+    name)."""
+    local = getattr(client, "local_model", None)  # a LocalModel names its own
+    return getattr(local, "embedding_model", None) or DEFAULT_EMBEDDING_MODEL
 
 
 class CellJudge:
@@ -90,7 +105,7 @@ class CellJudge:
         key = json.dumps(request, sort_keys=True, default=str)
         repeat = self._asked[key] = self._asked.get(key, -1) + 1
         client = self._sender.for_repeat(repeat) if repeat else self._sender.client
-        completion = await self._send(client, request)
+        completion = await self._send(client.chat.completions.create, request)
         self.calls += 1
         choices = getattr(completion, "choices", None) or []
         message = getattr(choices[0], "message", None) if choices else None
@@ -109,14 +124,35 @@ class CellJudge:
             getattr(usage, "completion_tokens", None),
         )
 
-    async def _send(self, client: Any, request: dict[str, Any]) -> Any:
+    async def embed(self, texts: list[str], model: str | None = None) -> list[list[float]]:
+        """The ``EmbedCall`` of the cell's graders: one vector per text, from ``model`` (None:
+        ``default_embedding_model``); its price adds to the cell's judge cost."""
+        client = self._sender.client
+        create = getattr(getattr(client, "embeddings", None), "create", None)
+        if create is None:
+            raise TypeError(f"the grid's client ({type(client).__name__}) has no embeddings")
+        model = model or default_embedding_model(client)
+        response = await self._send(create, {"input": texts, "model": model})
+        self.calls += 1
+        cost = cost_usd(
+            getattr(response, "model", None) or model, response.usage, self._sender.base_url
+        )
+        if cost is None:
+            self.unpriced += 1
+        else:
+            self.cost_usd += cost
+        data = sorted(response.data, key=lambda item: item.index)
+        if len(data) != len(texts):
+            raise ValueError(f"{len(texts)} texts sent, {len(data)} vectors received")
+        return [list(item.embedding) for item in data]
+
+    async def _send(self, create: Any, request: dict[str, Any]) -> Any:
         """One request under the limit; 429s go to the limiter and are sent again."""
-        create = client.chat.completions.create
         met = 0
         while True:
             taken_in = await self._limiter.acquire()
             try:
-                if is_async_client(client):
+                if is_async_client(self._sender.client):
                     completion = await create(**request)
                 else:  # a sync client: keep the event loop free
                     completion = await asyncio.to_thread(lambda: create(**request))
@@ -149,7 +185,7 @@ async def grade_answered(grid: Grid, cells: list[Cell]) -> None:
 
     async def one(cell: Cell) -> None:
         judge = CellJudge(sender, limiter, budget, 0.0, grid.rate_limit_retries)
-        context = GradingContext(judge, spec.judge_repeats)
+        context = GradingContext(judge, spec.judge_repeats, judge.embed)
         await grade_cell(cell, spec.graders, context, spec.structured(cell))
         cell.judge_cost_usd = judge.cost_usd if judge.calls > judge.unpriced else None
 

@@ -154,7 +154,7 @@ class Runner:
         assert self._budget is not None
         retries = self.grid.rate_limit_retries
         judge = CellJudge(sender, self.limiter, self._budget, reserved, retries)
-        context = GradingContext(judge, self._spec.judge_repeats)
+        context = GradingContext(judge, self._spec.judge_repeats, judge.embed)
         try:
             await grade_cell(cell, self._spec.graders, context, self._spec.structured(cell))
         finally:
