@@ -295,3 +295,9 @@ def test_the_notebook_view_is_readable_in_each_theme(page: Any, theme: str) -> N
     page.locator(".wb-compare").screenshot(
         path=str(artifacts_dir() / f"grid-compare-{theme}-narrow.png")
     )
+    assert page.locator(".wb-compare-score").count() == 3
+    for score in page.locator(".wb-compare-score").all():  # "judge: 0.9 -> 0.2" on one line
+        box = score.bounding_box()
+        assert box is not None and box["height"] < 2 * float(
+            score.evaluate("n => parseFloat(getComputedStyle(n).lineHeight) || 20")
+        )

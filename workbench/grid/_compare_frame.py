@@ -200,7 +200,9 @@ def _html_row(match: Match) -> str:
         kind = "fail" if match.flipped == "pass -> fail" else "pass"
         names = html.escape(", ".join(match.flipped_by))
         flip = f"<span class='wb-flip-{kind}'>{html.escape(match.flipped)}</span> {names}"
-    scores = "<br>".join(html.escape(s) for s in _score_texts(match))
+    scores = "<br>".join(
+        f"<span class='wb-compare-score'>{html.escape(s)}</span>" for s in _score_texts(match)
+    )
     if match.diff is not None:
         reply = match.diff.to_html()
     else:
@@ -268,7 +270,7 @@ _CSS = """
 .wb-compare .wb-compare-table th { background: var(--jp-layout-color2, #eee); }
 .wb-compare-muted { color: var(--jp-content-font-color2, rgba(0, 0, 0, 0.54)); }
 .wb-compare-reply { max-height: 12em; overflow: auto; max-width: 60em; min-width: 14em; }
-.wb-compare .wb-compare-table td:last-child { white-space: nowrap; }
+.wb-compare .wb-compare-table td:last-child, .wb-compare-score { white-space: nowrap; }
 .wb-compare-side { font-style: italic; }
 .wb-flip-fail, .wb-flip-pass {
   white-space: nowrap; border-radius: 2px; padding: 0 0.3em;
