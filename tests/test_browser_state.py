@@ -186,7 +186,7 @@ def test_the_api_switch_follows_code_and_the_page_in_jupyterlab(lab: LabServer, 
         expect(_output(page, 0)).to_contain_text("ready", timeout=60_000)
         switch = page.locator(".wb-widget select.wb-api")
         seed = page.locator(SEED)
-        expect(switch).to_have_value("chat")
+        expect(switch).to_have_value("auto")  # the default; the local model takes chat
         expect(seed).not_to_have_class(MARKED)
 
         _run(page, "chat.api = 'responses'", "api set")
@@ -207,9 +207,9 @@ def test_the_api_switch_follows_code_and_the_page_in_jupyterlab(lab: LabServer, 
         expect(page.locator(".wb-widget .wb-input")).to_have_value("Hello")  # not lost
         _browser.widget_screenshot(page, "widget-api-lab-refused.png")
 
-        switch.select_option("auto")  # the local model: auto takes Chat Completions
+        switch.select_option("chat")
         expect(seed).not_to_have_class(MARKED)
         expect(error).to_have_count(0)
         _run(page, "print('api:', chat.api, len(chat.messages))", "read")
-        expect(_output(page, 1)).to_contain_text("api: auto 0")
+        expect(_output(page, 1)).to_contain_text("api: chat 0")
         assert not log.widget_errors(), log

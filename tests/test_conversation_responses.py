@@ -356,7 +356,7 @@ def test_the_table_log_and_files_keep_the_protocol(tmp_path: Any) -> None:
     chat.close()
     loaded = workbench.Conversation.load(chat.id, log=log, client=fake.client())
     assert [m.api for m in loaded.messages] == ["chat", "responses", "chat", "chat"]
-    assert loaded.api == "responses"  # the conversation's setting, as it was made
+    assert loaded.api == "auto"  # the conversation's setting, as it was last changed
     path = tmp_path / "chat.parquet"
     chat.to_parquet(path)
     again = workbench.Conversation.from_parquet(path, client=fake.client(), log=False)

@@ -85,7 +85,7 @@ def test_a_grid_marks_a_cell_without_a_finish_reason_incomplete_with_the_reason(
     client = workbench.Client(
         api_key=KEY, http_client=httpx.Client(transport=httpx.MockTransport(Recorder(answer)))
     )
-    grid = workbench.Grid(["cut", "whole"], models=["m"], client=client, concurrency=2)
+    grid = workbench.Grid(["cut", "whole"], models=["m"], client=client, concurrency=2, apis="chat")
     result = grid.run(display=False)
     cut, whole = grid.cells
     assert (cut.status, cut.output) == ("incomplete", "Partial")

@@ -249,7 +249,10 @@ def exercise_client(
     )
 
     log = folder / "log.sqlite3"
-    chat = workbench.Conversation(client=client, model="gpt-4o-mini", tools=[get_weather], log=log)
+    # the scripted server speaks Chat Completions (on OpenAI's URL, where "auto" takes Responses)
+    chat = workbench.Conversation(
+        client=client, model="gpt-4o-mini", tools=[get_weather], log=log, api="chat"
+    )
     chat.send("Hello")
     for text in ("fail", "fail mid-stream"):
         with pytest.raises(workbench.APIError) as caught:
@@ -289,7 +292,7 @@ def exercise_client(
         )
     artifacts.append((f"{where} cassette", cassette.read_text(encoding="utf-8")))
 
-    grid = workbench.Grid(["Hi", "fail"], models=["m"], client=client)
+    grid = workbench.Grid(["Hi", "fail"], models=["m"], client=client, apis="chat")
     from workbench.widgets import GridView
 
     view = GridView(grid)
