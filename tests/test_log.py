@@ -284,9 +284,13 @@ def test_a_registered_secret_never_survives_redaction(value: Any, before: str, a
 
 def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
     with ConversationLog(tmp_path / "log.sqlite3") as log:
-        with pytest.raises(RuntimeError), log._write("c") as conn:
+
+        def statements(conn: sqlite3.Connection) -> None:
             conn.execute("INSERT INTO selected VALUES ('c', NULL, 'x')")
             raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError):
+            log._write("c", statements)
         assert log.conversations() == [] and log._read("SELECT * FROM selected") == []
         log.save_conversation("d")
         assert [s.id for s in log.conversations()] == ["d"], "still usable"

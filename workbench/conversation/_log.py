@@ -1,7 +1,9 @@
-"""The SQLite log: every conversation, message, branch choice and exchange, committed at once.
+"""The SQLite log: every conversation, message, branch choice and exchange, committed at once
+(or, while ``deferred``, as a grid run asks, queued and committed in batches: ``_log_batch``).
 
 No secret is written: keys named like ``authorization`` or ``api_key`` are dropped at any depth;
-OpenAI-shaped keys and values given to ``ConversationLog.add_secret`` are redacted everywhere.
+OpenAI-shaped keys and values given to ``ConversationLog.add_secret`` are redacted everywhere
+(``_redact``).
 
 Media is stored once: inline base64 (images, audio, PDFs, spoken replies) in messages, requests
 and responses is kept as bytes in the ``media`` table under the sha256 of those bytes, and the
@@ -28,16 +30,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._credentials import CREDENTIAL_NAME, MIN_SECRET, OPENAI_KEY
+from .._credentials import MIN_SECRET
 from .._exceptions import WorkbenchError
 from .._private import make_private, open_private, private_folder
 from ..media import Inline, MediaRef, extract_media, restore_media, secret_finder
 from ._history import History, Message
+from ._log_batch import BatchWriter, Job
+from ._redact import REDACTED, plain_json, redact, scrub
 
 __all__ = ["ConversationLog", "ConversationSummary", "LoadedConversation", "default_log_path"]
-__all__ += ["conversations", "redact", "scrub"]
+__all__ += ["REDACTED", "conversations", "plain_json", "redact", "scrub"]
 
-REDACTED = "[redacted]"
 _REFERENCE = '"$media"'  # in a row's JSON text: it holds media references to restore
 _BESIDE = ("-wal", "-shm", "-journal")  # SQLite's files beside the log, named after it
 
@@ -79,30 +82,6 @@ def default_log_path() -> Path:
         # The XDG spec says a relative value is invalid and must be ignored.
         base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".local" / "share"
     return base / "workbench" / "log.sqlite3"
-
-
-def scrub(text: str, secrets: str | Iterable[str] = ()) -> str:
-    """``text`` with each of ``secrets`` and anything shaped like an OpenAI key redacted."""
-    for secret in sorted({secrets} if isinstance(secrets, str) else set(secrets), key=len)[::-1]:
-        if len(secret) >= MIN_SECRET:
-            text = text.replace(secret, REDACTED)
-    return OPENAI_KEY.sub("sk-...redacted", text)
-
-
-def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
-    """A copy of JSON-like ``value`` without secret-named keys and with every string scrubbed."""
-    secrets = tuple(secrets)
-    if isinstance(value, str):
-        return scrub(value, secrets)
-    if isinstance(value, Mapping):
-        return {
-            scrub(str(k), secrets): redact(v, secrets)
-            for k, v in value.items()
-            if not CREDENTIAL_NAME.fullmatch(str(k))
-        }
-    if isinstance(value, list | tuple):
-        return [redact(v, secrets) for v in value]
-    return value
 
 
 @dataclass(frozen=True)
@@ -161,6 +140,8 @@ class ConversationLog:
         self._conn: sqlite3.Connection | None = None
         self._secrets: set[str] = set()
         self._clock = 0.0
+        self._clock_lock = threading.Lock()  # not self._lock: a batch commit holds that
+        self._writer: BatchWriter | None = None
 
     def __repr__(self) -> str:
         return f"ConversationLog({str(self.path)!r})"
@@ -177,7 +158,9 @@ class ConversationLog:
             self._secrets.add(value)
 
     def close(self) -> None:
-        """Close the connection (the next call opens it again)."""
+        """Close the connection (the next call opens it again); deferred writes are committed
+        first."""
+        self.flush()
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
@@ -214,23 +197,61 @@ class ConversationLog:
                 )
 
     @contextmanager
-    def _write(self, conversation_id: str) -> Iterator[sqlite3.Connection]:
-        """One transaction under the lock that creates or touches the conversation, committed
-        before returning (or rolled back on an error)."""
+    def deferred(self) -> Iterator[ConversationLog]:
+        """While the block runs, writes are queued and committed by a thread of their own,
+        many to a transaction (``_log_batch``): the same rows, a fraction of the cost. Reads
+        through this object wait for the queue; other readers see each batch as it commits.
+        On the way out, however the block ends, every queued write is committed."""
+        if self._writer is not None:  # already deferred: the outer block flushes
+            yield self
+            return
+        self._writer = BatchWriter(self._transaction)
+        try:
+            yield self
+        finally:
+            writer, self._writer = self._writer, None
+            writer.close()
+
+    def flush(self) -> None:
+        """Wait until every deferred write is committed (nothing to do when none are)."""
+        if self._writer is not None:
+            self._writer.flush()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A transaction under the lock, committed on exit (or rolled back on an error)."""
         with self._lock, self._connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
+            yield conn
+
+    def _write(self, conversation_id: str, statements: Job) -> None:
+        """Run ``statements`` in a transaction that creates or touches the conversation:
+        at once, or queued while writes are ``deferred``."""
+        with self._clock_lock:
             # Strictly increasing, so that "newest first" is well defined within a process.
             now = self._clock = max(time.time(), self._clock + 1e-6)
+
+        def job(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "INSERT INTO conversations (id, created, updated) VALUES (?, ?, ?)"
                 " ON CONFLICT(id) DO UPDATE SET updated = excluded.updated",
                 (conversation_id, now, now),
             )
-            yield conn
+            statements(conn)
+
+        writer = self._writer
+        if writer is not None:
+            writer.submit(job)
+            return
+        with self._transaction() as conn:
+            job(conn)
 
     def _json(self, value: Any, media: dict[str, Inline]) -> str:
         """``value`` as redacted JSON text, its inline media replaced by references (and added
         to ``media``, by hash)."""
+        text = plain_json(value, self._secrets)
+        if text is not None:
+            return text
         value, found = extract_media(value, secret_finder(self._secrets))
         media.update(found)
         # Scrub the text too: ``default=str`` may have turned an object holding a key into text.
@@ -277,15 +298,19 @@ class ConversationLog:
         meta: Mapping[str, Any] | None = None,
     ) -> None:
         """Create or update a conversation's settings (its creation time is kept)."""
-        with self._write(conversation_id) as conn:
+        values = (
+            *(v and scrub(v, self._secrets) for v in (model, system, title)),
+            self._json(dict(meta or {}), {}),
+            conversation_id,
+        )
+
+        def statements(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "UPDATE conversations SET model = ?, system = ?, title = ?, meta = ? WHERE id = ?",
-                (
-                    *(v and scrub(v, self._secrets) for v in (model, system, title)),
-                    self._json(dict(meta or {}), {}),
-                    conversation_id,
-                ),
+                values,
             )
+
+        self._write(conversation_id, statements)
 
     def save_message(self, conversation_id: str, message: Message) -> None:
         """Insert ``message``, or update it in place (same id) when a streamed reply ends."""
@@ -305,7 +330,9 @@ class ConversationLog:
         for m in messages:
             data = self._json(m.model_dump(mode="json"), media)
             rows.append((m.id, conversation_id, m.parent_id, data, m.status, m.created))
-        with self._write(conversation_id) as conn:
+        choices = dict(choices)  # as it is now: a deferred write runs later
+
+        def statements(conn: sqlite3.Connection) -> None:
             self._put_media(conn, media)
             conn.executemany(
                 "INSERT INTO messages VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(position) + 1, 0)"
@@ -323,16 +350,22 @@ class ConversationLog:
                     (conversation_id, parent, child),
                 )
 
+        self._write(conversation_id, statements)
+
     def save_selection(
         self, conversation_id: str, selected: Mapping[str | None, str | None]
     ) -> None:
         """Replace the branch choices of a conversation (``None`` keys: the root, as NULL)."""
-        with self._write(conversation_id) as conn:
+        rows = [(conversation_id, parent, child) for parent, child in selected.items()]
+
+        def statements(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM selected WHERE conversation_id = ?", (conversation_id,))
             conn.executemany(
                 "INSERT INTO selected (conversation_id, parent_id, child_id) VALUES (?, ?, ?)",
-                [(conversation_id, parent, child) for parent, child in selected.items()],
+                rows,
             )
+
+        self._write(conversation_id, statements)
 
     def record_exchange(
         self,
@@ -341,19 +374,26 @@ class ConversationLog:
         request: Mapping[str, Any],
         response: Mapping[str, Any] | None,
         status: str,
-    ) -> int:
-        """Append one request and its response (or ``None`` if none came); returns its row id."""
+    ) -> int | None:
+        """Append one request and its response (or ``None`` if none came); returns its row id
+        (None while writes are ``deferred``: the row is written later)."""
         media: dict[str, Inline] = {}
         payload = self._json(dict(request), media)
         answer = None if response is None else self._json(response, media)
-        with self._write(conversation_id) as conn:
+        row = (conversation_id, message_id, time.time(), payload, answer, status)
+        rowid: list[int] = []
+
+        def statements(conn: sqlite3.Connection) -> None:
             self._put_media(conn, media)
             cursor = conn.execute(
                 "INSERT INTO exchanges (conversation_id, message_id, created, request, response,"
                 " status) VALUES (?, ?, ?, ?, ?, ?)",
-                (conversation_id, message_id, time.time(), payload, answer, status),
+                row,
             )
-            return int(cursor.lastrowid or 0)
+            rowid.append(int(cursor.lastrowid or 0))
+
+        self._write(conversation_id, statements)
+        return rowid[0] if rowid else None
 
     def _read(self, sql: str, *params: Any) -> list[Any]:
         with self._lock:
@@ -361,6 +401,7 @@ class ConversationLog:
 
     def load(self, conversation_id: str) -> LoadedConversation:
         """The conversation ``conversation_id``; ``KeyError`` if the log has none by that id."""
+        self.flush()
         with self._lock:  # one consistent read
             found = self._read("SELECT * FROM conversations WHERE id = ?", conversation_id)
             if not found:
@@ -387,6 +428,7 @@ class ConversationLog:
 
     def conversations(self) -> list[ConversationSummary]:
         """Every logged conversation, the most recently updated first."""
+        self.flush()
         rows = self._read(
             "SELECT c.id, c.title, c.model, c.created, c.updated, (SELECT COUNT(*) FROM messages m"
             " WHERE m.conversation_id = c.id) FROM conversations c"
@@ -397,6 +439,7 @@ class ConversationLog:
     def exchanges(self, conversation_id: str) -> list[dict[str, Any]]:
         """The exchanges recorded for a conversation, oldest first (request/response parsed)."""
         cache: dict[str, bytes] = {}
+        self.flush()
         with self._lock:
             rows = self._read(
                 "SELECT id, message_id, created, request, response, status FROM exchanges"

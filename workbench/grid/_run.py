@@ -5,6 +5,7 @@ judges' requests through the same client, limit and budget)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from ..client._retries import retry_after as parse
 from ..conversation import Conversation
 from ..conversation._conversation_base import open_log
 from ..conversation._history import CUT_SHORT, Message
+from ..conversation._log import ConversationLog
 from ..evals import Grade, GradingContext
 from ._cells import ANSWERED, CUT_BY, Cell
 from ._estimate import Budget, BudgetExceeded
@@ -56,6 +58,8 @@ class Runner:
         self._version = grid.version  # hashed once, before the first cell
         self._workers: list[asyncio.Task[None]] = []
         self._budget: Budget | None = None
+        # One log for the run, its writes committed in batches by a thread (see ``run``).
+        self._db = open_log(grid._log, grid.client)
 
     def cancel(self) -> None:
         """Stop: running cells end as ``cancelled`` (their partial text kept), pending ones too.
@@ -77,22 +81,27 @@ class Runner:
             if cell.status in ANSWERED and id(cell) not in running:
                 budget.settle(cell, (0.0, 0.0))
         queue = iter(self.cells)
+        deferred = self._db.deferred() if self._db is not None else contextlib.nullcontext()
         try:
-            if not self.cancelled:
-                count = min(self.grid.concurrency, len(self.cells))
-                self._workers = [
-                    asyncio.create_task(self._worker(queue, sender)) for _ in range(count)
-                ]
-                try:
-                    await asyncio.gather(*self._workers)
-                except BaseException:
-                    for worker in self._workers:  # a failing worker must not leave others behind
-                        worker.cancel()
-                    await asyncio.gather(*self._workers, return_exceptions=True)
-                    raise
+            with deferred:  # however the run ends, the rows written are committed on the way out
+                await self._run_workers(queue, sender)
         finally:
             await sender.aclose()
             self._settle_leftovers()
+            if self._db is not None:
+                self._db.close()  # the cells' conversations reopen it on their next write
+
+    async def _run_workers(self, queue: Iterator[Cell], sender: Sender) -> None:
+        if not self.cancelled:
+            count = min(self.grid.concurrency, len(self.cells))
+            self._workers = [asyncio.create_task(self._worker(queue, sender)) for _ in range(count)]
+            try:
+                await asyncio.gather(*self._workers)
+            except BaseException:
+                for worker in self._workers:  # a failing worker must not leave others behind
+                    worker.cancel()
+                await asyncio.gather(*self._workers, return_exceptions=True)
+                raise
 
     async def _worker(self, queue: Iterator[Cell], sender: Sender) -> None:
         for cell in queue:  # one iterator shared by the workers: each cell is taken once
@@ -165,7 +174,7 @@ class Runner:
         """Send ``cell`` once. Returns None when it went through, the ``RateLimitError`` to
         retry after, or another error (recorded in the cell)."""
         client = sender.for_repeat(cell.repeat) if self._spec.repeats > 1 else sender.client
-        chat = cell_conversation(self._spec, cell, client, self.grid._log, version=self._version)
+        chat = cell_conversation(self._spec, cell, client, self._db or False, version=self._version)
         cell.conversation = chat
         cell.status = "running"
         cell.error = None
@@ -193,8 +202,6 @@ class Runner:
             unsubscribe()
             cell.latency_s = time.perf_counter() - started
             fill_cell(cell, turn_of(chat), sender.base_url)
-            if self.grid._log is not False:
-                await chat.aclose()  # its log reopens on the next write, if any
         return None
 
     def _forward(self, cell: Cell) -> Callable[[Any], None]:
@@ -228,13 +235,15 @@ def cell_conversation(
     spec: GridSpec,
     cell: Cell,
     client: StreamingChatClient | AsyncStreamingChatClient,
-    log: bool | str | Path,
+    log: bool | str | Path | ConversationLog,
     *,
     with_prompt: bool = False,
     version: str | None = None,
 ) -> Conversation:
     """A new ``Conversation`` for ``cell``: its model, system prompt, tools and parameters, and
-    the messages before its prompt (``with_prompt``: the prompt too).
+    the messages before its prompt (``with_prompt``: the prompt too); ``log`` as for
+    ``Conversation``, or a ``ConversationLog`` shared by the cells of a run (one connection,
+    its writes batched while the run has it ``deferred``).
 
     With ``log`` on, the log's ``meta`` of the conversation names the grid's ``version`` and
     the cell (``{"grid": {"version": ..., "cell": "p0-v0-s0-r0-model"}}``)."""
@@ -251,7 +260,11 @@ def cell_conversation(
     )
     if log is not False:  # attached after the grid's mark is set: one write of the settings
         chat._log_meta = {"grid": {"version": version, "cell": str(cell.key)}}
-        chat._attach_log(open_log(log, client))
+        if isinstance(log, ConversationLog):  # the run's: no connection of the cell's own
+            log.add_secret(getattr(client, "api_key", None))
+            chat._attach_log(log)
+        else:
+            chat._attach_log(open_log(log, client))
         if chat._log_writer is not None:
             chat._log_writer.save_conversation()
     for message in row.messages if with_prompt else row.messages[:-1]:
