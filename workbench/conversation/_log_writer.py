@@ -109,10 +109,18 @@ class LogWriter:
         A copy is written, marked incomplete with a note: the message itself changes only when
         the reply ends (and is written again then), so views and caches see no extra change.
         """
-        buffers = self._streaming.setdefault(event.message_id, {})
-        buffers.setdefault(field, []).append(event.delta)
+        # Runs for every delta (60 a grid cell): lookups first, no setdefault's spare objects.
+        buffers = self._streaming.get(event.message_id)
+        if buffers is None:
+            buffers = self._streaming[event.message_id] = {}
+        parts = buffers.get(field)
+        if parts is None:
+            parts = buffers[field] = []
+        parts.append(event.delta)
         now = time.perf_counter()
-        written = self._written.setdefault(event.message_id, now)
+        written = self._written.get(event.message_id)
+        if written is None:
+            written = self._written[event.message_id] = now
         if now - written < CHECKPOINT_SECONDS:
             return
         self._written[event.message_id] = now
