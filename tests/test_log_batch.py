@@ -257,6 +257,7 @@ _leaves = st.one_of(
 _keys = st.one_of(
     st.text(max_size=8),
     st.sampled_from(["api_key", "Authorization", "x-api-key", "audio", "image_url", "file"]),
+    st.sampled_from(["author\u0130zation", "AUTHOR\u0131ZATION", "Api-Key", "apiKey", "sk-key"]),
     st.sampled_from(["type", "data", "id", "url", "input_audio", "file_data", "true"]),
 )
 _values = st.recursive(
@@ -291,6 +292,8 @@ def test_plain_json_is_the_long_way_whenever_it_answers(value: Any, secrets: set
         {"type": "image_url", "image_url": {"url": "data:image/png;base64," + "A" * 80}},
         {"audio": {"id": "a", "data": "A" * 80}},
         {"x": object()},
+        {"x-author\u0130zation": "Bearer x"},  # CREDENTIAL_NAME ignores case: re takes it for i
+        {"\u0131-api-key": "x"},
     ],
 )
 def test_plain_json_leaves_what_needs_the_long_way(value: Any) -> None:

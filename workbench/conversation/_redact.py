@@ -43,10 +43,16 @@ def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
     return value
 
 
-# What ``plain_json`` looks for in a value's JSON text before taking it as it is.
-_CREDENTIAL_KEY = re.compile(r'(?:authorization|api[_-]?key)": ', re.IGNORECASE)
-_ODD_KEY = re.compile(r'"(?:true|false|null|NaN|-?Infinity)": ')  # what bool, None, nan keys become
-_MEDIA_SLOTS = ('"image_url"', '"input_audio"', '"file"', '"audio": {')
+# What ``plain_json`` looks for in a value's JSON text before taking it as it is: plain substring
+# searches (a regex over every row cost as much as dumping it), each a superset of what it stands
+# for. Credential-named keys (``CREDENTIAL_NAME``), in the lower-cased text:
+_CREDENTIAL_KEYS = ('key": ', 'authorization": ')
+# The keys ``redact`` spells otherwise than JSON (``str(True)``), media slots, OpenAI-shaped keys,
+# and the two letters that ``re`` matches to ``i`` ignoring case but ``str.lower`` turns into
+# something else (U+0130, U+0131: a credential's name may hide one from the search below):
+_MARKERS: tuple[str, ...] = ('"true": ', '"false": ', '"null": ', '"NaN": ', 'Infinity": ', "sk-")
+_MARKERS += ("\u0130", "\u0131")
+_MARKERS += ('"image_url"', '"input_audio"', '"file"', '"audio": {')
 _ESCAPED = re.compile(r'["\\\x00-\x1f]')  # what JSON text writes otherwise than as itself
 
 
@@ -63,12 +69,10 @@ def plain_json(value: Any, secrets: Iterable[str] = ()) -> str | None:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
         return None
-    if (
-        _CREDENTIAL_KEY.search(text)
-        or _ODD_KEY.search(text)
-        or OPENAI_KEY.search(text)
-        or any(slot in text for slot in _MEDIA_SLOTS)
-    ):
+    if any(marker in text for marker in _MARKERS):
+        return None
+    lower = text.lower()
+    if any(marker in lower for marker in _CREDENTIAL_KEYS):
         return None
     for secret in secrets:
         if len(secret) >= MIN_SECRET and (secret in text or _ESCAPED.search(secret)):

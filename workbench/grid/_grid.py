@@ -74,9 +74,11 @@ class Grid:
             ``estimate()``. A grid with model graders does not start when its estimate,
             judges included, is over the budget (an eval stopped half way would give pass
             rates over whichever cells ran).
-        log: write each cell's conversation to the SQLite log (``True`` or a path). Off by
-            default: a grid makes many short conversations, and the log's synchronous writes
-            would double the cost of each cell (see ``bench/README.md``).
+        log: write each cell's conversation to the SQLite log (``True`` or a path), through
+            one connection for the run whose writes are committed in batches (rows visible to
+            other readers within about 0.2 s; all committed however the run ends). Off by
+            default: even batched, it adds about a fifth to a cell's CPU time (see
+            ``bench/README.md``).
         rate_limit_retries: how many 429s in a row a cell may meet before it fails.
         apis: the protocols to compare, a dimension like ``models``: ``"chat"`` (Chat
             Completions), ``"responses"`` (the Responses API), ``"auto"``, or a list
