@@ -81,6 +81,12 @@ def _is_chat(value: object) -> bool:
     return value == "chat"
 
 
+def _holders_of(message: Message) -> _Holders:
+    """``message._holders``, read past pydantic's ``__getattr__`` (2 us a read, where a turn sets
+    a dozen fields, each read it twice)."""
+    return message.__pydantic_private__["_holders"]  # type: ignore[index,no-any-return]
+
+
 class Message(pydantic.BaseModel):
     """One message of a conversation, with what the model needs and what the user may want.
 
@@ -140,10 +146,11 @@ class Message(pydantic.BaseModel):
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
         if not name.startswith("_"):
-            self._holders.rev += 1
+            holders = _holders_of(self)
+            holders.rev += 1
             # The histories holding this message keep their path caches, the log and the views
             # in step.
-            for ref in self._holders.refs:
+            for ref in holders.refs:
                 history = ref()
                 if history is not None and history.messages.get(self.id) is self:
                     history.touch(self.id)
@@ -152,7 +159,7 @@ class Message(pydantic.BaseModel):
     def revision(self) -> int:
         """A number that changes whenever a field of the message is set (or its history is told
         of an in-place change, ``History.touch``): what caches of derived values key on."""
-        return self._holders.rev
+        return _holders_of(self).rev
 
     @property
     def text(self) -> str:
@@ -327,10 +334,10 @@ class History:
         self.messages[message.id] = message
         holders = [
             ref
-            for ref in message._holders.refs
+            for ref in _holders_of(message).refs
             if (h := ref()) is not None and h is not self and h.messages.get(message.id) is message
         ]
-        message._holders = _Holders([*holders, weakref.ref(self)], message._holders.rev)
+        message._holders = _Holders([*holders, weakref.ref(self)], _holders_of(message).rev)
         self.children.setdefault(message.parent_id, []).append(message.id)
         self.children.setdefault(message.id, [])
         self._selected.setdefault(message.id, None)
@@ -382,7 +389,7 @@ class History:
     def _touch(self, message_id: str) -> None:
         message = self.messages.get(message_id)
         if message is not None:
-            message._holders.rev += 1
+            _holders_of(message).rev += 1
         if self._tracking:
             self._changed[message_id] = None
         at = self._where.get(message_id)
