@@ -198,10 +198,11 @@ class ConversationLog:
 
     @contextmanager
     def deferred(self) -> Iterator[ConversationLog]:
-        """While the block runs, writes are queued and committed by a thread of their own,
-        many to a transaction (``_log_batch``): the same rows, a fraction of the cost. Reads
-        through this object wait for the queue; other readers see each batch as it commits.
-        On the way out, however the block ends, every queued write is committed."""
+        """While the block runs, writes are queued and committed in order, many to a
+        transaction (``_log_batch``: on the writing thread every 0.2 s, or by a timer thread
+        once it is quiet): the same rows, a fraction of the cost. Reads through this object
+        commit the queue first; other readers see each batch as it commits. On the way out,
+        however the block ends, every queued write is committed."""
         if self._writer is not None:  # already deferred: the outer block flushes
             yield self
             return

@@ -58,7 +58,7 @@ class Runner:
         self._version = grid.version  # hashed once, before the first cell
         self._workers: list[asyncio.Task[None]] = []
         self._budget: Budget | None = None
-        # One log for the run, its writes committed in batches by a thread (see ``run``).
+        # One log for the run, its writes committed in batches while it runs (see ``run``).
         self._db = open_log(grid._log, grid.client)
 
     def cancel(self) -> None:
