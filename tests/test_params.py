@@ -483,3 +483,27 @@ def test_one_turn_overrides_reach_the_local_model(stream: bool, client: workbenc
         completion = client.chat.completions.create(messages=MESSAGES, **request)  # type: ignore[arg-type]
     assert len(completion.choices) == 3
     assert params.n == 1
+
+
+def test_a_scalar_found_valid_is_not_checked_again_and_an_invalid_one_always_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from workbench.conversation import _params
+
+    calls: list[dict[str, Any]] = []
+    real = _params.validate_create_params
+    monkeypatch.setattr(_params, "_VALID", set())
+    monkeypatch.setattr(
+        _params, "validate_create_params", lambda body: calls.append(body) or real(body)
+    )
+    for _ in range(3):
+        workbench.ChatParams(model="m", temperature=0.25)
+    assert len(calls) == 2, "model and temperature, each checked once"
+    for _ in range(2):
+        with pytest.raises(InvalidParameterError):
+            workbench.ChatParams(temperature=7.5)
+    with pytest.raises(InvalidParameterError):
+        workbench.ChatParams(temperature=float("nan"))
+    workbench.ChatParams(temperature=1)
+    with pytest.raises(InvalidParameterError):  # True == 1, but it is not a number here
+        workbench.ChatParams(temperature=True)
