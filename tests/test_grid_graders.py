@@ -477,16 +477,19 @@ async def test_a_cancel_while_grading_keeps_the_whole_reply_and_fails_the_grade(
 
     class Slow(Grader):
         name = "slow"
+        blocks = True
 
         async def grade(self, sample: Sample, item: Any, context: GradingContext) -> Grade:
             grading.set()
-            await asyncio.sleep(60)
+            if self.blocks:
+                await asyncio.sleep(60)
             return Grade(score=1.0)
 
     def n(output: str) -> int:
         return len(output)
 
-    g = chat_grid(["Say hi"], client=local_client()[0], graders=[Slow(), n])
+    slow = Slow()
+    g = chat_grid(["Say hi"], client=local_client()[0], graders=[slow, n])
     task = asyncio.create_task(g.arun(display=False))
     await asyncio.wait_for(grading.wait(), 10)
     g.cancel()
@@ -495,3 +498,32 @@ async def test_a_cancel_while_grading_keeps_the_whole_reply_and_fails_the_grade(
     assert cell.status == "done" and cell.output, "the reply came back whole"
     assert cell.grades["slow"].error == "cancelled before it was graded (the reply is whole)"
     assert cell.grades["n"].error == cell.grades["slow"].error  # graded together, cut together
+    # Run again: the cell is graded, not sent again.
+    slow.blocks = False
+    sent, output = cell.attempts, cell.output
+    again = await asyncio.wait_for(g.arun(display=False), 10)
+    assert again.cells[0] is cell and (cell.attempts, cell.output) == (sent, output)
+    assert cell.grades["slow"].score == 1.0 and cell.grades["n"].score == len(output)
+
+
+async def test_a_cancel_while_scoring_leaves_the_score_for_the_next_run() -> None:
+    scoring = asyncio.Event()
+    blocks = [True]
+
+    async def slow(output: str) -> int:
+        scoring.set()
+        if blocks[0]:
+            await asyncio.sleep(60)
+        return len(output)
+
+    g = chat_grid(["Say hi"], client=local_client()[0], scorers={"slow": slow})
+    task = asyncio.create_task(g.arun(display=False))
+    await asyncio.wait_for(scoring.wait(), 10)
+    g.cancel()
+    (cell,) = (await asyncio.wait_for(task, 10)).cells
+    assert cell.status == "done" and "slow" not in cell.scores
+    blocks[0] = False
+    sent = cell.attempts
+    await asyncio.wait_for(g.arun(display=False), 10)
+    assert cell.attempts == sent and cell.scores["slow"] == len(cell.output)
+    assert cell.status == "done"

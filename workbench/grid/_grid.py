@@ -27,7 +27,7 @@ from ._estimate import GridEstimate, check_prices, check_start, estimate, judge_
 from ._grid_events import GridEvent, GridFinished, GridStarted
 from ._openai_eval import openai_eval_options
 from ._result import GridResult
-from ._run import Runner
+from ._run import Runner, needs_scoring
 from ._run_version import SHORT, grid_version
 from ._spec import build_spec
 
@@ -372,13 +372,18 @@ class Grid:
             if self._runner is not None:
                 raise WorkbenchError("the grid is already running: cancel() it or wait")
             indexes = (
-                [i for i, cell in enumerate(self.cells) if cell.status not in ANSWERED]
+                [
+                    i
+                    for i, cell in enumerate(self.cells)
+                    if cell.status not in ANSWERED or needs_scoring(cell, self._spec)
+                ]
                 if key is None
                 else [self._index_of(key)]
             )
+            unanswered = [i for i in indexes if self.cells[i].status not in ANSWERED]
             if key is None:
-                self._check_budget([self.cells[i] for i in indexes])
-            for i in indexes:
+                self._check_budget([self.cells[i] for i in unanswered])
+            for i in indexes if key is not None else unanswered:
                 self.cells[i] = self.cells[i].fresh()
             cells = [self.cells[i] for i in indexes]
             self._runner = Runner(self, cells)

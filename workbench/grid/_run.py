@@ -16,7 +16,7 @@ from ..conversation import Conversation
 from ..conversation._conversation_base import open_log
 from ..conversation._history import CUT_SHORT, Message
 from ..conversation._log import ConversationLog
-from ..evals import Grade, GradingContext
+from ..evals import Grade, Grader, GradingContext
 from ._cells import ANSWERED, CUT_BY, Cell
 from ._estimate import Budget, BudgetExceeded
 from ._fill import fill_cell, turn_of
@@ -34,9 +34,25 @@ if TYPE_CHECKING:
     from ._grid import Grid
     from ._spec import GridSpec
 
-__all__ = ["Runner", "cell_conversation"]
+__all__ = ["Runner", "cell_conversation", "graded", "needs_scoring"]
 
 _NOT_GRADED = "cancelled before it was graded (the reply is whole)"
+
+
+def graded(cell: Cell, name: str) -> bool:
+    """Whether ``cell`` has grader ``name``'s grade (a cancel leaves a failed one to redo)."""
+    grade = cell.grades.get(name)
+    return grade is not None and grade.error != _NOT_GRADED
+
+
+def needs_scoring(cell: Cell, spec: GridSpec) -> bool:
+    """Whether an answered cell lacks a score or a grade: a cancel cut its scoring short, and
+    the next run scores it without sending it again."""
+    if cell.status not in ANSWERED:
+        return False
+    return any(name not in cell.scores for name in spec.scorers) or any(
+        not graded(cell, grader.name) for grader in spec.graders
+    )
 
 
 class Runner:
@@ -112,9 +128,11 @@ class Runner:
     async def _run_cell(self, cell: Cell, sender: Sender) -> None:
         assert self._budget is not None
         reserved = (0.0, 0.0)
-        answered = False
+        # A cell answered in an earlier run (a cancel cut its scoring short) is only scored.
+        answered = regrade = cell.status in ANSWERED
+        outcome: BaseException | None = None
         try:
-            while True:
+            while not regrade:
                 taken_in = await self.limiter.acquire()
                 try:
                     try:
@@ -134,13 +152,15 @@ class Runner:
                     cell.status = "error"
                     cell.error = f"{type(outcome).__name__}: {outcome}"
                     break
-            if outcome is None:
+            if outcome is None and not regrade:
                 self.limiter.succeeded()
             answered = cell.status not in ("error", "incomplete")
-            if answered and self._scorers:
-                await score_cell(cell, self._scorers, self._spec.structured(cell))
-            if answered and self._spec.graders:
-                await self._grade(cell, sender, reserved[1])
+            scorers = [s for s in self._scorers if s.name not in cell.scores]
+            if answered and scorers:
+                await score_cell(cell, scorers, self._spec.structured(cell))
+            graders = [g for g in self._spec.graders if not graded(cell, g.name)]
+            if answered and graders:
+                await self._grade(cell, sender, reserved[1], tuple(graders))
             self._budget.settle(cell, reserved)
             ended = cell.status if cell.status in ("error", "incomplete", "cut") else "done"
             self._finish(cell, ended, cell.error)
@@ -157,18 +177,20 @@ class Runner:
             if not self.cancelled:  # the caller's task was cancelled, not the grid: pass it on
                 raise
 
-    async def _grade(self, cell: Cell, sender: Sender, reserved: float) -> None:
-        """Grade an answered cell; its judges ask through the run's client, under its limit
-        and within the ``reserved`` dollars (or what the budget has left)."""
+    async def _grade(
+        self, cell: Cell, sender: Sender, reserved: float, graders: tuple[Grader, ...]
+    ) -> None:
+        """Grade an answered cell with ``graders``; its judges ask through the run's client,
+        under its limit and within the ``reserved`` dollars (or what the budget has left)."""
         assert self._budget is not None
         retries = self.grid.rate_limit_retries
         judge = CellJudge(sender, self.limiter, self._budget, reserved, retries)
         context = GradingContext(judge, self._spec.judge_repeats, judge.embed)
         try:
-            await grade_cell(cell, self._spec.graders, context, self._spec.structured(cell))
+            await grade_cell(cell, graders, context, self._spec.structured(cell))
         finally:
-            priced = judge.calls - judge.unpriced
-            cell.judge_cost_usd = judge.cost_usd if priced > 0 else None
+            if judge.calls - judge.unpriced > 0:  # added to an earlier run's, when regraded
+                cell.judge_cost_usd = (cell.judge_cost_usd or 0.0) + judge.cost_usd
 
     async def _attempt(self, cell: Cell, sender: Sender) -> BaseException | None:
         """Send ``cell`` once. Returns None when it went through, the ``RateLimitError`` to
