@@ -22,6 +22,7 @@ from ._estimate import Budget, BudgetExceeded
 from ._fill import fill_cell, turn_of
 from ._graders import grade_cell
 from ._grid_events import CellDelta, CellFinished, CellStarted
+from ._heap import set_aside
 from ._judge import CellJudge
 from ._limiter import AdaptiveLimiter
 from ._score import prepare_scorers, score_cell
@@ -99,7 +100,9 @@ class Runner:
         queue = iter(self.cells)
         deferred = self._db.deferred() if self._db is not None else contextlib.nullcontext()
         try:
-            with deferred:  # however the run ends, the rows written are committed on the way out
+            # The collector skips the heap alive before the run (``_heap``: its full passes
+            # walked all of it, on this loop); the rows written are committed on the way out.
+            with set_aside(), deferred:
                 await self._run_workers(queue, sender)
         finally:
             await sender.aclose()
