@@ -10,6 +10,7 @@ breaks the conversation.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -182,10 +183,13 @@ class LogWriter:
 def _public_url(client: object) -> str | None:
     """The client's base URL without credentials or query (what the log may keep)."""
     url = getattr(client, "base_url", None)
-    if url is None:
-        return None
+    return None if url is None else _public(str(url))
 
-    parts = urlsplit(str(url))
+
+@functools.lru_cache(maxsize=64)
+def _public(url: str) -> str:
+    """``url`` without credentials or query (cached: every grid cell's conversation asks)."""
+    parts = urlsplit(url)
     host = parts.hostname or ""
     host = f"[{host}]" if ":" in host else host  # an IPv6 address
     netloc = f"{host}:{parts.port}" if parts.port else host

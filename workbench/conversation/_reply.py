@@ -101,6 +101,8 @@ class ReplyState:
         """One event of the stream (``content.delta``, ``tool_calls.function.arguments.delta``,
         ...); only the first choice streams into the message."""
         kind = event.type
+        if kind == "chunk" and not self.audio:  # half the events: what they brought follows
+            return
         # openai's events do not say their choice: taken as the first's (n=1 is the rule)
         first = getattr(event, "choice_index", 0) == 0
         if kind in _TEXT and first and event.delta:
