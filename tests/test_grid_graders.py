@@ -485,25 +485,35 @@ async def test_a_cancel_while_grading_keeps_the_whole_reply_and_fails_the_grade(
                 await asyncio.sleep(60)
             return Grade(score=1.0)
 
+    counted: list[str] = []
+
     def n(output: str) -> int:
+        counted.append(output)
         return len(output)
+
+    async def given(name: str) -> None:
+        while name not in g.cells[0].grades:
+            await asyncio.sleep(0.01)
 
     slow = Slow()
     g = chat_grid(["Say hi"], client=local_client()[0], graders=[slow, n])
     task = asyncio.create_task(g.arun(display=False))
     await asyncio.wait_for(grading.wait(), 10)
+    await asyncio.wait_for(given("n"), 10)
     g.cancel()
     result = await asyncio.wait_for(task, 10)
     (cell,) = result.cells
     assert cell.status == "done" and cell.output, "the reply came back whole"
     assert cell.grades["slow"].error == "cancelled before it was graded (the reply is whole)"
-    assert cell.grades["n"].error == cell.grades["slow"].error  # graded together, cut together
+    assert cell.grades["n"].score == len(cell.output)  # given before the cancel: kept
     # Run again: the cell is graded, not sent again.
     slow.blocks = False
     sent, output = cell.attempts, cell.output
     again = await asyncio.wait_for(g.arun(display=False), 10)
     assert again.cells[0] is cell and (cell.attempts, cell.output) == (sent, output)
     assert cell.grades["slow"].score == 1.0 and cell.grades["n"].score == len(output)
+    assert len(counted) == 1, "a grade given before the cancel is not asked again"
+    assert list(cell.grades) == ["slow", "n"]  # in the graders' order
 
 
 async def test_a_cancel_while_scoring_leaves_the_score_for_the_next_run() -> None:

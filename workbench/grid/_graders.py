@@ -234,20 +234,25 @@ def sample_of(cell: Cell, structured: bool) -> Sample:
 async def grade_cell(
     cell: Cell, graders: tuple[Grader, ...], context: GradingContext, structured: bool
 ) -> None:
-    """Fill ``cell.grades``: every grader at once, each grade failing on its own."""
+    """Fill ``cell.grades``: every grader at once, each grade failing on its own, and each
+    kept as it arrives (a cancel then loses only the grades not given yet)."""
     sample = sample_of(cell, structured)
     value = cell.parsed if structured else cell.output
 
-    async def one(grader: Grader) -> Grade:
+    async def one(grader: Grader) -> None:
         try:
             if isinstance(grader, CallableGrader):
-                return await grader.grade_value(value, cell)
-            return await grader.grade(sample, cell.vars, context)
+                grade = await grader.grade_value(value, cell)
+            else:
+                grade = await grader.grade(sample, cell.vars, context)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a grader that broke its promise not to raise
-            return Grade.failed(f"{type(exc).__name__}: {exc}")
-
-    grades = await asyncio.gather(*(one(g) for g in graders))
-    for grader, grade in zip(graders, grades, strict=True):
+            grade = Grade.failed(f"{type(exc).__name__}: {exc}")
         cell.grades[grader.name] = grade
+
+    await asyncio.gather(*(one(g) for g in graders))
+    order = [g.name for g in graders]  # as given, not as the grades came in
+    ordered = {name: cell.grades[name] for name in order}
+    ordered.update({n: g for n, g in cell.grades.items() if n not in ordered})
+    cell.grades = ordered
