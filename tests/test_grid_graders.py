@@ -537,3 +537,25 @@ async def test_a_cancel_while_scoring_leaves_the_score_for_the_next_run() -> Non
     await asyncio.wait_for(g.arun(display=False), 10)
     assert cell.attempts == sent and cell.scores["slow"] == len(cell.output)
     assert cell.status == "done"
+
+
+def test_a_row_without_a_reference_value_is_refused_or_its_grade_fails() -> None:
+    import pandas
+
+    exact = {
+        "type": "string_check",
+        "name": "exact",
+        "input": "{{ sample.output_text }}",
+        "reference": "{{ item.expected }}",
+        "operation": "ne",
+    }
+    rows = [{"q": "a", "expected": "x"}, {"q": "b"}]
+    with pytest.raises(GraderError, match=r"graders\[exact\]: .*'expected'.* vars\[1\]"):
+        chat_grid("Say {q}", vars=rows, client=local_client()[0], graders=[exact])
+    frame = pandas.DataFrame({"q": ["a", "b", "c"], "expected": ["x", None, float("nan")]})
+    g = chat_grid("Say {q}", vars=frame, client=local_client()[0], graders=[exact])
+    cells = g.run(display=False).cells
+    assert cells[0].grades["exact"].passed is True  # "ne": the reply is not "x"
+    for cell in cells[1:]:  # not a pass on "ne" against the text "NaN" or "null"
+        grade = cell.grades["exact"]
+        assert grade.score is None and grade.error == "{{ item.expected }} has no value in this row"

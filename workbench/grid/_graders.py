@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import evals
@@ -84,7 +84,10 @@ def check_judge_repeats(judge_repeats: Any) -> int:
 
 
 def build_graders(
-    graders: Any, var_names: Iterable[str], taken: Mapping[str, str]
+    graders: Any,
+    var_names: Iterable[str],
+    taken: Mapping[str, str],
+    rows: Sequence[Mapping[str, Any]] = (),
 ) -> tuple[Grader, ...]:
     """The graders of ``Grid(graders=...)``, built and checked.
 
@@ -93,6 +96,7 @@ def build_graders(
             dicts, or one of them alone; None for none.
         var_names: the columns of the grid's vars (each grader's references must be there).
         taken: the DataFrame's column names already in use, with what uses each.
+        rows: the vars rows: each must have every column a grader reads.
 
     Raises:
         GraderError: a grader that cannot run (an unknown type or template variable, a
@@ -133,6 +137,12 @@ def build_graders(
                 grader.name,
                 f"reads the column {missing[0]!r}, which vars does not have (its columns: {there})",
             )
+        for i, row in enumerate(rows):
+            lacking = sorted(grader.references() - set(row))
+            if lacking:
+                raise GraderError(
+                    grader.name, f"reads the column {lacking[0]!r}, which vars[{i}] does not have"
+                )
     return tuple(built)
 
 
@@ -243,6 +253,8 @@ async def grade_cell(
         try:
             if isinstance(grader, CallableGrader):
                 grade = await grader.grade_value(value, cell)
+            elif missing := [c for c in sorted(grader.references()) if _absent(cell.vars.get(c))]:
+                grade = Grade.failed(f"{{{{ item.{missing[0]} }}}} has no value in this row")
             else:
                 grade = await grader.grade(sample, cell.vars, context)
         except asyncio.CancelledError:
@@ -256,3 +268,13 @@ async def grade_cell(
     ordered = {name: cell.grades[name] for name in order}
     ordered.update({n: g for n, g in cell.grades.items() if n not in ordered})
     cell.grades = ordered
+
+
+def _absent(value: Any) -> bool:
+    """Whether a reference value is missing: None, or a pandas or float NaN (an empty cell of a
+    DataFrame), which a template would otherwise fill as the text "NaN"."""
+    if value is None:
+        return True
+    if isinstance(value, float):  # numpy's float64 too
+        return math.isnan(value)
+    return type(value).__name__ in ("NAType", "NaTType")  # pandas' missing values

@@ -195,7 +195,7 @@ def build_spec(
     checked_scorers = _scorers(scorers)
     taken = _check_names(var_names, param_names, list(checked_scorers))
     judge_repeats = check_judge_repeats(judge_repeats)
-    grader_list = build_graders(graders, var_names, taken)
+    grader_list = build_graders(graders, var_names, taken, rows_of_vars or ())
     rows = _rows(prompts_given, rows_of_vars, system)
     columns = tuple(
         Column(
