@@ -222,3 +222,24 @@ def test_openai_graders_change_the_version_down_to_a_multi_graders_parts() -> No
     assert version(graders=[multi("a")]) == version(graders=[multi("a")])
     assert version(graders=[multi("a")]) != version(graders=[multi("b")])
     assert version(graders=[multi("a")]) != version(graders=[multi("a")], judge_repeats=2)
+
+
+def test_what_a_closure_or_a_partial_captures_changes_the_version() -> None:
+    import functools
+
+    def contains(word: str) -> Any:
+        def check(output: str) -> bool:
+            return word in output
+
+        return check
+
+    def has(output: str, word: str) -> bool:
+        return word in output
+
+    def version(**kwargs: Any) -> str:
+        return Grid(["Hi"], client=local_client()[0], **kwargs).version
+
+    assert version(graders={"ok": contains("Paris")}) == version(graders={"ok": contains("Paris")})
+    assert version(graders={"ok": contains("Paris")}) != version(graders={"ok": contains("Rome")})
+    paris, rome = (functools.partial(has, word=w) for w in ("Paris", "Rome"))
+    assert version(scorers={"ok": paris}) != version(scorers={"ok": rome})

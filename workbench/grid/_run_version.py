@@ -10,10 +10,12 @@ of input needs one more branch in ``identity``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import inspect
 import json
 import math
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -77,7 +79,7 @@ def grader_identity(grader: Any) -> Any:
         "attributes": {
             name: _attribute(value)
             for name, value in sorted(attributes.items())
-            if _is_plain(value) or inspect.isfunction(value) or _graders_in(value)
+            if _is_plain(value) or callable(value) or _graders_in(value)
         },
     }
 
@@ -119,12 +121,70 @@ def identity(value: Any) -> Any:
         return {"model": _qualified(value), "schema": identity(value.model_json_schema())}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {"dataclass": _qualified(type(value)), "fields": identity(dataclasses.asdict(value))}
+    if isinstance(value, functools.partial):
+        return {
+            "partial": identity(value.func),
+            "args": identity(list(value.args)),
+            "keywords": identity(dict(value.keywords)),
+        }
     if callable(value):
-        return {"callable": _qualified(value), "source": _source(value)}
+        return {
+            "callable": _qualified(value),
+            "source": _source(value),
+            "captured": _captured(value),
+        }
     text = repr(value)  # a date, a Decimal, a numpy number: their repr is their value
     if " at 0x" not in text:
         return {"object": _qualified(type(value)), "repr": text}
     return {"object": _qualified(type(value)), "attributes": grader_identity(value)}
+
+
+def _captured(function: Any) -> Any:
+    """What a function's code reads besides its arguments: the values its closure captured
+    (``contains("Paris")`` against ``contains("Rome")``) and the module-level data it reads
+    (plain values only: a module or a class is named by its source already); a callable
+    object's own attributes."""
+    if id(function) in _HASHING.ids:  # a function that captures itself (a recursive closure)
+        return "<recursive>"
+    _HASHING.ids.add(id(function))
+    try:
+        return _captured_by(function)
+    finally:
+        _HASHING.ids.discard(id(function))
+
+
+class _Hashing(threading.local):
+    """The functions being hashed on this thread (a recursive closure is hashed once)."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+
+
+_HASHING = _Hashing()
+
+
+def _captured_by(function: Any) -> Any:
+    if inspect.ismethod(function):
+        return {
+            "self": grader_identity(function.__self__),
+            "function": _captured(function.__func__),
+        }
+    if not inspect.isfunction(function):
+        attributes = getattr(function, "__dict__", None)
+        return grader_identity(function) if attributes else None
+    try:
+        found = inspect.getclosurevars(function)
+    except (TypeError, ValueError):  # a function whose globals cannot be read
+        return None
+    captured = {name: v for name, v in found.nonlocals.items() if _hashable(v)}
+    captured.update({name: v for name, v in found.globals.items() if _is_plain(v)})
+    return {name: identity(v) for name, v in sorted(captured.items())}
+
+
+def _hashable(value: Any) -> bool:
+    """Whether a captured value says something about the function (not a module or a class,
+    whose source names them)."""
+    return not (inspect.ismodule(value) or inspect.isclass(value))
 
 
 def _is_plain(value: Any) -> bool:
