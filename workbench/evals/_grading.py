@@ -185,6 +185,13 @@ class Grader(ABC):
         for graders that call no model."""
         return []
 
+    def judge_prompt_tokens(self, item: Mapping[str, Any], reply_tokens: int) -> list[int | None]:
+        """For a model grader: per call of ``judge_requests()``, about how many prompt tokens
+        its judge reads when it grades a cell whose vars are ``item`` and whose reply is about
+        ``reply_tokens`` long (the grid's cost estimate and budget). None where the grader
+        cannot tell: the grid then assumes the cell's prompt and reply and a short rubric."""
+        return [None] * len(self.judge_requests())
+
     @abstractmethod
     async def grade(
         self, sample: Sample, item: Mapping[str, Any], context: GradingContext

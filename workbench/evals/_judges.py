@@ -34,6 +34,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..protocol._token_estimate import (
+    CHARS_PER_TOKEN,
+    TOKENS_PER_MESSAGE,
+    prompt_estimate,
+    text_tokens,
+)
 from ._grading import Grade, Grader, GradingContext, JudgeCall, Sample
 from ._judge_definition import (
     COMMON_KEYS,
@@ -53,7 +59,7 @@ from ._judge_replies import (
     score_format,
 )
 from ._registry import register_grader_type
-from ._templates import render_template
+from ._templates import filled_length, render_template
 
 __all__ = [
     "JUDGE_MAX_TOKENS",
@@ -100,6 +106,15 @@ class _ModelGrader(Grader):
     def judge_requests(self, repeats: int = 1) -> list[tuple[str, int]]:
         max_tokens = int(self.params.get("max_completion_tokens") or JUDGE_MAX_TOKENS)
         return [(self.model, max_tokens)] * max(1, repeats)
+
+    def judge_prompt_tokens(self, item: Mapping[str, Any], reply_tokens: int) -> list[int | None]:
+        """The tokens of ``prompt()`` and the response format, as the grid's judge counts them
+        (``prompt_estimate``), with each ``sample`` field taken as ``reply_tokens`` long."""
+        reply_chars = reply_tokens * CHARS_PER_TOKEN
+        chars = sum(_filled_chars(m["content"], item, reply_chars) for m in self.messages)
+        instruction = {"role": "system", "content": schema_instruction(self._result_words)}
+        rest = prompt_estimate([instruction], [self.response_format])
+        return [text_tokens(chars) + TOKENS_PER_MESSAGE * len(self.messages) + rest]
 
     def prompt(self, sample: Sample, item: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The messages the judge receives for one cell: templates filled, then the schema in
@@ -304,6 +319,14 @@ def _fill(content: Any, sample: Sample, item: Mapping[str, Any]) -> Any:
             audio["data"] = render_template(audio["data"], sample, item)
         parts.append(part)
     return parts
+
+
+def _filled_chars(content: Any, item: Mapping[str, Any], reply_chars: int) -> int:
+    """The characters of a message's text once filled (its text parts; as ``content_chars``)."""
+    if isinstance(content, str):
+        return filled_length(content, item, reply_chars)
+    texts = (part["text"] for part in content if part["type"] == "text")
+    return sum(filled_length(text, item, reply_chars) for text in texts)
 
 
 def _cost(runs: Sequence[_Run]) -> float | None:

@@ -162,6 +162,10 @@ class MultiGrader(Grader):
     def judge_requests(self, repeats: int = 1) -> list[tuple[str, int]]:
         return [request for g in self.graders.values() for request in g.judge_requests(repeats)]
 
+    def judge_prompt_tokens(self, item: Mapping[str, Any], reply_tokens: int) -> list[int | None]:
+        graders = self.graders.values()
+        return [n for g in graders for n in g.judge_prompt_tokens(item, reply_tokens)]
+
     async def grade(
         self, sample: Sample, item: Mapping[str, Any], context: GradingContext
     ) -> Grade:

@@ -15,7 +15,7 @@ from typing import Any
 
 from ._grading import GraderError, Sample
 
-__all__ = ["SAMPLE_FIELDS", "render_template", "template_references"]
+__all__ = ["SAMPLE_FIELDS", "filled_length", "render_template", "template_references"]
 
 SAMPLE_FIELDS = ("output_text", "output_json", "output_tools")
 """The ``sample`` fields a template may name."""
@@ -85,6 +85,27 @@ def render_template(template: str, sample: Sample, item: Mapping[str, Any]) -> s
         return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
     return _FIELD.sub(fill, template)
+
+
+def filled_length(template: str, item: Mapping[str, Any], sample_chars: int) -> int:
+    """About how many characters ``template`` has once filled for a cell whose vars are
+    ``item``, before its reply is known: each ``item`` field as ``render_template`` fills it
+    (nothing for one the item lacks) and ``sample_chars`` for each ``sample`` field (for the
+    grid's cost estimate of a judge's prompt)."""
+    length = len(template)
+    for match in _FIELD.finditer(template):
+        length -= len(match.group(0))
+        if match.group(1).startswith("sample"):
+            length += sample_chars
+            continue
+        try:
+            length += len(render_template(match.group(0), _NO_SAMPLE, item))
+        except (KeyError, ValueError):
+            continue
+    return length
+
+
+_NO_SAMPLE = Sample("")
 
 
 def _step_into(value: Any, step: str | int, path: str) -> Any:

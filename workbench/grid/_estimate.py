@@ -8,8 +8,10 @@ reply seen so far).
 Prices come from ``workbench.protocol._pricing.cost_usd`` (the genai-prices table).
 
 A grid with model graders also pays its judges: each model grader's ``judge_requests()`` x
-``judge_repeats`` per cell, each assumed to read the cell's prompt and reply plus
-``JUDGE_INSTRUCTION_TOKENS`` of its own instructions and to answer its ``max_tokens``.
+``judge_repeats`` per cell, each reading the grader's own prompt (``judge_prompt_tokens``: its
+messages, rubric included, filled with the row's vars and a reply as long as the cell's) and
+answering its ``max_tokens``; a grader that cannot tell its prompt is assumed to read the cell's
+prompt and reply plus ``JUDGE_INSTRUCTION_TOKENS``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 from .._exceptions import WorkbenchError
 from ..protocol._pricing import cost_usd
 from ..protocol._schema import type_to_response_format
-from ..protocol._token_estimate import prompt_estimate
+from ..protocol._token_estimate import prompt_estimate, text_tokens
 from ..types import CompletionUsage
 from ._cells import Cell
 from ._spec import GridSpec, Row
@@ -36,13 +38,14 @@ __all__ = [
     "estimate",
     "judge_cell_estimate",
     "judge_models",
+    "reply_length",
 ]
 
 DEFAULT_COMPLETION_TOKENS = 256
 """The reply length assumed for a column without ``max_completion_tokens``."""
 JUDGE_INSTRUCTION_TOKENS = 400
 """The tokens assumed for a judge's own instructions (its rubric), besides the cell's prompt
-and reply that its prompt quotes."""
+and reply that its prompt quotes, for a grader that cannot tell its prompt's length."""
 
 
 @dataclass(frozen=True)
@@ -160,22 +163,41 @@ def judge_models(spec: GridSpec) -> list[str]:
 
 
 def judge_cell_estimate(
-    spec: GridSpec, row: int, column: int, base_url: str | None, longest_seen: int = 0
+    spec: GridSpec,
+    row: int,
+    column: int,
+    base_url: str | None,
+    longest_seen: int = 0,
+    reply_tokens: int | None = None,
 ) -> tuple[int, int, dict[str, float | None]]:
     """The judge requests of one cell at ``row`` and ``column`` (every model grader, every
-    judge repeat), their tokens, and their dollars by judge model (None where unknown)."""
+    judge repeat), their tokens, and their dollars by judge model (None where unknown).
+
+    Each judge prompt is the grader's own (``Grader.judge_prompt_tokens``: its messages filled
+    with the row's vars and a reply of ``reply_tokens``, else the column's longest reply); a
+    grader that cannot tell is assumed to read the cell's prompt and reply plus
+    ``JUDGE_INSTRUCTION_TOKENS``."""
     by_model: dict[str, float | None] = {}
     requests = tokens = 0
     if not any(g.uses_model for g in spec.graders):
         return requests, tokens, by_model
-    sent = prompt_tokens(spec, spec.rows[row])
-    sent += completion_tokens(spec.columns[column].params, longest_seen)
-    sent += JUDGE_INSTRUCTION_TOKENS
+    the_row = spec.rows[row]
+    if reply_tokens is None:
+        reply_tokens = completion_tokens(spec.columns[column].params, longest_seen)
+    fallback: int | None = None
     repeats = spec.judge_repeats
     for grader in spec.graders:
         if not grader.uses_model:
             continue
-        for model, max_tokens in grader.judge_requests():
+        asks = grader.judge_requests()
+        prompts = list(grader.judge_prompt_tokens(the_row.vars, reply_tokens))
+        prompts += [None] * (len(asks) - len(prompts))
+        for (model, max_tokens), sent in zip(asks, prompts, strict=False):
+            if sent is None:
+                if fallback is None:
+                    fallback = prompt_tokens(spec, the_row) + reply_tokens
+                    fallback += JUDGE_INSTRUCTION_TOKENS
+                sent = fallback
             _add(by_model, model, price_of(model, sent, max_tokens, base_url), repeats)
             requests += repeats
             tokens += (sent + max_tokens) * repeats
@@ -230,34 +252,49 @@ def check_prices(models: Iterable[str], base_url: str | None) -> None:
 
 
 def check_start(
-    spec: GridSpec, cells: Iterable[Cell], spent: float, limit: float, base_url: str | None
+    spec: GridSpec,
+    cells: Iterable[Cell],
+    spent: float,
+    limit: float,
+    base_url: str | None,
+    *,
+    judges_only: bool = False,
 ) -> None:
     """Refuse to start a run with model graders whose estimate, judges included, is past the
     budget: a judge grid stopped half way would give pass rates over whichever cells ran.
 
     Args:
         spec: the grid.
-        cells: the cells the run would send.
+        cells: the cells the run would send (or, ``judges_only``, grade).
         spent: what the grid's answered cells (and their judges) already cost.
         limit: ``max_cost_usd``.
         base_url: the server, for prices.
+        judges_only: the cells are answered already (read from Batch API output or an eval's
+            samples): only their judges are estimated, for the replies they hold.
 
     Raises:
         WorkbenchError: the estimate is over the budget, with its reply and judge parts.
     """
     replies = judges = 0.0
     for cell in cells:
+        if judges_only:
+            judging = judge_cell_estimate(
+                spec, cell.row, cell.column, base_url, reply_tokens=reply_length(cell)
+            )
+            judges += _total(judging[2]) or 0.0
+            continue
         row = spec.rows[cell.row]
         completion = completion_tokens(spec.columns[cell.column].params)
         replies += price_of(cell.model, prompt_tokens(spec, row), completion, base_url) or 0.0
         judges += _total(judge_cell_estimate(spec, cell.row, cell.column, base_url)[2]) or 0.0
     if spent + replies + judges > limit:
         raise WorkbenchError(
-            f"not started: the estimate is past the budget max_cost_usd={limit:g}: replies"
-            f" ~${replies:.4f} + judges ~${judges:.4f}"
+            f"not started: the estimate is past the budget max_cost_usd={limit:g}: "
+            + ("" if judges_only else f"replies ~${replies:.4f} + ")
+            + f"judges ~${judges:.4f}"
             + (f" + ${spent:.4f} already spent" if spent else "")
-            + " (see grid.estimate()); raise max_cost_usd, or grade fewer cells or with fewer"
-            " judge_repeats"
+            + ("" if judges_only else " (see grid.estimate())")
+            + "; raise max_cost_usd, or grade fewer cells or with fewer judge_repeats"
         )
 
 
@@ -315,32 +352,73 @@ class Budget:
         self.reserved += total
         return cost, judges
 
-    def over(self, cost: float) -> bool:
-        """Whether ``cost`` more would take the run past its limit."""
-        return self.limit is not None and self.spent + self.reserved + cost > self.limit
-
-    def allow_judge(
-        self, model: str, prompt: int, max_tokens: int, spent: float, reserved: float
-    ) -> None:
-        """Let a judge request go (a cell has ``spent`` of the ``reserved`` dollars it set
-        aside for its judges), or refuse it.
+    def reserve_judges(self, cell: Cell) -> float:
+        """Reserve the estimated cost of judging an answered ``cell`` (read from Batch API
+        output or an eval's samples: its reply is paid for); returns it (0 without a limit).
 
         Raises:
-            BudgetExceeded: the request does not fit in the cell's reservation, nor the
-                excess in the budget.
+            BudgetExceeded: it does not fit, or the budget has stopped; ``stopped`` says why.
         """
         if self.limit is None:
-            return
-        cost = price_of(model, prompt, max_tokens, self._base_url)
-        excess = spent + (cost or 0.0) - reserved
-        if cost is not None and (excess <= 0 or not self.over(excess)):
-            return
+            return 0.0
+        if self.stopped is None:
+            _, _, judged = judge_cell_estimate(
+                self._spec, cell.row, cell.column, self._base_url, reply_tokens=reply_length(cell)
+            )
+            judges = _total(judged) if judged else 0.0
+            if judges is not None and not self.over(judges):
+                self.reserved += judges
+                return judges
+            self.stopped = (
+                f"not graded: the budget max_cost_usd={self.limit:g} would be exceeded (spent"
+                f" ${self.spent:.4f}, ${self.reserved:.4f} in flight, this cell's judges"
+                f" ~${judges or 0:.4f})"
+            )
+        raise BudgetExceeded(self.stopped)
+
+    def over(self, cost: float) -> bool:
+        """Whether ``cost`` more would take the run past its limit (beyond rounding)."""
+        if self.limit is None:
+            return False
+        return self.spent + self.reserved + cost > self.limit + _ROUNDING
+
+    def judge_cost(self, model: str, prompt: int, max_tokens: int) -> float | None:
+        """A judge request's estimated dollars; None when its price is unknown."""
+        return price_of(model, prompt, max_tokens, self._base_url)
+
+    def allow_judge(self, model: str, cost: float | None, uncovered: float) -> float:
+        """Let a judge request of estimated ``cost`` go, or refuse it. ``uncovered`` is how far
+        it takes its cell's judging (spent, in flight, and this request) past what the cell
+        holds; that much more is held in the budget (``reserved``) and returned. A request
+        within its cell's reservation is refused too once the run has spent past its limit
+        (judges that cost more than estimated).
+
+        Raises:
+            BudgetExceeded: the budget has no room for the request.
+        """
+        if self.limit is None:
+            return 0.0
+        more = max(0.0, uncovered)
+        if cost is not None and not self.over(more):
+            self.reserved += more
+            return more
         message = (
             f"not sent: the budget max_cost_usd={self.limit:g} would be exceeded by this judge"
-            f" request to {model} (~${cost or 0:.4f})"
+            f" request to {model} (~${cost or 0:.4f}; spent ${self.spent:.4f},"
+            f" ${self.reserved:.4f} in flight)"
         )
         self.stopped = self.stopped or f"skipped: {message}"
         raise BudgetExceeded(message)
+
+    def hold(self, dollars: float) -> None:
+        """Hold ``dollars`` more as in flight (a cell's judging past its reservation)."""
+        if self.limit is not None:
+            self.reserved += dollars
+
+    def release(self, dollars: float) -> None:
+        """Let go of ``dollars`` held by ``hold`` or ``allow_judge`` (the cell settles)."""
+        if self.limit is not None:
+            self.reserved -= dollars
 
     def settle(self, cell: Cell, reserved: tuple[float, float]) -> None:
         """Replace ``cell``'s reservation with what it cost, reply and judges (the estimate
@@ -355,6 +433,17 @@ class Budget:
         if usage is not None:
             longest = self._longest.get(cell.column, 0)
             self._longest[cell.column] = max(longest, int(usage.completion_tokens or 0))
+
+
+_ROUNDING = 1e-12
+"""Dollars a sum may pass the limit by through floating-point rounding alone."""
+
+
+def reply_length(cell: Cell) -> int:
+    """About how many tokens an answered ``cell``'s reply is (its usage, else its text)."""
+    usage = cell.usage
+    counted = int(usage.completion_tokens or 0) if usage is not None else 0
+    return max(counted, text_tokens(len(cell.output or "")))
 
 
 class BudgetExceeded(Exception):

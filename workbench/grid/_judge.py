@@ -2,8 +2,12 @@
 under its concurrency limit and its budget, and priced as its cells are.
 
 A judge's request is one whole (not streamed) Chat Completions request. A cell reserves the
-estimated cost of its judging with its own (``_estimate.judge_cell_estimate``); a judge request
-that would go past that reservation is sent only while the budget has room for the excess.
+estimated cost of its judging with its own (``_estimate.judge_cell_estimate``). Once it has a
+place under the concurrency limit, a judge request counts against that reservation with what
+the cell's judges spent and the estimates of its requests still in flight (a cell's repeats and
+graders ask at once); past the reservation it is sent only while the budget has room for the
+excess, which the budget then holds until the cell settles (as it holds what a judge's reply
+costs past its estimate). Once the run has spent past its limit, no judge request is sent.
 
 Graders embed texts (``text_similarity``'s ``cosine``) through the same client and limit; an
 embeddings request is priced into the cell's judge cost where its price is known, but not
@@ -14,17 +18,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import RateLimitError
 from ..client._chat_client import is_async_client
 from ..client._retries import retry_after
-from ..evals import GradingContext, JudgeReply
+from ..evals import Grade, GradingContext, JudgeReply
 from ..protocol._pricing import cost_usd
 from ..protocol._token_estimate import prompt_estimate
 from ._cells import ANSWERED
-from ._estimate import Budget
+from ._estimate import Budget, BudgetExceeded, check_prices, check_start, judge_models
 from ._graders import grade_cell
 from ._limiter import AdaptiveLimiter
 from ._sender import Sender, open_sender
@@ -83,6 +87,8 @@ class CellJudge:
         self._reserved = reserved
         self._retries = retries
         self._asked: dict[str, int] = {}
+        self._pending = 0.0
+        self._held = 0.0
         self.cost_usd = 0.0
         self.unpriced = 0
         self.calls = 0
@@ -101,11 +107,24 @@ class CellJudge:
             request["response_format"] = dict(response_format)
         max_tokens = int(request.get("max_completion_tokens") or request.get("max_tokens") or 1024)
         sent = prompt_estimate(messages, [response_format] if response_format else [])
-        self._budget.allow_judge(model, sent, max_tokens, self.cost_usd, self._reserved)
+        estimate = self._budget.judge_cost(model, sent, max_tokens)
         key = json.dumps(request, sort_keys=True, default=str)
         repeat = self._asked[key] = self._asked.get(key, -1) + 1
         client = self._sender.for_repeat(repeat) if repeat else self._sender.client
-        completion = await self._send(client.chat.completions.create, request)
+        admitted = False
+
+        def admit() -> None:  # under the limit, just before the request leaves
+            nonlocal admitted
+            uncovered = self._committed + (estimate or 0.0) - self._reserved - self._held
+            self._held += self._budget.allow_judge(model, estimate, uncovered)
+            self._pending += estimate or 0.0
+            admitted = True
+
+        try:
+            completion = await self._send(client.chat.completions.create, request, admit)
+        finally:
+            if admitted:
+                self._pending -= estimate or 0.0
         self.calls += 1
         choices = getattr(completion, "choices", None) or []
         message = getattr(choices[0], "message", None) if choices else None
@@ -113,10 +132,7 @@ class CellJudge:
         usage = getattr(completion, "usage", None)
         base_url = self._sender.base_url
         cost = cost_usd(getattr(completion, "model", None) or model, usage, base_url)
-        if cost is None:
-            self.unpriced += 1
-        else:
-            self.cost_usd += cost
+        self._add(cost)
         return JudgeReply(
             text,
             cost,
@@ -137,21 +153,46 @@ class CellJudge:
         cost = cost_usd(
             getattr(response, "model", None) or model, response.usage, self._sender.base_url
         )
-        if cost is None:
-            self.unpriced += 1
-        else:
-            self.cost_usd += cost
+        self._add(cost)
         data = sorted(response.data, key=lambda item: item.index)
         if len(data) != len(texts):
             raise ValueError(f"{len(texts)} texts sent, {len(data)} vectors received")
         return [list(item.embedding) for item in data]
 
-    async def _send(self, create: Any, request: dict[str, Any]) -> Any:
-        """One request under the limit; 429s go to the limiter and are sent again."""
+    @property
+    def _committed(self) -> float:
+        """What the cell's judging has spent, and the estimates of its requests in flight."""
+        return self.cost_usd + self._pending
+
+    def _add(self, cost: float | None) -> None:
+        """Count a reply's price; the budget holds what goes past the cell's reservation."""
+        if cost is None:
+            self.unpriced += 1
+            return
+        self.cost_usd += cost
+        past = self._committed - self._reserved - self._held
+        if past > 0:
+            self._budget.hold(past)
+            self._held += past
+
+    def release(self) -> None:
+        """Let go of what the budget holds for this cell past its reservation (call it right
+        before the cell settles for its real cost)."""
+        self._budget.release(self._held)
+        self._held = 0.0
+
+    async def _send(
+        self, create: Any, request: dict[str, Any], admit: Callable[[], None] | None = None
+    ) -> Any:
+        """One request under the limit (``admit``, once a place is free, may refuse it); 429s
+        go to the limiter and are sent again."""
         met = 0
         while True:
             taken_in = await self._limiter.acquire()
             try:
+                if admit is not None:
+                    admit()
+                    admit = None
                 if is_async_client(self._sender.client):
                     completion = await create(**request)
                 else:  # a sync client: keep the event loop free
@@ -172,24 +213,54 @@ class CellJudge:
 
 
 async def grade_answered(grid: Grid, cells: list[Cell]) -> None:
-    """Grade the answered cells of ``cells`` outside a run (cells read from Batch API output):
-    concurrently, the judges asking through the grid's client under its concurrency limit.
-    The budget does not apply (the replies were paid for by the batch)."""
+    """Grade the answered cells of ``cells`` outside a run (cells read from Batch API output or
+    an eval's samples): concurrently, the judges asking through the grid's client under its
+    concurrency limit and within ``max_cost_usd`` (the judges alone: the replies are paid for).
+
+    Raises:
+        WorkbenchError: before anything is sent, a judge model without a price, or the judges'
+            estimate past the budget (``check_start``).
+    """
     spec = grid._spec
     answered = [cell for cell in cells if cell.status in ANSWERED]
     if not spec.graders or not answered:
         return
     sender = open_sender(grid.client, grid.concurrency)
-    limiter = AdaptiveLimiter(grid.concurrency)
-    budget = Budget(None, spec, sender.base_url)
-
-    async def one(cell: Cell) -> None:
-        judge = CellJudge(sender, limiter, budget, 0.0, grid.rate_limit_retries)
-        context = GradingContext(judge, spec.judge_repeats, judge.embed)
-        await grade_cell(cell, spec.graders, context, spec.structured(cell))
-        cell.judge_cost_usd = judge.cost_usd if judge.calls > judge.unpriced else None
-
     try:
-        await asyncio.gather(*(one(cell) for cell in answered))
+        limit = grid.max_cost_usd
+        if limit is not None and any(g.uses_model for g in spec.graders):
+            check_prices(judge_models(spec), sender.base_url)
+            check_start(spec, answered, 0.0, limit, sender.base_url, judges_only=True)
+        budget = Budget(limit, spec, sender.base_url)
+        limiter = AdaptiveLimiter(grid.concurrency)
+        await asyncio.gather(*(_grade_one(grid, c, sender, limiter, budget) for c in answered))
     finally:
         await sender.aclose()
+
+
+async def _grade_one(
+    grid: Grid, cell: Cell, sender: Sender, limiter: AdaptiveLimiter, budget: Budget
+) -> None:
+    """Grade one answered cell within the budget: a cell whose judging does not fit is graded
+    by the graders that ask no model, and its model graders' grades fail saying why."""
+    spec = grid._spec
+    graders = spec.graders
+    try:
+        reserved = budget.reserve_judges(cell)
+    except BudgetExceeded as exc:
+        free = tuple(g for g in graders if not g.uses_model)
+        await grade_cell(cell, free, GradingContext(), spec.structured(cell))
+        given = dict(cell.grades)
+        cell.grades.clear()  # in the graders' order
+        for grader in graders:
+            cell.grades[grader.name] = given.get(grader.name) or Grade.failed(str(exc))
+        return
+    judge = CellJudge(sender, limiter, budget, reserved, grid.rate_limit_retries)
+    context = GradingContext(judge, spec.judge_repeats, judge.embed)
+    try:
+        await grade_cell(cell, graders, context, spec.structured(cell))
+    finally:
+        cell.judge_cost_usd = judge.cost_usd if judge.calls > judge.unpriced else None
+        judge.release()
+        budget.release(reserved)
+        budget.spent += judge.cost_usd

@@ -207,9 +207,10 @@ class GridResult:
         requests back into a result; the grid's cells are replaced by what the files hold.
 
         Each line's ``custom_id`` names its cell; a cell no line answers is ``skipped``. Scorers
-        and graders run on the outputs (model graders' judges through the grid's client). A
-        malformed file raises ``BatchFileError`` naming the file, line and field, and changes
-        nothing.
+        and graders run on the outputs (model graders' judges through the grid's client,
+        within its ``max_cost_usd``: a ``WorkbenchError`` before any judge is asked when their
+        estimate is past it). A malformed file raises ``BatchFileError`` naming the file, line
+        and field, and changes nothing.
         """
 
         paths = [path] if isinstance(path, (str, Path)) else list(path)
@@ -244,10 +245,12 @@ class GridResult:
         One cell per data line, its reply the line's sample (a line without one is
         ``skipped``); ``eval``, ``data`` and ``run`` as for ``Grid.from_openai_eval`` (``run``
         may be left out; its template, when given, is the prompt shown); ``grid_options``:
-        ``judge_repeats``, ``concurrency`` and other ``Grid`` arguments.
+        ``judge_repeats``, ``concurrency``, ``max_cost_usd`` (the judges' budget: grades past
+        it fail saying so) and other ``Grid`` arguments.
 
         Raises:
             InvalidParameterError: as ``Grid.from_openai_eval``, or a sample without text.
+            WorkbenchError: the judges' estimate is past ``max_cost_usd``; nothing is sent.
         """
         from ._openai_samples import grade_openai_samples
 

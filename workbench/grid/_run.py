@@ -192,6 +192,7 @@ class Runner:
         try:
             await grade_cell(cell, graders, context, self._spec.structured(cell))
         finally:
+            judge.release()  # the cell settles right after, for what its judges cost
             if judge.calls - judge.unpriced > 0:  # added to an earlier run's, when regraded
                 cell.judge_cost_usd = (cell.judge_cost_usd or 0.0) + judge.cost_usd
 
