@@ -254,6 +254,8 @@ def same(column: str, wrote: Any, read: Any) -> bool:
         return [{k: v for k, v in c.items() if k != "result"} for c in wrote] == [
             {k: v for k, v in c.items() if k != "result"} for c in read
         ]  # the result is the tool message's, shown beside its call
+    if column == "params" and isinstance(wrote, dict):  # an unset (None) parameter is no entry
+        wrote = {name: value for name, value in wrote.items() if value is not None}
     return column == "params" and not wrote  # the param_* columns still hold them
 
 
