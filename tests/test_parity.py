@@ -68,6 +68,7 @@ SYNC_ONLY: dict[str, str] = {
     "Conversation.load": _LOCAL_FILES,
     "Conversation.from_stored": "takes an async client too and runs its requests to the end, "
     "as stored_dataframe does",
+    "BinaryResponseContent.json": f"the body is read whole before it is returned; {_IN_MEMORY}",
     "Grid.cell": _IN_MEMORY,
     "Grid.result": _IN_MEMORY,
     "Grid.subscribe": _IN_MEMORY,

@@ -42,6 +42,7 @@ if _TYPE_CHECKING:
     )
     from ._sentinels import NOT_GIVEN, NotGiven
     from .cassette._cassette import Cassette
+    from .client._binary_response import BinaryResponseContent
     from .client._chat_client import (
         AsyncChatClient,
         AsyncStoredChatClient,
@@ -118,6 +119,8 @@ if _TYPE_CHECKING:
     from .protocol._other_protocol import WrongProtocolWarning
     from .protocol._responses_accumulate import ResponseAccumulator
     from .protocol._schema import pydantic_function_tool, to_strict_json_schema
+    from .types.batch import Batch
+    from .types.file_object import FileDeleted, FileObject
 
 # Each public name and the module it comes from, imported when the name is first used.
 _LAZY: dict[str, str] = {
@@ -208,6 +211,10 @@ _LAZY: dict[str, str] = {
     "AsyncCursorPage": ".client._pagination",
     "AsyncPaginator": ".client._pagination",
     "SyncCursorPage": ".client._pagination",
+    "BinaryResponseContent": ".client._binary_response",
+    "Batch": ".types.batch",
+    "FileDeleted": ".types.file_object",
+    "FileObject": ".types.file_object",
     "ChatParams": ".conversation._params",
     "APIResponse": ".client._response",
     "pydantic_function_tool": ".protocol._schema",
@@ -302,7 +309,9 @@ __all__ = [
     "AsyncStreamingChatClient",
     "AuthenticationError",
     "BadRequestError",
+    "Batch",
     "BatchFileError",
+    "BinaryResponseContent",
     "Cassette",
     "CassetteError",
     "CassetteMissError",
@@ -324,6 +333,8 @@ __all__ = [
     "ContentDoneEvent",
     "ContentFilterFinishReasonError",
     "Conversation",
+    "FileDeleted",
+    "FileObject",
     "FunctionToolCallArgumentsDeltaEvent",
     "FunctionToolCallArgumentsDoneEvent",
     "Grid",

@@ -38,6 +38,7 @@ from ._request_options import (
     flatten_query,
     json_body,
     merged_headers,
+    multipart_boundary,
 )
 from ._retries import DEFAULT_MAX_RETRIES, retry_delay, should_retry
 
@@ -246,7 +247,10 @@ class BaseClient:
             headers["x-stainless-retry-count"] = str(retries_taken)
         params = {**self._custom_query, **options.params, **(options.extra_query or {})}
         content: bytes | None = None
-        if options.json_data is not None or options.extra_body:
+        form: dict[str, Any] = {}
+        if options.files is not None:
+            form = self._multipart(options, headers)
+        elif options.json_data is not None or options.extra_body:
             content = json_body(options.json_data, options.extra_body)
             headers["Content-Type"] = "application/json"
         timeout = self.timeout if isinstance(options.timeout, NotGiven) else options.timeout
@@ -259,6 +263,7 @@ class BaseClient:
             params=flatten_query(params) or None,
             headers=headers,
             content=content,
+            **form,
             extensions={
                 "timeout": httpx.Timeout(timeout).as_dict(),
                 BASE_URL_EXTENSION: self._base_url_text,  # what a cassette's paths are below
@@ -267,6 +272,24 @@ class BaseClient:
         for name in removed:  # NOT_GIVEN removes the http_client's own header too
             request.headers.pop(name, None)
         return request
+
+    @staticmethod
+    def _multipart(options: RequestOptions, headers: httpx.Headers) -> dict[str, Any]:
+        """The ``data=`` and ``files=`` of a multipart request, and its Content-Type (with a
+        boundary made from the content) set in ``headers``."""
+        fields = [
+            (name, str(value))
+            for name, value in flatten_query(
+                {**(options.json_data or {}), **(options.extra_body or {})}
+            )
+        ]
+        files = options.files or []
+        boundary = multipart_boundary(fields, files)
+        headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+        data: dict[str, list[str]] = {}
+        for name, value in fields:
+            data.setdefault(name, []).append(value)
+        return {"data": data, "files": files}
 
     def _max_retries_for(self, options: RequestOptions) -> int:
         return self.max_retries if options.max_retries is None else options.max_retries

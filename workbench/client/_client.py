@@ -26,8 +26,10 @@ from ._streaming import AsyncStream, Stream
 if TYPE_CHECKING:
     from ..cassette._cassette import Cassette
     from ..local import LocalModel
+    from ._batches_resource import AsyncBatches, Batches
     from ._chat import AsyncChat, Chat
     from ._embeddings_resource import AsyncEmbeddings, Embeddings
+    from ._files_resource import AsyncFiles, Files
     from ._models_resource import AsyncModels, Models
     from ._profiles import Profile
     from ._responses import AsyncResponses, Responses
@@ -237,6 +239,20 @@ class Client(BaseClient):
 
         return Models(self)
 
+    @cached_property
+    def files(self) -> Files:
+        """``files``: upload (``create``), ``retrieve``, ``list``, ``delete``, ``content``."""
+        from ._files_resource import Files
+
+        return Files(self)
+
+    @cached_property
+    def batches(self) -> Batches:
+        """``batches``: ``create``, ``retrieve``, ``list``, ``cancel`` (the Batch API)."""
+        from ._batches_resource import Batches
+
+        return Batches(self)
+
     def _sleep(self, seconds: float) -> None:
         time.sleep(seconds)
 
@@ -377,6 +393,20 @@ class AsyncClient(BaseClient):
         from ._models_resource import AsyncModels
 
         return AsyncModels(self)
+
+    @cached_property
+    def files(self) -> AsyncFiles:
+        """``files``: upload (``create``), ``retrieve``, ``list``, ``delete``, ``content``."""
+        from ._files_resource import AsyncFiles
+
+        return AsyncFiles(self)
+
+    @cached_property
+    def batches(self) -> AsyncBatches:
+        """``batches``: ``create``, ``retrieve``, ``list``, ``cancel`` (the Batch API)."""
+        from ._batches_resource import AsyncBatches
+
+        return AsyncBatches(self)
 
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)

@@ -17,7 +17,7 @@ from .._exceptions import InvalidParameterError
 from .._sentinels import NOT_GIVEN, NotGiven, strip_not_given
 from ..types.completion_create_params import Body, Headers, Query
 from ..types.embedding import CreateEmbeddingResponse
-from ._resource import AsyncResource, Resource, options
+from ._resource import AsyncResource, Resource, extra_options, options
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, Client
@@ -114,14 +114,7 @@ def _options(
     extra_body: Body | None,
     timeout: object,
 ) -> Any:
-    extra: Any = strip_not_given(
-        {
-            "extra_headers": extra_headers,
-            "extra_query": extra_query,
-            "extra_body": extra_body,
-            "timeout": timeout,
-        }
-    )
+    extra = extra_options(extra_headers, extra_query, extra_body, timeout)
     return options("post", "/embeddings", extra, json_data=body)
 
 

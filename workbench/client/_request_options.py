@@ -1,8 +1,9 @@
 """One request as the resources describe it (``RequestOptions``), and the pieces of its wire
-form: the merged headers, the query items, the strict JSON body."""
+form: the merged headers, the query items, the strict JSON body or the multipart form."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -14,7 +15,18 @@ import httpx
 from .._exceptions import InvalidParameterError
 from .._sentinels import NOT_GIVEN, NotGiven
 
-__all__ = ["MergedHeaders", "RequestOptions", "flatten_query", "json_body", "merged_headers"]
+__all__ = [
+    "FileTuple",
+    "MergedHeaders",
+    "RequestOptions",
+    "flatten_query",
+    "json_body",
+    "merged_headers",
+    "multipart_boundary",
+]
+
+FileTuple = tuple[str, bytes, str]
+"""A file part of a multipart body: its filename, its whole content, its content type."""
 
 MergedHeaders = tuple[httpx.Headers, set[str]]
 """Headers to send, and the lower-case names of those removed (by ``NOT_GIVEN``)."""
@@ -33,6 +45,9 @@ class RequestOptions:
     extra_body: Mapping[str, Any] | None = None
     timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN
     max_retries: int | None = None
+    files: list[tuple[str, FileTuple]] | None = None
+    """Set: the body is ``multipart/form-data``: these file parts, and ``json_data`` (with
+    ``extra_body``) as form fields. The contents are bytes, so a retry sends them whole."""
 
 
 def merged_headers(
@@ -72,6 +87,18 @@ def json_body(json_data: Mapping[str, Any] | None, extra_body: Mapping[str, Any]
     except (TypeError, ValueError, RecursionError) as exc:
         raise _not_json(body, exc) from None
     return text.encode()
+
+
+def multipart_boundary(fields: list[tuple[str, str]], files: list[tuple[str, FileTuple]]) -> str:
+    """A boundary made from the form's content: the same upload is the same bytes on every
+    retry and every run (a cassette matches it), and content cannot contain its own hash."""
+    digest = hashlib.sha256()
+    for name, value in fields:
+        digest.update(f"{name}={value}\n".encode())
+    for name, (filename, content, kind) in files:
+        digest.update(f"{name}:{filename}:{kind}:{len(content)}\n".encode())
+        digest.update(content)
+    return f"workbench-{digest.hexdigest()[:32]}"
 
 
 def flatten_query(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._exceptions import InvalidParameterError
-from .._sentinels import NOT_GIVEN
+from .._sentinels import NOT_GIVEN, strip_not_given
 from ..types.completion_create_params import RequestOptions as OptionsParams
 from ._pagination import AsyncCursorPage, AsyncPaginator, CursorPage, SyncCursorPage
 from ._request_options import RequestOptions
@@ -13,7 +13,7 @@ from ._request_options import RequestOptions
 if TYPE_CHECKING:
     from ._client import AsyncClient, Client
 
-__all__ = ["AsyncResource", "Resource", "options", "path_id"]
+__all__ = ["AsyncResource", "Resource", "extra_options", "options", "path_id"]
 
 _R = TypeVar("_R")
 
@@ -22,6 +22,21 @@ def path_id(name: str, value: object) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidParameterError(name, f"must be a non-empty string, got {value!r}")
     return value
+
+
+def extra_options(
+    extra_headers: object, extra_query: object, extra_body: object, timeout: object
+) -> OptionsParams:
+    """The per-request options a method took as keywords, those given, for ``options``."""
+    given: Any = strip_not_given(
+        {
+            "extra_headers": extra_headers,
+            "extra_query": extra_query,
+            "extra_body": extra_body,
+            "timeout": timeout,
+        }
+    )
+    return given  # type: ignore[no-any-return]
 
 
 def options(method: str, path: str, extra: OptionsParams, **fields: Any) -> RequestOptions:

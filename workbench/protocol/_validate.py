@@ -17,7 +17,7 @@ from ._validate_fields import (
 from ._validate_messages import check_content, check_messages
 from ._validate_tools import check_tool_choice, check_tools
 
-__all__ = ["check_content", "validate_create_params"]
+__all__ = ["check_content", "check_metadata", "validate_create_params"]
 
 _REASONING_EFFORTS = ("minimal", "low", "medium", "high")
 _VERBOSITIES = ("low", "medium", "high")
@@ -79,7 +79,7 @@ def validate_create_params(params: Mapping[str, Any]) -> None:
         raise InvalidParameterError("stream_options", "is only allowed with stream=True")
     _check_stop(params.get("stop"))
     _check_logit_bias(params.get("logit_bias"))
-    _check_metadata(params.get("metadata"))
+    check_metadata(params.get("metadata"))
     _check_modalities(params.get("modalities"), params.get("audio"))
     check_tools(params.get("tools"))
     check_tool_choice(params.get("tool_choice"))
@@ -108,7 +108,8 @@ def _check_logit_bias(bias: object) -> None:
         check_number(f"logit_bias[{token}]", value, -100, 100, integer=True)
 
 
-def _check_metadata(metadata: object) -> None:
+def check_metadata(metadata: object) -> None:
+    """At most 16 pairs of strings, keys <= 64 characters, values <= 512; None passes."""
     if metadata is None:
         return
     if not isinstance(metadata, Mapping):

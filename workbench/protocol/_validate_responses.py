@@ -8,7 +8,7 @@ from typing import Any, get_args
 
 from .._exceptions import InvalidParameterError
 from ..types.response_create_params import ResponseIncludable
-from ._validate import _check_metadata
+from ._validate import check_metadata
 from ._validate_fields import (
     check_booleans,
     check_choices,
@@ -94,7 +94,7 @@ def validate_response_params(params: Mapping[str, Any]) -> None:
             "previous_response_id", "cannot be used with conversation", allowed="one of the two"
         )
     _check_include(params.get("include"))
-    _check_metadata(params.get("metadata"))
+    check_metadata(params.get("metadata"))
     _check_reasoning(params.get("reasoning"))
     _check_text(params.get("text"))
     _check_tools(params.get("tools"))

@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 from ._wire_model import BaseModel
+from .batch import (
+    Batch,
+    BatchError,
+    BatchRequestCounts,
+    BatchStatus,
+    BatchUsage,
+    BatchUsageInputTokensDetails,
+    BatchUsageOutputTokensDetails,
+    Errors,
+)
 from .chat_completion import (
     Annotation,
     AnnotationURLCitation,
@@ -34,6 +44,7 @@ from .chat_completion_chunk import (
 )
 from .completion_usage import CompletionTokensDetails, CompletionUsage, PromptTokensDetails
 from .embedding import CreateEmbeddingResponse, Embedding, EmbeddingUsage
+from .file_object import FileDeleted, FileObject, FilePurpose, FileStatus
 from .model import (
     ChatCompletionDeleted,
     ChatCompletionStoreMessage,
@@ -145,6 +156,13 @@ __all__ = [
     "Annotation",
     "AnnotationURLCitation",
     "BaseModel",
+    "Batch",
+    "BatchError",
+    "BatchRequestCounts",
+    "BatchStatus",
+    "BatchUsage",
+    "BatchUsageInputTokensDetails",
+    "BatchUsageOutputTokensDetails",
     "ChatCompletion",
     "ChatCompletionAssistantMessageParam",
     "ChatCompletionAudio",
@@ -198,6 +216,11 @@ __all__ = [
     "Custom",
     "Embedding",
     "EmbeddingUsage",
+    "Errors",
+    "FileDeleted",
+    "FileObject",
+    "FilePurpose",
+    "FileStatus",
     "FinishReason",
     "Function",
     "FunctionCall",
