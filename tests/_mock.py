@@ -316,6 +316,18 @@ def schema_validator(name: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
+def spec_validator(
+    document: dict[str, Any], uri: str, name: str
+) -> jsonschema.Draft202012Validator:
+    """A validator for ``components.schemas[name]`` of another spec ``document`` (known by
+    ``uri``), with its ``$ref``s resolved."""
+    resource = DRAFT202012.create_resource(_nullable_to_null(document))
+    registry: referencing.Registry[Any] = referencing.Registry().with_resource(uri, resource)
+    return jsonschema.Draft202012Validator(
+        {"$ref": f"{uri}#/components/schemas/{name}"}, registry=registry
+    )
+
+
 def assert_valid_request(body: Any) -> None:
     """Fail with every violation if ``body`` is not a valid ``CreateChatCompletionRequest``."""
     errors = sorted(

@@ -10,11 +10,9 @@ from typing import Any
 
 import httpx
 import jsonschema
-import referencing
-from referencing.jsonschema import DRAFT202012
 
 import workbench
-from tests._mock import _nullable_to_null
+from tests._mock import spec_validator
 from tests.conftest import FIXTURES, RESPONSES_SPEC_PATH
 
 WEATHER_FUNCTION = {
@@ -62,11 +60,7 @@ def spec() -> dict[str, Any]:
 @functools.cache
 def validator(name: str) -> jsonschema.Draft202012Validator:
     """A validator for ``components.schemas[name]`` of the Responses spec."""
-    resource = DRAFT202012.create_resource(_nullable_to_null(spec()))
-    registry: referencing.Registry[Any] = referencing.Registry().with_resource(_URI, resource)
-    return jsonschema.Draft202012Validator(
-        {"$ref": f"{_URI}#/components/schemas/{name}"}, registry=registry
-    )
+    return spec_validator(spec(), _URI, name)
 
 
 @functools.cache

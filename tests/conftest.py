@@ -14,6 +14,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SPEC_PATH = FIXTURES / "openai-chat-completions.openapi.json"
 RESPONSES_SPEC_PATH = FIXTURES / "openai-responses.openapi.json"
 """The Responses paths of the spec, reduced the same way."""
+FILES_BATCHES_SPEC_PATH = FIXTURES / "openai-files-batches.openapi.json"
+"""The Files and Batches paths of the spec, reduced the same way."""
 
 
 SKIP_BROWSER = "WORKBENCH_SKIP_BROWSER"

@@ -8,7 +8,7 @@ import json
 import re
 from pathlib import Path
 
-from tests.conftest import FIXTURES, RESPONSES_SPEC_PATH, SPEC_PATH
+from tests.conftest import FILES_BATCHES_SPEC_PATH, FIXTURES, RESPONSES_SPEC_PATH, SPEC_PATH
 from tests.fixtures import reduce_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,3 +146,22 @@ def test_the_responses_spec_holds_what_the_tests_read() -> None:
             dangling.add(ref)
     assert dangling == {"#/components/responses/TooManyRequests"}  # see the README
     assert reduce_spec.reduce(spec, ("/responses",)) == spec
+
+
+def test_the_files_batches_spec_holds_what_the_tests_read() -> None:
+    spec = json.loads(FILES_BATCHES_SPEC_PATH.read_text(encoding="utf-8"))
+    schemas = spec["components"]["schemas"]
+    used = {"Batch", "CreateBatchRequest", "ListBatchesResponse", "OpenAIFile", "ListFilesResponse"}
+    assert used | {"DeleteFileResponse"} <= set(schemas)
+    assert sorted(spec["paths"]) == [
+        "/batches",
+        "/batches/{batch_id}",
+        "/batches/{batch_id}/cancel",
+        "/files",
+        "/files/{file_id}",
+        "/files/{file_id}/content",
+    ]
+    for ref in reduce_spec.refs(spec):
+        _, _, kind, name = ref.split("/", 3)
+        assert name in spec["components"][kind], ref
+    assert reduce_spec.reduce(spec, ("/files", "/batches")) == spec
