@@ -25,7 +25,17 @@ from tests._files_batches import (
     page_json,
     violations,
 )
-from tests._mock import KEY, KINDS, Recorder, both, close, make_client, patch_sleep, resolve
+from tests._mock import (
+    KEY,
+    KINDS,
+    Recorder,
+    both,
+    close,
+    collect,
+    make_client,
+    patch_sleep,
+    resolve,
+)
 from workbench.types import Batch, BatchRequestCounts, BatchUsage
 
 CREATE = {
@@ -257,25 +267,29 @@ class _Server:
         return httpx.Response(200, json=BATCH_JSON)
 
 
-def _calls(client: Any) -> list[Any]:
-    """The same calls for either client; what each returns, as plain data."""
-    upload = client.files.create(file=("in.jsonl", b'{"custom_id": "c1"}\n'), purpose="batch")
-    batch = client.batches.create(
-        completion_window="24h",
-        endpoint="/v1/chat/completions",
-        input_file_id=upload.id,
-        metadata={"grid": "g-1"},
+async def _calls(client: Any) -> list[Any]:
+    """The same calls for any of the four clients; what each returns, as plain data."""
+    upload = await resolve(
+        client.files.create(file=("in.jsonl", b'{"custom_id": "c1"}\n'), purpose="batch")
+    )
+    batch = await resolve(
+        client.batches.create(
+            completion_window="24h",
+            endpoint="/v1/chat/completions",
+            input_file_id=upload.id,
+            metadata={"grid": "g-1"},
+        )
     )
     return [
         upload.model_dump(),
         batch.model_dump(),
-        client.batches.retrieve(batch.id).model_dump(),
-        [b.model_dump() for b in client.batches.list(limit=5)],
-        client.batches.cancel(batch.id).model_dump(),
-        client.files.retrieve(upload.id).model_dump(),
-        [f.model_dump() for f in client.files.list(purpose="batch")],
-        client.files.content(upload.id).content,
-        client.files.delete(upload.id).model_dump(),
+        (await resolve(client.batches.retrieve(batch.id))).model_dump(),
+        [b.model_dump() for b in await collect(client.batches.list(limit=5))],
+        (await resolve(client.batches.cancel(batch.id))).model_dump(),
+        (await resolve(client.files.retrieve(upload.id))).model_dump(),
+        [f.model_dump() for f in await collect(client.files.list(purpose="batch"))],
+        (await resolve(client.files.content(upload.id))).content,
+        (await resolve(client.files.delete(upload.id))).model_dump(),
     ]
 
 
@@ -287,22 +301,30 @@ def _request_summary(request: httpx.Request) -> tuple[Any, ...]:
     return (request.method, request.url.path, dict(request.url.params), body)
 
 
-def test_openai_1_106_and_workbench_agree_on_the_same_server() -> None:
+@both
+async def test_openai_1_106_and_workbench_agree_on_the_same_server(kind: str) -> None:
     theirs_server, ours_server = _Server(), _Server()
-    theirs = openai.OpenAI(
-        api_key=KEY,
-        base_url="https://api.example.test/v1",
-        http_client=httpx.Client(transport=httpx.MockTransport(theirs_server)),
-    )
-    ours = workbench.Client(
-        api_key=KEY,
-        base_url="https://api.example.test/v1",
-        http_client=httpx.Client(transport=httpx.MockTransport(ours_server)),
-    )
-    assert _calls(ours) == _calls(theirs)
+    url = "https://api.example.test/v1"
+    if kind == "sync":
+        theirs: Any = openai.OpenAI(
+            api_key=KEY,
+            base_url=url,
+            http_client=httpx.Client(transport=httpx.MockTransport(theirs_server)),
+        )
+    else:
+        theirs = openai.AsyncOpenAI(
+            api_key=KEY,
+            base_url=url,
+            http_client=httpx.AsyncClient(transport=httpx.MockTransport(theirs_server)),
+        )
+    ours = make_client(kind, ours_server, base_url=url)
+    assert await _calls(ours) == await _calls(theirs)
+    await close(ours)
+    await close(theirs)
     mine = [_request_summary(r) for r in ours_server.requests]
     assert mine == [_request_summary(r) for r in theirs_server.requests]
     assert mine[0][3]["file"] == ("in.jsonl", b'{"custom_id": "c1"}\n', "application/octet-stream")
+    assert len(mine) == 9
 
 
 # -- cassettes ---------------------------------------------------------------------------------
