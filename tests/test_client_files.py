@@ -311,8 +311,10 @@ async def test_wait_for_processing_polls_until_the_file_is_done(
     recorder = Recorder(answer(status="uploaded"), answer(status="uploaded"), answer())
     client = make_client(kind, recorder)
     done = await resolve(client.files.wait_for_processing("file-abc123", poll_interval=0.5))
+    raw_mode = await resolve(client.files.with_raw_response.wait_for_processing("file-abc123"))
     await close(client)
-    assert done.status == "processed" and recorder.calls == 3 and delays == [0.5, 0.5]
+    assert done.status == "processed" and recorder.calls == 4 and delays == [0.5, 0.5]
+    assert isinstance(raw_mode, FileObject)
 
 
 def test_wait_for_processing_gives_up_after_max_wait(monkeypatch: pytest.MonkeyPatch) -> None:

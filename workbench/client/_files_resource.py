@@ -143,13 +143,14 @@ class Files(Resource):
         Raises:
             WorkbenchError: still processing after ``max_wait_seconds``.
         """
+        files = Files(self._client)  # parsed records, in raw mode too
         start = time.monotonic()
-        file = self.retrieve(id)
+        file = files.retrieve(id)
         while file.status not in _DONE:
             if time.monotonic() - start > max_wait_seconds:
                 raise _give_up(id, max_wait_seconds)
             self._client._sleep(poll_interval)
-            file = self.retrieve(id)
+            file = files.retrieve(id)
         return file
 
 
@@ -218,11 +219,12 @@ class AsyncFiles(AsyncResource):
         self, id: str, *, poll_interval: float = 5.0, max_wait_seconds: float = 30 * 60
     ) -> FileObject:
         """The file once it is processed (or failed); see ``Files.wait_for_processing``."""
+        files = AsyncFiles(self._client)  # parsed records, in raw mode too
         start = time.monotonic()
-        file = await self.retrieve(id)
+        file = await files.retrieve(id)
         while file.status not in _DONE:
             if time.monotonic() - start > max_wait_seconds:
                 raise _give_up(id, max_wait_seconds)
             await self._client._sleep(poll_interval)
-            file = await self.retrieve(id)
+            file = await files.retrieve(id)
         return file
