@@ -50,6 +50,8 @@ SEAMS: dict[tuple[str, str], str] = {
     ("workbench.client._client", "workbench.client._models_resource"): "as above",
     ("workbench.client._client", "workbench.client._responses"): "as above",
     ("workbench.client._client", "workbench.client._embeddings_resource"): "as above",
+    ("workbench.client._client", "workbench.client._files_resource"): "as above",
+    ("workbench.client._client", "workbench.client._batches_resource"): "as above",
     ("workbench.client._chat", "workbench.client._chat_stream"): "stream managers load on the"
     " first .stream()",
     ("workbench.client._chat", "workbench.protocol._parsing"): "parsing loads on the first"
