@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .local import LocalModel, Pacing, parse_fault
+from .local import BatchLimits, BatchTiming, LocalModel, Pacing, parse_fault
 from .local._pacing import default_pacing
 from .local._server import serve
 from .local._think import REASONING_FIELDS
@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="answer /v1/embeddings with a 404, as a server without embeddings",
     )
+    _batch_options(server)
     args = parser.parse_args(argv)
     try:
         faults = [parse_fault(spec) for spec in args.fault]
@@ -70,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         pacing = Pacing(first_token=args.first_token, tokens_per_second=rate)
     except ValueError as exc:
         parser.error(str(exc))
+    try:
+        timing, limits = _batch_settings(args)
+    except ValueError as exc:
+        parser.error(str(exc))
     model = LocalModel(
         api_key=args.api_key,
         pacing=pacing,
@@ -78,9 +83,67 @@ def main(argv: list[str] | None = None) -> int:
         reasoning_field=args.reasoning_field,
         responses=not args.no_responses,
         embeddings=not args.no_embeddings,
+        batch_timing=timing,
+        batch_limits=limits,
     )
     serve(model, host=args.host, port=args.port)
     return 0
+
+
+def _batch_options(server: argparse.ArgumentParser) -> None:
+    """The options of ``/v1/batches``: how long each step takes, in simulated seconds."""
+    group = server.add_argument_group(
+        "batches",
+        "a batch runs in simulated time: validating, then each request in turn, then"
+        " finalizing; --batch-time-scale sets how many simulated seconds pass per second",
+    )
+    defaults = BatchTiming()
+    limits = BatchLimits()
+    for name, default, what in (
+        ("validating-seconds", defaults.validating_seconds, "from creation to in_progress"),
+        ("seconds-per-request", defaults.seconds_per_request, "each request's turn (0: at once)"),
+        ("finalizing-seconds", defaults.finalizing_seconds, "from the last request to completed"),
+        ("cancelling-seconds", defaults.cancelling_seconds, "from a cancel to cancelled"),
+        (
+            "completion-window",
+            defaults.completion_window_seconds,
+            "seconds from creation until an unfinished batch expires (the API's 24 h)",
+        ),
+        ("time-scale", defaults.time_scale, "simulated seconds per wall-clock second"),
+    ):
+        group.add_argument(
+            f"--batch-{name}",
+            type=float,
+            default=default,
+            metavar="FACTOR" if name == "time-scale" else "SECONDS",
+            help=f"{what} (default: {default:g})",
+        )
+    group.add_argument(
+        "--batch-max-requests",
+        type=int,
+        default=limits.max_requests,
+        metavar="N",
+        help=f"requests a batch's input file may hold (default: {limits.max_requests})",
+    )
+    group.add_argument(
+        "--batch-max-bytes",
+        type=int,
+        default=limits.max_bytes,
+        metavar="BYTES",
+        help=f"bytes a batch's input file may hold (default: {limits.max_bytes}, 200 MB)",
+    )
+
+
+def _batch_settings(args: argparse.Namespace) -> tuple[BatchTiming, BatchLimits]:
+    timing = BatchTiming(
+        validating_seconds=args.batch_validating_seconds,
+        seconds_per_request=args.batch_seconds_per_request,
+        finalizing_seconds=args.batch_finalizing_seconds,
+        cancelling_seconds=args.batch_cancelling_seconds,
+        completion_window_seconds=args.batch_completion_window,
+        time_scale=args.batch_time_scale,
+    )
+    return timing, BatchLimits(max_requests=args.batch_max_requests, max_bytes=args.batch_max_bytes)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 ``workbench.Client()`` with no API key and no base URL talks to it in-process; choose it
 explicitly with ``Client(local=True)`` (or ``base_url="local"``, or ``OPENAI_BASE_URL=local``),
 or pass ``Client(local=LocalModel(pacing=Pacing(tokens_per_second=30)))`` to configure it. Over
-HTTP: ``python -m workbench serve``.
+HTTP: ``python -m workbench serve``. It also keeps files (``/v1/files``) and runs batches
+(``/v1/batches``) in simulated time (``BatchTiming``, ``BatchLimits``).
 
 The default model (``default_local_model()``, the one those share) streams at 40 tokens/s in a
 Jupyter kernel, so that streaming and the Stop button can be seen, and unpaced in scripts and
@@ -17,6 +18,8 @@ from __future__ import annotations
 import sys
 import threading
 
+from ._batch_input import BatchLimits
+from ._batch_store import BatchTiming
 from ._core import LOCAL_MODELS, LocalModel, LocalResponse
 from ._embeddings import LOCAL_EMBEDDING_MODEL
 from ._faults import FAULT_HEADER, Fault, parse_fault
@@ -28,6 +31,8 @@ __all__ = [
     "FAULT_HEADER",
     "LOCAL_EMBEDDING_MODEL",
     "LOCAL_MODELS",
+    "BatchLimits",
+    "BatchTiming",
     "Clock",
     "Fault",
     "LocalModel",

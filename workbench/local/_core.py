@@ -14,15 +14,22 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from .._exceptions import InvalidParameterError
 from ..protocol._validate import validate_create_params
+from ._batch_input import BatchLimits, BatchRequest
+from ._batch_store import BatchStore, BatchTiming
+from ._batches_endpoint import batches_route
 from ._embeddings import LOCAL_EMBEDDING_MODEL
 from ._embeddings import embeddings as embeddings_answer
 from ._faults import FAULT_HEADER, Fault, FaultPlan, Stalled, broken, error_body, replacement
+from ._file_store import FileStore
+from ._files_endpoint import files_route
 from ._generate import answer
+from ._local_response import LocalResponse
+from ._local_response import error as _error
+from ._local_response import ok as _ok
 from ._pacing import Pacing
 from ._predict import check_prediction
 from ._responses_endpoint import Reply, ResponsesEndpoint
@@ -43,26 +50,6 @@ _MESSAGES = re.compile(r"^/chat/completions/([^/]+)/messages$")
 _MODEL = re.compile(r"^/models/(.+)$")
 _JSON = [("content-type", "application/json")]
 log = logging.getLogger("workbench.local")
-
-
-@dataclass
-class LocalResponse:
-    """What the core answers; the transport or server turns it into HTTP.
-
-    ``events`` (when streaming) yields encoded SSE events one by one (and may raise
-    ``ConnectionResetError`` or ``Stalled`` part-way). ``drop`` asks the adapter to close the
-    connection without a response, ``stall`` to hold it silent; ``delay`` to wait before answering.
-    ``chunk_delay`` is the time between two events' due times (see ``_pacing``; 0: unpaced).
-    """
-
-    status: int
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
-    events: Iterator[bytes] | None = None
-    delay: float = 0.0
-    chunk_delay: float = 0.0
-    drop: bool = False
-    stall: Stalled | None = None
 
 
 class LocalModel:
@@ -88,6 +75,10 @@ class LocalModel:
             Chat Completions only (a 404 there), as many OpenAI-compatible servers are.
         embeddings: whether it answers ``/v1/embeddings`` (``_embeddings``: word and spelling
             overlap, not meaning); False makes it a server without embeddings (a 404 there).
+        batch_timing: how long its batches take, in simulated time, and how fast that runs
+            (``BatchTiming``; the default runs 2,000 lines in about 4.5 s).
+        batch_limits: how many requests and bytes a batch's input file may hold (``BatchLimits``;
+            the API's 50,000 and 200 MB by default).
     """
 
     def __init__(
@@ -100,6 +91,8 @@ class LocalModel:
         reasoning_field: str = "reasoning_content",
         responses: bool = True,
         embeddings: bool = True,
+        batch_timing: BatchTiming | None = None,
+        batch_limits: BatchLimits | None = None,
     ) -> None:
         if reasoning_field not in REASONING_FIELDS:
             raise ValueError(
@@ -122,6 +115,14 @@ class LocalModel:
         self._responses = ResponsesEndpoint(
             check_chat=_validate, next_number=self._next_number, variants=self._variants
         )
+        timing = batch_timing or BatchTiming()
+        now = timing.simulated_clock()
+        self.files = FileStore(now)
+        """The files uploaded to ``/v1/files`` and those its batches wrote."""
+        self.batches = BatchStore(
+            self.files, timing, batch_limits or BatchLimits(), now, self._answer_line
+        )
+        """The batches of ``/v1/batches``."""
 
     def _next_number(self) -> int:
         with self._id_lock:
@@ -170,16 +171,9 @@ class LocalModel:
             if fault.kind in ("empty", "not-json", "huge"):
                 kind, content, events = replacement(fault, body, responses=_is_responses(path))
                 return LocalResponse(200, [("content-type", kind)], content, events, delay)
-        try:
-            repeat = headers.get(REPEAT_HEADER)
-            response = self._route(method.upper(), path.rstrip("/") or "/", query, body, repeat)
-        except InvalidParameterError as exc:
-            response = _error(400, str(exc), "invalid_request_error", param=exc.param)
-        except Exception as exc:  # a bug here must reach the client as a server error, not hang
-            log.exception("the local model failed on %s %s", method, path)
-            response = _error(
-                500, f"The local model failed: {type(exc).__name__}: {exc}", "server_error"
-            )
+        response = self._answer(
+            method, path, query, headers, body, headers.get(REPEAT_HEADER), self._variants
+        )
         response.delay += delay
         if response.events is not None:
             stream_faults = self.faults.select(headers, in_stream=True)
@@ -189,12 +183,70 @@ class LocalModel:
                 )
         return response
 
-    def _route(
-        self, method: str, path: str, query: Mapping[str, str], body: bytes, repeat: str | None
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: bytes,
+        repeat: str | None,
+        variants: Variants,
     ) -> LocalResponse:
-        if path == "/chat/completions":
+        """Route a request, turning a bad parameter into a 400 and a bug into a 500."""
+        try:
+            return self._route(
+                method.upper(), path.rstrip("/") or "/", query, headers, body, repeat, variants
+            )
+        except InvalidParameterError as exc:
+            return _error(400, str(exc), "invalid_request_error", param=exc.param)
+        except Exception as exc:  # a bug here must reach the client as a server error, not hang
+            log.exception("the local model failed on %s %s", method, path)
+            return _error(
+                500, f"The local model failed: {type(exc).__name__}: {exc}", "server_error"
+            )
+
+    def _answer_line(
+        self, request: BatchRequest, repeat: str | None, variants: Variants
+    ) -> tuple[int, dict[str, Any]]:
+        """A batch line answered as the same request sent live would be (never streamed)."""
+        if request.body.get("stream") is True:
+            message = "A batch request cannot stream: 'stream' must be false or left out."
+            kind = "invalid_request_error"
+            return 400, {
+                "error": {"message": message, "type": kind, "param": "stream", "code": None}
+            }
+        response = self._answer(
+            "POST", request.path, {}, {}, json.dumps(request.body).encode(), repeat, variants
+        )
+        return response.status, json.loads(response.body)
+
+    def _route(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: bytes,
+        repeat: str | None,
+        variants: Variants,
+    ) -> LocalResponse:
+        if path == "/files" or path.startswith("/files/"):
+            self.batches.advance()  # a batch that has ended writes its output files
+            routed = files_route(
+                self.files, method, path, query, headers, body,
+                max_batch_bytes=self.batches.limits.max_bytes,
+            )  # fmt: skip
+            if routed is not None:
+                return routed
+        elif path == "/batches" or path.startswith("/batches/"):
+            data = _json_body(body) if method == "POST" else {}
+            routed = batches_route(self.batches, method, path, query, data)
+            if routed is not None:
+                return routed
+        elif path == "/chat/completions":
             if method == "POST":
-                return self._create(_json_body(body), repeat)
+                return self._create(_json_body(body), repeat, variants)
             if method == "GET":
                 return _ok(self.store.list(**_list_query(query, with_model=True)))
         elif match := _MESSAGES.match(path):
@@ -210,6 +262,7 @@ class LocalModel:
                 query,
                 _json_body(body) if method == "POST" else {},
                 repeat=repeat,
+                variants=variants,
                 refusal_trigger=self.refusal_trigger,
                 list_query=_list_query,
             )
@@ -244,7 +297,9 @@ class LocalModel:
 
     # -- chat completions --------------------------------------------------------------------
 
-    def _create(self, body: dict[str, Any], repeat: str | None) -> LocalResponse:
+    def _create(
+        self, body: dict[str, Any], repeat: str | None, variants: Variants
+    ) -> LocalResponse:
         _validate(body)
         number = self._next_number()
         result = answer(
@@ -253,7 +308,7 @@ class LocalModel:
             created=int(time.time()),
             refusal_trigger=self.refusal_trigger,
             reasoning_field=self.reasoning_field,
-            variant=self._variants.next(body, repeat) if sampled(body) else 0,
+            variant=variants.next(body, repeat) if sampled(body) else 0,
         )
         if body.get("store") is True:
             self.store.put(result.completion(body.get("metadata")), body["messages"])
@@ -412,21 +467,10 @@ def _model(model_id: str) -> dict[str, Any]:
     return {"id": model_id, "object": "model", "created": 1735689600, "owned_by": "workbench"}
 
 
-def _ok(data: Mapping[str, Any]) -> LocalResponse:
-    return LocalResponse(200, list(_JSON), json.dumps(data).encode())
-
-
 def _missing(completion_id: str) -> LocalResponse:
     return _error(
         404, f"No chat completion found with id '{completion_id}'.", "invalid_request_error"
     )
-
-
-def _error(
-    status: int, message: str, kind: str, *, param: str | None = None, code: str | None = None
-) -> LocalResponse:
-    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
-    return LocalResponse(status, list(_JSON), json.dumps(body).encode())
 
 
 def _fault_status(fault: Fault, delay: float) -> LocalResponse:

@@ -69,10 +69,12 @@ class ResponsesEndpoint:
         repeat: str | None,
         refusal_trigger: str | None,
         list_query: Callable[[Mapping[str, str]], dict[str, Any]],
+        variants: Variants | None = None,
     ) -> Reply | None:
-        """Answer a request below ``/responses``; None for a path or method it does not serve."""
+        """Answer a request below ``/responses``; None for a path or method it does not serve.
+        ``variants``: the sampling counts to use (a batch's own; by default the model's)."""
         if path == "/responses" and method == "POST":
-            return self._create(body, repeat, refusal_trigger)
+            return self._create(body, repeat, refusal_trigger, variants or self._variants)
         if (match := _ONE.match(path)) and method in ("GET", "DELETE"):
             found = self._get(match[1])
             if found is None:
@@ -105,7 +107,11 @@ class ResponsesEndpoint:
             return self._responses.get(response_id)
 
     def _create(
-        self, body: dict[str, Any], repeat: str | None, refusal_trigger: str | None
+        self,
+        body: dict[str, Any],
+        repeat: str | None,
+        refusal_trigger: str | None,
+        variants: Variants,
     ) -> Reply:
         _validate(body)
         history = self._history(body.get("previous_response_id"))
@@ -124,9 +130,7 @@ class ResponsesEndpoint:
             id=response_id,
             created=created,
             refusal_trigger=refusal_trigger,
-            variant=self._variants.next({**chat, "api": "responses"}, repeat)
-            if sampled(chat)
-            else 0,
+            variant=variants.next({**chat, "api": "responses"}, repeat) if sampled(chat) else 0,
         )
         users = [m for m in chat["messages"] if m.get("role") == "user"]
         response = response_object(

@@ -10,6 +10,16 @@ Concurrent identical requests reach the counter in no fixed order. A caller that
 purpose (a grid's repeats) tells them apart with the ``x-workbench-repeat`` header: each repeat
 number counts on its own and gets variants of its own, so repeat k's reply does not depend on
 which request came first.
+
+A batch (``/v1/batches``) is a sampling context of its own: its lines are answered with a fresh
+``BatchVariants``, never the process-wide counts, so a batch's replies do not depend on what the
+process answered before, nor a later live run on the batch. A line has no headers; its repeat
+number comes from its ``custom_id`` when that has a grid cell key's form
+(``p0-v0-s0-r1-model``: ``r1`` is repeat 1), else from its place in the file: the nth line whose
+request is identical to earlier lines' (n from 0) is repeat n. Either way a line answers as the
+first request of its kind with that ``x-workbench-repeat`` would in a fresh process, so repeat k
+of a grid cell gets the same reply in a batch as in a fresh live run of the grid (whose repeats
+are sent with the header), whatever batch file the repeat landed in.
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["REPEAT_HEADER", "Variants", "sampled"]
+__all__ = ["REPEAT_HEADER", "BatchVariants", "Variants", "sampled"]
 
 REPEAT_HEADER = "x-workbench-repeat"
 """The header a sender of deliberate repeats (a grid) numbers them with (``0``, ``1``, ...)."""
@@ -49,9 +59,7 @@ class Variants:
     def next(self, body: Mapping[str, Any], repeat: str | None) -> object:
         """The variant of the reply to ``body`` (the salt its text is drawn with): 0 for the
         first such request (repeat 0 or unnumbered), a different value for every later one."""
-        content = {k: v for k, v in body.items() if k not in _NOT_CONTENT}
-        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
-        digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).digest()
+        digest = _digest(body)
         marker = (repeat or "0").strip()
         with self._lock:
             count = self._counts.get((digest, marker), 0)
@@ -62,3 +70,28 @@ class Variants:
         """Forget every count: the next request of each kind gets variant 0 again."""
         with self._lock:
             self._counts.clear()
+
+
+class BatchVariants(Variants):
+    """The counts of one batch: a line with no repeat number (``repeat=None``) is numbered by
+    how many identical requests came before it in the batch (see the module docstring)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: dict[bytes, int] = {}
+
+    def next(self, body: Mapping[str, Any], repeat: str | None) -> object:
+        if repeat is None:
+            digest = _digest(body)
+            with self._lock:
+                earlier = self._seen.get(digest, 0)
+                self._seen[digest] = earlier + 1
+            repeat = str(earlier)
+        return super().next(body, repeat)
+
+
+def _digest(body: Mapping[str, Any]) -> bytes:
+    """A digest of what a request asks (not of how the reply travels or is kept)."""
+    content = {k: v for k, v in body.items() if k not in _NOT_CONTENT}
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).digest()
