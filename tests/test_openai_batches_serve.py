@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -180,3 +182,50 @@ async def test_the_async_client_uploads_and_creates(server: ServerProcess) -> No
         assert found.id == created.id and found.input_file_id == made.id
         page = await client.files.list(purpose="batch", order="asc")
         assert made.id in [f.id for f in page.data]
+
+
+_SUBMIT = """
+import sys, time, openai
+client = openai.OpenAI(base_url=sys.argv[1], api_key="sk-local", max_retries=0)
+with open(sys.argv[2], "rb") as handle:
+    made = client.files.create(file=handle, purpose="batch")
+batch = client.batches.create(
+    input_file_id=made.id, endpoint="/v1/chat/completions", completion_window="24h"
+)
+print(batch.id, flush=True)
+while client.batches.retrieve(batch.id).status == "validating":
+    time.sleep(0.02)
+print("running", flush=True)
+time.sleep(3600)
+"""
+
+
+def test_a_batch_outlives_the_client_that_submitted_it(tmp_path: Path) -> None:
+    """A client killed while its 2,000-line batch runs (default timing); a new process finds
+    the batch by its id, sees it through to the end with every line, and nothing was submitted
+    twice."""
+    path = tmp_path / "grid.jsonl"
+    path.write_bytes(
+        jsonl([chat_line(f"p{i}-v0-s0-r0-workbench-local", f"Q{i}") for i in range(2000)])
+    )
+    with serving() as proc:
+        submitter = subprocess.Popen(
+            [sys.executable, "-c", _SUBMIT, proc.url, str(path)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert submitter.stdout is not None
+            batch_id = submitter.stdout.readline().strip()
+            assert submitter.stdout.readline().strip() == "running"
+        finally:
+            submitter.kill()
+            submitter.communicate()
+        with _client(proc) as (client, _):
+            done = _wait(client, batch_id, {"completed", "failed", "expired", "cancelled"})
+            assert done.status == "completed" and done.request_counts is not None
+            assert done.request_counts.completed == 2000
+            assert done.output_file_id is not None
+            output = client.files.content(done.output_file_id).text.splitlines()
+            assert len(output) == 2000
+            assert [b.id for b in client.batches.list()] == [batch_id]
