@@ -61,6 +61,9 @@ class LocalModel:
     reply, so Regenerate shows another reply; with a ``seed`` identical requests get identical
     replies (``_variants``; ``reset_variants()`` starts the counts again).
 
+    It keeps files (``/v1/files``) and runs batches (``/v1/batches``) as the Batch API does, in
+    simulated time (``_batch_store``); a batch's lines are answered as live requests would be.
+
     Args:
         api_key: when set, requests must carry ``Authorization: Bearer <api_key>`` (else 401).
         pacing: stream pacing for visible demos (default: as fast as possible).
@@ -210,7 +213,7 @@ class LocalModel:
         self, request: BatchRequest, repeat: str | None, variants: Variants
     ) -> tuple[int, dict[str, Any]]:
         """A batch line answered as the same request sent live would be (never streamed)."""
-        if request.body.get("stream") is True:
+        if request.body.get("stream"):
             message = "A batch request cannot stream: 'stream' must be false or left out."
             kind = "invalid_request_error"
             return 400, {
