@@ -17,6 +17,19 @@ def _error(response: httpx.Response, status: int) -> dict[str, object]:
     return error
 
 
+def _expiring(client: httpx.Client, anchor: str, seconds: str) -> httpx.Response:
+    """Upload a batch file with ``expires_after`` as the form fields the API reads."""
+    return client.post(
+        "/files",
+        files={"file": ("short.jsonl", b"{}\n")},
+        data={
+            "purpose": "batch",
+            "expires_after[anchor]": anchor,
+            "expires_after[seconds]": seconds,
+        },
+    )
+
+
 def test_an_upload_is_a_file_object_and_its_content_comes_back_byte_for_byte() -> None:
     clock = FakeClock()
     _, client = local(clock)
@@ -38,16 +51,7 @@ def test_a_file_for_another_purpose_does_not_expire_unless_asked() -> None:
     _, client = local(clock)
     kept = upload(client, b"notes", purpose="user_data", filename="notes.txt")
     assert kept["expires_at"] is None
-    response = client.post(
-        "/files",
-        files={"file": ("short.jsonl", b"{}\n")},
-        data={
-            "purpose": "batch",
-            "expires_after[anchor]": "created_at",
-            "expires_after[seconds]": "3600",
-        },
-    )
-    short = response.json()
+    short = _expiring(client, "created_at", "3600").json()
     assert short["expires_at"] == short["created_at"] + 3600
     clock.advance(3600)
     assert client.get(f"/files/{kept['id']}").status_code == 200
@@ -133,21 +137,9 @@ def test_a_batch_file_must_be_jsonl_and_within_the_size_limit() -> None:
 
 def test_bad_expiry_and_list_parameters_are_refused_by_name() -> None:
     _, client = local(FakeClock())
-    response = client.post(
-        "/files",
-        files={"file": ("a.jsonl", b"{}\n")},
-        data={
-            "purpose": "batch",
-            "expires_after[anchor]": "created_at",
-            "expires_after[seconds]": "60",
-        },
-    )
-    assert _error(response, 400)["param"] == "expires_after.seconds"
-    response = client.post(
-        "/files",
-        files={"file": ("a.jsonl", b"{}\n")},
-        data={"purpose": "batch", "expires_after[anchor]": "now", "expires_after[seconds]": "3600"},
-    )
-    assert _error(response, 400)["param"] == "expires_after.anchor"
+    too_soon = _expiring(client, "created_at", "60")
+    assert _error(too_soon, 400)["param"] == "expires_after.seconds"
+    no_anchor = _expiring(client, "now", "3600")
+    assert _error(no_anchor, 400)["param"] == "expires_after.anchor"
     assert _error(client.get("/files", params={"limit": 0}), 400)["param"] == "limit"
     assert _error(client.get("/files", params={"order": "up"}), 400)["param"] == "order"
