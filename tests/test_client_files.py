@@ -352,3 +352,16 @@ def test_methods_take_what_openai_1_106_takes(ours: str, theirs: type, method: s
     for name, parameter in mine.items():
         if name not in extras:
             assert parameter.kind == openai_params[name].kind, name
+
+
+@pytest.mark.parametrize("in_tuple", [False, True])
+def test_a_file_read_part_way_is_uploaded_whole(in_tuple: bool) -> None:
+    """As httpx (and so openai) does, a seekable file goes back to its start: a first line
+    looked at, or the whole file read to check it, is not lost from the upload."""
+    recorder = Recorder(answer())
+    client = make_client("sync", recorder)
+    handle = io.BytesIO(JSONL + JSONL)
+    handle.name = "in.jsonl"
+    handle.read()
+    client.files.create(file=("in.jsonl", handle) if in_tuple else handle, purpose="batch")
+    assert form_parts(recorder.last)["file"][:2] == ("in.jsonl", JSONL + JSONL)

@@ -82,6 +82,7 @@ def _read(content: object, param: str) -> tuple[bytes, str | None]:
     if callable(read):
         if isinstance(content, io.TextIOBase):
             raise InvalidParameterError(param, "is a text-mode file: open it with 'rb'")
+        _rewind(content)
         data = read()
         if not isinstance(data, (bytes, bytearray)):
             raise InvalidParameterError(
@@ -90,3 +91,14 @@ def _read(content: object, param: str) -> tuple[bytes, str | None]:
         name = getattr(content, "name", None)
         return bytes(data), os.path.basename(name) if isinstance(name, str) and name else None
     raise InvalidParameterError(param, f"got {type(content).__name__}", allowed=_ALLOWED)
+
+
+def _rewind(content: object) -> None:
+    """Go back to the start of a seekable file, as httpx (and so openai) does before sending
+    one: a file read part way (its first line looked at) is still uploaded whole."""
+    seekable = getattr(content, "seekable", None)
+    try:
+        if callable(seekable) and seekable():
+            content.seek(0)  # type: ignore[attr-defined]
+    except (OSError, ValueError):  # a closed or unseekable stream: read what it gives
+        pass

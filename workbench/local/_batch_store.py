@@ -214,7 +214,6 @@ class LocalBatch:
                         "error": {"code": code, "message": _NOT_RUN[code]},
                     }
                 )
-        self.status, self.times[f"{status}_at"] = status, at
         for lines, kind in ((self.output, "output"), (self.errors, "error")):
             if lines:
                 content = "".join(json.dumps(line) + "\n" for line in lines).encode()
@@ -223,8 +222,10 @@ class LocalBatch:
                     "batch_output",
                     content,
                     expires_after=self.output_expires_after,
+                    created_at=at,  # when the batch ended, not when a request came to see it
                 )
                 setattr(self, f"{kind}_file_id", stored.id)
+        self.status, self.times[f"{status}_at"] = status, at  # last: the files are there
 
     def to_object(self) -> dict[str, Any]:
         """The ``batch`` object the API answers with."""
@@ -314,7 +315,8 @@ class BatchStore:
         checked: CheckedInput,
         metadata: dict[str, str] | None,
         output_expires_after: int | None,
-    ) -> LocalBatch:
+    ) -> dict[str, Any]:
+        """A new batch, as the ``batch`` object the API answers with."""
         with self._lock:
             batch = LocalBatch(
                 id=new_id("batch_"),
@@ -328,21 +330,29 @@ class BatchStore:
             )
             self._batches[batch.id] = batch
             batch.advance(batch.created, self._answer, self.files)  # a zero-second step is due
-            return batch
+            return batch.to_object()
 
-    def get(self, batch_id: str) -> LocalBatch | None:
-        with self._lock:
-            self.advance()
-            return self._batches.get(batch_id)
+    # The objects are made under the lock: a batch read while another thread ends it would
+    # show ``completed`` with no ``output_file_id`` yet.
 
-    def cancel(self, batch_id: str) -> LocalBatch | None:
-        """The batch, cancelling when it could be (check its status); None when unknown."""
+    def get(self, batch_id: str) -> dict[str, Any] | None:
+        """The batch's ``batch`` object now; None when unknown."""
         with self._lock:
             self.advance()
             batch = self._batches.get(batch_id)
-            if batch is not None and batch.cancel(self._now()):
+            return batch.to_object() if batch is not None else None
+
+    def cancel(self, batch_id: str) -> dict[str, Any] | None:
+        """The batch's object, cancelling when it could be (check its status); None when
+        unknown."""
+        with self._lock:
+            self.advance()
+            batch = self._batches.get(batch_id)
+            if batch is None:
+                return None
+            if batch.cancel(self._now()):
                 batch.advance(self._now(), self._answer, self.files)  # zero cancelling seconds
-            return batch
+            return batch.to_object()
 
     def list(self, *, after: str | None, limit: int) -> dict[str, Any]:
         """A page of batches, newest first (as the API lists them)."""

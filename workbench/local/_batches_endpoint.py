@@ -8,7 +8,7 @@ from typing import Any
 from .._exceptions import InvalidParameterError
 from ._batch_input import check_input
 from ._batch_store import BatchStore
-from ._files_endpoint import EXPIRY_RANGE, missing_file
+from ._files_endpoint import EXPIRY_RANGE, is_count, missing_file
 from ._local_response import LocalResponse, error, ok
 
 __all__ = ["BATCH_ENDPOINTS", "LOCAL_BATCH_ENDPOINTS", "batches_route"]
@@ -29,42 +29,49 @@ LOCAL_BATCH_ENDPOINTS = ("/v1/responses", "/v1/chat/completions", "/v1/embedding
 
 
 def batches_route(
-    store: BatchStore, method: str, path: str, query: Mapping[str, str], body: dict[str, Any]
+    store: BatchStore,
+    method: str,
+    path: str,
+    query: Mapping[str, str],
+    body: dict[str, Any],
+    endpoints: tuple[str, ...] = LOCAL_BATCH_ENDPOINTS,
 ) -> LocalResponse | None:
-    """Answer a request below ``/batches``; None for a path or method it does not serve."""
+    """Answer a request below ``/batches``; None for a path or method it does not serve.
+    ``endpoints``: those this model answers (``LocalModel(responses=False)`` has no
+    ``/v1/responses``, so it runs no batch for it)."""
     parts = path.split("/")  # "", "batches"[, id[, "cancel"]]
     if path == "/batches":
         if method == "POST":
-            return _create(store, body)
+            return _create(store, body, endpoints)
         if method == "GET":
             return ok(store.list(**_list_query(query)))
         return None
     if len(parts) == 3 and method == "GET":
         found = store.get(parts[2])
-        return ok(found.to_object()) if found is not None else _missing(parts[2])
+        return ok(found) if found is not None else _missing(parts[2])
     if len(parts) == 4 and parts[3] == "cancel" and method == "POST":
         found = store.cancel(parts[2])
         if found is None:
             return _missing(parts[2])
-        if found.status not in ("cancelling", "cancelled"):
-            message = f"Cannot cancel a batch with status '{found.status}'."
+        if found["status"] not in ("cancelling", "cancelled"):
+            message = f"Cannot cancel a batch with status '{found['status']}'."
             return error(409, message, "invalid_request_error")
-        return ok(found.to_object())
+        return ok(found)
     return None
 
 
-def _create(store: BatchStore, body: dict[str, Any]) -> LocalResponse:
+def _create(store: BatchStore, body: dict[str, Any], endpoints: tuple[str, ...]) -> LocalResponse:
     for name in ("input_file_id", "endpoint", "completion_window"):
         if name not in body:
             raise InvalidParameterError(name, f"Missing required parameter: '{name}'.")
     endpoint = body["endpoint"]
     if endpoint not in BATCH_ENDPOINTS:
         raise InvalidParameterError("endpoint", f"got {endpoint!r}", allowed=BATCH_ENDPOINTS)
-    if endpoint not in LOCAL_BATCH_ENDPOINTS:
+    if endpoint not in endpoints:
         raise InvalidParameterError(
             "endpoint",
             f"the local model does not answer {endpoint}, so it runs no batch for it",
-            allowed=LOCAL_BATCH_ENDPOINTS,
+            allowed=endpoints,
         )
     if body["completion_window"] != "24h":
         raise InvalidParameterError(
@@ -89,7 +96,7 @@ def _create(store: BatchStore, body: dict[str, Any]) -> LocalResponse:
         metadata=metadata,
         output_expires_after=expires_after,
     )
-    return ok(batch.to_object())
+    return ok(batch)
 
 
 def _metadata(value: object) -> dict[str, str] | None:
@@ -129,6 +136,6 @@ def _missing(batch_id: str) -> LocalResponse:
 
 def _list_query(query: Mapping[str, str]) -> dict[str, Any]:
     limit_text = query.get("limit", "20")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 100:
+    if not is_count(limit_text) or not 1 <= int(limit_text) <= 100:
         raise InvalidParameterError("limit", f"got {limit_text!r}", allowed="1 to 100")
     return {"after": query.get("after"), "limit": int(limit_text)}

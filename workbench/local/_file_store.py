@@ -61,10 +61,18 @@ class FileStore:
         self._files: dict[str, StoredFile] = {}
 
     def add(
-        self, filename: str, purpose: str, content: bytes, *, expires_after: int | None = None
+        self,
+        filename: str,
+        purpose: str,
+        content: bytes,
+        *,
+        expires_after: int | None = None,
+        created_at: float | None = None,
     ) -> StoredFile:
-        """Keep a new file; ``expires_after``: seconds from now until it is deleted."""
-        created = int(self._now())
+        """Keep a new file; ``expires_after``: seconds from its creation until it is deleted;
+        ``created_at``: when it was made (default: now; a batch's output file: when the batch
+        ended, which may be before the request that brought the batch up to date)."""
+        created = int(self._now() if created_at is None else created_at)
         stored = StoredFile(
             id=new_id("file-"),
             filename=filename,

@@ -10,7 +10,7 @@ from ._file_store import UPLOAD_PURPOSES, FileStore
 from ._local_response import LocalResponse, error, ok
 from ._multipart import FormError, parse_form
 
-__all__ = ["BATCH_FILE_EXPIRY", "EXPIRY_RANGE", "files_route", "missing_file"]
+__all__ = ["BATCH_FILE_EXPIRY", "EXPIRY_RANGE", "files_route", "is_count", "missing_file"]
 
 BATCH_FILE_EXPIRY = 30 * 24 * 3600
 """A ``purpose="batch"`` file's lifetime when the upload sets none (the API's 30 days)."""
@@ -94,6 +94,12 @@ def _upload(
     return ok(stored.to_object())
 
 
+def is_count(text: str) -> bool:
+    """Whether ``text`` is a whole number in ASCII digits (``"\u00b2".isdigit()`` is True, but
+    ``int()`` refuses it)."""
+    return text.isascii() and text.isdigit()
+
+
 def _expires_after(fields: Mapping[str, str]) -> int | None:
     anchor = fields.get("expires_after[anchor]")
     seconds = fields.get("expires_after[seconds]")
@@ -104,7 +110,7 @@ def _expires_after(fields: Mapping[str, str]) -> int | None:
             "expires_after.anchor", f"got {anchor!r}", allowed=("created_at",)
         )
     low, high = EXPIRY_RANGE
-    if seconds is None or not seconds.isdigit() or not low <= int(seconds) <= high:
+    if seconds is None or not is_count(seconds) or not low <= int(seconds) <= high:
         raise InvalidParameterError(
             "expires_after.seconds", f"got {seconds!r}", allowed=f"an integer from {low} to {high}"
         )
@@ -113,7 +119,7 @@ def _expires_after(fields: Mapping[str, str]) -> int | None:
 
 def _list_query(query: Mapping[str, str]) -> dict[str, Any]:
     limit_text = query.get("limit", "10000")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 10_000:
+    if not is_count(limit_text) or not 1 <= int(limit_text) <= 10_000:
         raise InvalidParameterError("limit", f"got {limit_text!r}", allowed="1 to 10000")
     order = query.get("order", "desc")  # the API lists files newest first
     if order not in ("asc", "desc"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 import sys
 from urllib.parse import parse_qsl, unquote
@@ -124,9 +125,15 @@ class LocalServer:
         if path.startswith(_PREFIX):
             path = path[len(_PREFIX) :]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers}
-        answer = self.model.handle(
-            request.method.decode("ascii"), path, dict(parse_qsl(raw_query)), headers, bytes(body)
+        handle = functools.partial(
+            self.model.handle,
+            request.method.decode("ascii"),
+            path,
+            dict(parse_qsl(raw_query)),
+            headers,
+            bytes(body),
         )
+        answer = await asyncio.to_thread(handle) if self.model.may_block(path) else handle()
         if answer.delay:
             await self.clock.async_sleep(answer.delay)
         if answer.drop:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
 from urllib.parse import parse_qsl
 
+import anyio.to_thread
 import httpx
 
 from ._core import LocalModel, LocalResponse
@@ -34,9 +35,7 @@ class LocalTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.clock = clock or Clock()
 
     def _answer(self, request: httpx.Request, body: bytes) -> LocalResponse:
-        path = request.url.path
-        if path.startswith(_PREFIX):
-            path = path[len(_PREFIX) :]
+        path = _below_prefix(request.url.path)
         query = dict(parse_qsl(request.url.query.decode("ascii", "replace")))
         headers = {k.lower(): v for k, v in request.headers.items()}
         return self.model.handle(request.method, path, query, headers, body)
@@ -58,7 +57,11 @@ class LocalTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return httpx.Response(answer.status, headers=answer.headers, stream=stream, request=request)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        answer = self._answer(request, await request.aread())
+        body = await request.aread()
+        if self.model.may_block(_below_prefix(request.url.path)):  # off the caller's loop
+            answer = await anyio.to_thread.run_sync(self._answer, request, body)
+        else:
+            answer = self._answer(request, body)
         if answer.delay:
             await self.clock.async_sleep(answer.delay)
         if answer.stall is not None:
@@ -110,6 +113,10 @@ class _AsyncEvents(httpx.AsyncByteStream):
         except Stalled as stall:
             await self._clock.async_sleep(_stalled_for(stall, self._request))
             raise _after_stall(stall, self._request, _CUT) from None
+
+
+def _below_prefix(path: str) -> str:
+    return path[len(_PREFIX) :] if path.startswith(_PREFIX) else path
 
 
 _NO_RESPONSE = "Server disconnected without sending a response."
