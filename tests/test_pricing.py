@@ -93,3 +93,13 @@ def test_a_cost_the_server_reports_wins_over_the_table() -> None:
             {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15, "cost": odd}
         )
         assert cost_usd("unknown-model", usage, "https://openrouter.ai/api/v1") is None
+
+
+def test_a_batch_reply_costs_half_and_an_unknown_price_stays_unknown() -> None:
+    plain = cost_usd("gpt-4o-mini", usage(1000, 500, cached=200), OPENAI)
+    batch = cost_usd("gpt-4o-mini", usage(1000, 500, cached=200), OPENAI, batch=True)
+    assert plain is not None and batch == pytest.approx(plain / 2)
+    local = "http://workbench-local/v1"
+    assert cost_usd("workbench-local", usage(10, 5), local, batch=True) is None
+    reported = CompletionUsage.model_validate({**usage(10, 5).model_dump(), "cost": 0.25})
+    assert cost_usd("gpt-4o-mini", reported, OPENAI, batch=True) == 0.25, "the server's own"

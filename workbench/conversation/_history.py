@@ -110,6 +110,8 @@ class Message(pydantic.BaseModel):
 
     ``api``: the protocol that carried a reply (``chat`` or ``responses``); ``reasoning_items``:
     the encrypted reasoning a Responses reply brought, sent back with it (Responses only).
+    ``batch_id``: the Batch API batch a reply came back through (priced at the batch discount);
+    None for a reply sent directly.
     """
 
     model_config = pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -141,6 +143,7 @@ class Message(pydantic.BaseModel):
     turn_ended: Literal["tool_round_limit"] | None = pydantic.Field(None, exclude_if=_is_none)
     api: Literal["chat", "responses"] = pydantic.Field("chat", exclude_if=_is_chat)
     reasoning_items: list[dict[str, Any]] | None = pydantic.Field(None, exclude_if=_is_none)
+    batch_id: str | None = pydantic.Field(None, exclude_if=_is_none)
     _holders: _Holders = pydantic.PrivateAttr(default_factory=_Holders)
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -128,6 +128,8 @@ class Cell:
             no judge was asked; priced replies only).
         request_id: the server's ``x-request-id`` for the last reply.
         attempts: how many times the cell was sent (rate-limited sends are sent again).
+        batch_id: the Batch API batch that answered the cell (``grid.run(batch=True)``);
+            None for a cell sent directly.
     """
 
     key: CellKey
@@ -154,6 +156,7 @@ class Cell:
     judge_cost_usd: float | None = None
     request_id: str | None = None
     attempts: int = 0
+    batch_id: str | None = None
     _parts: list[str] = field(default_factory=list, repr=False)
 
     @property

@@ -23,7 +23,8 @@ def turn_of(conversation: Any) -> list[Any]:
 
 def fill_cell(cell: Cell, turn: Sequence[Any], base_url: str | None) -> None:
     """Fill ``cell``'s output, usage, cost and tool calls from the messages of its turn (the
-    assistant's replies and the tools' results; the last reply may be partial)."""
+    assistant's replies and the tools' results; the last reply may be partial). A reply that
+    came through the Batch API (``batch_id``) is priced at the batch discount."""
     replies = [m for m in turn if m.role == "assistant"]
     final = replies[-1] if replies else None
     if final is not None:
@@ -46,7 +47,7 @@ def fill_cell(cell: Cell, turn: Sequence[Any], base_url: str | None) -> None:
     cell.usage = summed_usage(usages) if usages else None
     estimated = any(m.usage_source == "estimate" for m in replies if m.usage is not None)
     cell.usage_source = ("estimate" if estimated else "server") if usages else None
-    costs = [cost_usd(m.model, m.usage, base_url) for m in replies]
+    costs = [cost_usd(m.model, m.usage, base_url, batch=m.batch_id is not None) for m in replies]
     cell.cost_usd = sum(c for c in costs if c is not None) if costs and None not in costs else None
     first = replies[0].latency if replies else None
     cell.ttft_s = first.first_token if first is not None else None

@@ -32,7 +32,8 @@ def cells_frame(
     spec: GridSpec, cells: Sequence[Cell], *, labels: bool = False, version: str | None = None
 ) -> pd.DataFrame:
     """One row per cell: prompt, each var, model, each parameter, repeat, the reply, its tokens,
-    cost (and its judges' cost, with model graders) and timings, error, request id, status, the
+    cost (and its judges' cost, with model graders) and timings, error, request id (and the
+    ``batch_id``, when a cell came through the Batch API), status, the
     grid's ``version`` (when given), each scorer with its errors, and each grader's columns
     (``_grade_frame``).
 
@@ -75,6 +76,8 @@ def cells_frame(
     columns["ttft_s"] = [c.ttft_s for c in cells]
     columns["error"] = [c.error for c in cells]
     columns["request_id"] = [c.request_id for c in cells]
+    if any(c.batch_id is not None for c in cells):
+        columns["batch_id"] = pd.array([c.batch_id for c in cells], dtype="str")
     columns["status"] = [c.status for c in cells]
     if version is not None:
         columns["version"] = pd.array([version] * len(cells), dtype="str")

@@ -3,7 +3,8 @@ else from the ``genai-prices`` table (its bundled snapshot; never fetched).
 
 ``cost_usd`` answers in US dollars, or ``None`` when the price is not known: the local model, a
 server the table does not know (Ollama, vLLM, ...), or a model it does not list. An unknown cost
-is never 0.
+is never 0. A reply that came through OpenAI's Batch API costs half the table's price
+(``BATCH_DISCOUNT``: https://platform.openai.com/docs/guides/batch).
 
 Token kinds follow the API's usage: ``prompt_tokens`` include the cached ones (billed at the
 cache-read price) and the audio ones; ``completion_tokens`` include the reasoning tokens (billed
@@ -16,18 +17,26 @@ import functools
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["cost_usd"]
+__all__ = ["BATCH_DISCOUNT", "cost_usd"]
+
+BATCH_DISCOUNT = 0.5
+"""What a Batch API reply costs, as a share of the same reply's price sent directly (OpenAI's
+Batch API: 50% off input and output tokens)."""
 
 _OPENAI_HOSTS = frozenset({"api.openai.com"})
 
 
-def cost_usd(model: str | None, usage: Any, base_url: str | None) -> float | None:
+def cost_usd(
+    model: str | None, usage: Any, base_url: str | None, *, batch: bool = False
+) -> float | None:
     """The price of one reply's ``usage`` (a ``CompletionUsage``) for ``model`` at ``base_url``.
 
     Args:
         model: the model that answered (the response's ``model``, or the one asked for).
         usage: the reply's usage, or None.
         base_url: the server's base URL; None or the local model's: no price.
+        batch: the reply came through the Batch API: the table's price times
+            ``BATCH_DISCOUNT`` (a price the server reported is its own, kept as it is).
 
     Returns:
         Dollars, or None when unknown.
@@ -43,7 +52,7 @@ def cost_usd(model: str | None, usage: Any, base_url: str | None) -> float | Non
         return None  # a server on this machine: nothing to pay per token
     prompt = _details(usage, "prompt_tokens_details")
     completion = _details(usage, "completion_tokens_details")
-    return _price(
+    price = _price(
         model,
         provider,
         None if provider else base_url,
@@ -53,6 +62,7 @@ def cost_usd(model: str | None, usage: Any, base_url: str | None) -> float | Non
         int(prompt.get("audio_tokens") or 0),
         int(completion.get("audio_tokens") or 0),
     )
+    return price * BATCH_DISCOUNT if price is not None and batch else price
 
 
 def _reported_cost(usage: Any) -> float | None:

@@ -182,7 +182,7 @@ class TranscriptWindow:
         cached = self._costs.get(message.id)
         if cached is not None and cached[0] == key:
             return cached[1]
-        value = cost_usd(message.model, message.usage, base_url)
+        value = cost_usd(message.model, message.usage, base_url, batch=message.batch_id is not None)
         self._costs[message.id] = (key, value)
         return value
 
