@@ -85,6 +85,8 @@ if _TYPE_CHECKING:
     from .export import TranscriptError, stored_dataframe, to_dataframe, usage_dataframe
     from .grid import (
         BatchFileError,
+        BatchLimits,
+        BatchProgress,
         Cell,
         CellDelta,
         CellFinished,
@@ -192,6 +194,8 @@ _LAZY: dict[str, str] = {
     "to_dataframe": ".export",
     "usage_dataframe": ".export",
     "BatchFileError": ".grid",
+    "BatchLimits": ".grid",
+    "BatchProgress": ".grid",
     "Cell": ".grid",
     "CellDelta": ".grid",
     "CellFinished": ".grid",
@@ -311,6 +315,8 @@ __all__ = [
     "BadRequestError",
     "Batch",
     "BatchFileError",
+    "BatchLimits",
+    "BatchProgress",
     "BinaryResponseContent",
     "Cassette",
     "CassetteError",

@@ -10,6 +10,10 @@ and responses is kept as bytes in the ``media`` table under the sha256 of those 
 JSON holds a reference (``workbench.media``) that reading replaces by the very text it stood
 for. Logs written before hold their media inline and read as they are.
 
+The ``grid_batches`` table holds a grid's Batch API runs (``workbench.grid._batch_log``: one row
+per batch, written as each file is uploaded and each batch created), so that a new process
+picks them up; its schema is created here with the others.
+
 The log is its owner's only (``workbench._private``): its folder, if workbench makes it, is 0700
 and the file 0600, which SQLite gives its WAL and SHM files too; a log that others could read
 (one written before workbench made it private) loses their access when it is opened.
@@ -64,6 +68,12 @@ CREATE TABLE IF NOT EXISTS exchanges (id INTEGER PRIMARY KEY AUTOINCREMENT,
 CREATE INDEX IF NOT EXISTS exchanges_by_conversation ON exchanges (conversation_id);
 CREATE TABLE IF NOT EXISTS media (sha256 TEXT PRIMARY KEY, mime TEXT NOT NULL,
     size INTEGER NOT NULL, data BLOB NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS grid_batches (id INTEGER PRIMARY KEY AUTOINCREMENT,
+    grid_version TEXT NOT NULL, server TEXT NOT NULL, endpoint TEXT NOT NULL,
+    model TEXT NOT NULL, part INTEGER NOT NULL, custom_ids TEXT NOT NULL, input_file_id TEXT,
+    batch_id TEXT, status TEXT, request_counts TEXT, output_file_id TEXT, error_file_id TEXT,
+    merged INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL, updated REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS grid_batches_by_grid ON grid_batches (grid_version, server);
 """
 
 

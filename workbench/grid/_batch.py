@@ -36,7 +36,8 @@ from ._run import cell_conversation
 if TYPE_CHECKING:
     from ._grid import Grid
 
-__all__ = ["BatchFileError", "read_batch_output", "request_body", "write_batch"]
+__all__ = ["BATCH_URLS", "BatchFileError", "endpoint", "read_batch_output", "request_body"]
+__all__ += ["fill_from_record", "parse_line", "request_line", "write_batch"]
 
 BATCH_URL = "/v1/chat/completions"
 BATCH_URLS = {"chat": BATCH_URL, "responses": "/v1/responses"}
@@ -68,6 +69,20 @@ def request_body(grid: Grid, cell: Cell) -> dict[str, Any]:
     if tools:
         body["tools"] = tools
     return body
+
+
+def request_line(grid: Grid, cell: Cell) -> str:
+    """``cell``'s line of Batch input (JSON, no newline): its ``custom_id``, endpoint and body."""
+    return json.dumps(
+        {
+            "custom_id": str(cell.key),
+            "method": "POST",
+            "url": BATCH_URLS[endpoint(grid, cell)],
+            "body": request_body(grid, cell),
+        },
+        ensure_ascii=False,
+        default=str,
+    )
 
 
 def endpoint(grid: Grid, cell: Cell) -> Literal["chat", "responses"]:
@@ -102,19 +117,7 @@ def write_batch(grid: Grid, path: str | Path, model: str | None = None) -> list[
         else:
             files.append((Path(target), cells))
     for target_path, cells in files:
-        lines = [
-            json.dumps(
-                {
-                    "custom_id": str(cell.key),
-                    "method": "POST",
-                    "url": BATCH_URLS[endpoint(grid, cell)],
-                    "body": request_body(grid, cell),
-                },
-                ensure_ascii=False,
-                default=str,
-            )
-            for cell in cells
-        ]
+        lines = [request_line(grid, cell) for cell in cells]
         # The prompts of every cell: its owner's only, like the log (folders made here too).
         private_folder(target_path.parent, parents=True)
         with replace_privately(target_path) as out:
@@ -137,8 +140,7 @@ def read_batch_output(grid: Grid, paths: Sequence[str | Path]) -> list[Cell]:
             if not line.strip():
                 continue
             where = f"{path}, line {number}"
-            record = _record(line, where)
-            key = _key(record, where)
+            key, record = parse_line(line, where)
             if key not in index:
                 raise BatchFileError(f"{where}: custom_id {str(key)!r} names no cell of this grid")
             if key in answered:
@@ -146,12 +148,22 @@ def read_batch_output(grid: Grid, paths: Sequence[str | Path]) -> list[Cell]:
                     f"{where}: custom_id {str(key)!r} was answered already at {answered[key]}"
                 )
             answered[key] = where
-            _fill_from_record(grid, cells[index[key]], record, where)
+            fill_from_record(grid, cells[index[key]], record, where)
     for cell in cells:
         if cell.key not in answered:
             cell.status = "skipped"
             cell.error = "skipped: no line of the batch output answers this cell"
     return cells
+
+
+def parse_line(line: str, where: str) -> tuple[CellKey, dict[str, Any]]:
+    """A line of Batch output: the cell its ``custom_id`` names, and the whole record.
+
+    Raises:
+        BatchFileError: the line is not a JSON object with a cell key as ``custom_id``.
+    """
+    record = _record(line, where)
+    return _key(record, where), record
 
 
 def _record(line: str, where: str) -> dict[str, Any]:
@@ -174,7 +186,15 @@ def _key(record: dict[str, Any], where: str) -> CellKey:
         raise BatchFileError(f"{where}: custom_id: {exc}") from None
 
 
-def _fill_from_record(grid: Grid, cell: Cell, record: dict[str, Any], where: str) -> None:
+def fill_from_record(
+    grid: Grid, cell: Cell, record: dict[str, Any], where: str, batch_id: str | None = None
+) -> None:
+    """Fill ``cell`` from its line of Batch output (``batch_id``: the batch it came through,
+    marked on the reply and priced at the batch discount).
+
+    Raises:
+        BatchFileError: the line's response does not read as a reply.
+    """
     error = record.get("error")
     response = record.get("response")
     if error:
@@ -194,10 +214,12 @@ def _fill_from_record(grid: Grid, cell: Cell, record: dict[str, Any], where: str
         cell.status = "error"
         cell.error = f"status {status}: {message}"
         return
-    _fill_from_completion(grid, cell, body, where)
+    _fill_from_completion(grid, cell, body, where, batch_id)
 
 
-def _fill_from_completion(grid: Grid, cell: Cell, body: Any, where: str) -> None:
+def _fill_from_completion(
+    grid: Grid, cell: Cell, body: Any, where: str, batch_id: str | None
+) -> None:
 
     try:
         if endpoint(grid, cell) == "responses":
@@ -227,6 +249,7 @@ def _fill_from_completion(grid: Grid, cell: Cell, body: Any, where: str) -> None
         usage_source="server" if completion.usage is not None else None,
         request_id=request_id,
         params=chat.params.snapshot(),
+        batch_id=batch_id,
     )
     if choice.message.tool_calls:
         reply.tool_calls = [c.model_dump(exclude_none=True) for c in choice.message.tool_calls]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import IO, TYPE_CHECKING, Any
 
 from .. import _views
@@ -13,7 +13,7 @@ from .. import _views
 if TYPE_CHECKING:
     from ._grid import Grid
 
-__all__ = ["ProgressLine", "open_display", "set_view_factory"]
+__all__ = ["ProgressLine", "batches_text", "open_display", "set_view_factory"]
 
 View = Callable[["Grid"], Any]
 
@@ -38,7 +38,8 @@ def open_display(grid: Grid, display: bool | None, total: int) -> None:
 
 class ProgressLine:
     """``grid: 37/96 cells · 12.3/s · ETA 4.8 s · 2 errors``, rewritten with ``\\r`` as cells
-    finish (at most every ``interval`` seconds), then a last line with the total time.
+    finish (at most every ``interval`` seconds), then a last line with the total time. In a
+    ``run(batch=True)``, the batches' statuses and request counts follow (``batches_text``).
 
     Args:
         grid: the grid to observe (it subscribes at once, and unsubscribes when the run ends).
@@ -72,6 +73,8 @@ class ProgressLine:
         self._started = clock()
         self._shown = -float("inf")
         self._width = 0
+        self.batches: dict[int, Any] = {}
+        """The last ``BatchProgress`` of each batch of a ``run(batch=True)``, by part."""
         self._unsubscribe = grid.subscribe(self)
 
     def __call__(self, event: Any) -> None:
@@ -85,6 +88,12 @@ class ProgressLine:
             self.incomplete += status == "incomplete"
             self.cut += status == "cut"
             self.unfinished += status in ("cancelled", "skipped")
+            now = self._clock()
+            if now - self._shown >= self._interval:
+                self._shown = now
+                self._write(self.line())
+        elif kind == "batch.progress":
+            self.batches[event.part] = event
             now = self._clock()
             if now - self._shown >= self._interval:
                 self._shown = now
@@ -109,6 +118,8 @@ class ProgressLine:
             parts.append(f"{self.incomplete} incomplete")
         if self.unfinished:
             parts.append(f"{self.unfinished} not run")
+        if self.batches and not final:
+            parts.append(batches_text(self.batches.values()))
         return " · ".join(parts)
 
     def _write(self, text: str, end: str = "") -> None:
@@ -119,6 +130,19 @@ class ProgressLine:
             self._stream.flush()
         except (OSError, ValueError):  # a closed stderr must not fail the grid
             pass
+
+
+def batches_text(batches: Iterable[Any]) -> str:
+    """``batches: 2 in_progress, 1 completed · 1200/2000 requests``: the batches of a run by
+    status, and their requests answered (or failed) so far."""
+    shown = list(batches)
+    counts: dict[str, int] = {}
+    for batch in shown:
+        counts[batch.status] = counts.get(batch.status, 0) + 1
+    answered = sum(b.completed + b.failed for b in shown)
+    total = sum(b.total for b in shown)
+    statuses = ", ".join(f"{n} {status}" for status, n in counts.items())
+    return f"batches: {statuses} · {answered}/{total} requests"
 
 
 def _is_terminal(stream: IO[str]) -> bool:

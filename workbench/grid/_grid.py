@@ -3,16 +3,12 @@ run concurrently and watched live."""
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextlib
-import contextvars
 import logging
 import math
-import signal
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,9 +17,13 @@ from ..client._client import AsyncClient
 from ..conversation._protocol_choice import choose_api
 from ..evals import Grader
 from ._batch import write_batch
+from ._batch_run import BatchRunner
+from ._batch_split import BatchLimits
+from ._blocking import run_blocking
 from ._cells import ANSWERED, Cell, CellKey
 from ._display import open_display
 from ._estimate import GridEstimate, check_prices, check_start, estimate, judge_models
+from ._grid_batch import reported, start_run
 from ._grid_events import GridEvent, GridFinished, GridStarted
 from ._openai_eval import openai_eval_options
 from ._result import GridResult
@@ -168,7 +168,7 @@ class Grid:
         self.cells: list[Cell] = self._spec.cells()
         self._observers: list[Observer] = []
         self._lock = threading.Lock()
-        self._runner: Runner | None = None
+        self._runner: Runner | BatchRunner | None = None
         self._cancel_requested = False
         self._version: str | None = None
 
@@ -323,25 +323,69 @@ class Grid:
 
     # -- running -----------------------------------------------------------------------------
 
-    def run(self, display: bool | None = None) -> GridResult:
+    def run(
+        self,
+        display: bool | None = None,
+        *,
+        batch: bool = False,
+        batch_limits: BatchLimits | None = None,
+        poll_interval: float | None = None,
+    ) -> GridResult:
         """Send every cell that is not done yet and return the result.
 
         Works in a script and in a notebook (the cells run in a worker thread with an event loop
         of their own). Ctrl-C (or the kernel's interrupt) stops the run like ``cancel()``.
 
+        With ``batch=True`` the cells go through the server's Batch API (half price, within 24
+        hours; docs/grids.md, "Batch runs"), merged into the same result as a live run. Each
+        step goes into the SQLite log as it happens: running the same grid again (or
+        ``resume()``), in a new process too, picks up its batches instead of submitting them
+        again. Ctrl-C or ``cancel()`` cancels them; ``rerun(key)`` sends a failed cell live.
+
         Args:
             display: None: a live view in a notebook, else a progress line on stderr;
                 False: nothing.
-        """
-        cells = self._prepare(None)
-        self._show(display, len(cells))
-        return self._blocking(lambda: self._execute(cells))
+            batch: through the Batch API (the client needs ``files`` and ``batches``).
+            batch_limits: how much one batch file may hold (``BatchLimits``: the API's limits).
+            poll_interval: the first wait between polls, in seconds, doubling up to 60 times
+                it (default 1 s; 0.05 s on the in-process local model).
 
-    async def arun(self, display: bool | None = None) -> GridResult:
+        Raises:
+            InvalidParameterError: a batch option without ``batch=True``, a bad option, a
+                client without the Batch API, or a grid with tools (a batch cannot run them).
+        """
+        start = start_run(self, display, batch, batch_limits, poll_interval)
+        return reported(self._blocking(start))
+
+    async def arun(
+        self,
+        display: bool | None = None,
+        *,
+        batch: bool = False,
+        batch_limits: BatchLimits | None = None,
+        poll_interval: float | None = None,
+    ) -> GridResult:
         """The async twin of ``run`` (on the caller's event loop)."""
-        cells = self._prepare(None)
-        self._show(display, len(cells))
-        return await self._execute(cells)
+        start = start_run(self, display, batch, batch_limits, poll_interval)
+        return reported(await start())
+
+    def resume(
+        self, display: bool | None = None, *, poll_interval: float | None = None
+    ) -> GridResult:
+        """Pick up this grid's batches from the log (after a kernel restart, say) and wait for
+        them, merging their results; unlike ``run(batch=True)``, submit nothing new (cells no
+        logged batch holds end ``skipped``).
+
+        Raises:
+            WorkbenchError: the log holds no batch of this grid's version on this server.
+        """
+        return reported(self._blocking(start_run(self, display, None, None, poll_interval)))
+
+    async def aresume(
+        self, display: bool | None = None, *, poll_interval: float | None = None
+    ) -> GridResult:
+        """The async twin of ``resume``."""
+        return reported(await start_run(self, display, None, None, poll_interval)())
 
     def rerun(self, key: CellKey | Cell | str) -> Cell:
         """Send one cell again, replacing it; returns the new cell."""
@@ -419,6 +463,7 @@ class Grid:
         finally:
             with self._lock:
                 self._runner = None
+            assert isinstance(runner, Runner)
             result = GridResult(
                 self,
                 self.cells,
@@ -431,12 +476,7 @@ class Grid:
 
     def _blocking(self, factory: Callable[[], Awaitable[GridResult]]) -> GridResult:
         """Run a coroutine to its end in a worker thread with its own loop; Ctrl-C cancels."""
-        context = contextvars.copy_context()
-        with (
-            _interrupt_cancels(self.cancel),
-            concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="workbench-grid") as pool,
-        ):
-            return pool.submit(context.run, _run_in_new_loop, factory).result()
+        return run_blocking(factory, self.cancel)
 
     def _replace_cells(self, cells: list[Cell]) -> None:
         with self._lock:
@@ -458,39 +498,3 @@ class Grid:
     def _base_url(self) -> str | None:
         url = getattr(self.client, "base_url", None)
         return str(url) if url is not None else None
-
-
-@contextlib.contextmanager
-def _interrupt_cancels(cancel: Callable[[], None]) -> Iterator[None]:
-    """While the block runs, the first Ctrl-C (SIGINT: also a Jupyter kernel interrupt) calls
-    ``cancel`` instead of raising; a second one raises ``KeyboardInterrupt`` as usual.
-
-    A handler rather than ``except KeyboardInterrupt``: the exception could land anywhere in the
-    waiting thread (while the worker thread is still starting, say), outside any ``try``.
-    Only the main thread receives signals; elsewhere nothing changes.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
-    pressed = False
-
-    def on_interrupt(signum: int, frame: Any) -> None:
-        nonlocal pressed
-        if pressed:
-            raise KeyboardInterrupt
-        pressed = True
-        cancel()
-
-    signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
-
-
-def _run_in_new_loop(factory: Callable[[], Awaitable[GridResult]]) -> GridResult:
-    async def main() -> GridResult:
-        return await factory()
-
-    return asyncio.run(main())

@@ -10,7 +10,8 @@ if TYPE_CHECKING:
     from ._grid import Grid
     from ._result import GridResult
 
-__all__ = ["CellDelta", "CellFinished", "CellStarted", "GridEvent", "GridFinished", "GridStarted"]
+__all__ = ["BatchProgress", "CellDelta", "CellFinished", "CellStarted", "GridEvent", "GridFinished"]
+__all__ += ["GridStarted"]
 
 
 @dataclass(slots=True)
@@ -47,6 +48,37 @@ class CellFinished:
 
 
 @dataclass(slots=True)
+class BatchProgress:
+    """A batch of a ``run(batch=True)`` changed: uploaded, created, polled, or merged.
+
+    Attributes:
+        batch_id: the batch's id (None while its file is being uploaded).
+        part: which of the run's batches (from 1), of ``parts``.
+        status: the batch's status (``uploading``, ``validating``, ``in_progress``,
+            ``finalizing``, ``completed``, ``failed``, ``expired``, ``cancelling``,
+            ``cancelled``), or ``merged`` once its results are in the cells.
+        completed: requests done so far; failed: requests failed so far; total: its requests.
+    """
+
+    batch_id: str | None
+    part: int
+    parts: int
+    status: str
+    completed: int
+    failed: int
+    total: int
+    type: ClassVar[Literal["batch.progress"]] = "batch.progress"
+
+    def __str__(self) -> str:
+        name = self.batch_id or "(uploading)"
+        return (
+            f"batch {self.part}/{self.parts} {name}: {self.status}"
+            f" {self.completed + self.failed}/{self.total}"
+            + (f" ({self.failed} failed)" if self.failed else "")
+        )
+
+
+@dataclass(slots=True)
 class GridFinished:
     """The run ended (finished, cancelled or stopped by the budget) with this result."""
 
@@ -54,4 +86,4 @@ class GridFinished:
     type: ClassVar[Literal["grid.finished"]] = "grid.finished"
 
 
-GridEvent = Union[GridStarted, CellStarted, CellDelta, CellFinished, GridFinished]
+GridEvent = Union[GridStarted, CellStarted, CellDelta, CellFinished, BatchProgress, GridFinished]

@@ -36,6 +36,9 @@ class GridResult:
         elapsed_s: the run's wall time (None for a result read from a Batch file).
         rate_limits: how many 429s the run met.
         lowest_concurrency: the fewest requests it allowed at once after a 429.
+        batch_ids: the Batch API batches a ``run(batch=True)`` or ``resume()`` merged.
+        batch_problems: what their output held that fit no cell (a line for an unknown
+            ``custom_id``, a duplicate, a line that is not JSON), one sentence each.
     """
 
     def __init__(
@@ -46,12 +49,16 @@ class GridResult:
         elapsed_s: float | None = None,
         rate_limits: int = 0,
         lowest_concurrency: int | None = None,
+        batch_ids: Sequence[str] = (),
+        batch_problems: Sequence[str] = (),
     ) -> None:
         self.grid = grid
         self.cells = list(cells)
         self.elapsed_s = elapsed_s
         self.rate_limits = rate_limits
         self.lowest_concurrency = lowest_concurrency
+        self.batch_ids = list(batch_ids)
+        self.batch_problems = list(batch_problems)
 
     def __len__(self) -> int:
         return len(self.cells)
@@ -76,7 +83,8 @@ class GridResult:
         Columns: ``prompt``, each var, ``model``, ``api``, each parameter, ``repeat``, ``output``,
         ``parsed``, ``refusal``, ``finish_reason``, ``tool_calls``, ``prompt_tokens``,
         ``completion_tokens``, ``reasoning_tokens``, ``cached_tokens``, ``cost_usd``,
-        ``latency_s``, ``ttft_s``, ``error``, ``request_id``, ``status``, ``version`` (the
+        ``latency_s``, ``ttft_s``, ``error``, ``request_id``, ``batch_id`` (only when a cell
+        came through the Batch API: ``run(batch=True)``), ``status``, ``version`` (the
         grid's, the same in every row: see ``version``), then each scorer and
         ``<scorer>_error``, then per grader ``<name>`` (its score), ``<name>_pass``,
         ``<name>_reasoning`` (model graders), ``<name>_label`` (label graders),

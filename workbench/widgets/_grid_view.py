@@ -38,6 +38,7 @@ import ipywidgets  # type: ignore[import-untyped]
 import traitlets
 
 from ..grid._cells import FINAL_STATUSES
+from ..grid._display import batches_text
 from ._coalesce import Coalescer
 from ._esm import GRID_PIECES, STATIC, join_esm
 from ._live import show_live
@@ -154,6 +155,7 @@ class GridTable(anywidget.AnyWidget):
         self._last_sync = -math.inf
         self._last_progress = -math.inf
         self._dirty = False
+        self._batches: dict[int, Any] = {}
         self.sync()
         self._unsubscribe = grid.subscribe(self._on_event)
         self.on_msg(self._on_front_end)
@@ -188,7 +190,11 @@ class GridTable(anywidget.AnyWidget):
         elif kind == "CellFinished":
             self._coalescer.flush()
             self._cell_changed(event.cell, "end")
+        elif kind == "BatchProgress":
+            self._batches[event.part] = event
+            self._send_progress(force=True)
         elif kind == "GridStarted":
+            self._batches = {}
             self._started_at = self._clock()
             self.summary = {}
             self.running = True
@@ -257,6 +263,7 @@ class GridTable(anywidget.AnyWidget):
             "cancelled": statuses.count("cancelled") + statuses.count("skipped"),
             "rate": round(rate, 2),
             "eta": round((total - done) / rate, 1) if rate else None,
+            **({"batches": batches_text(self._batches.values())} if self._batches else {}),
         }
 
     # -- the front end -----------------------------------------------------------------------

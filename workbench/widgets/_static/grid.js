@@ -52,6 +52,7 @@ function progressText(state) {
   if (count.stopped) parts.push(`${count.stopped} not run`);
   if (p.rate) parts.push(`${p.rate}/s`);
   if (p.eta !== null && p.eta !== undefined && model.get("running")) parts.push(`ETA ${p.eta} s`);
+  if (p.batches) parts.push(p.batches);
   return parts.join(" · ");
 }
 

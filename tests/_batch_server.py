@@ -1,0 +1,208 @@
+"""A small fake of the Batch API's ``files`` and ``batches`` for grid tests: in memory, each
+batch advancing one step per ``retrieve`` (validating, in_progress, finalizing, completed), its
+lines answered by the local model (or by ``respond``), with hooks for the bad cases (failed,
+expired, a mangled or deleted output file).
+
+``FakeBatchClient(server, inner)`` is the grid's client: ``files`` and ``batches`` from the
+fake server, everything else (chat, ``base_url``, ``local_model``) from ``inner``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+from openai.types import Batch, FileObject
+
+from workbench import AsyncClient, NotFoundError
+from workbench.local import LocalModel
+
+Responder = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
+
+
+def local_responder(model: LocalModel | None = None) -> Responder:
+    """Answer a request line with the local model (no streaming)."""
+    local = model or LocalModel()
+
+    def respond(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        path = url.removeprefix("/v1")
+        answer = local.handle("POST", path, {}, {}, json.dumps(body).encode())
+        return answer.status, json.loads(answer.body)
+
+    return respond
+
+
+def _not_found(what: str) -> NotFoundError:
+    request = httpx.Request("GET", f"https://fake.test/v1/{what}")
+    response = httpx.Response(404, request=request)
+    return NotFoundError(f"No such object: {what}", response=response, body=None)
+
+
+@dataclass
+class FakeBatchServer:
+    """The state of the fake: files, batches, and what the tests make go wrong.
+
+    Attributes:
+        respond: answers one request line (the local model by default).
+        lines_per_poll: how many lines an ``in_progress`` batch answers per retrieve (None: all).
+        fail_with: validation errors (dicts of ``code``, ``line``, ``message``): a new batch
+            fails with them.
+        expire_after: answer this many lines, then expire.
+        mangle: rewrites a finished batch's output lines (to add unknown or duplicate ones).
+        delete_output: the output file is gone by the time it is downloaded.
+    """
+
+    respond: Responder = field(default_factory=local_responder)
+    lines_per_poll: int | None = None
+    fail_with: list[dict[str, Any]] | None = None
+    expire_after: int | None = None
+    mangle: Callable[[list[str]], list[str]] | None = None
+    delete_output: bool = False
+    files: dict[str, bytes] = field(default_factory=dict)
+    batches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+    _ids: Any = field(default_factory=itertools.count)
+
+    def _new_id(self, prefix: str) -> str:
+        return f"{prefix}-{next(self._ids)}"
+
+    def batch(self, batch_id: str) -> Batch:
+        state = self.batches[batch_id]
+        data = {k: v for k, v in state.items() if not k.startswith("_")}
+        return Batch.model_validate(data)
+
+    def advance(self, batch_id: str) -> None:
+        """One step of a batch's life (what a retrieve observes having happened)."""
+        state = self.batches[batch_id]
+        status = state["status"]
+        if status == "validating":
+            if self.fail_with is not None:
+                state["status"] = "failed"
+                state["errors"] = {"object": "list", "data": self.fail_with}
+            else:
+                state["status"] = "in_progress"
+        elif status == "in_progress":
+            lines: list[dict[str, Any]] = state["_lines"]
+            done: list[str] = state["_out"]
+            count = len(lines) - len(done) if self.lines_per_poll is None else self.lines_per_poll
+            if self.expire_after is not None:
+                count = min(count, self.expire_after - len(done))
+            for line in lines[len(done) : len(done) + count]:
+                done.append(self._answer(line))
+            state["request_counts"]["completed"] = len(done)
+            if self.expire_after is not None and len(done) >= self.expire_after:
+                self._end(batch_id, "expired")
+            elif len(done) == len(lines):
+                state["status"] = "finalizing"
+        elif status == "finalizing":
+            self._end(batch_id, "completed")
+        elif status == "cancelling":
+            self._end(batch_id, "cancelled")
+
+    def _answer(self, line: dict[str, Any]) -> str:
+        status, body = self.respond(line["url"], line["body"])
+        record = {
+            "id": self._new_id("batch_req"),
+            "custom_id": line["custom_id"],
+            "response": {"status_code": status, "request_id": self._new_id("req"), "body": body},
+            "error": None,
+        }
+        return json.dumps(record)
+
+    def _end(self, batch_id: str, status: str) -> None:
+        state = self.batches[batch_id]
+        out = state["_out"]
+        if self.mangle is not None:
+            out = self.mangle(list(out))
+        state["status"] = status
+        if out:
+            file_id = self._new_id("file-out")
+            self.files[file_id] = "".join(line + "\n" for line in out).encode()
+            if not self.delete_output:
+                state["output_file_id"] = file_id
+            else:
+                state["output_file_id"] = file_id
+                del self.files[file_id]
+
+
+class _Files:
+    def __init__(self, server: FakeBatchServer) -> None:
+        self.server = server
+
+    async def create(self, *, file: tuple[str, bytes], purpose: str) -> FileObject:
+        self.server.calls.append("files.create")
+        name, data = file
+        file_id = self.server._new_id("file")
+        self.server.files[file_id] = data
+        return FileObject.model_validate(
+            {"id": file_id, "bytes": len(data), "created_at": 0, "filename": name}
+            | {"object": "file", "purpose": purpose, "status": "processed"}
+        )
+
+    async def content(self, file_id: str) -> Any:
+        self.server.calls.append("files.content")
+        if file_id not in self.server.files:
+            raise _not_found(f"files/{file_id}")
+        data = self.server.files[file_id]
+        return SimpleNamespace(content=data, text=data.decode())
+
+
+class _Batches:
+    def __init__(self, server: FakeBatchServer) -> None:
+        self.server = server
+
+    async def create(
+        self,
+        *,
+        completion_window: str,
+        endpoint: str,
+        input_file_id: str,
+        metadata: dict[str, str] | None = None,
+    ) -> Batch:
+        server = self.server
+        server.calls.append("batches.create")
+        if input_file_id not in server.files:
+            raise _not_found(f"files/{input_file_id}")
+        lines = [json.loads(x) for x in server.files[input_file_id].decode().splitlines() if x]
+        batch_id = server._new_id("batch")
+        server.batches[batch_id] = {
+            "id": batch_id, "object": "batch", "endpoint": endpoint,
+            "completion_window": completion_window, "input_file_id": input_file_id,
+            "status": "validating", "created_at": 0, "metadata": metadata,
+            "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+            "_lines": lines, "_out": [],
+        }  # fmt: skip
+        return server.batch(batch_id)
+
+    async def retrieve(self, batch_id: str) -> Batch:
+        self.server.calls.append("batches.retrieve")
+        if batch_id not in self.server.batches:
+            raise _not_found(f"batches/{batch_id}")
+        self.server.advance(batch_id)
+        return self.server.batch(batch_id)
+
+    async def cancel(self, batch_id: str) -> Batch:
+        self.server.calls.append("batches.cancel")
+        state = self.server.batches[batch_id]
+        if state["status"] in ("validating", "in_progress", "finalizing"):
+            state["status"] = "cancelling"
+        return self.server.batch(batch_id)
+
+
+class FakeBatchClient:
+    """A grid client whose ``files`` and ``batches`` are the fake server's; the rest is
+    ``inner``'s (a workbench ``AsyncClient``, the local model by default)."""
+
+    def __init__(self, server: FakeBatchServer, inner: AsyncClient | None = None) -> None:
+        self.server = server
+        self.files = _Files(server)
+        self.batches = _Batches(server)
+        self._inner = inner or AsyncClient(local=True)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)

@@ -1,0 +1,351 @@
+"""``grid.run(batch=True)`` against a fake Batch API (``tests/_batch_server.py``) whose lines
+the local model answers: split within limits, logged step by step, merged into the same
+DataFrame as a live run, priced at half, picked up again instead of submitted twice, cancelled,
+and the bad cases (failed, expired, a missing file, unknown and duplicated lines) kept per cell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import math
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import workbench
+from tests._batch_server import FakeBatchClient, FakeBatchServer
+from tests._grid import USAGE, priced_client
+from tests._mock import completion_json
+from workbench import BatchLimits, Grid, InvalidParameterError, WorkbenchError
+from workbench.grid._batch_run import logged_batches, poll_delays
+from workbench.grid._display import ProgressLine
+from workbench.protocol._pricing import cost_usd
+
+PROMPTS = ["Say hi to {name}", "Name a color for {name}"]
+ROWS = [{"name": "Ada"}, {"name": "Bob"}, {"name": "Cy"}]
+TIMING = ["latency_s", "ttft_s", "request_id", "batch_id"]
+
+
+def batch_grid(server: FakeBatchServer, **kwargs: Any) -> Grid:
+    kwargs.setdefault("params", {"temperature": [0, 1]})
+    return Grid(PROMPTS, vars=ROWS, client=FakeBatchClient(server), **kwargs)
+
+
+class ChatOnly:
+    """A client with chat completions and nothing of the Batch API."""
+
+    def __init__(self) -> None:
+        inner = workbench.AsyncClient(local=True)
+        self.chat = inner.chat
+        self.base_url = inner.base_url
+
+
+def log_rows(path: Path) -> list[dict[str, Any]]:
+    with sqlite3.connect(path) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute("SELECT * FROM grid_batches ORDER BY id")]
+
+
+@pytest.fixture
+def log_path(tmp_path: Path) -> Path:
+    return tmp_path / "workbench-log.sqlite3"  # the conftest's WORKBENCH_LOG
+
+
+def test_a_batch_run_gives_the_live_run_dataframe_at_the_batch_price(log_path: Path) -> None:
+    server = FakeBatchServer()
+    grid = batch_grid(server)
+    result = grid.run(batch=True, display=False)
+    assert result.counts == {"done": 12}
+    assert server.calls[:2] == ["files.create", "batches.create"]
+    live = Grid(PROMPTS, vars=ROWS, params={"temperature": [0, 1]}).run(display=False)
+    frame, expected = result.to_dataframe(), live.to_dataframe()
+    assert frame["batch_id"].notna().all() and len(set(frame["batch_id"])) == 1
+    assert "batch_id" not in expected.columns, "a live run has no batch column"
+    pd.testing.assert_frame_equal(
+        frame.drop(columns=TIMING), expected.drop(columns=TIMING[:-1]), check_like=False
+    )
+    assert result.batch_ids == [frame["batch_id"][0]] and result.batch_problems == []
+    for cell in grid.cells:
+        reply = cell.conversation.messages[-1]
+        assert reply.batch_id == cell.batch_id and reply.role == "assistant"
+
+
+def test_a_grid_larger_than_one_file_is_split_by_model_and_within_the_limits(
+    log_path: Path,
+) -> None:
+    server = FakeBatchServer()
+    grid = batch_grid(server, models=["workbench-local", "workbench-local-2"])
+    result = grid.run(batch=True, display=False, batch_limits=BatchLimits(max_requests=5))
+    assert result.counts == {"done": 24}
+    files = [server.files[b["input_file_id"]] for b in server.batches.values()]
+    sizes = [len(f.splitlines()) for f in files]
+    assert sorted(sizes) == [2, 2, 5, 5, 5, 5], "12 cells per model, at most 5 a file"
+    for data in files:
+        models = {json.loads(line)["body"]["model"] for line in data.splitlines()}
+        assert len(models) == 1, "one model per batch file"
+    rows = log_rows(log_path)
+    assert len(rows) == 6 and all(r["merged"] == 1 for r in rows)
+    held = [cid for r in rows for cid in json.loads(r["custom_ids"])]
+    assert sorted(held) == sorted(str(c.key) for c in grid.cells)
+
+
+def test_the_byte_limit_cuts_files_and_a_request_too_large_is_refused(log_path: Path) -> None:
+    server = FakeBatchServer()
+    grid = batch_grid(server)
+    one_line = max(len(line) + 1 for line in _lines(grid))
+    grid.run(batch=True, display=False, batch_limits=BatchLimits(max_bytes=one_line * 2))
+    for data in (server.files[b["input_file_id"]] for b in server.batches.values()):
+        assert len(data) <= one_line * 2 and len(data.splitlines()) <= 2
+    small = batch_grid(FakeBatchServer(), system="x" * 500)
+    with pytest.raises(InvalidParameterError, match="batch_limits"):
+        small.run(batch=True, display=False, batch_limits=BatchLimits(max_bytes=100))
+
+
+def _lines(grid: Grid) -> list[str]:
+    from workbench.grid._batch import request_line
+
+    return [request_line(grid, cell) for cell in grid.cells]
+
+
+def test_the_log_has_each_step_as_soon_as_it_is_known(log_path: Path) -> None:
+    server = FakeBatchServer()
+    grid = batch_grid(server)
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    def watch(event: Any) -> None:
+        if event.type == "batch.progress":
+            rows = log_rows(log_path)
+            seen.append((event.status, rows[0] if rows else {}))
+
+    grid.subscribe(watch)
+    grid.run(batch=True, display=False)
+    first_status, first_row = seen[0]
+    assert first_status == "uploading" and first_row == {}, "nothing logged before the upload"
+    created = next(row for status, row in seen if status == "validating")
+    assert created["input_file_id"] and created["batch_id"] and not created["merged"]
+    assert created["grid_version"] == grid.version
+    assert created["server"] == str(grid.client.base_url)
+    assert json.loads(created["request_counts"]) == {"total": 12, "completed": 0, "failed": 0}
+    (last,) = log_rows(log_path)
+    assert last["status"] == "completed" and last["merged"] == 1 and last["output_file_id"]
+    assert json.loads(last["request_counts"])["completed"] == 12
+    assert "sk-" not in json.dumps(last), "no key in the log"
+
+
+async def test_running_again_after_the_run_died_picks_up_the_batches(log_path: Path) -> None:
+    server = FakeBatchServer(lines_per_poll=4)
+    grid = batch_grid(server)
+    run = asyncio.create_task(grid.arun(batch=True, display=False))
+    while not any(b["request_counts"]["completed"] for b in server.batches.values()):
+        await asyncio.sleep(0.01)
+    run.cancel()  # the kernel dies while the batch runs: the batch goes on
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    (row,) = log_rows(log_path)
+    assert row["merged"] == 0 and row["status"] == "in_progress" and row["batch_id"]
+    calls = len(server.calls)
+
+    again = batch_grid(server)  # the same definition, a new Grid: a new kernel, say
+    result = await again.arun(batch=True, display=False)
+    assert result.counts == {"done": 12}
+    new_calls = server.calls[calls:]
+    assert "files.create" not in new_calls and "batches.create" not in new_calls
+    assert len(server.batches) == 1 and log_rows(log_path)[0]["merged"] == 1
+
+    third = batch_grid(server)  # merged already: its output read back, nothing submitted
+    before = len(server.calls)
+    assert (await third.aresume(display=False)).counts == {"done": 12}
+    assert "batches.create" not in server.calls[before:]
+    pd.testing.assert_frame_equal(
+        third.result().to_dataframe().drop(columns=TIMING),
+        result.to_dataframe().drop(columns=TIMING),
+    )
+
+
+def test_resume_without_a_logged_batch_says_so_and_submits_nothing(log_path: Path) -> None:
+    server = FakeBatchServer()
+    grid = batch_grid(server)
+    with pytest.raises(WorkbenchError, match=r"no batch of this grid .*run\(batch=True\)"):
+        grid.resume(display=False)
+    assert server.calls == [] and not grid.running
+
+
+def test_cancel_cancels_the_batches_and_merges_what_they_returned(log_path: Path) -> None:
+    server = FakeBatchServer(lines_per_poll=4)
+    grid = batch_grid(server)
+    grid.subscribe(lambda e: grid.cancel() if e.type == "batch.progress" and e.completed else 0)
+    result = grid.run(batch=True, display=False)
+    assert "batches.cancel" in server.calls
+    assert result.counts == {"done": 4, "cancelled": 8}
+    cancelled = [c for c in grid.cells if c.status == "cancelled"]
+    assert all("was cancelled" in (c.error or "") for c in cancelled)
+    (row,) = log_rows(log_path)
+    assert row["status"] == "cancelled" and row["merged"] == 1
+
+
+def test_failed_cells_of_a_batch_are_sent_directly_by_rerun_or_a_live_run(
+    log_path: Path,
+) -> None:
+    server = FakeBatchServer(expire_after=8)
+    grid = batch_grid(server)
+    result = grid.run(batch=True, display=False)
+    assert result.counts == {"done": 8, "error": 4}
+    expired = [c for c in grid.cells if c.status == "error"]
+    assert all(c.error and c.error.startswith("batch_expired") for c in expired)
+    cell = grid.rerun(expired[0].key)
+    assert cell.status == "done" and cell.batch_id is None
+    live = grid.run(display=False)
+    assert live.counts == {"done": 12}
+    assert sum(c.batch_id is not None for c in grid.cells) == 8
+
+
+def test_a_failed_batch_puts_its_validation_errors_on_the_cells_by_line(
+    log_path: Path,
+) -> None:
+    errors = [
+        {"code": "invalid_request", "line": 2, "message": "bad body on line 2"},
+        {"code": "too_many_tokens", "line": None, "message": "the file is too large"},
+    ]
+    server = FakeBatchServer(fail_with=errors)
+    grid = batch_grid(server, params=None)
+    result = grid.run(batch=True, display=False)
+    assert result.counts == {"error": 6}
+    errors_by_line = [c.error for c in grid.cells]
+    assert errors_by_line[1] is not None and errors_by_line[1].startswith("invalid_request: bad")
+    others = [e for i, e in enumerate(errors_by_line) if i != 1]
+    assert all(e and e.startswith("too_many_tokens") for e in others)
+    assert log_rows(log_path)[0]["status"] == "failed"
+
+
+def test_a_missing_output_file_fails_its_cells_naming_the_file(log_path: Path) -> None:
+    server = FakeBatchServer(delete_output=True)
+    grid = batch_grid(server, params=None)
+    result = grid.run(batch=True, display=False)
+    assert result.counts == {"error": 6}
+    (batch,) = server.batches.values()
+    assert all(batch["output_file_id"] in (c.error or "") for c in grid.cells)
+    assert log_rows(log_path)[0]["merged"] == 1
+
+
+def test_unknown_and_duplicated_lines_are_reported_and_the_rest_merged(log_path: Path) -> None:
+    def mangle(lines: list[str]) -> list[str]:
+        stranger = json.loads(lines[0]) | {"custom_id": "p9-v9-s0-r0-workbench-local"}
+        return [lines[0], *lines, json.dumps(stranger), "not json"]
+
+    server = FakeBatchServer(mangle=mangle)
+    grid = batch_grid(server, params=None)
+    with pytest.warns(UserWarning, match=r"3 line\(s\) that fit no cell"):
+        result = grid.run(batch=True, display=False)
+    assert result.counts == {"done": 6}
+    problems = result.batch_problems
+    assert len(problems) == 3
+    assert "answered already" in problems[0] and "first line is kept" in problems[0]
+    assert "p9-v9-s0-r0-workbench-local" in problems[1] and "names no cell" in problems[1]
+    assert "not JSON" in problems[2]
+    assert log_rows(log_path)[0]["merged"] == 1
+
+
+def test_a_line_whose_body_is_not_a_reply_fails_only_its_cell(log_path: Path) -> None:
+    def mangle(lines: list[str]) -> list[str]:
+        broken = json.loads(lines[0])
+        broken["response"]["body"] = {"choices": "nope"}
+        return [json.dumps(broken), *lines[1:]]
+
+    server = FakeBatchServer(mangle=mangle)
+    result = batch_grid(server, params=None).run(batch=True, display=False)
+    assert result.counts == {"error": 1, "done": 5}
+    assert "line 1: response.body" in (result.cells[0].error or "")
+
+
+def test_batch_replies_cost_half_the_live_price(log_path: Path) -> None:
+    inner, _ = priced_client()
+
+    def respond(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return 200, completion_json("Hello there") | {"model": "gpt-4o-mini", "usage": USAGE}
+
+    server = FakeBatchServer(respond=respond)
+    client = FakeBatchClient(server, inner)
+    grid = Grid(["Hi"], models="gpt-4o-mini", apis="chat", client=client)
+    result = grid.run(batch=True, display=False)
+    live = Grid(["Hi"], models="gpt-4o-mini", apis="chat", client=inner).run(display=False)
+    usage = workbench.types.CompletionUsage.model_validate(USAGE)
+    full = cost_usd("gpt-4o-mini", usage, "https://api.openai.com/v1")
+    assert full is not None and full > 0
+    assert live.cells[0].cost_usd == pytest.approx(full)
+    assert result.cells[0].cost_usd == pytest.approx(full / 2)
+    assert result.to_dataframe()["cost_usd"][0] == pytest.approx(full / 2)
+    local = batch_grid(FakeBatchServer(), params=None).run(batch=True, display=False)
+    assert all(math.isnan(c) for c in local.to_dataframe()["cost_usd"]), "local: unknown"
+
+
+def test_graders_and_scorers_run_on_batch_results(log_path: Path) -> None:
+    check = {
+        "type": "string_check",
+        "name": "greets",
+        "input": "{{ sample.output_text }}",
+        "reference": "local model",
+        "operation": "like",
+    }
+    server = FakeBatchServer()
+    grid = batch_grid(server, params=None, graders=[check], scorers={"chars": len})
+    finished: list[str] = []
+    grid.subscribe(lambda e: finished.append(str(e.cell.key)) if e.type == "cell.finished" else 0)
+    result = grid.run(batch=True, display=False)
+    frame = result.to_dataframe()
+    assert frame["greets_pass"].all() and (frame["chars"] > 0).all()
+    assert sorted(finished) == sorted(str(c.key) for c in grid.cells), "each cell finishes once"
+
+
+def test_bad_batch_options_fail_before_anything_is_sent(log_path: Path) -> None:
+    server = FakeBatchServer()
+    grid = batch_grid(server)
+    with pytest.raises(InvalidParameterError, match=r"batch_limits\.max_requests"):
+        BatchLimits(max_requests=0)
+    with pytest.raises(InvalidParameterError, match="poll_interval"):
+        grid.run(batch=True, poll_interval=0)
+    with pytest.raises(InvalidParameterError, match=r"batch_limits.*batch=True"):
+        grid.run(batch_limits=BatchLimits(max_requests=3))
+    with pytest.raises(InvalidParameterError, match="batch_limits"):
+        grid.run(batch=True, batch_limits={"max_requests": 3})  # type: ignore[arg-type]
+    plain = Grid(PROMPTS, vars=ROWS, models="workbench-local", client=ChatOnly())
+    with pytest.raises(InvalidParameterError, match="files and batches"):
+        plain.run(batch=True)
+
+    def shout(text: str) -> str:
+        """Shout."""
+        return text.upper()
+
+    with pytest.raises(InvalidParameterError, match="tools"):
+        batch_grid(server, tools=[shout]).run(batch=True)
+    assert server.calls == [] and not log_path.exists()
+
+
+def test_the_progress_line_shows_the_batches(log_path: Path) -> None:
+    server = FakeBatchServer(lines_per_poll=6)
+    grid = batch_grid(server)
+    stream = io.StringIO()
+    ProgressLine(grid, 12, stream, interval=0)
+    grid.run(batch=True, display=False)
+    text = stream.getvalue()
+    assert "batches: 1 validating · 0/12 requests" in text
+    assert "batches: 1 in_progress · 6/12 requests" in text
+    assert text.endswith("\n") and "grid: 12/12 cells" in text
+
+
+def test_polls_back_off_doubling_to_sixty_times_the_first() -> None:
+    following = poll_delays(0.5)
+    waits = [following() for _ in range(10)]
+    assert waits[:4] == [0.5, 1.0, 2.0, 4.0] and waits[-1] == 30.0
+
+
+def test_logged_batches_read_the_rows_of_this_grid_and_server_only(log_path: Path) -> None:
+    server = FakeBatchServer()
+    grid = batch_grid(server)
+    grid.run(batch=True, display=False)
+    other = batch_grid(server, params={"temperature": [0.5]})
+    assert len(logged_batches(grid)) == 1 and logged_batches(other) == []

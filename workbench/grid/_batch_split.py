@@ -1,0 +1,95 @@
+"""A grid's cells cut into Batch API input files: one endpoint and one model per file, each
+within the API's limits on requests and bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from .._exceptions import InvalidParameterError
+from ._batch import BATCH_URLS, endpoint, request_line
+from ._cells import Cell
+
+if TYPE_CHECKING:
+    from ._grid import Grid
+
+__all__ = ["BatchLimits", "BatchPart", "split_batches"]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchLimits:
+    """How much one Batch input file may hold (OpenAI's limits by default: 50,000 requests and
+    200 MB). Lower them to cut a grid into more, smaller batches.
+
+    Raises:
+        InvalidParameterError: a limit that is not a whole number >= 1.
+    """
+
+    max_requests: int = 50_000
+    max_bytes: int = 200 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        for name in ("max_requests", "max_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidParameterError(
+                    f"batch_limits.{name}", f"must be an integer >= 1, got {value!r}"
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class BatchPart:
+    """One Batch input file: its endpoint (``chat`` or ``responses``), model, the ``custom_id``
+    of each line in order, and the JSONL bytes."""
+
+    endpoint: Literal["chat", "responses"]
+    model: str
+    custom_ids: tuple[str, ...]
+    data: bytes
+
+    @property
+    def url(self) -> str:
+        """The endpoint's path, as ``batches.create(endpoint=...)`` takes it."""
+        return BATCH_URLS[self.endpoint]
+
+
+def split_batches(grid: Grid, cells: Iterable[Cell], limits: BatchLimits) -> list[BatchPart]:
+    """``cells`` as Batch input files: grouped by endpoint and model (in the grid's order), each
+    group cut where the next line would pass ``limits``.
+
+    Raises:
+        InvalidParameterError: one request is larger than ``limits.max_bytes`` on its own.
+    """
+    groups: dict[tuple[Literal["chat", "responses"], str], list[Cell]] = {}
+    for cell in cells:
+        groups.setdefault((endpoint(grid, cell), cell.model), []).append(cell)
+    parts: list[BatchPart] = []
+    for (api, model), members in groups.items():
+        for ids, lines in _cut(grid, members, limits):
+            parts.append(BatchPart(api, model, tuple(ids), b"".join(lines)))
+    return parts
+
+
+def _cut(
+    grid: Grid, cells: list[Cell], limits: BatchLimits
+) -> Iterator[tuple[list[str], list[bytes]]]:
+    ids: list[str] = []
+    lines: list[bytes] = []
+    size = 0
+    for cell in cells:
+        line = (request_line(grid, cell) + "\n").encode("utf-8")
+        if len(line) > limits.max_bytes:
+            raise InvalidParameterError(
+                "batch_limits",
+                f"cell {cell.key} is a request of {len(line)} bytes, more than one batch file"
+                f" may hold ({limits.max_bytes} bytes)",
+            )
+        if ids and (len(ids) >= limits.max_requests or size + len(line) > limits.max_bytes):
+            yield ids, lines
+            ids, lines, size = [], [], 0
+        ids.append(str(cell.key))
+        lines.append(line)
+        size += len(line)
+    if ids:
+        yield ids, lines

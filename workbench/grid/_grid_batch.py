@@ -1,0 +1,125 @@
+"""How ``Grid.run``, ``arun`` and ``resume`` start, and a Batch API run end to end: the options
+checked, the grid claimed, the batches run (``_batch_run``), then what they answered scored and
+graded as a live run's cells are."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from .._exceptions import InvalidParameterError, WorkbenchError
+from ._batch_run import BatchRunner, batch_settings, logged_batches
+from ._batch_split import BatchLimits
+from ._cells import ANSWERED
+from ._grid_events import GridFinished, GridStarted
+from ._result import GridResult
+from ._run import Runner, needs_scoring
+
+if TYPE_CHECKING:
+    from ._grid import Grid
+
+__all__ = ["execute_batch", "no_batch_options", "prepare_batch", "reported", "start_run"]
+
+
+def start_run(
+    grid: Grid,
+    display: bool | None,
+    batch: bool | None,
+    limits: BatchLimits | None,
+    poll_interval: float | None,
+) -> Callable[[], Awaitable[GridResult]]:
+    """Claim ``grid`` for a run and show it; returns what runs it. ``batch``: True for
+    ``run(batch=True)``, None for ``resume()`` (batches, submitting nothing), False live."""
+    if batch is None or batch is True:
+        runner = prepare_batch(grid, batch is True, limits, poll_interval)
+        grid._show(display, len(runner.cells))
+        return lambda: execute_batch(grid, runner)
+    no_batch_options(batch, limits, poll_interval)
+    cells = grid._prepare(None)
+    grid._show(display, len(cells))
+    return lambda: grid._execute(cells)
+
+
+def prepare_batch(
+    grid: Grid, submit: bool, limits: BatchLimits | None, poll_interval: float | None
+) -> BatchRunner:
+    """Check a batch run's options, claim the grid, and reset the cells it will answer."""
+    limits, first_poll = batch_settings(grid.client, limits, poll_interval)
+    if any(tool.enabled for tool in grid._spec.tools):
+        raise InvalidParameterError(
+            "batch", "a grid with tools runs them between requests, which a batch cannot"
+        )
+    if not submit and not logged_batches(grid):
+        raise WorkbenchError(
+            f"no batch of this grid (version {grid.version}) on {grid._base_url} in the log:"
+            " run(batch=True) submits them"
+        )
+    with grid._lock:
+        if grid._runner is not None:
+            raise WorkbenchError("the grid is already running: cancel() it or wait")
+        indexes = [i for i, cell in enumerate(grid.cells) if cell.status not in ANSWERED]
+        if submit:
+            grid._check_budget([grid.cells[i] for i in indexes])
+        for i in indexes:
+            grid.cells[i] = grid.cells[i].fresh()
+        runner = BatchRunner(
+            grid,
+            [grid.cells[i] for i in indexes],
+            limits=limits,
+            poll_interval=first_poll,
+            submit=submit,
+        )
+        grid._runner = runner
+        grid._cancel_requested = False
+    return runner
+
+
+async def execute_batch(grid: Grid, runner: BatchRunner) -> GridResult:
+    """Run the batches, then score and grade what they answered (as a live run does)."""
+    started = time.perf_counter()
+    try:
+        grid._emit(GridStarted(grid))
+        await runner.run()
+        unscored = [c for c in grid.cells if needs_scoring(c, grid._spec)]
+        if unscored:
+            with grid._lock:
+                scoring = grid._runner = Runner(grid, unscored)
+            await scoring.run()
+    finally:
+        with grid._lock:
+            grid._runner = None
+        result = GridResult(
+            grid,
+            grid.cells,
+            elapsed_s=time.perf_counter() - started,
+            batch_ids=runner.batch_ids,
+            batch_problems=runner.problems,
+        )
+        grid._emit(GridFinished(result))
+    return result
+
+
+def no_batch_options(
+    batch: object, batch_limits: BatchLimits | None, poll_interval: float | None
+) -> None:
+    """Refuse a batch option in a live run (``batch`` False), and a ``batch`` not a bool."""
+    if not isinstance(batch, bool):
+        raise InvalidParameterError("batch", f"must be True or False, got {batch!r}")
+    for name, value in (("batch_limits", batch_limits), ("poll_interval", poll_interval)):
+        if value is not None:
+            raise InvalidParameterError(name, "is a Batch API option: pass batch=True with it")
+
+
+def reported(result: GridResult) -> GridResult:
+    """Warn of what a batch's output held that fit no cell (it is on the result too)."""
+    if result.batch_problems:
+        shown = "; ".join(result.batch_problems[:3])
+        more = len(result.batch_problems) - 3
+        warnings.warn(
+            f"the batch output held {len(result.batch_problems)} line(s) that fit no cell"
+            f" (result.batch_problems): {shown}" + (f"; and {more} more" if more > 0 else ""),
+            stacklevel=3,
+        )
+    return result
