@@ -23,6 +23,12 @@ def run_grid(magics: WorkbenchMagics, args: argparse.Namespace, cell: str) -> No
     from ..grid import Grid
 
     namespace = magics.namespace
+    if args.batch and args.concurrency is not None:
+        raise UsageError(
+            "--batch with --concurrency: the provider runs a batch's requests, not this kernel"
+        )
+    if args.poll is not None and not args.batch:
+        raise UsageError("--poll is the wait between polls of a batch: use it with --batch")
     for variable in (args.name, args.out):
         if not variable.isidentifier():
             raise UsageError(f"{variable!r} is not a variable name")
@@ -49,7 +55,7 @@ def run_grid(magics: WorkbenchMagics, args: argparse.Namespace, cell: str) -> No
             vars=rows,
             repeats=args.repeats,
             response_format=format_,
-            concurrency=args.concurrency,
+            concurrency=8 if args.concurrency is None else args.concurrency,
             client=magics.client(),
             graders=graders,
             judge_repeats=args.judge_repeats,
@@ -59,7 +65,7 @@ def run_grid(magics: WorkbenchMagics, args: argparse.Namespace, cell: str) -> No
     namespace[args.name] = grid
     magics.last_grid = grid
     try:
-        result = grid.run()
+        result = grid.run(batch=True, poll_interval=args.poll) if args.batch else grid.run()
     except Exception as exc:
         raise usage_error(exc) from None
     namespace[args.out] = result

@@ -158,7 +158,19 @@ class WorkbenchMagics(Magics):
     @argument("--vars", help="a DataFrame or list of dicts whose rows fill {name} fields")
     @argument("--system", help="a system prompt for every cell")
     @argument("--repeats", type=int, default=1, help="how many times each cell is sent")
-    @argument("--concurrency", type=int, default=8, help="requests in flight at once")
+    @argument("--concurrency", type=int, help="requests in flight at once (8)")
+    @argument(
+        "--batch",
+        action="store_true",
+        help="run through the Batch API (half price, within 24 hours); re-running the cell"
+        " picks up its batches",
+    )
+    @argument(
+        "--poll",
+        type=float,
+        metavar="SECONDS",
+        help="with --batch: the first wait between polls (doubling up to 60 times it)",
+    )
     @argument("--format", dest="format", help="json, or a pydantic model or schema variable")
     @argument(
         "--graders",
@@ -181,6 +193,8 @@ class WorkbenchMagics(Magics):
         prompt is a template filled from each row; without, ``{name}`` comes from the notebook.
         ``--graders VAR`` grades each cell with the grader or list of graders in VAR (see
         ``Grid(graders=...)``), ``--judge-repeats N`` asks each judge N times.
+        ``--batch`` runs it through the Batch API (``grid.run(batch=True)``): running the cell
+        again, after a kernel restart too, picks up the same batches instead of submitting.
         The ``Grid`` goes in NAME (``grid``), its ``GridResult`` in ``--out`` (``grid_result``);
         ``%wb grid VAR`` puts the result's DataFrame in VAR.
         """
