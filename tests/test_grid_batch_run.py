@@ -349,3 +349,11 @@ def test_logged_batches_read_the_rows_of_this_grid_and_server_only(log_path: Pat
     grid.run(batch=True, display=False)
     other = batch_grid(server, params={"temperature": [0.5]})
     assert len(logged_batches(grid)) == 1 and logged_batches(other) == []
+
+
+def test_the_estimate_at_the_batch_price_is_half_for_the_replies() -> None:
+    inner, _ = priced_client()
+    grid = Grid(["Hi", "Hello"], models="gpt-4o-mini", apis="chat", client=inner)
+    live, batch = grid.estimate(), grid.estimate(batch=True)
+    assert live.cost_usd is not None and batch.cost_usd == pytest.approx(live.cost_usd / 2)
+    assert batch.prompt_tokens == live.prompt_tokens

@@ -108,8 +108,9 @@ class GridEstimate:
         return "\n".join(lines)
 
 
-def estimate(spec: GridSpec, base_url: str | None) -> GridEstimate:
-    """The grid's cells, estimated tokens and cost (its judges' included)."""
+def estimate(spec: GridSpec, base_url: str | None, *, batch: bool = False) -> GridEstimate:
+    """The grid's cells, estimated tokens and cost (its judges' included); ``batch``: the
+    cells' replies at the Batch API's price (the judges are asked live)."""
     prompt_total = completion_total = 0
     by_model: dict[str, float | None] = dict.fromkeys(spec.models, 0.0)
     judged: dict[str, float | None] = {}
@@ -122,7 +123,7 @@ def estimate(spec: GridSpec, base_url: str | None) -> GridEstimate:
             prompt_total += prompt * spec.repeats
             completion_total += completion * spec.repeats
             cells += spec.repeats
-            price = price_of(column.model, prompt, completion, base_url)
+            price = price_of(column.model, prompt, completion, base_url, batch=batch)
             _add(by_model, column.model, price, spec.repeats)
             requests, tokens, costs = judge_cell_estimate(spec, row.index, column.index, base_url)
             judge_requests += requests * spec.repeats
@@ -225,13 +226,16 @@ def completion_tokens(params: Mapping[str, Any], longest_seen: int = 0) -> int:
     return max(DEFAULT_COMPLETION_TOKENS, longest_seen) * n
 
 
-def price_of(model: str, prompt: int, completion: int, base_url: str | None) -> float | None:
-    """Dollars for ``prompt`` + ``completion`` tokens of ``model``; None when unknown."""
+def price_of(
+    model: str, prompt: int, completion: int, base_url: str | None, *, batch: bool = False
+) -> float | None:
+    """Dollars for ``prompt`` + ``completion`` tokens of ``model`` (``batch``: at the Batch
+    API's price); None when unknown."""
 
     usage = CompletionUsage(
         prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
     )
-    return cost_usd(model, usage, base_url)
+    return cost_usd(model, usage, base_url, batch=batch)
 
 
 def check_prices(models: Iterable[str], base_url: str | None) -> None:

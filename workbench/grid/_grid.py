@@ -298,10 +298,10 @@ class Grid:
 
     # -- planning ----------------------------------------------------------------------------
 
-    def estimate(self) -> GridEstimate:
+    def estimate(self, *, batch: bool = False) -> GridEstimate:
         """How many cells, and about how many tokens and dollars (the judges' included), before
-        anything is sent."""
-        return estimate(self._spec, self._base_url)
+        anything is sent; ``batch=True``: the replies at the Batch API's half price."""
+        return estimate(self._spec, self._base_url, batch=batch is True)
 
     def to_batch_jsonl(self, path: str | Path, *, model: str | None = None) -> list[Path]:
         """Write one Batch API request per cell (``custom_id``: the cell's key), for grids too
