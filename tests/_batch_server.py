@@ -9,6 +9,7 @@ fake server, everything else (chat, ``base_url``, ``local_model``) from ``inner`
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from typing import Any
 import httpx
 from openai.types import Batch, FileObject
 
-from workbench import AsyncClient, NotFoundError
+from workbench import AsyncClient, InternalServerError, NotFoundError
 from workbench.local import LocalModel
 
 Responder = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
@@ -43,6 +44,12 @@ def _not_found(what: str) -> NotFoundError:
     return NotFoundError(f"No such object: {what}", response=response, body=None)
 
 
+def _server_error() -> InternalServerError:
+    request = httpx.Request("POST", "https://fake.test/v1/batches")
+    response = httpx.Response(500, request=request)
+    return InternalServerError("The server had an error", response=response, body=None)
+
+
 @dataclass
 class FakeBatchServer:
     """The state of the fake: files, batches, and what the tests make go wrong.
@@ -55,6 +62,7 @@ class FakeBatchServer:
         expire_after: answer this many lines, then expire.
         mangle: rewrites a finished batch's output lines (to add unknown or duplicate ones).
         delete_output: the output file is gone by the time it is downloaded.
+        fail_creates: how many ``batches.create`` calls fail (a 500) before one goes through.
     """
 
     respond: Responder = field(default_factory=local_responder)
@@ -63,6 +71,7 @@ class FakeBatchServer:
     expire_after: int | None = None
     mangle: Callable[[list[str]], list[str]] | None = None
     delete_output: bool = False
+    fail_creates: int = 0
     files: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
@@ -166,6 +175,9 @@ class _Batches:
     ) -> Batch:
         server = self.server
         server.calls.append("batches.create")
+        if server.fail_creates > 0:
+            server.fail_creates -= 1
+            raise _server_error()
         if input_file_id not in server.files:
             raise _not_found(f"files/{input_file_id}")
         lines = [json.loads(x) for x in server.files[input_file_id].decode().splitlines() if x]
@@ -194,14 +206,29 @@ class _Batches:
         return self.server.batch(batch_id)
 
 
-class FakeBatchClient:
-    """A grid client whose ``files`` and ``batches`` are the fake server's; the rest is
-    ``inner``'s (a workbench ``AsyncClient``, the local model by default)."""
+class _Blocking:
+    """A resource's async methods as blocking ones (a sync client's, as ``Client`` has)."""
 
-    def __init__(self, server: FakeBatchServer, inner: AsyncClient | None = None) -> None:
+    def __init__(self, resource: Any) -> None:
+        self._resource = resource
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._resource, name)
+        return lambda *args, **kwargs: asyncio.run(method(*args, **kwargs))
+
+
+class FakeBatchClient:
+    """A grid client whose ``files`` and ``batches`` are the fake server's (``blocking``: sync
+    methods, as a sync ``Client``'s); the rest is ``inner``'s (a workbench ``AsyncClient``, the
+    local model by default)."""
+
+    def __init__(
+        self, server: FakeBatchServer, inner: AsyncClient | None = None, *, blocking: bool = False
+    ) -> None:
         self.server = server
-        self.files = _Files(server)
-        self.batches = _Batches(server)
+        files, batches = _Files(server), _Batches(server)
+        self.files: Any = _Blocking(files) if blocking else files
+        self.batches: Any = _Blocking(batches) if blocking else batches
         self._inner = inner or AsyncClient(local=True)
 
     def __getattr__(self, name: str) -> Any:

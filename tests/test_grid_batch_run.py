@@ -10,7 +10,10 @@ import asyncio
 import io
 import json
 import math
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -239,7 +242,7 @@ def test_unknown_and_duplicated_lines_are_reported_and_the_rest_merged(log_path:
 
     server = FakeBatchServer(mangle=mangle)
     grid = batch_grid(server, params=None)
-    with pytest.warns(UserWarning, match=r"3 line\(s\) that fit no cell"):
+    with pytest.warns(UserWarning, match=r"met 3 problem\(s\)"):
         result = grid.run(batch=True, display=False)
     assert result.counts == {"done": 6}
     problems = result.batch_problems
@@ -357,3 +360,68 @@ def test_the_estimate_at_the_batch_price_is_half_for_the_replies() -> None:
     live, batch = grid.estimate(), grid.estimate(batch=True)
     assert live.cost_usd is not None and batch.cost_usd == pytest.approx(live.cost_usd / 2)
     assert batch.prompt_tokens == live.prompt_tokens
+
+
+def test_a_file_uploaded_before_a_failed_create_is_reused_by_the_next_run(
+    log_path: Path,
+) -> None:
+    server = FakeBatchServer(fail_creates=1)
+    grid = batch_grid(server, params=None)
+    with pytest.warns(UserWarning, match="InternalServerError"):
+        first = grid.run(batch=True, display=False)
+    assert first.counts == {"error": 6} and "InternalServerError" in (first.cells[0].error or "")
+    (row,) = log_rows(log_path)
+    assert row["input_file_id"] and row["batch_id"] is None and row["merged"] == 0
+    again = batch_grid(server, params=None).run(batch=True, display=False)
+    assert again.counts == {"done": 6}
+    assert server.calls.count("files.create") == 1, "the logged file, not a new upload"
+    (row,) = log_rows(log_path)
+    assert row["batch_id"] and row["merged"] == 1
+
+
+def test_a_logged_file_gone_from_the_server_is_uploaded_again(log_path: Path) -> None:
+    server = FakeBatchServer(fail_creates=1)
+    with pytest.warns(UserWarning, match="InternalServerError"):
+        batch_grid(server, params=None).run(batch=True, display=False)
+    (first_file,) = server.files
+    del server.files[first_file]
+    again = batch_grid(server, params=None).run(batch=True, display=False)
+    assert again.counts == {"done": 6} and server.calls.count("files.create") == 2
+    (row,) = log_rows(log_path)
+    assert row["input_file_id"] != first_file and row["merged"] == 1
+
+
+def test_a_sync_client_runs_its_batch_calls_off_the_loop(log_path: Path) -> None:
+    server = FakeBatchServer(lines_per_poll=5)
+    grid = Grid(PROMPTS, vars=ROWS, client=FakeBatchClient(server, blocking=True))
+    assert grid.run(batch=True, display=False).counts == {"done": 6}
+    assert server.calls.count("batches.retrieve") >= 3
+
+
+CHILD = """
+import os, sys
+sys.path.insert(0, {root!r})
+from tests._batch_server import FakeBatchServer
+from tests.test_grid_batch_run import batch_grid
+
+server = FakeBatchServer(lines_per_poll=1)
+grid = batch_grid(server)
+grid.subscribe(lambda e: os._exit(3) if e.type == "batch.progress" and e.completed else None)
+grid.run(batch=True, display=False)
+"""
+
+
+def test_the_log_rows_outlive_a_process_killed_mid_batch(log_path: Path) -> None:
+    root = str(Path(__file__).resolve().parent.parent)
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD.format(root=root)],
+        env={**os.environ, "WORKBENCH_LOG": str(log_path)},
+        capture_output=True,
+        text=True,
+        timeout=50,
+    )
+    assert child.returncode == 3, child.stderr
+    (row,) = logged_batches(batch_grid(FakeBatchServer()))  # the same grid, this process
+    assert row.batch_id and row.input_file_id and not row.merged
+    assert row.status == "in_progress" and row.request_counts is not None
+    assert len(row.custom_ids) == 12

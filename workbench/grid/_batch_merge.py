@@ -14,6 +14,7 @@ What each cell of the batch ends as:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,17 +43,28 @@ class _Merge:
     grid: Grid
     batch: Any
     held: Mapping[str, Cell]
+    sent: Sequence[str]
     answered: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
+    @functools.cached_property
+    def known(self) -> frozenset[str]:
+        return frozenset(self.sent)
+
 
 def merge_batch(
-    grid: Grid, batch: Any, held: Mapping[str, Cell], files: Sequence[BatchFile]
+    grid: Grid,
+    batch: Any,
+    held: Mapping[str, Cell],
+    files: Sequence[BatchFile],
+    sent: Sequence[str],
 ) -> list[str]:
-    """Fill the cells of one finished batch (``held``: its cells by ``custom_id``, in the
-    order of its input file) from its ``files``; returns what did not fit (lines naming no cell
-    of the batch, duplicates, lines that are not JSON), one sentence each."""
-    merge = _Merge(grid, batch, held)
+    """Fill the cells of one finished batch (``held``: the cells to fill, by ``custom_id``)
+    from its ``files``; ``sent``: every ``custom_id`` of its input file, in order (a line for
+    one that is not ``held``, a cell answered already, is passed over). Returns what did not
+    fit (lines naming no request of the batch, duplicates, lines that are not JSON), one
+    sentence each."""
+    merge = _Merge(grid, batch, held, sent)
     missing: list[str] = []
     for file in files:
         if file.text is None:
@@ -79,6 +91,8 @@ def _merge_file(merge: _Merge, file: BatchFile) -> None:
             continue
         custom_id = str(key)
         cell = merge.held.get(custom_id)
+        if cell is None and custom_id in merge.known:
+            continue  # a request of the batch whose cell was answered already
         if cell is None:
             merge.problems.append(
                 f"{where}: custom_id {custom_id!r} names no cell of this batch: ignored"
@@ -112,7 +126,7 @@ def _unanswered(merge: _Merge, custom_id: str, cell: Cell, missing: list[str]) -
         cell.error = f"batch_expired: batch {batch.id} expired before this request ran"
     elif status == "failed":
         cell.status = "error"
-        cell.error = _failure(batch, list(merge.held).index(custom_id) + 1)
+        cell.error = _failure(batch, merge.sent.index(custom_id) + 1)
     else:
         cell.status = "error"
         cell.error = f"batch {batch.id} ({status}): no line of its output answers this cell"

@@ -200,28 +200,49 @@ class BatchRunner:
 
     async def _submit(self, job: _Job) -> None:
         """Upload the part (unless the log has its file) and create its batch, logging each."""
-        version = self.grid.version
         if job.row is None:
             part = job.part
             assert part is not None
-            self._progress(job, None, "uploading")
-            name = f"workbench-grid-{version}-{job.number}.jsonl"
-            uploaded = await self._call("files", "create", file=(name, part.data), purpose="batch")
             job.row = self._log.uploaded(
-                version, self._server, part.endpoint, part.model, job.number,
-                list(part.custom_ids), uploaded.id,
+                self.grid.version, self._server, part.endpoint, part.model, job.number,
+                list(part.custom_ids), await self._upload(job, part),
             )  # fmt: skip
         row = job.row
-        batch = await self._call(
+        try:
+            batch = await self._create(row)
+        except WorkbenchError as exc:
+            if getattr(exc, "status_code", None) != 404 or job.part is not None:
+                raise
+            # The logged file is gone from the server: upload the same lines again.
+            part = self._part_of(row)
+            self._log.update(row, input_file_id=await self._upload(job, part))
+            batch = await self._create(row)
+        self._log.update(row, batch_id=batch.id, status=batch.status, request_counts=_counts(batch))
+        self._progress(job, batch)
+
+    async def _upload(self, job: _Job, part: BatchPart) -> str:
+        self._progress(job, None, "uploading")
+        name = f"workbench-grid-{self.grid.version}-{job.number}.jsonl"
+        uploaded = await self._call("files", "create", file=(name, part.data), purpose="batch")
+        return str(uploaded.id)
+
+    async def _create(self, row: BatchRow) -> Any:
+        return await self._call(
             "batches",
             "create",
             completion_window="24h",
             endpoint=_URLS.get(row.endpoint, row.endpoint),
             input_file_id=row.input_file_id,
-            metadata={"workbench_grid": version, "workbench_part": str(row.part)},
+            metadata={"workbench_grid": self.grid.version, "workbench_part": str(row.part)},
         )
-        self._log.update(row, batch_id=batch.id, status=batch.status, request_counts=_counts(batch))
-        self._progress(job, batch)
+
+    def _part_of(self, row: BatchRow) -> BatchPart:
+        """The input file a logged row stands for, built again from the grid's cells."""
+        by_id = {str(c.key): c for c in self.grid.cells}
+        cells = [by_id[cid] for cid in row.custom_ids if cid in by_id]
+        whole = BatchLimits(max_requests=max(1, len(cells)), max_bytes=2**62)
+        (part,) = split_batches(self.grid, cells, whole)
+        return part
 
     async def _finish(self, job: _Job) -> None:
         """Poll the job's batch to its end, then download its files and merge them."""
@@ -233,7 +254,7 @@ class BatchRunner:
             batch = await self._poll(job, batch)
         files = await self._download(batch)
         held = {cid: c for cid, c in job.held.items() if c.status not in ANSWERED}
-        self.problems.extend(merge_batch(self.grid, batch, held, files))
+        self.problems.extend(merge_batch(self.grid, batch, held, files, row.custom_ids))
         self._log.update(
             row,
             status=batch.status,

@@ -113,12 +113,13 @@ def no_batch_options(
 
 
 def reported(result: GridResult) -> GridResult:
-    """Warn of what a batch's output held that fit no cell (it is on the result too)."""
+    """Warn of what went wrong beside the cells: lines of a batch's output that fit no cell, a
+    batch that could not be submitted (it is on the result too, and the cells say so)."""
     if result.batch_problems:
         shown = "; ".join(result.batch_problems[:3])
         more = len(result.batch_problems) - 3
         warnings.warn(
-            f"the batch output held {len(result.batch_problems)} line(s) that fit no cell"
+            f"the batch run met {len(result.batch_problems)} problem(s)"
             f" (result.batch_problems): {shown}" + (f"; and {more} more" if more > 0 else ""),
             stacklevel=3,
         )

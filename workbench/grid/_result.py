@@ -37,8 +37,9 @@ class GridResult:
         rate_limits: how many 429s the run met.
         lowest_concurrency: the fewest requests it allowed at once after a 429.
         batch_ids: the Batch API batches a ``run(batch=True)`` or ``resume()`` merged.
-        batch_problems: what their output held that fit no cell (a line for an unknown
-            ``custom_id``, a duplicate, a line that is not JSON), one sentence each.
+        batch_problems: what went wrong beside the cells, one sentence each: output lines
+            that fit no cell (an unknown ``custom_id``, a duplicate, a line that is not JSON),
+            a batch that could not be submitted (its cells say so too).
     """
 
     def __init__(
