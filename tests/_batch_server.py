@@ -20,7 +20,13 @@ from typing import Any
 import httpx
 from openai.types import Batch, FileObject
 
-from workbench import AsyncClient, InternalServerError, NotFoundError
+from workbench import (
+    APIStatusError,
+    AsyncClient,
+    AuthenticationError,
+    InternalServerError,
+    NotFoundError,
+)
 from workbench.local import LocalModel
 
 Responder = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
@@ -44,10 +50,11 @@ def _not_found(what: str) -> NotFoundError:
     return NotFoundError(f"No such object: {what}", response=response, body=None)
 
 
-def _server_error() -> InternalServerError:
+def _server_error(status: int = 500) -> APIStatusError:
     request = httpx.Request("POST", "https://fake.test/v1/batches")
-    response = httpx.Response(500, request=request)
-    return InternalServerError("The server had an error", response=response, body=None)
+    response = httpx.Response(status, request=request)
+    kind = InternalServerError if status >= 500 else AuthenticationError
+    return kind(f"The server answered {status}", response=response, body=None)
 
 
 @dataclass
@@ -63,6 +70,7 @@ class FakeBatchServer:
         mangle: rewrites a finished batch's output lines (to add unknown or duplicate ones).
         delete_output: the output file is gone by the time it is downloaded.
         fail_creates: how many ``batches.create`` calls fail (a 500) before one goes through.
+        fail_retrieves: the statuses the next ``batches.retrieve`` calls fail with, in order.
     """
 
     respond: Responder = field(default_factory=local_responder)
@@ -72,6 +80,7 @@ class FakeBatchServer:
     mangle: Callable[[list[str]], list[str]] | None = None
     delete_output: bool = False
     fail_creates: int = 0
+    fail_retrieves: list[int] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
@@ -193,6 +202,8 @@ class _Batches:
 
     async def retrieve(self, batch_id: str) -> Batch:
         self.server.calls.append("batches.retrieve")
+        if self.server.fail_retrieves:
+            raise _server_error(self.server.fail_retrieves.pop(0))
         if batch_id not in self.server.batches:
             raise _not_found(f"batches/{batch_id}")
         self.server.advance(batch_id)

@@ -425,3 +425,18 @@ def test_the_log_rows_outlive_a_process_killed_mid_batch(log_path: Path) -> None
     assert row.batch_id and row.input_file_id and not row.merged
     assert row.status == "in_progress" and row.request_counts is not None
     assert len(row.custom_ids) == 12
+
+
+def test_a_failed_poll_is_tried_again_and_a_refusal_stops_the_batch(
+    log_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = FakeBatchServer(fail_retrieves=[500, 500])
+    assert batch_grid(server, params=None).run(batch=True, display=False).counts == {"done": 6}
+    assert "polling batch" in caplog.text
+
+    refused = FakeBatchServer(fail_retrieves=[401])
+    grid = Grid(PROMPTS, vars=ROWS, params={"temperature": [0.5]}, client=FakeBatchClient(refused))
+    with pytest.warns(UserWarning, match="AuthenticationError"):
+        result = grid.run(batch=True, display=False)
+    assert result.counts == {"error": 6} and "401" in (result.cells[0].error or "")
+    assert log_rows(log_path)[-1]["merged"] == 0, "left for a later run to pick up"

@@ -13,7 +13,7 @@ import contextlib
 import functools
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -137,10 +137,10 @@ class BatchRunner:
         self._client = sender.client
         try:
             merged, pending = self._logged_jobs()
-            await asyncio.gather(*(self._finish(job) for job in merged))
+            await _all(self._job(job) for job in merged)
             jobs = pending + (self._new_jobs(len(merged) + len(pending)) if self.submit else [])
             self._parts = len(merged) + len(jobs)
-            await asyncio.gather(*(self._job(job) for job in jobs))
+            await _all(self._job(job) for job in jobs)
         finally:
             await sender.aclose()
             self._db.close()
@@ -187,11 +187,11 @@ class BatchRunner:
     async def _job(self, job: _Job) -> None:
         try:
             if job.row is None or job.row.batch_id is None:
-                if self.cancelled:
+                if not self.cancelled:
+                    await self._submit(job)
+                if job.row is None or job.row.batch_id is None:  # cancelled before its create
                     self._settle(job, "cancelled", "cancelled before it was sent")
                     return
-                await self._submit(job)
-            assert job.row is not None
             await self._finish(job)
         except (WorkbenchError, OSError) as exc:
             # The run goes on for the other batches; these cells say what failed.
@@ -207,6 +207,8 @@ class BatchRunner:
                 self.grid.version, self._server, part.endpoint, part.model, job.number,
                 list(part.custom_ids), await self._upload(job, part),
             )  # fmt: skip
+            if self.cancelled:  # the file stays logged: the next run creates its batch
+                return
         row = job.row
         try:
             batch = await self._create(row)
@@ -280,23 +282,26 @@ class BatchRunner:
                 await self._sleep(delays())
                 if self.cancelled and not job.cancel_sent:
                     continue  # cancel first: a retrieve could see it run further
-                try:
-                    batch = await self._retrieve(batch.id)
-                except (WorkbenchError, OSError) as exc:  # a blip in a day-long wait
-                    log.warning("workbench: polling batch %s failed: %s", batch.id, exc)
-                    continue
+                batch = await self._retrieve(batch.id, delays)
             if batch.status != job.row.status or _counts(batch) != job.row.request_counts:
                 self._log.update(job.row, status=batch.status, request_counts=_counts(batch))
             self._progress(job, batch)
         return batch
 
-    async def _retrieve(self, batch_id: str) -> Any:
-        try:
-            return await self._call("batches", "retrieve", batch_id)
-        except WorkbenchError as exc:
-            if getattr(exc, "status_code", None) != 404:
-                raise
-            return _lost(batch_id, str(exc))
+    async def _retrieve(self, batch_id: str, delays: Callable[[], float] | None = None) -> Any:
+        """The batch as the server has it now; a failure that may pass with time (a blip in
+        a day-long wait) is logged and tried again after the next of ``delays``."""
+        delays = delays or poll_delays(self.poll_interval)
+        while True:
+            try:
+                return await self._call("batches", "retrieve", batch_id)
+            except (WorkbenchError, OSError) as exc:
+                if getattr(exc, "status_code", None) == 404:
+                    return _lost(batch_id, str(exc))
+                if not _passing(exc):
+                    raise
+                log.warning("workbench: polling batch %s failed: %s", batch_id, exc)
+            await self._sleep(delays())
 
     async def _download(self, batch: Any) -> list[BatchFile]:
         files: list[BatchFile] = []
@@ -364,6 +369,26 @@ class BatchRunner:
                     cell.status = "skipped"
                     cell.error = "skipped: resume() submits nothing, and no logged batch holds it"
                 self.grid._emit(CellFinished(cell))
+
+
+async def _all(jobs: Iterable[Awaitable[None]]) -> None:
+    """Run ``jobs`` at once; if one fails, the others are cancelled (and awaited) before the
+    error goes on, so that none keeps polling after the run."""
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+def _passing(error: BaseException) -> bool:
+    """Whether a failed poll may pass with time: no answer, a timeout, a conflict, a rate
+    limit or a server error, rather than a refusal that will not change (a 401, a 400)."""
+    status = getattr(error, "status_code", None)
+    return status is None or status in (408, 409, 429) or status >= 500
 
 
 def _server(grid: Grid) -> str:
