@@ -25,6 +25,7 @@ from tests._batch_server import FakeBatchClient, FakeBatchServer
 from tests._grid import USAGE, priced_client
 from tests._mock import completion_json
 from workbench import BatchLimits, Grid, InvalidParameterError, WorkbenchError
+from workbench.conversation._log import ConversationLog
 from workbench.grid._batch_run import logged_batches, poll_delays
 from workbench.grid._display import ProgressLine
 from workbench.protocol._pricing import cost_usd
@@ -440,3 +441,19 @@ def test_a_failed_poll_is_tried_again_and_a_refusal_stops_the_batch(
         result = grid.run(batch=True, display=False)
     assert result.counts == {"error": 6} and "401" in (result.cells[0].error or "")
     assert log_rows(log_path)[-1]["merged"] == 0, "left for a later run to pick up"
+
+
+def test_a_grid_with_log_writes_its_batch_cells_conversations_too(tmp_path: Path) -> None:
+    path = tmp_path / "own.sqlite3"
+    grid = batch_grid(FakeBatchServer(), params=None, log=path)
+    grid.run(batch=True, display=False)
+    assert len(log_rows(path)) == 1, "the batch in the grid's own log"
+    with ConversationLog(path) as db:
+        chats = db.conversations()
+        assert len(chats) == 6
+        loaded = db.load(grid.cells[0].conversation.id)
+    assert loaded.meta["grid"] == {"version": grid.version, "cell": str(grid.cells[0].key)}
+    roles = [m.role for m in loaded.messages]
+    assert roles == ["user", "assistant"]
+    assert loaded.messages[-1].batch_id == grid.cells[0].batch_id is not None
+    assert loaded.messages[-1].content == grid.cells[0].output

@@ -34,6 +34,7 @@ from ._fill import fill_cell
 from ._run import cell_conversation
 
 if TYPE_CHECKING:
+    from ..conversation._log import ConversationLog
     from ._grid import Grid
 
 __all__ = ["BATCH_URLS", "BatchFileError", "endpoint", "read_batch_output", "request_body"]
@@ -187,10 +188,16 @@ def _key(record: dict[str, Any], where: str) -> CellKey:
 
 
 def fill_from_record(
-    grid: Grid, cell: Cell, record: dict[str, Any], where: str, batch_id: str | None = None
+    grid: Grid,
+    cell: Cell,
+    record: dict[str, Any],
+    where: str,
+    batch_id: str | None = None,
+    log: ConversationLog | None = None,
 ) -> None:
     """Fill ``cell`` from its line of Batch output (``batch_id``: the batch it came through,
-    marked on the reply and priced at the batch discount).
+    marked on the reply and priced at the batch discount; ``log``: where to write the cell's
+    conversation, as a live run of a grid with ``log=`` does).
 
     Raises:
         BatchFileError: the line's response does not read as a reply.
@@ -214,11 +221,16 @@ def fill_from_record(
         cell.status = "error"
         cell.error = f"status {status}: {message}"
         return
-    _fill_from_completion(grid, cell, body, where, batch_id)
+    _fill_from_completion(grid, cell, body, where, batch_id, log)
 
 
 def _fill_from_completion(
-    grid: Grid, cell: Cell, body: Any, where: str, batch_id: str | None
+    grid: Grid,
+    cell: Cell,
+    body: Any,
+    where: str,
+    batch_id: str | None,
+    log: ConversationLog | None,
 ) -> None:
 
     try:
@@ -235,7 +247,9 @@ def _fill_from_completion(
     if not completion.choices:
         raise BatchFileError(f"{where}: response.body.choices: empty")
     request_id = cell.request_id
-    chat = cell_conversation(grid._spec, cell, grid.client, False, with_prompt=True)
+    chat = cell_conversation(
+        grid._spec, cell, grid.client, log or False, with_prompt=True, version=grid.version
+    )
     choice = completion.choices[0]
     reply = Message(
         role="assistant",
@@ -268,6 +282,8 @@ def _fill_from_completion(
         cell.status = "error"
         cell.error = reply.error
     chat.history.append(reply)
+    if chat._log_writer is not None:
+        chat._log_writer.sync()  # the prompt and the reply, in one transaction
     cell.conversation = chat
     fill_cell(cell, [reply], _base_url(grid))
     cell.request_id = request_id

@@ -23,6 +23,7 @@ from ._batch import BatchFileError, fill_from_record, parse_line
 from ._cells import Cell
 
 if TYPE_CHECKING:
+    from ..conversation._log import ConversationLog
     from ._grid import Grid
 
 __all__ = ["BatchFile", "merge_batch"]
@@ -44,6 +45,7 @@ class _Merge:
     batch: Any
     held: Mapping[str, Cell]
     sent: Sequence[str]
+    log: ConversationLog | None
     answered: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -58,13 +60,15 @@ def merge_batch(
     held: Mapping[str, Cell],
     files: Sequence[BatchFile],
     sent: Sequence[str],
+    log: ConversationLog | None = None,
 ) -> list[str]:
     """Fill the cells of one finished batch (``held``: the cells to fill, by ``custom_id``)
     from its ``files``; ``sent``: every ``custom_id`` of its input file, in order (a line for
     one that is not ``held``, a cell answered already, is passed over). Returns what did not
     fit (lines naming no request of the batch, duplicates, lines that are not JSON), one
-    sentence each."""
-    merge = _Merge(grid, batch, held, sent)
+    sentence each. ``log``: where each answered cell's conversation is written (the grid's
+    ``log=``), as a live run writes it."""
+    merge = _Merge(grid, batch, held, sent, log)
     missing: list[str] = []
     for file in files:
         if file.text is None:
@@ -106,7 +110,7 @@ def _merge_file(merge: _Merge, file: BatchFile) -> None:
             continue
         merge.answered[custom_id] = where
         try:
-            fill_from_record(merge.grid, cell, record, where, merge.batch.id)
+            fill_from_record(merge.grid, cell, record, where, merge.batch.id, merge.log)
         except BatchFileError as exc:
             cell.status = "error"
             cell.error = str(exc)

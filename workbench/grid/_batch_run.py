@@ -19,6 +19,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import InvalidParameterError, WorkbenchError
+from ..conversation._conversation_base import open_log
 from ..conversation._log import ConversationLog
 from ._batch_log import TERMINAL, BatchLog, BatchRow, batch_log_path
 from ._batch_merge import BatchFile, merge_batch
@@ -115,7 +116,10 @@ class BatchRunner:
         self._wake: asyncio.Event | None = None
         self._client: Any = None
         self._server = _server(grid)
-        self._db = ConversationLog(batch_log_path(grid._log))
+        # The cells' conversations go to the log too when the grid logs them (log=), as a
+        # live run writes them; the batches always do (the same file: see batch_log_path).
+        self._cells_db = open_log(grid._log, grid.client)
+        self._db = self._cells_db or ConversationLog(batch_log_path(grid._log))
         self._db.add_secret(getattr(grid.client, "api_key", None))
         self._log = BatchLog(self._db)
         self._parts = 0
@@ -256,7 +260,8 @@ class BatchRunner:
             batch = await self._poll(job, batch)
         files = await self._download(batch)
         held = {cid: c for cid, c in job.held.items() if c.status not in ANSWERED}
-        self.problems.extend(merge_batch(self.grid, batch, held, files, row.custom_ids))
+        merged = merge_batch(self.grid, batch, held, files, row.custom_ids, self._cells_db)
+        self.problems.extend(merged)
         self._log.update(
             row,
             status=batch.status,
