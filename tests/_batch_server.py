@@ -4,18 +4,20 @@ lines answered by the local model (or by ``respond``), with hooks for the bad ca
 expired, a mangled or deleted output file).
 
 ``FakeBatchClient(server, inner)`` is the grid's client: ``files`` and ``batches`` from the
-fake server, everything else (chat, ``base_url``, ``local_model``) from ``inner``.
+fake server, everything else (chat, ``base_url``, ``local_model``) from ``inner``. Or over
+HTTP: ``BatchHandler(server, fallback)`` for an ``httpx.MockTransport`` under a real client.
 """
 
 from __future__ import annotations
 
-import asyncio
+import email.parser
+import email.policy
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from openai.types import Batch, FileObject
@@ -29,6 +31,7 @@ from workbench import (
 )
 from workbench.local import LocalModel
 
+T = TypeVar("T")
 Responder = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
 
 
@@ -225,7 +228,7 @@ class _Blocking:
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._resource, name)
-        return lambda *args, **kwargs: asyncio.run(method(*args, **kwargs))
+        return lambda *args, **kwargs: _now(method(*args, **kwargs))
 
 
 class FakeBatchClient:
@@ -244,3 +247,73 @@ class FakeBatchClient:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
+
+
+class BatchHandler:
+    """The fake server over HTTP, for an ``httpx.MockTransport``: ``/v1/files`` (a multipart
+    upload, ``/content``) and ``/v1/batches`` (create, retrieve, cancel), as the workbench
+    client sends them; anything else goes to ``fallback``."""
+
+    def __init__(
+        self,
+        server: FakeBatchServer,
+        fallback: Callable[[httpx.Request], httpx.Response] | None = None,
+    ) -> None:
+        self.server = server
+        self.fallback = fallback
+        self.files = _Files(server)
+        self.batches = _Batches(server)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        parts = request.url.path.removeprefix("/v1/").split("/")
+        try:
+            if parts[0] == "files":
+                return self._files(request, parts)
+            if parts[0] == "batches":
+                return self._batches(request, parts)
+        except APIStatusError as exc:
+            return httpx.Response(exc.status_code, json={"error": {"message": str(exc)}})
+        if self.fallback is None:
+            return httpx.Response(404, json={"error": {"message": "not here"}})
+        return self.fallback(request)
+
+    def _files(self, request: httpx.Request, parts: list[str]) -> httpx.Response:
+        if request.method == "POST":
+            form = _multipart(request)
+            name, data = form["file"]
+            purpose = form["purpose"][1].decode()
+            made = _now(self.files.create(file=(name, data), purpose=purpose))
+            return httpx.Response(200, json=made.model_dump(mode="json"))
+        content = _now(self.files.content(parts[1]))
+        return httpx.Response(200, content=content.content)
+
+    def _batches(self, request: httpx.Request, parts: list[str]) -> httpx.Response:
+        if len(parts) == 1:
+            made = _now(self.batches.create(**json.loads(request.content)))
+        elif len(parts) == 3 and parts[2] == "cancel":
+            made = _now(self.batches.cancel(parts[1]))
+        else:
+            made = _now(self.batches.retrieve(parts[1]))
+        return httpx.Response(200, json=made.model_dump(mode="json"))
+
+
+def _now(step: Coroutine[Any, Any, T]) -> T:
+    """The result of a coroutine that never waits (the fake's), run here and now: a handler
+    may be called inside a running event loop."""
+    try:
+        step.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    raise AssertionError("the fake's methods never wait")
+
+
+def _multipart(request: httpx.Request) -> dict[str, tuple[str, bytes]]:
+    """A multipart form's fields: name -> (filename, bytes)."""
+    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + request.content)
+    fields: dict[str, tuple[str, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        fields[str(name)] = (str(part.get_filename() or ""), bytes(payload or b""))
+    return fields

@@ -17,13 +17,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pandas as pd
 import pytest
 
 import workbench
-from tests._batch_server import FakeBatchClient, FakeBatchServer
+from tests._batch_server import BatchHandler, FakeBatchClient, FakeBatchServer
 from tests._grid import USAGE, priced_client
-from tests._mock import completion_json
+from tests._mock import KEY, completion_json
 from workbench import BatchLimits, Grid, InvalidParameterError, WorkbenchError
 from workbench.conversation._log import ConversationLog
 from workbench.grid._batch_run import logged_batches, poll_delays
@@ -267,22 +268,33 @@ def test_a_line_whose_body_is_not_a_reply_fails_only_its_cell(log_path: Path) ->
 
 
 def test_batch_replies_cost_half_the_live_price(log_path: Path) -> None:
-    inner, _ = priced_client()
+    """A real client over a MockTransport at api.openai.com: the batch calls go through the
+    client's own files and batches resources, the live cells stream from the same handler."""
+    _, recorder = priced_client()
 
     def respond(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         return 200, completion_json("Hello there") | {"model": "gpt-4o-mini", "usage": USAGE}
 
     server = FakeBatchServer(respond=respond)
-    client = FakeBatchClient(server, inner)
+    client = workbench.AsyncClient(
+        api_key=KEY,
+        base_url="https://api.openai.com/v1",
+        http_client=httpx.AsyncClient(
+            transport=httpx.MockTransport(BatchHandler(server, recorder))
+        ),
+    )
     grid = Grid(["Hi"], models="gpt-4o-mini", apis="chat", client=client)
     result = grid.run(batch=True, display=False)
-    live = Grid(["Hi"], models="gpt-4o-mini", apis="chat", client=inner).run(display=False)
+    assert server.calls[:2] == ["files.create", "batches.create"]
+    assert recorder.requests == [], "nothing sent live"
+    live = Grid(["Hi"], models="gpt-4o-mini", apis="chat", client=client).run(display=False)
     usage = workbench.types.CompletionUsage.model_validate(USAGE)
     full = cost_usd("gpt-4o-mini", usage, "https://api.openai.com/v1")
     assert full is not None and full > 0
     assert live.cells[0].cost_usd == pytest.approx(full)
     assert result.cells[0].cost_usd == pytest.approx(full / 2)
     assert result.to_dataframe()["cost_usd"][0] == pytest.approx(full / 2)
+    assert KEY not in json.dumps(log_rows(log_path)), "no key in the log"
     local = batch_grid(FakeBatchServer(), params=None).run(batch=True, display=False)
     assert all(math.isnan(c) for c in local.to_dataframe()["cost_usd"]), "local: unknown"
 
@@ -394,9 +406,13 @@ def test_a_logged_file_gone_from_the_server_is_uploaded_again(log_path: Path) ->
 
 def test_a_sync_client_runs_its_batch_calls_off_the_loop(log_path: Path) -> None:
     server = FakeBatchServer(lines_per_poll=5)
-    grid = Grid(PROMPTS, vars=ROWS, client=FakeBatchClient(server, blocking=True))
-    assert grid.run(batch=True, display=False).counts == {"done": 6}
+    http = httpx.Client(transport=httpx.MockTransport(BatchHandler(server)))
+    client = workbench.Client(base_url="https://batch.example.test/v1", http_client=http)
+    grid = Grid(PROMPTS, vars=ROWS, models="workbench-local", client=client)
+    assert grid.run(batch=True, display=False, poll_interval=0.01).counts == {"done": 6}
     assert server.calls.count("batches.retrieve") >= 3
+    fake = Grid(PROMPTS, vars=ROWS, client=FakeBatchClient(FakeBatchServer(), blocking=True))
+    assert fake.run(batch=True, display=False).counts == {"done": 6}
 
 
 CHILD = """
