@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 import pandas as pd
 import pytest
 
@@ -473,3 +474,18 @@ def test_a_grid_with_log_writes_its_batch_cells_conversations_too(tmp_path: Path
     assert roles == ["user", "assistant"]
     assert loaded.messages[-1].batch_id == grid.cells[0].batch_id is not None
     assert loaded.messages[-1].content == grid.cells[0].output
+
+
+def test_an_openai_client_runs_a_batch_and_its_errors_are_translated(log_path: Path) -> None:
+    server = FakeBatchServer()
+    http = httpx.AsyncClient(transport=httpx.MockTransport(BatchHandler(server)))
+    client = openai.AsyncOpenAI(
+        api_key=KEY, base_url="https://batch.example.test/v1", http_client=http
+    )
+    grid = Grid(PROMPTS, vars=ROWS, models="workbench-local", client=client)
+    assert grid.run(batch=True, display=False, poll_interval=0.01).counts == {"done": 6}
+    server.fail_retrieves = [401]
+    refused = Grid(["Hi"], models="workbench-local", client=client)
+    with pytest.warns(UserWarning, match="BatchCallError: AuthenticationError"):
+        result = refused.run(batch=True, display=False, poll_interval=0.01)
+    assert result.counts == {"error": 1} and "401" in (result.cells[0].error or "")

@@ -32,7 +32,8 @@ from ._sender import open_sender
 if TYPE_CHECKING:
     from ._grid import Grid
 
-__all__ = ["BatchRunner", "batch_settings", "check_batch_client", "logged_batches", "poll_delays"]
+__all__ = ["BatchCallError", "BatchRunner", "batch_settings", "check_batch_client"]
+__all__ += ["logged_batches", "poll_delays"]
 
 log = logging.getLogger("workbench")
 
@@ -70,6 +71,15 @@ def poll_delays(first: float) -> Callable[[], float]:
         return delay
 
     return following
+
+
+class BatchCallError(WorkbenchError):
+    """A files or batches call through another package's client failed: its error, with its
+    HTTP status (``status_code``, None when no answer came)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.status_code: int | None = getattr(error, "status_code", None)
 
 
 @dataclass
@@ -328,12 +338,20 @@ class BatchRunner:
 
     async def _call(self, resource: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call ``client.<resource>.<method>``: awaited on an async client, in a worker thread
-        on a sync one (the loop stays free for a cancel)."""
+        on a sync one (the loop stays free for a cancel). Another package's API errors (an
+        ``openai`` client's) come out as ``BatchCallError``."""
         function = getattr(getattr(self._client, resource), method)
-        if inspect.iscoroutinefunction(function):
-            return await function(*args, **kwargs)
-        result = await asyncio.to_thread(functools.partial(function, *args, **kwargs))
-        return await result if inspect.isawaitable(result) else result
+        try:
+            if inspect.iscoroutinefunction(function):
+                return await function(*args, **kwargs)
+            result = await asyncio.to_thread(functools.partial(function, *args, **kwargs))
+            return await result if inspect.isawaitable(result) else result
+        except (WorkbenchError, OSError):
+            raise
+        except Exception as exc:
+            if not any(kind.__name__ == "APIError" for kind in type(exc).__mro__):
+                raise
+            raise BatchCallError(exc) from exc
 
     async def _sleep(self, seconds: float) -> None:
         """Wait ``seconds``, or less when a cancel arrives (once: after it, the full wait)."""
