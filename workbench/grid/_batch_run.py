@@ -152,7 +152,8 @@ class BatchRunner:
         try:
             merged, pending = self._logged_jobs()
             await _all(self._job(job) for job in merged)
-            jobs = pending + (self._new_jobs(len(merged) + len(pending)) if self.submit else [])
+            before = len(merged) + len(pending)
+            jobs = pending + (self._new_jobs(pending, before) if self.submit else [])
             self._parts = len(merged) + len(jobs)
             await _all(self._job(job) for job in jobs)
         finally:
@@ -178,22 +179,15 @@ class BatchRunner:
                 jobs.append(_Job(len(merged) + len(pending) + 1, held, row=row))
         return merged, pending
 
-    def _new_jobs(self, before: int) -> list[_Job]:
-        """Parts for the cells no logged batch answered or still holds."""
-        held = {cid for job in self._pending_rows() for cid in job}
+    def _new_jobs(self, pending: list[_Job], before: int) -> list[_Job]:
+        """Parts for the cells no logged batch answered or still holds (``pending``)."""
+        held = {cid for job in pending if job.row is not None for cid in job.row.custom_ids}
         wanted = [c for cid, c in self._wanted().items() if cid not in held]
         parts = split_batches(self.grid, wanted, self.limits)
         by_id = {str(c.key): c for c in wanted}
         return [
             _Job(before + i, {cid: by_id[cid] for cid in part.custom_ids}, part=part)
             for i, part in enumerate(parts, 1)
-        ]
-
-    def _pending_rows(self) -> list[list[str]]:
-        return [
-            row.custom_ids
-            for row in self._log.rows(self.grid.version, self._server)
-            if not row.merged
         ]
 
     # -- one batch ---------------------------------------------------------------------------
