@@ -489,3 +489,21 @@ def test_an_openai_client_runs_a_batch_and_its_errors_are_translated(log_path: P
     with pytest.warns(UserWarning, match="BatchCallError: AuthenticationError"):
         result = refused.run(batch=True, display=False, poll_interval=0.01)
     assert result.counts == {"error": 1} and "401" in (result.cells[0].error or "")
+
+
+def test_a_new_run_reads_a_merged_batch_back_and_submits_only_what_it_left(
+    log_path: Path,
+) -> None:
+    server = FakeBatchServer(expire_after=8)
+    assert batch_grid(server).run(batch=True, display=False).counts == {"done": 8, "error": 4}
+    server.expire_after = None
+    again = batch_grid(server)  # a new process, say: the first batch is read back
+    finished: list[str] = []
+    again.subscribe(lambda e: finished.append(str(e.cell.key)) if e.type == "cell.finished" else 0)
+    result = again.run(batch=True, display=False)
+    assert result.counts == {"done": 12} and len(result.batch_ids) == 2
+    assert server.calls.count("batches.create") == 2
+    second = list(server.batches.values())[1]
+    assert second["request_counts"]["total"] == 4, "only the expired cells sent again"
+    assert sorted(finished) == sorted(str(c.key) for c in again.cells), "each finished once"
+    assert [r["merged"] for r in log_rows(log_path)] == [1, 1]

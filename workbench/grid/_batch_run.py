@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import inspect
 import logging
@@ -260,7 +261,8 @@ class BatchRunner:
         assert row is not None and row.batch_id is not None
         self.batch_ids.append(row.batch_id)
         batch = await self._retrieve(row.batch_id)
-        if not row.merged:
+        was_merged = row.merged
+        if not was_merged:
             batch = await self._poll(job, batch)
         files = await self._download(batch)
         held = {cid: c for cid, c in job.held.items() if c.status not in ANSWERED}
@@ -274,8 +276,11 @@ class BatchRunner:
             error_file_id=getattr(batch, "error_file_id", None),
             merged=True,
         )
+        again = was_merged and self.submit  # its unanswered cells are submitted anew
         for cell in held.values():
-            if not needs_scoring(cell, self.grid._spec):
+            if again and cell.status not in ANSWERED:
+                _reset(cell)
+            elif not needs_scoring(cell, self.grid._spec):
                 self.grid._emit(CellFinished(cell))
         self._progress(job, batch, "merged")
 
@@ -406,6 +411,13 @@ def _passing(error: BaseException) -> bool:
     limit or a server error, rather than a refusal that will not change (a 401, a 400)."""
     status = getattr(error, "status_code", None)
     return status is None or status in (408, 409, 429) or status >= 500
+
+
+def _reset(cell: Cell) -> None:
+    """Make ``cell`` pending again, in place (the run's jobs hold it)."""
+    fresh = cell.fresh()
+    for name in (f.name for f in dataclasses.fields(Cell)):
+        setattr(cell, name, getattr(fresh, name))
 
 
 def _server(grid: Grid) -> str:
