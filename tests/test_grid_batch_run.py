@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 
 import workbench
+import workbench.local
 from tests._batch_server import BatchHandler, FakeBatchClient, FakeBatchServer
 from tests._grid import USAGE, priced_client
 from tests._mock import KEY, completion_json
@@ -321,8 +322,11 @@ def test_graders_and_scorers_run_on_batch_results(log_path: Path) -> None:
 def test_bad_batch_options_fail_before_anything_is_sent(log_path: Path) -> None:
     server = FakeBatchServer()
     grid = batch_grid(server)
-    with pytest.raises(InvalidParameterError, match=r"batch_limits\.max_requests"):
+    assert BatchLimits is workbench.local.BatchLimits, "one class: the grid's and the server's"
+    with pytest.raises(ValueError, match="at least 1"):
         BatchLimits(max_requests=0)
+    with pytest.raises(InvalidParameterError, match=r"batch_limits\.max_bytes"):
+        grid.run(batch=True, batch_limits=BatchLimits(max_bytes=2.5))  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match="poll_interval"):
         grid.run(batch=True, poll_interval=0)
     with pytest.raises(InvalidParameterError, match=r"batch_limits.*batch=True"):

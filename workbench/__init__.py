@@ -85,7 +85,6 @@ if _TYPE_CHECKING:
     from .export import TranscriptError, stored_dataframe, to_dataframe, usage_dataframe
     from .grid import (
         BatchFileError,
-        BatchLimits,
         BatchProgress,
         Cell,
         CellDelta,
@@ -99,6 +98,7 @@ if _TYPE_CHECKING:
         GridStarted,
         ScoreError,
     )
+    from .local import BatchLimits
     from .media import audio, file, image
     from .protocol._accumulate import (
         ChatCompletionAccumulator,
@@ -194,7 +194,7 @@ _LAZY: dict[str, str] = {
     "to_dataframe": ".export",
     "usage_dataframe": ".export",
     "BatchFileError": ".grid",
-    "BatchLimits": ".grid",
+    "BatchLimits": ".local",
     "BatchProgress": ".grid",
     "Cell": ".grid",
     "CellDelta": ".grid",

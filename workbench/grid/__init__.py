@@ -7,7 +7,6 @@ The grid knows no UI: the widgets package registers its live view with ``set_vie
 from __future__ import annotations
 
 from ._batch import BatchFileError
-from ._batch_split import BatchLimits
 from ._cells import Cell, CellKey, CellStatus, ScoreError
 from ._display import set_view_factory
 from ._estimate import GridEstimate
@@ -25,7 +24,6 @@ from ._result import GridResult
 
 __all__ = [
     "BatchFileError",
-    "BatchLimits",
     "BatchProgress",
     "Cell",
     "CellDelta",

@@ -24,13 +24,14 @@ from ..conversation._conversation_base import open_log
 from ..conversation._log import ConversationLog
 from ._batch_log import TERMINAL, BatchLog, BatchRow, batch_log_path
 from ._batch_merge import BatchFile, merge_batch
-from ._batch_split import BatchLimits, BatchPart, split_batches
+from ._batch_split import BatchPart, split_batches
 from ._cells import ANSWERED, Cell
 from ._grid_events import BatchProgress, CellFinished
 from ._run import needs_scoring
 from ._sender import open_sender
 
 if TYPE_CHECKING:
+    from ..local import BatchLimits
     from ._grid import Grid
 
 __all__ = ["BatchCallError", "BatchRunner", "batch_settings", "check_batch_client"]
@@ -251,6 +252,8 @@ class BatchRunner:
         """The input file a logged row stands for, built again from the grid's cells."""
         by_id = {str(c.key): c for c in self.grid.cells}
         cells = [by_id[cid] for cid in row.custom_ids if cid in by_id]
+        from ..local import BatchLimits  # the local model's package: loaded when needed
+
         whole = BatchLimits(max_requests=max(1, len(cells)), max_bytes=2**62)
         (part,) = split_batches(self.grid, cells, whole)
         return part
@@ -462,11 +465,19 @@ def batch_settings(
         InvalidParameterError: a bad ``batch_limits`` or ``poll_interval``, or a client without
             the Batch API's resources.
     """
+    from ..local import BatchLimits  # the local model's package: loaded when needed
+
     check_batch_client(client)
     if batch_limits is not None and not isinstance(batch_limits, BatchLimits):
         raise InvalidParameterError(
             "batch_limits", f"must be a BatchLimits, got {type(batch_limits).__name__}"
         )
+    for name in ("max_requests", "max_bytes"):
+        value = getattr(batch_limits, name, 1)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidParameterError(
+                f"batch_limits.{name}", f"must be an integer >= 1, got {value!r}"
+            )
     if poll_interval is None:
         poll_interval = 0.05 if getattr(client, "local_model", None) is not None else 1.0
     elif (

@@ -1,5 +1,6 @@
 """A grid's cells cut into Batch API input files: one endpoint and one model per file, each
-within the API's limits on requests and bytes."""
+within the API's limits on requests and bytes (``BatchLimits``, the class the local model's
+batches are checked against too)."""
 
 from __future__ import annotations
 
@@ -12,30 +13,10 @@ from ._batch import BATCH_URLS, endpoint, request_line
 from ._cells import Cell
 
 if TYPE_CHECKING:
+    from ..local import BatchLimits
     from ._grid import Grid
 
-__all__ = ["BatchLimits", "BatchPart", "split_batches"]
-
-
-@dataclass(frozen=True, slots=True)
-class BatchLimits:
-    """How much one Batch input file may hold (OpenAI's limits by default: 50,000 requests and
-    200 MB). Lower them to cut a grid into more, smaller batches.
-
-    Raises:
-        InvalidParameterError: a limit that is not a whole number >= 1.
-    """
-
-    max_requests: int = 50_000
-    max_bytes: int = 200 * 1024 * 1024
-
-    def __post_init__(self) -> None:
-        for name in ("max_requests", "max_bytes"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InvalidParameterError(
-                    f"batch_limits.{name}", f"must be an integer >= 1, got {value!r}"
-                )
+__all__ = ["BatchPart", "split_batches"]
 
 
 @dataclass(frozen=True, slots=True)

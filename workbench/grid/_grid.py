@@ -18,7 +18,6 @@ from ..conversation._protocol_choice import choose_api
 from ..evals import Grader
 from ._batch import write_batch
 from ._batch_run import BatchRunner
-from ._batch_split import BatchLimits
 from ._blocking import run_blocking
 from ._cells import ANSWERED, Cell, CellKey
 from ._display import open_display
@@ -33,6 +32,7 @@ from ._spec import build_spec
 
 if TYPE_CHECKING:
     from ..client._chat_client import AsyncStreamingChatClient, StreamingChatClient
+    from ..local import BatchLimits
 
 __all__ = ["Grid"]
 

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 
 from .._exceptions import InvalidParameterError, WorkbenchError
 from ._batch_run import BatchRunner, batch_settings, logged_batches
-from ._batch_split import BatchLimits
 from ._cells import ANSWERED
 from ._grid_events import GridFinished, GridStarted
 from ._result import GridResult
 from ._run import Runner, needs_scoring
 
 if TYPE_CHECKING:
+    from ..local import BatchLimits
     from ._grid import Grid
 
 __all__ = ["execute_batch", "no_batch_options", "prepare_batch", "reported", "start_run"]
