@@ -207,7 +207,8 @@ def fill_from_record(
     if error:
         message = error.get("message") if isinstance(error, dict) else error
         code = error.get("code") if isinstance(error, dict) else None
-        cell.status = "error"
+        # A request a cancelled batch never ran is cancelled, as a live run's would be.
+        cell.status = "cancelled" if code == "batch_cancelled" else "error"
         cell.error = f"{code}: {message}" if code else str(message)
         return
     if not isinstance(response, dict):
