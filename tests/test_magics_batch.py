@@ -53,3 +53,16 @@ def test_a_bad_batch_combination_is_a_usage_error(
     error = error_of(run(shell, f"{line}\nSay hi"))
     assert isinstance(error, UsageError) and said in str(error)
     assert server.calls == []
+
+
+def test_grid_batch_on_the_default_client_runs_on_the_local_models_batches(
+    shell: InteractiveShell,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("WORKBENCH_LOG", str(tmp_path / "log.sqlite3"))
+    assert error_of(run(shell, "%%grid --batch\nSay hi\nName a color")) is None
+    result = shell.user_ns["grid_result"]
+    assert result.counts == {"done": 2} and len(result.batch_ids) == 1
+    assert all(cell.batch_id == result.batch_ids[0] for cell in result.cells)
