@@ -75,10 +75,10 @@ class Grid:
             judges included, is over the budget (an eval stopped half way would give pass
             rates over whichever cells ran).
         log: write each cell's conversation to the SQLite log (``True`` or a path), through
-            one connection for the run whose writes are committed in batches (rows visible to
-            other readers within about 0.2 s; all committed however the run ends). Off by
-            default: even batched, it adds about a fifth to a cell's CPU time (see
-            ``bench/README.md``).
+            one connection for the run, its writes committed in batches (seen by others in
+            about 0.2 s; all committed however the run ends). Off by default: it adds a fifth
+            to a cell's CPU time (``bench/README.md``). ``run(batch=True)`` logs its batches
+            whatever this says: to this path, else to the default log.
         rate_limit_retries: how many 429s in a row a cell may meet before it fails.
         apis: the protocols to compare, a dimension like ``models``: ``"chat"`` (Chat
             Completions), ``"responses"`` (the Responses API), ``"auto"``, or a list
