@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from tests._batch_server import FakeBatchClient, FakeBatchServer
-from workbench import Grid
+from workbench import BatchProgress, Grid, GridStarted
 from workbench.widgets._grid_view import GridView
+
+from ._frontend import Bridge
 
 pytestmark = pytest.mark.usefixtures("recording_comm")
 
@@ -30,3 +32,15 @@ def test_the_view_shows_each_batch_status_and_its_request_counts() -> None:
     assert "batches: 1 merged · 4/4 requests" in texts
     assert [c["status"] for c in view.table.cells] == ["done"] * 4
     assert view.table.summary["counts"] == {"done": 4}
+
+
+@pytest.mark.browser
+def test_the_bar_in_the_browser_shows_the_batches(page: Any) -> None:
+    grid = Grid(["Say hi", "Name a color"], client=FakeBatchClient(FakeBatchServer()))
+    view = GridView(grid)
+    bridge = Bridge(page, view.table)
+    grid._emit(GridStarted(grid))
+    grid._emit(BatchProgress("batch-1", 1, 1, "in_progress", 1, 0, 2))
+    bridge.forward()
+    counts = str(page.locator(".wbg-counts").text_content())
+    assert counts.endswith("batches: 1 in_progress · 1/2 requests"), counts
