@@ -296,6 +296,9 @@ def test_batch_replies_cost_half_the_live_price(log_path: Path) -> None:
     assert live.cells[0].cost_usd == pytest.approx(full)
     assert result.cells[0].cost_usd == pytest.approx(full / 2)
     assert result.to_dataframe()["cost_usd"][0] == pytest.approx(full / 2)
+    exported = workbench.to_dataframe(result.cells[0].conversation)
+    replies = exported[exported["role"] == "assistant"]
+    assert list(replies["cost_usd"]) == [pytest.approx(full / 2)], "the export prices it too"
     assert KEY not in json.dumps(log_rows(log_path)), "no key in the log"
     local = batch_grid(FakeBatchServer(), params=None).run(batch=True, display=False)
     assert all(math.isnan(c) for c in local.to_dataframe()["cost_usd"]), "local: unknown"

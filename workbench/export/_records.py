@@ -43,6 +43,7 @@ _FIELDS = (
     "audio",
     "turn_ended",
     "api",
+    "batch_id",
 )
 # A message's fields in one C call: pydantic keeps them in the instance __dict__. One pass over
 # the messages (then zip) touches each object once, which matters more than the interpreter for
@@ -102,7 +103,7 @@ class Records:
         models, snapshots = values["model"], values["params"]
         c["model"].extend(models)
         c["params"].extend(_params(snapshots, scrub))
-        self._add_usage(values["usage"], models, snapshots, source.base_url)
+        self._add_usage(values["usage"], models, snapshots, values["batch_id"], source.base_url)
         self._add_outcome(values, scrub)
         on_path = {m.id for m in path}
         c["on_path"].extend([i in on_path for i in ids])
@@ -217,6 +218,7 @@ class Records:
         usages: Sequence[Any],
         models: Sequence[Any],
         snapshots: Sequence[Any],
+        batches: Sequence[str | None],
         base_url: str | None,
     ) -> None:
         c = self.columns
@@ -231,8 +233,8 @@ class Records:
         c["usage"].extend([usage_dict(u) if u is not None else None for u in usages])
         c["cost_usd"].extend(
             [
-                _NAN if u is None else _price(model or p.get("model"), u, base_url)
-                for u, model, p in zip(usages, models, snapshots, strict=True)
+                _NAN if u is None else _price(model or p.get("model"), u, base_url, b is not None)
+                for u, model, p, b in zip(usages, models, snapshots, batches, strict=True)
             ]
         )
 
@@ -279,8 +281,8 @@ def _audio(audio: object, scrub: Scrubber) -> Any:
     return scrub.value(compact_audio(audio))
 
 
-def _price(model: str | None, usage: Any, base_url: str | None) -> float:
-    price = cost_usd(model, usage, base_url)
+def _price(model: str | None, usage: Any, base_url: str | None, batch: bool) -> float:
+    price = cost_usd(model, usage, base_url, batch=batch)
     return _NAN if price is None else price
 
 
