@@ -89,3 +89,18 @@ def test_an_expired_batch_merges_its_answers_and_fails_the_rest() -> None:
     assert set(counts) == {"done", "error"} and 0 < counts["done"] < 24
     failed = [c for c in grid.cells if c.status == "error"]
     assert all(c.error and c.error.startswith("batch_expired") for c in failed)
+
+
+def test_a_grid_across_both_protocols_sends_a_batch_per_endpoint() -> None:
+    clock = FakeClock()
+    model = LocalModel(batch_timing=BatchTiming(clock=clock, seconds_per_request=0.1))
+    grid = Grid(PROMPTS, vars=ROWS, apis=["chat", "responses"], client=AsyncClient(local=model))
+    grid.subscribe(lambda event: clock.advance(1) if event.type == "batch.progress" else None)
+    result = grid.run(batch=True, display=False, poll_interval=0.001)
+    assert result.counts == {"done": 12} and len(result.batch_ids) == 2
+    live = Grid(PROMPTS, vars=ROWS, apis=["chat", "responses"])
+    live.client = AsyncClient(local=LocalModel())
+    pd.testing.assert_frame_equal(
+        result.to_dataframe().drop(columns=NOT_COMPARED),
+        live.run(display=False).to_dataframe().drop(columns=NOT_COMPARED[:-1]),
+    )
