@@ -29,8 +29,9 @@ from tests._grid import USAGE, priced_client
 from tests._mock import KEY, completion_json
 from workbench import BatchLimits, Grid, InvalidParameterError, WorkbenchError
 from workbench.conversation._log import ConversationLog
-from workbench.grid._batch_run import logged_batches, poll_delays
+from workbench.grid._batch_run import poll_delays
 from workbench.grid._display import ProgressLine
+from workbench.grid._grid_batch import logged_batches
 from workbench.protocol._pricing import cost_usd
 
 PROMPTS = ["Say hi to {name}", "Name a color for {name}"]

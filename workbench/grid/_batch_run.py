@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import InvalidParameterError, WorkbenchError
+from .._exceptions import WorkbenchError
 from ..conversation._conversation_base import open_log
 from ..conversation._log import ConversationLog
+from ._batch import BATCH_URLS
 from ._batch_log import TERMINAL, BatchLog, BatchRow, batch_log_path
 from ._batch_merge import BatchFile, merge_batch
 from ._batch_split import BatchPart, split_batches
@@ -34,33 +35,11 @@ if TYPE_CHECKING:
     from ..local import BatchLimits
     from ._grid import Grid
 
-__all__ = ["BatchCallError", "BatchRunner", "batch_settings", "check_batch_client"]
-__all__ += ["logged_batches", "poll_delays"]
+__all__ = ["BatchCallError", "BatchRunner", "poll_delays", "server_of"]
 
 log = logging.getLogger("workbench")
 
-_URLS = {"chat": "/v1/chat/completions", "responses": "/v1/responses"}
 _MAX_POLL_FACTOR = 60  # the longest wait between two polls, in poll intervals
-
-
-def check_batch_client(client: Any) -> None:
-    """Refuse, before anything is sent, a client without the Batch API's resources.
-
-    Raises:
-        InvalidParameterError: ``client`` has no ``files`` and ``batches``.
-    """
-    if not (hasattr(client, "files") and hasattr(client, "batches")):
-        raise InvalidParameterError(
-            "batch",
-            f"the grid's client ({type(client).__name__}) has no files and batches resources"
-            " to run a Batch API job with",
-        )
-
-
-def logged_batches(grid: Grid) -> list[BatchRow]:
-    """The batches the log holds for ``grid``'s version on its server, oldest first."""
-    with ConversationLog(batch_log_path(grid._log)) as db:
-        return BatchLog(db).rows(grid.version, _server(grid))
 
 
 def poll_delays(first: float) -> Callable[[], float]:
@@ -127,7 +106,7 @@ class BatchRunner:
         self.batch_ids: list[str] = []
         self._wake: asyncio.Event | None = None
         self._client: Any = None
-        self._server = _server(grid)
+        self._server = server_of(grid)
         # The cells' conversations go to the log too when the grid logs them (log=), as a
         # live run writes them; the batches always do (the same file: see batch_log_path).
         self._cells_db = open_log(grid._log, grid.client)
@@ -243,7 +222,7 @@ class BatchRunner:
             "batches",
             "create",
             completion_window="24h",
-            endpoint=_URLS.get(row.endpoint, row.endpoint),
+            endpoint=BATCH_URLS.get(row.endpoint, row.endpoint),
             input_file_id=row.input_file_id,
             metadata={"workbench_grid": self.grid.version, "workbench_part": str(row.part)},
         )
@@ -423,7 +402,8 @@ def _reset(cell: Cell) -> None:
         setattr(cell, name, getattr(fresh, name))
 
 
-def _server(grid: Grid) -> str:
+def server_of(grid: Grid) -> str:
+    """The server a grid's batches are logged under: its base URL (never a key)."""
     return grid._base_url or type(grid.client).__name__
 
 
@@ -453,39 +433,3 @@ def _lost(batch_id: str, why: str) -> Any:
         error_file_id=None,
         request_counts=None,
     )
-
-
-def batch_settings(
-    client: Any, batch_limits: BatchLimits | None, poll_interval: float | None
-) -> tuple[BatchLimits, float]:
-    """The limits and first poll interval of a batch run, checked before anything is sent:
-    by default the API's limits, and polls from 1 s (0.05 s on the in-process local model).
-
-    Raises:
-        InvalidParameterError: a bad ``batch_limits`` or ``poll_interval``, or a client without
-            the Batch API's resources.
-    """
-    from ..local import BatchLimits  # the local model's package: loaded when needed
-
-    check_batch_client(client)
-    if batch_limits is not None and not isinstance(batch_limits, BatchLimits):
-        raise InvalidParameterError(
-            "batch_limits", f"must be a BatchLimits, got {type(batch_limits).__name__}"
-        )
-    for name in ("max_requests", "max_bytes"):
-        value = getattr(batch_limits, name, 1)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidParameterError(
-                f"batch_limits.{name}", f"must be an integer >= 1, got {value!r}"
-            )
-    if poll_interval is None:
-        poll_interval = 0.05 if getattr(client, "local_model", None) is not None else 1.0
-    elif (
-        isinstance(poll_interval, bool)
-        or not isinstance(poll_interval, (int, float))
-        or not 0 < poll_interval < float("inf")
-    ):
-        raise InvalidParameterError(
-            "poll_interval", f"must be a number of seconds > 0, got {poll_interval!r}"
-        )
-    return batch_limits or BatchLimits(), float(poll_interval)

@@ -7,10 +7,12 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._exceptions import InvalidParameterError, WorkbenchError
-from ._batch_run import BatchRunner, batch_settings, logged_batches
+from ..conversation._log import ConversationLog
+from ._batch_log import BatchLog, BatchRow, batch_log_path
+from ._batch_run import BatchRunner, server_of
 from ._cells import ANSWERED
 from ._grid_events import GridFinished, GridStarted
 from ._result import GridResult
@@ -20,7 +22,8 @@ if TYPE_CHECKING:
     from ..local import BatchLimits
     from ._grid import Grid
 
-__all__ = ["execute_batch", "no_batch_options", "prepare_batch", "reported", "start_run"]
+__all__ = ["batch_settings", "check_batch_client", "execute_batch", "logged_batches"]
+__all__ += ["no_batch_options", "prepare_batch", "reported", "start_run"]
 
 
 def start_run(
@@ -124,3 +127,59 @@ def reported(result: GridResult) -> GridResult:
             stacklevel=3,
         )
     return result
+
+
+def check_batch_client(client: Any) -> None:
+    """Refuse, before anything is sent, a client without the Batch API's resources.
+
+    Raises:
+        InvalidParameterError: ``client`` has no ``files`` and ``batches``.
+    """
+    if not (hasattr(client, "files") and hasattr(client, "batches")):
+        raise InvalidParameterError(
+            "batch",
+            f"the grid's client ({type(client).__name__}) has no files and batches resources"
+            " to run a Batch API job with",
+        )
+
+
+def logged_batches(grid: Grid) -> list[BatchRow]:
+    """The batches the log holds for ``grid``'s version on its server, oldest first."""
+    with ConversationLog(batch_log_path(grid._log)) as db:
+        return BatchLog(db).rows(grid.version, server_of(grid))
+
+
+def batch_settings(
+    client: Any, batch_limits: BatchLimits | None, poll_interval: float | None
+) -> tuple[BatchLimits, float]:
+    """The limits and first poll interval of a batch run, checked before anything is sent:
+    by default the API's limits, and polls from 1 s (0.05 s on the in-process local model).
+
+    Raises:
+        InvalidParameterError: a bad ``batch_limits`` or ``poll_interval``, or a client without
+            the Batch API's resources.
+    """
+    from ..local import BatchLimits  # the local model's package: loaded when needed
+
+    check_batch_client(client)
+    if batch_limits is not None and not isinstance(batch_limits, BatchLimits):
+        raise InvalidParameterError(
+            "batch_limits", f"must be a BatchLimits, got {type(batch_limits).__name__}"
+        )
+    for name in ("max_requests", "max_bytes"):
+        value = getattr(batch_limits, name, 1)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidParameterError(
+                f"batch_limits.{name}", f"must be an integer >= 1, got {value!r}"
+            )
+    if poll_interval is None:
+        poll_interval = 0.05 if getattr(client, "local_model", None) is not None else 1.0
+    elif (
+        isinstance(poll_interval, bool)
+        or not isinstance(poll_interval, (int, float))
+        or not 0 < poll_interval < float("inf")
+    ):
+        raise InvalidParameterError(
+            "poll_interval", f"must be a number of seconds > 0, got {poll_interval!r}"
+        )
+    return batch_limits or BatchLimits(), float(poll_interval)
