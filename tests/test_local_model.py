@@ -403,8 +403,10 @@ def _number_schema(draw: st.DrawFn) -> dict[str, Any]:
         schema["minimum"] = low
         schema["maximum"] = low + draw(st.integers(0, 500))
     if schema["type"] == "integer" and draw(st.booleans()):
-        schema["multipleOf"] = draw(st.sampled_from([2, 5, 10]))
+        step = schema["multipleOf"] = draw(st.sampled_from([2, 5, 10]))
         schema.setdefault("maximum", 10_000)  # keep a multiple in range
+        if "minimum" in schema:  # [1, 1] holds no multiple of 2: no value could satisfy it
+            schema["maximum"] = max(schema["maximum"], schema["minimum"] + step)
     return schema
 
 

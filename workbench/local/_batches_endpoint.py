@@ -11,7 +11,13 @@ from ._batch_store import BatchStore
 from ._files_endpoint import EXPIRY_RANGE, is_count, missing_file
 from ._local_response import LocalResponse, error, ok
 
-__all__ = ["BATCH_ENDPOINTS", "LOCAL_BATCH_ENDPOINTS", "batches_route"]
+__all__ = [
+    "BATCH_ENDPOINTS",
+    "LOCAL_BATCH_ENDPOINTS",
+    "batch_endpoints",
+    "batches_route",
+    "may_block",
+]
 
 BATCH_ENDPOINTS = (
     "/v1/responses",
@@ -26,6 +32,20 @@ BATCH_ENDPOINTS = (
 """The endpoints the API runs batches for."""
 LOCAL_BATCH_ENDPOINTS = ("/v1/responses", "/v1/chat/completions", "/v1/embeddings")
 """Those the local model answers."""
+
+
+def batch_endpoints(*, responses: bool, embeddings: bool) -> tuple[str, ...]:
+    """The endpoints a local model runs batches for: those it answers."""
+    off = {"/v1/responses": not responses, "/v1/embeddings": not embeddings}
+    return tuple(e for e in LOCAL_BATCH_ENDPOINTS if not off.get(e))
+
+
+def may_block(path: str) -> bool:
+    """Whether answering ``path`` (below ``/v1``) may take long: a ``/files`` or ``/batches``
+    request first answers every batch line due by now. The server and the async transport
+    answer those in a worker thread, so that a poll after a long wait does not hold up every
+    other request (the model's stores take their own locks)."""
+    return path.startswith(("/files", "/batches"))
 
 
 def batches_route(

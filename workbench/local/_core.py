@@ -20,7 +20,7 @@ from .._exceptions import InvalidParameterError
 from ..protocol._validate import validate_create_params
 from ._batch_input import BatchLimits, BatchRequest
 from ._batch_store import BatchStore, BatchTiming
-from ._batches_endpoint import LOCAL_BATCH_ENDPOINTS, batches_route
+from ._batches_endpoint import batch_endpoints, batches_route
 from ._embeddings import LOCAL_EMBEDDING_MODEL
 from ._embeddings import embeddings as embeddings_answer
 from ._faults import FAULT_HEADER, Fault, FaultPlan, Stalled, broken, error_body, replacement
@@ -224,20 +224,6 @@ class LocalModel:
         )
         return response.status, json.loads(response.body)
 
-    @staticmethod
-    def may_block(path: str) -> bool:
-        """Whether answering ``path`` (below ``/v1``) may take long: a ``/files`` or
-        ``/batches`` request first answers every batch line due by now. The server and the
-        async transport answer those in a worker thread, so that a poll after a long wait does
-        not hold up every other request (the model's stores take their own locks)."""
-        return path.startswith(("/files", "/batches"))
-
-    def _batch_endpoints(self) -> tuple[str, ...]:
-        """The endpoints this model runs batches for: those it answers."""
-        off = {"/v1/responses": not self.speaks_responses}
-        off["/v1/embeddings"] = not self.speaks_embeddings
-        return tuple(e for e in LOCAL_BATCH_ENDPOINTS if not off.get(e))
-
     def _route(
         self,
         method: str,
@@ -258,7 +244,10 @@ class LocalModel:
                 return routed
         elif path == "/batches" or path.startswith("/batches/"):
             data = _json_body(body) if method == "POST" else {}
-            routed = batches_route(self.batches, method, path, query, data, self._batch_endpoints())
+            answered = batch_endpoints(
+                responses=self.speaks_responses, embeddings=self.speaks_embeddings
+            )
+            routed = batches_route(self.batches, method, path, query, data, answered)
             if routed is not None:
                 return routed
         elif path == "/chat/completions":

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, unquote
 
 import h11
 
+from ._batches_endpoint import may_block
 from ._core import LocalModel, LocalResponse
 from ._faults import Stalled
 from ._pacing import Clock, apaced
@@ -133,7 +134,7 @@ class LocalServer:
             headers,
             bytes(body),
         )
-        answer = await asyncio.to_thread(handle) if self.model.may_block(path) else handle()
+        answer = await asyncio.to_thread(handle) if may_block(path) else handle()
         if answer.delay:
             await self.clock.async_sleep(answer.delay)
         if answer.drop:

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl
 import anyio.to_thread
 import httpx
 
+from ._batches_endpoint import may_block
 from ._core import LocalModel, LocalResponse
 from ._faults import Stalled
 from ._pacing import Clock, apaced, paced
@@ -58,7 +59,7 @@ class LocalTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
-        if self.model.may_block(_below_prefix(request.url.path)):  # off the caller's loop
+        if may_block(_below_prefix(request.url.path)):  # off the caller's loop
             answer = await anyio.to_thread.run_sync(self._answer, request, body)
         else:
             answer = self._answer(request, body)
