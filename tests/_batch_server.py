@@ -26,6 +26,7 @@ from workbench import (
     APIStatusError,
     AsyncClient,
     AuthenticationError,
+    ConflictError,
     InternalServerError,
     NotFoundError,
 )
@@ -56,7 +57,8 @@ def _not_found(what: str) -> NotFoundError:
 def _server_error(status: int = 500) -> APIStatusError:
     request = httpx.Request("POST", "https://fake.test/v1/batches")
     response = httpx.Response(status, request=request)
-    kind = InternalServerError if status >= 500 else AuthenticationError
+    kinds = {401: AuthenticationError, 409: ConflictError}
+    kind = InternalServerError if status >= 500 else kinds.get(status, APIStatusError)
     return kind(f"The server answered {status}", response=response, body=None)
 
 
@@ -74,6 +76,8 @@ class FakeBatchServer:
         delete_output: the output file is gone by the time it is downloaded.
         fail_creates: how many ``batches.create`` calls fail (a 500) before one goes through.
         fail_retrieves: the statuses the next ``batches.retrieve`` calls fail with, in order.
+        fail_cancels: the statuses the next ``batches.cancel`` calls fail with, in order (a
+            batch that has finished already refuses a cancel with a 409 anyway).
     """
 
     respond: Responder = field(default_factory=local_responder)
@@ -84,6 +88,7 @@ class FakeBatchServer:
     delete_output: bool = False
     fail_creates: int = 0
     fail_retrieves: list[int] = field(default_factory=list)
+    fail_cancels: list[int] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
@@ -214,7 +219,11 @@ class _Batches:
 
     async def cancel(self, batch_id: str) -> Batch:
         self.server.calls.append("batches.cancel")
+        if self.server.fail_cancels:
+            raise _server_error(self.server.fail_cancels.pop(0))
         state = self.server.batches[batch_id]
+        if state["status"] in ("completed", "failed", "expired", "cancelled"):
+            raise _server_error(409)
         if state["status"] in ("validating", "in_progress", "finalizing"):
             state["status"] = "cancelling"
         return self.server.batch(batch_id)

@@ -515,3 +515,20 @@ def test_a_new_run_reads_a_merged_batch_back_and_submits_only_what_it_left(
     assert second["request_counts"]["total"] == 4, "only the expired cells sent again"
     assert sorted(finished) == sorted(str(c.key) for c in again.cells), "each finished once"
     assert [r["merged"] for r in log_rows(log_path)] == [1, 1]
+
+
+@pytest.mark.parametrize("status", [409, 500])
+def test_a_cancel_the_server_refuses_merges_the_batch_as_it_ends(
+    log_path: Path, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The cancel meets a batch that finished meanwhile (a 409; OpenAI says 400) or a server
+    error: nothing to cancel, the batch is polled to its end and merged, no cell failed."""
+    server = FakeBatchServer(fail_cancels=[status])
+    grid = batch_grid(server)
+    grid.subscribe(lambda e: grid.cancel() if getattr(e, "status", "") == "finalizing" else 0)
+    result = grid.run(batch=True, display=False)
+    assert server.calls.count("batches.cancel") == 1
+    assert result.counts == {"done": 12} and result.batch_problems == []
+    assert "cancelling batch" in caplog.text
+    (row,) = log_rows(log_path)
+    assert row["status"] == "completed" and row["merged"] == 1

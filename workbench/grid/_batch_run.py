@@ -272,7 +272,7 @@ class BatchRunner:
         while batch.status not in TERMINAL:
             if self.cancelled and not job.cancel_sent:
                 job.cancel_sent = True
-                batch = await self._call("batches", "cancel", batch.id)
+                batch = await self._cancel(batch)
                 delays = poll_delays(self.poll_interval)
             else:
                 await self._sleep(delays())
@@ -283,6 +283,16 @@ class BatchRunner:
                 self._log.update(job.row, status=batch.status, request_counts=_counts(batch))
             self._progress(job, batch)
         return batch
+
+    async def _cancel(self, batch: Any) -> Any:
+        """Cancel ``batch``; a refusal (a 409 or 400: it finished meanwhile) or any other
+        failure means there is nothing to cancel: the batch is polled on to its end and merged
+        as it ends, its cells kept."""
+        try:
+            return await self._call("batches", "cancel", batch.id)
+        except (WorkbenchError, OSError) as exc:
+            log.warning("workbench: cancelling batch %s failed (polled on): %s", batch.id, exc)
+        return await self._retrieve(batch.id)
 
     async def _retrieve(self, batch_id: str, delays: Callable[[], float] | None = None) -> Any:
         """The batch as the server has it now; a failure that may pass with time (a blip in
