@@ -483,6 +483,11 @@ def test_a_grid_with_log_writes_its_batch_cells_conversations_too(tmp_path: Path
     assert loaded.messages[-1].batch_id == grid.cells[0].batch_id is not None
     assert loaded.messages[-1].content == grid.cells[0].output
 
+    again = batch_grid(grid.client.server, params=None, log=path)  # a new kernel, say
+    assert again.run(batch=True, display=False).counts == {"done": 6}
+    with ConversationLog(path) as db:
+        assert len(db.conversations()) == 6, "a batch read back is not logged again"
+
 
 def test_an_openai_client_runs_a_batch_and_its_errors_are_translated(log_path: Path) -> None:
     server = FakeBatchServer()

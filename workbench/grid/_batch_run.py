@@ -248,7 +248,9 @@ class BatchRunner:
             batch = await self._poll(job, batch)
         files = await self._download(batch)
         held = {cid: c for cid, c in job.held.items() if c.status not in ANSWERED}
-        merged = merge_batch(self.grid, batch, held, files, row.custom_ids, self._cells_db)
+        # Read back, a merged batch's conversations are in the log already: not written twice.
+        cells_log = None if was_merged else self._cells_db
+        merged = merge_batch(self.grid, batch, held, files, row.custom_ids, cells_log)
         self.problems.extend(merged)
         self._log.update(
             row,
