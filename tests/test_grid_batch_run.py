@@ -537,3 +537,37 @@ def test_a_cancel_the_server_refuses_merges_the_batch_as_it_ends(
     assert "cancelling batch" in caplog.text
     (row,) = log_rows(log_path)
     assert row["status"] == "completed" and row["merged"] == 1
+
+
+async def test_a_batch_another_server_does_not_know_is_kept_for_its_own(log_path: Path) -> None:
+    """Two servers behind one base URL (two accounts, say): the second answers 404 for the
+    first's batch. The row is kept (``lost``, not merged), and polled when the first comes
+    back; lost a second time, the second server's run sends the cells anew, saying so."""
+    owner = FakeBatchServer(lines_per_poll=4)
+    run = asyncio.create_task(batch_grid(owner).arun(batch=True, display=False))
+    while not any(b["request_counts"]["completed"] for b in owner.batches.values()):
+        await asyncio.sleep(0.01)
+    run.cancel()  # the kernel dies while the batch runs
+    with pytest.raises(asyncio.CancelledError):
+        await run
+
+    other = FakeBatchServer()
+    with pytest.warns(UserWarning, match="batch_not_found"):
+        stranger = await batch_grid(other).arun(batch=True, display=False)
+    assert stranger.counts == {"error": 12} and "batches.create" not in other.calls
+    assert "batch_not_found" in (stranger.cells[0].error or "")
+    (row,) = log_rows(log_path)
+    assert row["status"] == "lost" and row["merged"] == 0, "kept for the server that has it"
+
+    back = await batch_grid(owner).arun(batch=True, display=False)
+    assert back.counts == {"done": 12} and len(owner.batches) == 1, "polled, not resubmitted"
+    (row,) = log_rows(log_path)
+    assert row["status"] == "completed" and row["merged"] == 1
+
+    lost_twice = FakeBatchServer()
+    row_id = row["id"]
+    with sqlite3.connect(log_path) as conn:
+        conn.execute("UPDATE grid_batches SET status = 'lost', merged = 0 WHERE id = ?", (row_id,))
+    with pytest.warns(UserWarning, match="again: its 12 unanswered cell"):
+        anew = await batch_grid(lost_twice).arun(batch=True, display=False)
+    assert anew.counts == {"done": 12} and len(lost_twice.batches) == 1

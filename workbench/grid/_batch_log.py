@@ -18,10 +18,13 @@ from typing import Any
 
 from ..conversation._log import ConversationLog, default_log_path
 
-__all__ = ["BatchLog", "BatchRow", "batch_log_path"]
+__all__ = ["LOST", "TERMINAL", "BatchLog", "BatchRow", "batch_log_path"]
 
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 """The statuses after which a batch changes no more."""
+
+LOST = "lost"
+"""Not a status of the API: the server answered 404 for the batch (see ``BatchRunner._lost``)."""
 
 
 def batch_log_path(log: bool | str | Path) -> Path:

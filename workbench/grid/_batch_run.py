@@ -23,7 +23,7 @@ from .._exceptions import WorkbenchError
 from ..conversation._conversation_base import open_log
 from ..conversation._log import ConversationLog
 from ._batch import BATCH_URLS
-from ._batch_log import TERMINAL, BatchLog, BatchRow, batch_log_path
+from ._batch_log import LOST, TERMINAL, BatchLog, BatchRow, batch_log_path
 from ._batch_merge import BatchFile, merge_batch
 from ._batch_split import BatchPart, split_batches
 from ._cells import ANSWERED, Cell
@@ -131,11 +131,11 @@ class BatchRunner:
         sender = open_sender(self.grid.client, 4)
         self._client = sender.client
         try:
-            merged, pending = self._logged_jobs()
-            await _all(self._job(job) for job in merged)
-            before = len(merged) + len(pending)
+            first, pending = self._logged_jobs()
+            await _all(self._job(job) for job in first)
+            before = len(first) + len(pending)
             jobs = pending + (self._new_jobs(pending, before) if self.submit else [])
-            self._parts = len(merged) + len(jobs)
+            self._parts = len(first) + len(jobs)
             await _all(self._job(job) for job in jobs)
         finally:
             await sender.aclose()
@@ -148,17 +148,18 @@ class BatchRunner:
         return {str(c.key): c for c in self.cells if c.status not in ANSWERED}
 
     def _logged_jobs(self) -> tuple[list[_Job], list[_Job]]:
-        """The logged batches holding cells this run wants: those already merged (read again:
-        a new process lost what they answered) and those still to finish."""
+        """The logged batches holding cells this run wants: first those already merged (read
+        again: a new process lost what they answered) or lost (the server did not find them),
+        whose cells may be sent anew, then those still to finish."""
         wanted = self._wanted()
-        merged: list[_Job] = []
+        first: list[_Job] = []
         pending: list[_Job] = []
         for row in self._log.rows(self.grid.version, self._server):
             held = {cid: wanted[cid] for cid in row.custom_ids if cid in wanted}
             if held:
-                jobs = merged if row.merged else pending
-                jobs.append(_Job(len(merged) + len(pending) + 1, held, row=row))
-        return merged, pending
+                jobs = first if row.merged or row.status == LOST else pending
+                jobs.append(_Job(len(first) + len(pending) + 1, held, row=row))
+        return first, pending
 
     def _new_jobs(self, pending: list[_Job], before: int) -> list[_Job]:
         """Parts for the cells no logged batch answered or still holds (``pending``)."""
@@ -243,13 +244,18 @@ class BatchRunner:
         assert row is not None and row.batch_id is not None
         self.batch_ids.append(row.batch_id)
         batch = await self._retrieve(row.batch_id)
-        was_merged = row.merged
-        if not was_merged:
+        # A merged batch is read back; one still running (a row merged by an older version,
+        # say) is polled like any other.
+        read_back = row.merged and batch.status in TERMINAL
+        if batch.status not in TERMINAL and not getattr(batch, "lost", False):
             batch = await self._poll(job, batch)
+        if getattr(batch, "lost", False):
+            self._lost(job, batch)
+            return
         files = await self._download(batch)
         held = {cid: c for cid, c in job.held.items() if c.status not in ANSWERED}
         # Read back, a merged batch's conversations are in the log already: not written twice.
-        cells_log = None if was_merged else self._cells_db
+        cells_log = None if read_back else self._cells_db
         merged = merge_batch(self.grid, batch, held, files, row.custom_ids, cells_log)
         self.problems.extend(merged)
         self._log.update(
@@ -260,13 +266,39 @@ class BatchRunner:
             error_file_id=getattr(batch, "error_file_id", None),
             merged=True,
         )
-        again = was_merged and self.submit  # its unanswered cells are submitted anew
+        again = read_back and self.submit  # its unanswered cells are submitted anew
         for cell in held.values():
             if again and cell.status not in ANSWERED:
                 _reset(cell)
             elif not needs_scoring(cell, self.grid._spec):
                 self.grid._emit(CellFinished(cell))
         self._progress(job, batch, "merged")
+
+    def _lost(self, job: _Job, batch: Any) -> None:
+        """The server does not know the job's batch (a 404): another account behind the same
+        URL, or a server that forgot it. The row is kept, ``lost``, for a run that finds it
+        again, and its cells fail; lost on an earlier run too (or merged before), the row is
+        given up and a run that submits sends its cells anew, saying so."""
+        row = job.row
+        assert row is not None
+        left = [c for c in job.held.values() if c.status not in ANSWERED]
+        if not left:
+            return
+        why = f"batch_not_found: batch {row.batch_id} is not on {self._server}"
+        if self.submit and (row.merged or row.status == LOST):
+            self._log.update(row, status=LOST, merged=True)
+            self.problems.append(f"{why}, again: its {len(left)} unanswered cell(s) sent anew")
+            for cell in left:
+                _reset(cell)
+            return
+        self._log.update(row, status=LOST)
+        self.problems.append(f"{why} ({batch.errors.data[0].message}): its log row is kept")
+        self._settle(
+            job,
+            "error",
+            f"{why}: the log keeps it for a later run, which merges it if the server finds it"
+            " again, else sends the cell anew",
+        )
 
     async def _poll(self, job: _Job, batch: Any) -> Any:
         assert job.row is not None
@@ -281,6 +313,8 @@ class BatchRunner:
                 if self.cancelled and not job.cancel_sent:
                     continue  # cancel first: a retrieve could see it run further
                 batch = await self._retrieve(batch.id, delays)
+            if getattr(batch, "lost", False):
+                return batch
             if batch.status != job.row.status or _counts(batch) != job.row.request_counts:
                 self._log.update(job.row, status=batch.status, request_counts=_counts(batch))
             self._progress(job, batch)
@@ -305,7 +339,7 @@ class BatchRunner:
                 return await self._call("batches", "retrieve", batch_id)
             except (WorkbenchError, OSError) as exc:
                 if getattr(exc, "status_code", None) == 404:
-                    return _lost(batch_id, str(exc))
+                    return _missing(batch_id, str(exc))
                 if not _passing(exc):
                     raise
                 log.warning("workbench: polling batch %s failed: %s", batch_id, exc)
@@ -434,12 +468,13 @@ def _text(content: Any) -> str:
     return data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else str(data)
 
 
-def _lost(batch_id: str, why: str) -> Any:
-    """A stand-in for a batch the server no longer knows: failed, saying so."""
+def _missing(batch_id: str, why: str) -> Any:
+    """A stand-in for a batch the server does not know (``lost``), saying why."""
     error = SimpleNamespace(code="batch_not_found", line=None, message=why)
     return SimpleNamespace(
         id=batch_id,
-        status="failed",
+        lost=True,
+        status=LOST,
         errors=SimpleNamespace(data=[error]),
         output_file_id=None,
         error_file_id=None,
