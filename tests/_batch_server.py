@@ -78,6 +78,7 @@ class FakeBatchServer:
         fail_retrieves: the statuses the next ``batches.retrieve`` calls fail with, in order.
         fail_cancels: the statuses the next ``batches.cancel`` calls fail with, in order (a
             batch that has finished already refuses a cancel with a 409 anyway).
+        fail_contents: the statuses the next ``files.content`` calls fail with, in order.
     """
 
     respond: Responder = field(default_factory=local_responder)
@@ -89,6 +90,7 @@ class FakeBatchServer:
     fail_creates: int = 0
     fail_retrieves: list[int] = field(default_factory=list)
     fail_cancels: list[int] = field(default_factory=list)
+    fail_contents: list[int] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
@@ -172,6 +174,8 @@ class _Files:
 
     async def content(self, file_id: str) -> Any:
         self.server.calls.append("files.content")
+        if self.server.fail_contents:
+            raise _server_error(self.server.fail_contents.pop(0))
         if file_id not in self.server.files:
             raise _not_found(f"files/{file_id}")
         data = self.server.files[file_id]

@@ -233,7 +233,8 @@ def test_a_failed_batch_puts_its_validation_errors_on_the_cells_by_line(
 def test_a_missing_output_file_fails_its_cells_naming_the_file(log_path: Path) -> None:
     server = FakeBatchServer(delete_output=True)
     grid = batch_grid(server, params=None)
-    result = grid.run(batch=True, display=False)
+    with pytest.warns(UserWarning, match="could not be read"):
+        result = grid.run(batch=True, display=False)
     assert result.counts == {"error": 6}
     (batch,) = server.batches.values()
     assert all(batch["output_file_id"] in (c.error or "") for c in grid.cells)
@@ -513,7 +514,8 @@ def test_a_new_run_reads_a_merged_batch_back_and_submits_only_what_it_left(
     again = batch_grid(server)  # a new process, say: the first batch is read back
     finished: list[str] = []
     again.subscribe(lambda e: finished.append(str(e.cell.key)) if e.type == "cell.finished" else 0)
-    result = again.run(batch=True, display=False)
+    with pytest.warns(UserWarning, match=r"\(expired\) left 4 cell\(s\) unanswered: sent anew"):
+        result = again.run(batch=True, display=False)
     assert result.counts == {"done": 12} and len(result.batch_ids) == 2
     assert server.calls.count("batches.create") == 2
     second = list(server.batches.values())[1]
@@ -571,3 +573,23 @@ async def test_a_batch_another_server_does_not_know_is_kept_for_its_own(log_path
     with pytest.warns(UserWarning, match="again: its 12 unanswered cell"):
         anew = await batch_grid(lost_twice).arun(batch=True, display=False)
     assert anew.counts == {"done": 12} and len(lost_twice.batches) == 1
+
+
+def test_a_download_that_fails_is_retried_and_a_merged_batch_never_resubmitted(
+    log_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = FakeBatchServer()
+    assert batch_grid(server).run(batch=True, display=False).counts == {"done": 12}
+    server.fail_contents = [503]  # a blip while a new kernel reads the merged batch back
+    assert batch_grid(server).run(batch=True, display=False).counts == {"done": 12}
+    assert "downloading file" in caplog.text
+
+    server.fail_contents = [503] * 10  # down for longer than the retries
+    with pytest.warns(UserWarning, match="could not be read"):
+        down = batch_grid(server).run(batch=True, display=False)
+    assert down.counts == {"error": 12} and "could not be read" in (down.cells[0].error or "")
+    assert server.calls.count("batches.create") == 1, "the batch has them: not sent again"
+    (row,) = log_rows(log_path)
+    assert row["merged"] == 1
+    server.fail_contents = []
+    assert batch_grid(server).run(batch=True, display=False).counts == {"done": 12}

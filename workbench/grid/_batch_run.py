@@ -40,6 +40,7 @@ __all__ = ["BatchCallError", "BatchRunner", "poll_delays", "server_of"]
 log = logging.getLogger("workbench")
 
 _MAX_POLL_FACTOR = 60  # the longest wait between two polls, in poll intervals
+_DOWNLOAD_TRIES = 5  # a file that may come back: fetched this many times before its cells fail
 
 
 def poll_delays(first: float) -> Callable[[], float]:
@@ -162,9 +163,12 @@ class BatchRunner:
         return first, pending
 
     def _new_jobs(self, pending: list[_Job], before: int) -> list[_Job]:
-        """Parts for the cells no logged batch answered or still holds (``pending``)."""
+        """Parts for the cells no logged batch answered or still holds (``pending``); a cell
+        a batch read back settled (an unreadable file, a lost batch) is not sent again."""
         held = {cid for job in pending if job.row is not None for cid in job.row.custom_ids}
-        wanted = [c for cid, c in self._wanted().items() if cid not in held]
+        wanted = [
+            c for cid, c in self._wanted().items() if cid not in held and c.status == "pending"
+        ]
         parts = split_batches(self.grid, wanted, self.limits)
         by_id = {str(c.key): c for c in wanted}
         return [
@@ -266,11 +270,23 @@ class BatchRunner:
             error_file_id=getattr(batch, "error_file_id", None),
             merged=True,
         )
-        again = read_back and self.submit  # its unanswered cells are submitted anew
-        for cell in held.values():
-            if again and cell.status not in ANSWERED:
+        unreadable = [f.file_id for f in files if f.text is None]
+        if unreadable:  # the row stays merged: the next run reads the files again
+            self.problems.append(
+                f"batch {batch.id}: its file {', '.join(unreadable)} could not be read: its"
+                " cells are errors until a later run reads it"
+            )
+        # The cells a batch read back left unanswered (expired, failed) are submitted anew;
+        # not those an unreadable file leaves without an answer: the batch has it.
+        again = [c for c in held.values() if c.status not in ANSWERED]
+        if read_back and self.submit and again and not unreadable:
+            self.problems.append(
+                f"batch {batch.id} ({batch.status}) left {len(again)} cell(s) unanswered: sent anew"
+            )
+            for cell in again:
                 _reset(cell)
-            elif not needs_scoring(cell, self.grid._spec):
+        for cell in held.values():
+            if cell.status != "pending" and not needs_scoring(cell, self.grid._spec):
                 self.grid._emit(CellFinished(cell))
         self._progress(job, batch, "merged")
 
@@ -355,11 +371,24 @@ class BatchRunner:
             if file_id is None:
                 continue
             try:
-                content = await self._call("files", "content", file_id)
-                files.append(BatchFile(file_id, _text(content)))
+                files.append(BatchFile(file_id, await self._content(file_id)))
             except (WorkbenchError, OSError) as exc:
                 files.append(BatchFile(file_id, None, f"{type(exc).__name__}: {exc}"))
         return files
+
+    async def _content(self, file_id: str) -> str:
+        """A file's text; a failure that may pass is logged and tried again after a wait,
+        up to ``_DOWNLOAD_TRIES`` times in all."""
+        delays = poll_delays(self.poll_interval)
+        for tries in range(1, _DOWNLOAD_TRIES + 1):
+            try:
+                return _text(await self._call("files", "content", file_id))
+            except (WorkbenchError, OSError) as exc:
+                if tries == _DOWNLOAD_TRIES or not _passing(exc):
+                    raise
+                log.warning("workbench: downloading file %s failed: %s", file_id, exc)
+            await self._sleep(delays())
+        raise AssertionError("unreachable")
 
     # -- helpers -----------------------------------------------------------------------------
 
