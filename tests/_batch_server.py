@@ -79,6 +79,8 @@ class FakeBatchServer:
         fail_cancels: the statuses the next ``batches.cancel`` calls fail with, in order (a
             batch that has finished already refuses a cancel with a 409 anyway).
         fail_contents: the statuses the next ``files.content`` calls fail with, in order.
+        lose_creates: how many ``batches.create`` calls create their batch and then fail (a
+            500), as when the answer is lost on the way.
     """
 
     respond: Responder = field(default_factory=local_responder)
@@ -91,6 +93,7 @@ class FakeBatchServer:
     fail_retrieves: list[int] = field(default_factory=list)
     fail_cancels: list[int] = field(default_factory=list)
     fail_contents: list[int] = field(default_factory=list)
+    lose_creates: int = 0
     files: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
@@ -210,7 +213,15 @@ class _Batches:
             "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
             "_lines": lines, "_out": [],
         }  # fmt: skip
+        if server.lose_creates > 0:
+            server.lose_creates -= 1
+            raise _server_error()
         return server.batch(batch_id)
+
+    async def list(self, *, limit: int = 20) -> Any:
+        self.server.calls.append("batches.list")
+        newest = list(self.server.batches)[::-1][:limit]
+        return SimpleNamespace(data=[self.server.batch(b) for b in newest], has_more=False)
 
     async def retrieve(self, batch_id: str) -> Batch:
         self.server.calls.append("batches.retrieve")
@@ -264,7 +275,7 @@ class FakeBatchClient:
 
 class BatchHandler:
     """The fake server over HTTP, for an ``httpx.MockTransport``: ``/v1/files`` (a multipart
-    upload, ``/content``) and ``/v1/batches`` (create, retrieve, cancel), as the workbench
+    upload, ``/content``) and ``/v1/batches`` (create, list, retrieve, cancel), as the workbench
     client sends them; anything else goes to ``fallback``."""
 
     def __init__(
@@ -301,6 +312,10 @@ class BatchHandler:
         return httpx.Response(200, content=content.content)
 
     def _batches(self, request: httpx.Request, parts: list[str]) -> httpx.Response:
+        if len(parts) == 1 and request.method == "GET":
+            page = _now(self.batches.list(limit=int(request.url.params.get("limit", 20))))
+            data = [b.model_dump(mode="json") for b in page.data]
+            return httpx.Response(200, json={"object": "list", "data": data, "has_more": False})
         if len(parts) == 1:
             made = _now(self.batches.create(**json.loads(request.content)))
         elif len(parts) == 3 and parts[2] == "cancel":

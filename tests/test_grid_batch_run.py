@@ -29,7 +29,7 @@ from tests._grid import USAGE, priced_client
 from tests._mock import KEY, completion_json
 from workbench import BatchLimits, Grid, InvalidParameterError, WorkbenchError
 from workbench.conversation._log import ConversationLog
-from workbench.grid._batch_run import poll_delays
+from workbench.grid._batch_calls import poll_delays
 from workbench.grid._display import ProgressLine
 from workbench.grid._grid_batch import logged_batches
 from workbench.protocol._pricing import cost_usd
@@ -388,7 +388,7 @@ def test_the_estimate_at_the_batch_price_is_half_for_the_replies() -> None:
 def test_a_file_uploaded_before_a_failed_create_is_reused_by_the_next_run(
     log_path: Path,
 ) -> None:
-    server = FakeBatchServer(fail_creates=1)
+    server = FakeBatchServer(fail_creates=3)  # each try of the run
     grid = batch_grid(server, params=None)
     with pytest.warns(UserWarning, match="InternalServerError"):
         first = grid.run(batch=True, display=False)
@@ -403,7 +403,7 @@ def test_a_file_uploaded_before_a_failed_create_is_reused_by_the_next_run(
 
 
 def test_a_logged_file_gone_from_the_server_is_uploaded_again(log_path: Path) -> None:
-    server = FakeBatchServer(fail_creates=1)
+    server = FakeBatchServer(fail_creates=3)  # each try of the run
     with pytest.warns(UserWarning, match="InternalServerError"):
         batch_grid(server, params=None).run(batch=True, display=False)
     (first_file,) = server.files
@@ -593,3 +593,46 @@ def test_a_download_that_fails_is_retried_and_a_merged_batch_never_resubmitted(
     assert row["merged"] == 1
     server.fail_contents = []
     assert batch_grid(server).run(batch=True, display=False).counts == {"done": 12}
+
+
+def test_a_batch_whose_create_answer_is_lost_is_adopted_not_created_twice(
+    log_path: Path,
+) -> None:
+    """The create goes through but its answer is lost (a 500 here): the client does not send
+    it again on its own, and the run finds the batch by its input file."""
+    server = FakeBatchServer(lose_creates=1)
+    http = httpx.AsyncClient(transport=httpx.MockTransport(BatchHandler(server)))
+    client = workbench.AsyncClient(base_url="https://batch.example.test/v1", http_client=http)
+    grid = Grid(PROMPTS, vars=ROWS, models="workbench-local", client=client)
+    result = grid.run(batch=True, display=False, poll_interval=0.01)
+    assert result.counts == {"done": 6}
+    assert server.calls.count("batches.create") == 1 and len(server.batches) == 1
+    assert "batches.list" in server.calls
+    (row,) = log_rows(log_path)
+    assert row["batch_id"] == next(iter(server.batches)) and row["merged"] == 1
+
+
+def test_a_batch_created_before_the_process_died_is_adopted_by_the_next_run(
+    log_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.grid._batch_log import BatchLog
+
+    update = BatchLog.update
+
+    def die_logging_the_batch(self: BatchLog, row: Any, **changes: Any) -> None:
+        if "batch_id" in changes:
+            raise OSError("the process dies between the create and the log")
+        update(self, row, **changes)
+
+    server = FakeBatchServer()
+    with monkeypatch.context() as patch, pytest.warns(UserWarning, match="the process dies"):
+        patch.setattr(BatchLog, "update", die_logging_the_batch)
+        batch_grid(server).run(batch=True, display=False)
+    (row,) = log_rows(log_path)
+    assert row["input_file_id"] and row["batch_id"] is None and len(server.batches) == 1
+
+    result = batch_grid(server).run(batch=True, display=False)
+    assert result.counts == {"done": 12}
+    assert server.calls.count("batches.create") == 1, "the batch on the server, adopted"
+    (row,) = log_rows(log_path)
+    assert row["batch_id"] == next(iter(server.batches)) and row["merged"] == 1

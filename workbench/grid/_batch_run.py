@@ -11,18 +11,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import functools
-import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import WorkbenchError
 from ..conversation._conversation_base import open_log
 from ..conversation._log import ConversationLog
 from ._batch import BATCH_URLS
+from ._batch_calls import (
+    call_resource,
+    counts_of,
+    find_batch,
+    missing_batch,
+    passing,
+    poll_delays,
+    text_of,
+    without_retries,
+)
 from ._batch_log import LOST, TERMINAL, BatchLog, BatchRow, batch_log_path
 from ._batch_merge import BatchFile, merge_batch
 from ._batch_split import BatchPart, split_batches
@@ -35,33 +42,12 @@ if TYPE_CHECKING:
     from ..local import BatchLimits
     from ._grid import Grid
 
-__all__ = ["BatchCallError", "BatchRunner", "poll_delays", "server_of"]
+__all__ = ["BatchRunner", "server_of"]
 
 log = logging.getLogger("workbench")
 
-_MAX_POLL_FACTOR = 60  # the longest wait between two polls, in poll intervals
 _DOWNLOAD_TRIES = 5  # a file that may come back: fetched this many times before its cells fail
-
-
-def poll_delays(first: float) -> Callable[[], float]:
-    """The waits between polls: ``first``, doubling each time up to 60 times ``first``."""
-    delay = first / 2
-
-    def following() -> float:
-        nonlocal delay
-        delay = min(delay * 2, first * _MAX_POLL_FACTOR)
-        return delay
-
-    return following
-
-
-class BatchCallError(WorkbenchError):
-    """A files or batches call through another package's client failed: its error, with its
-    HTTP status (``status_code``, None when no answer came)."""
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__(f"{type(error).__name__}: {error}")
-        self.status_code: int | None = getattr(error, "status_code", None)
+_CREATE_TRIES = 3  # a batch create failing in a way that may pass: sent this many times in all
 
 
 @dataclass
@@ -107,6 +93,7 @@ class BatchRunner:
         self.batch_ids: list[str] = []
         self._wake: asyncio.Event | None = None
         self._client: Any = None
+        self._client_once: Any = None  # the same, never retrying a request on its own
         self._server = server_of(grid)
         # The cells' conversations go to the log too when the grid logs them (log=), as a
         # live run writes them; the batches always do (the same file: see batch_log_path).
@@ -131,6 +118,7 @@ class BatchRunner:
         self._wake = asyncio.Event()
         sender = open_sender(self.grid.client, 4)
         self._client = sender.client
+        self._client_once = without_retries(sender.client)
         try:
             first, pending = self._logged_jobs()
             await _all(self._job(job) for job in first)
@@ -204,17 +192,25 @@ class BatchRunner:
             if self.cancelled:  # the file stays logged: the next run creates its batch
                 return
         row = job.row
+        # A row an earlier run logged may have its batch already, the id lost (the process
+        # died before logging it, or the create's answer never came): adopted, not made twice.
+        batch = await self._find(row) if job.part is None else None
+        if batch is None:
+            batch = await self._create_from_file(job, row)
+        counts = counts_of(batch)
+        self._log.update(row, batch_id=batch.id, status=batch.status, request_counts=counts)
+        self._progress(job, batch)
+
+    async def _create_from_file(self, job: _Job, row: BatchRow) -> Any:
         try:
-            batch = await self._create(row)
+            return await self._create(row)
         except WorkbenchError as exc:
             if getattr(exc, "status_code", None) != 404 or job.part is not None:
                 raise
-            # The logged file is gone from the server: upload the same lines again.
-            part = self._part_of(row)
-            self._log.update(row, input_file_id=await self._upload(job, part))
-            batch = await self._create(row)
-        self._log.update(row, batch_id=batch.id, status=batch.status, request_counts=_counts(batch))
-        self._progress(job, batch)
+        # The logged file is gone from the server: upload the same lines again.
+        part = self._part_of(row)
+        self._log.update(row, input_file_id=await self._upload(job, part))
+        return await self._create(row)
 
     async def _upload(self, job: _Job, part: BatchPart) -> str:
         self._progress(job, None, "uploading")
@@ -223,14 +219,42 @@ class BatchRunner:
         return str(uploaded.id)
 
     async def _create(self, row: BatchRow) -> Any:
-        return await self._call(
-            "batches",
-            "create",
-            completion_window="24h",
-            endpoint=BATCH_URLS.get(row.endpoint, row.endpoint),
-            input_file_id=row.input_file_id,
-            metadata={"workbench_grid": self.grid.version, "workbench_part": str(row.part)},
-        )
+        """Create the row's batch, each request sent once (the client's own retries are off):
+        after a failure that may pass, the batch may exist with its answer lost, so it is
+        looked up by its input file and created again only when it is not there."""
+        delays = poll_delays(self.poll_interval)
+        for tries in range(1, _CREATE_TRIES + 1):
+            try:
+                return await call_resource(
+                    self._client_once,
+                    "batches",
+                    "create",
+                    completion_window="24h",
+                    endpoint=BATCH_URLS.get(row.endpoint, row.endpoint),
+                    input_file_id=row.input_file_id,
+                    metadata={"workbench_grid": self.grid.version, "workbench_part": str(row.part)},
+                )
+            except (WorkbenchError, OSError) as exc:
+                if not passing(exc):
+                    raise
+                found = await self._find(row)
+                if found is not None:
+                    return found
+                if tries == _CREATE_TRIES:
+                    raise
+                log.warning("workbench: creating a batch of %s failed: %s", row.input_file_id, exc)
+            await self._sleep(delays())
+        raise AssertionError("unreachable")
+
+    async def _find(self, row: BatchRow) -> Any | None:
+        """The batch made from the row's input file, if the server lists one (None when the
+        list cannot be read: then the batch is created)."""
+        assert row.input_file_id is not None
+        try:
+            return await find_batch(self._client, row.input_file_id)
+        except (WorkbenchError, OSError) as exc:
+            log.warning("workbench: listing batches failed: %s", exc)
+            return None
 
     def _part_of(self, row: BatchRow) -> BatchPart:
         """The input file a logged row stands for, built again from the grid's cells."""
@@ -265,7 +289,7 @@ class BatchRunner:
         self._log.update(
             row,
             status=batch.status,
-            request_counts=_counts(batch),
+            request_counts=counts_of(batch),
             output_file_id=getattr(batch, "output_file_id", None),
             error_file_id=getattr(batch, "error_file_id", None),
             merged=True,
@@ -331,8 +355,8 @@ class BatchRunner:
                 batch = await self._retrieve(batch.id, delays)
             if getattr(batch, "lost", False):
                 return batch
-            if batch.status != job.row.status or _counts(batch) != job.row.request_counts:
-                self._log.update(job.row, status=batch.status, request_counts=_counts(batch))
+            if batch.status != job.row.status or counts_of(batch) != job.row.request_counts:
+                self._log.update(job.row, status=batch.status, request_counts=counts_of(batch))
             self._progress(job, batch)
         return batch
 
@@ -355,8 +379,8 @@ class BatchRunner:
                 return await self._call("batches", "retrieve", batch_id)
             except (WorkbenchError, OSError) as exc:
                 if getattr(exc, "status_code", None) == 404:
-                    return _missing(batch_id, str(exc))
-                if not _passing(exc):
+                    return missing_batch(batch_id, LOST, str(exc))
+                if not passing(exc):
                     raise
                 log.warning("workbench: polling batch %s failed: %s", batch_id, exc)
             await self._sleep(delays())
@@ -364,7 +388,7 @@ class BatchRunner:
     async def _download(self, batch: Any) -> list[BatchFile]:
         files: list[BatchFile] = []
         output = getattr(batch, "output_file_id", None)
-        counts = _counts(batch) or {}
+        counts = counts_of(batch) or {}
         if output is None and batch.status == "completed" and counts.get("completed"):
             files.append(BatchFile("(output)", None, "the completed batch names no output file"))
         for file_id in (output, getattr(batch, "error_file_id", None)):
@@ -382,9 +406,9 @@ class BatchRunner:
         delays = poll_delays(self.poll_interval)
         for tries in range(1, _DOWNLOAD_TRIES + 1):
             try:
-                return _text(await self._call("files", "content", file_id))
+                return text_of(await self._call("files", "content", file_id))
             except (WorkbenchError, OSError) as exc:
-                if tries == _DOWNLOAD_TRIES or not _passing(exc):
+                if tries == _DOWNLOAD_TRIES or not passing(exc):
                     raise
                 log.warning("workbench: downloading file %s failed: %s", file_id, exc)
             await self._sleep(delays())
@@ -393,21 +417,7 @@ class BatchRunner:
     # -- helpers -----------------------------------------------------------------------------
 
     async def _call(self, resource: str, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call ``client.<resource>.<method>``: awaited on an async client, in a worker thread
-        on a sync one (the loop stays free for a cancel). Another package's API errors (an
-        ``openai`` client's) come out as ``BatchCallError``."""
-        function = getattr(getattr(self._client, resource), method)
-        try:
-            if inspect.iscoroutinefunction(function):
-                return await function(*args, **kwargs)
-            result = await asyncio.to_thread(functools.partial(function, *args, **kwargs))
-            return await result if inspect.isawaitable(result) else result
-        except (WorkbenchError, OSError):
-            raise
-        except Exception as exc:
-            if not any(kind.__name__ == "APIError" for kind in type(exc).__mro__):
-                raise
-            raise BatchCallError(exc) from exc
+        return await call_resource(self._client, resource, method, *args, **kwargs)
 
     async def _sleep(self, seconds: float) -> None:
         """Wait ``seconds``, or less when a cancel arrives (once: after it, the full wait)."""
@@ -419,7 +429,7 @@ class BatchRunner:
             await asyncio.wait_for(self._wake.wait(), seconds)
 
     def _progress(self, job: _Job, batch: Any, status: str | None = None) -> None:
-        counts = _counts(batch) or {}
+        counts = counts_of(batch) or {}
         self.grid._emit(
             BatchProgress(
                 batch_id=getattr(batch, "id", None),
@@ -463,13 +473,6 @@ async def _all(jobs: Iterable[Awaitable[None]]) -> None:
         raise
 
 
-def _passing(error: BaseException) -> bool:
-    """Whether a failed poll may pass with time: no answer, a timeout, a conflict, a rate
-    limit or a server error, rather than a refusal that will not change (a 401, a 400)."""
-    status = getattr(error, "status_code", None)
-    return status is None or status in (408, 409, 429) or status >= 500
-
-
 def _reset(cell: Cell) -> None:
     """Make ``cell`` pending again, in place (the run's jobs hold it)."""
     fresh = cell.fresh()
@@ -480,32 +483,3 @@ def _reset(cell: Cell) -> None:
 def server_of(grid: Grid) -> str:
     """The server a grid's batches are logged under: its base URL (never a key)."""
     return grid._base_url or type(grid.client).__name__
-
-
-def _counts(batch: Any) -> dict[str, int] | None:
-    counts = getattr(batch, "request_counts", None)
-    if counts is None:
-        return None
-    return {k: int(getattr(counts, k, 0) or 0) for k in ("total", "completed", "failed")}
-
-
-def _text(content: Any) -> str:
-    text = getattr(content, "text", None)
-    if isinstance(text, str):
-        return text
-    data = getattr(content, "content", content)
-    return data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else str(data)
-
-
-def _missing(batch_id: str, why: str) -> Any:
-    """A stand-in for a batch the server does not know (``lost``), saying why."""
-    error = SimpleNamespace(code="batch_not_found", line=None, message=why)
-    return SimpleNamespace(
-        id=batch_id,
-        lost=True,
-        status=LOST,
-        errors=SimpleNamespace(data=[error]),
-        output_file_id=None,
-        error_file_id=None,
-        request_counts=None,
-    )
