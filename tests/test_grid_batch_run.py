@@ -37,6 +37,13 @@ from workbench.protocol._pricing import cost_usd
 PROMPTS = ["Say hi to {name}", "Name a color for {name}"]
 ROWS = [{"name": "Ada"}, {"name": "Bob"}, {"name": "Cy"}]
 TIMING = ["latency_s", "ttft_s", "request_id", "batch_id"]
+GREETS = {
+    "type": "string_check",
+    "name": "greets",
+    "input": "{{ sample.output_text }}",
+    "reference": "local model",
+    "operation": "like",
+}
 
 
 def batch_grid(server: FakeBatchServer, **kwargs: Any) -> Grid:
@@ -307,15 +314,8 @@ def test_batch_replies_cost_half_the_live_price(log_path: Path) -> None:
 
 
 def test_graders_and_scorers_run_on_batch_results(log_path: Path) -> None:
-    check = {
-        "type": "string_check",
-        "name": "greets",
-        "input": "{{ sample.output_text }}",
-        "reference": "local model",
-        "operation": "like",
-    }
     server = FakeBatchServer()
-    grid = batch_grid(server, params=None, graders=[check], scorers={"chars": len})
+    grid = batch_grid(server, params=None, graders=[GREETS], scorers={"chars": len})
     finished: list[str] = []
     grid.subscribe(lambda e: finished.append(str(e.cell.key)) if e.type == "cell.finished" else 0)
     result = grid.run(batch=True, display=False)
@@ -636,3 +636,18 @@ def test_a_batch_created_before_the_process_died_is_adopted_by_the_next_run(
     assert server.calls.count("batches.create") == 1, "the batch on the server, adopted"
     (row,) = log_rows(log_path)
     assert row["batch_id"] == next(iter(server.batches)) and row["merged"] == 1
+
+
+def test_a_cancelled_batch_run_scores_what_it_answered_and_finishes_every_cell(
+    log_path: Path,
+) -> None:
+    server = FakeBatchServer(lines_per_poll=4)
+    grid = batch_grid(server, graders=[GREETS], scorers={"chars": len})
+    grid.subscribe(lambda e: grid.cancel() if e.type == "batch.progress" and e.completed else 0)
+    finished: list[str] = []
+    grid.subscribe(lambda e: finished.append(str(e.cell.key)) if e.type == "cell.finished" else 0)
+    result = grid.run(batch=True, display=False)
+    assert result.counts == {"done": 4, "cancelled": 8}
+    assert sorted(finished) == sorted(str(c.key) for c in grid.cells), "each cell finishes once"
+    done = [c for c in grid.cells if c.status == "done"]
+    assert all(c.scores["chars"] > 0 and c.grades["greets"].passed for c in done)

@@ -88,6 +88,9 @@ async def execute_batch(grid: Grid, runner: BatchRunner) -> GridResult:
         unscored = [c for c in grid.cells if needs_scoring(c, grid._spec)]
         if unscored:
             with grid._lock:
+                # A cancel was aimed at the batches: what they answered is scored all the same
+                # (a cancel from here on stops the scoring).
+                grid._cancel_requested = False
                 scoring = grid._runner = Runner(grid, unscored)
             await scoring.run()
     finally:

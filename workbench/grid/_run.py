@@ -74,6 +74,7 @@ class Runner:
         self._scorers = prepare_scorers(self._spec.scorers)
         self._version = grid.version  # hashed once, before the first cell
         self._workers: list[asyncio.Task[None]] = []
+        self._finished: set[int] = set()  # the cells that had their CellFinished (by id)
         self._budget: Budget | None = None
         # One log for the run, its writes committed in batches while it runs (see ``run``).
         self._db = open_log(grid._log, grid.client)
@@ -245,12 +246,17 @@ class Runner:
     def _finish(self, cell: Cell, status: Any, error: str | None) -> None:
         cell.status = status
         cell.error = error
+        self._finished.add(id(cell))
         self.grid._emit(CellFinished(cell))
 
     def _settle_leftovers(self) -> None:
         stopped = self._budget.stopped if self._budget is not None else None
         for cell in self.cells:
-            if cell.status == "pending":
+            if cell.status in ANSWERED and id(cell) not in self._finished:
+                # Answered before, its scoring never started (a cancel): it finishes as it
+                # is, and the next run scores it.
+                self._finish(cell, cell.status, cell.error)
+            elif cell.status == "pending":
                 if stopped is not None and not self.cancelled:
                     self._finish(cell, "skipped", stopped)
                 else:
