@@ -81,6 +81,7 @@ class FakeBatchServer:
         fail_contents: the statuses the next ``files.content`` calls fail with, in order.
         lose_creates: how many ``batches.create`` calls create their batch and then fail (a
             500), as when the answer is lost on the way.
+        stuck_cancelling: a cancelled batch stays ``cancelling`` (for as long as this is set).
     """
 
     respond: Responder = field(default_factory=local_responder)
@@ -94,6 +95,7 @@ class FakeBatchServer:
     fail_cancels: list[int] = field(default_factory=list)
     fail_contents: list[int] = field(default_factory=list)
     lose_creates: int = 0
+    stuck_cancelling: bool = False
     files: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
@@ -132,7 +134,7 @@ class FakeBatchServer:
                 state["status"] = "finalizing"
         elif status == "finalizing":
             self._end(batch_id, "completed")
-        elif status == "cancelling":
+        elif status == "cancelling" and not self.stuck_cancelling:
             self._end(batch_id, "cancelled")
 
     def _answer(self, line: dict[str, Any]) -> str:

@@ -11,9 +11,11 @@ import io
 import json
 import math
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -651,3 +653,36 @@ def test_a_cancelled_batch_run_scores_what_it_answered_and_finishes_every_cell(
     assert sorted(finished) == sorted(str(c.key) for c in grid.cells), "each cell finishes once"
     done = [c for c in grid.cells if c.status == "done"]
     assert all(c.scores["chars"] > 0 and c.grades["greets"].passed for c in done)
+
+
+def test_a_second_ctrl_c_stops_waiting_for_a_cancel_and_resume_picks_it_up(
+    log_path: Path,
+) -> None:
+    """Ctrl-C cancels the batch; the batch stays ``cancelling``; a second Ctrl-C stops the
+    wait, the grid free and the row unmerged, and ``resume()`` later merges it. (Before the
+    fix, run() waited for the cancel for good: pytest-timeout fails it.)"""
+    server = FakeBatchServer(lines_per_poll=4, stuck_cancelling=True)
+    grid = batch_grid(server)
+    pressed: list[str] = []
+
+    def press(event: Any) -> None:
+        if event.type != "batch.progress":
+            return
+        if (event.completed and not pressed) or (
+            event.status == "cancelling" and len(pressed) == 1
+        ):
+            pressed.append(event.status)  # Ctrl-C: SIGINT to the main thread, waiting in run()
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    grid.subscribe(press)
+    with pytest.raises(KeyboardInterrupt):
+        grid.run(batch=True, display=False)
+    assert pressed == ["in_progress", "cancelling"] and not grid.running
+    (row,) = log_rows(log_path)
+    assert row["status"] == "cancelling" and row["merged"] == 0, "left for resume()"
+    assert all(c.status == "cancelled" for c in grid.cells if c.status != "pending")
+
+    server.stuck_cancelling = False
+    result = batch_grid(server).resume(display=False)
+    assert result.counts == {"done": 4, "cancelled": 8}
+    assert server.calls.count("batches.create") == 1 and log_rows(log_path)[0]["merged"] == 1
