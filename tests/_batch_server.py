@@ -10,6 +10,7 @@ HTTP: ``BatchHandler(server, fallback)`` for an ``httpx.MockTransport`` under a 
 
 from __future__ import annotations
 
+import asyncio
 import email.parser
 import email.policy
 import itertools
@@ -82,6 +83,8 @@ class FakeBatchServer:
         lose_creates: how many ``batches.create`` calls create their batch and then fail (a
             500), as when the answer is lost on the way.
         stuck_cancelling: a cancelled batch stays ``cancelling`` (for as long as this is set).
+        pause_uploads: ``files.create`` lets the event loop run other tasks before it answers
+            (as a real upload does; not over HTTP, whose handler never waits).
     """
 
     respond: Responder = field(default_factory=local_responder)
@@ -96,6 +99,7 @@ class FakeBatchServer:
     fail_contents: list[int] = field(default_factory=list)
     lose_creates: int = 0
     stuck_cancelling: bool = False
+    pause_uploads: bool = False
     files: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
@@ -169,6 +173,8 @@ class _Files:
 
     async def create(self, *, file: tuple[str, bytes], purpose: str) -> FileObject:
         self.server.calls.append("files.create")
+        if self.server.pause_uploads:
+            await asyncio.sleep(0)
         name, data = file
         file_id = self.server._new_id("file")
         self.server.files[file_id] = data

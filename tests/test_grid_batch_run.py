@@ -12,6 +12,7 @@ import json
 import math
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -142,7 +143,9 @@ def test_the_log_has_each_step_as_soon_as_it_is_known(log_path: Path) -> None:
     grid.subscribe(watch)
     grid.run(batch=True, display=False)
     first_status, first_row = seen[0]
-    assert first_status == "uploading" and first_row == {}, "nothing logged before the upload"
+    assert first_status == "uploading", "claimed before the upload: the cells, no file yet"
+    assert first_row["status"].startswith("uploading by ") and first_row["input_file_id"] is None
+    assert len(json.loads(first_row["custom_ids"])) == 12 and first_row["batch_id"] is None
     created = next(row for status, row in seen if status == "validating")
     assert created["input_file_id"] and created["batch_id"] and not created["merged"]
     assert created["grid_version"] == grid.version
@@ -440,16 +443,21 @@ grid.run(batch=True, display=False)
 """
 
 
-def test_the_log_rows_outlive_a_process_killed_mid_batch(log_path: Path) -> None:
+def run_until_killed(script: str, log_path: Path) -> None:
+    """Run ``script`` (a template of ``root``) in a child process that kills itself (exit 3)."""
     root = str(Path(__file__).resolve().parent.parent)
     child = subprocess.run(
-        [sys.executable, "-c", CHILD.format(root=root)],
+        [sys.executable, "-c", script.format(root=root)],
         env={**os.environ, "WORKBENCH_LOG": str(log_path)},
         capture_output=True,
         text=True,
         timeout=50,
     )
     assert child.returncode == 3, child.stderr
+
+
+def test_the_log_rows_outlive_a_process_killed_mid_batch(log_path: Path) -> None:
+    run_until_killed(CHILD, log_path)
     (row,) = logged_batches(batch_grid(FakeBatchServer()))  # the same grid, this process
     assert row.batch_id and row.input_file_id and not row.merged
     assert row.status == "in_progress" and row.request_counts is not None
@@ -686,3 +694,44 @@ def test_a_second_ctrl_c_stops_waiting_for_a_cancel_and_resume_picks_it_up(
     result = batch_grid(server).resume(display=False)
     assert result.counts == {"done": 4, "cancelled": 8}
     assert server.calls.count("batches.create") == 1 and log_rows(log_path)[0]["merged"] == 1
+
+
+async def test_two_runs_of_one_grid_at_once_submit_its_cells_once(log_path: Path) -> None:
+    """Two kernels (two grids of one definition) run it together: the first claims the cells
+    in the log before uploading, the second follows its batch instead of submitting again."""
+    server = FakeBatchServer(lines_per_poll=4, pause_uploads=True)
+    first, second = batch_grid(server), batch_grid(server)
+    one, two = await asyncio.gather(
+        first.arun(batch=True, display=False), second.arun(batch=True, display=False)
+    )
+    assert one.counts == two.counts == {"done": 12}
+    assert server.calls.count("files.create") == 1 and len(server.batches) == 1
+    assert one.batch_ids == two.batch_ids
+    (row,) = log_rows(log_path)
+    assert row["merged"] == 1 and row["status"] == "completed"
+
+
+DIES_UPLOADING = """
+import os, sys
+sys.path.insert(0, {root!r})
+from tests._batch_server import FakeBatchServer
+from tests.test_grid_batch_run import batch_grid
+
+grid = batch_grid(FakeBatchServer())
+grid.subscribe(lambda e: os._exit(3) if getattr(e, "status", "") == "uploading" else None)
+grid.run(batch=True, display=False)
+"""
+
+
+def test_the_claim_of_a_process_that_died_uploading_is_taken_over(log_path: Path) -> None:
+    run_until_killed(DIES_UPLOADING, log_path)
+    (row,) = log_rows(log_path)
+    host, _, pid = row["status"].removeprefix("uploading by ").rpartition(":")
+    assert host == socket.gethostname() and int(pid) != os.getpid()
+    assert row["input_file_id"] is None, "claimed, then the process died"
+    server = FakeBatchServer()
+    result = batch_grid(server).run(batch=True, display=False)
+    assert result.counts == {"done": 12}, "its process is gone: taken over at once"
+    assert server.calls.count("files.create") == 1
+    (row,) = log_rows(log_path)
+    assert row["merged"] == 1

@@ -1,24 +1,29 @@
 """The Batch API calls of a grid's batch run, on any client with ``files`` and ``batches``
 resources (workbench's or ``openai``'s, sync or async): the call itself with another package's
-errors translated, which failures may pass with time, the waits between polls, and finding a
-batch that was created but whose id never reached the log."""
+errors translated, which failures may pass with time, the waits between polls, downloading a
+batch's files, and finding a batch that was created but whose id never reached the log."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import inspect
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable, Iterable
 from types import SimpleNamespace
 from typing import Any
 
 from .._exceptions import WorkbenchError
+from ._batch_merge import BatchFile
 
-__all__ = ["BatchCallError", "call_resource", "counts_of", "find_batch", "missing_batch"]
-__all__ += ["passing", "poll_delays", "text_of", "without_retries"]
+__all__ = ["BatchCallError", "call_resource", "counts_of", "download_files", "find_batch"]
+__all__ += ["gather_all", "missing_batch", "passing", "poll_delays", "text_of", "without_retries"]
 
 _MAX_POLL_FACTOR = 60  # the longest wait between two polls, in poll intervals
 _LISTED = 100  # the newest batches searched for one created but not logged (one page)
+_DOWNLOAD_TRIES = 5  # a file that may come back: fetched this many times before its cells fail
+
+log = logging.getLogger("workbench")
 
 
 class BatchCallError(WorkbenchError):
@@ -76,6 +81,56 @@ async def find_batch(client: Any, input_file_id: str) -> Any | None:
         if getattr(batch, "input_file_id", None) == input_file_id:
             return batch
     return None
+
+
+async def gather_all(jobs: Iterable[Awaitable[None]]) -> None:
+    """Run ``jobs`` at once; if one fails, the others are cancelled (and awaited) before the
+    error goes on, so that none keeps polling after the run."""
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+async def download_files(
+    client: Any, batch: Any, sleep: Callable[[float], Awaitable[None]], first_wait: float
+) -> list[BatchFile]:
+    """A finished batch's output and error files; one that cannot be read is a ``BatchFile``
+    without text, saying why."""
+    files: list[BatchFile] = []
+    output = getattr(batch, "output_file_id", None)
+    counts = counts_of(batch) or {}
+    if output is None and batch.status == "completed" and counts.get("completed"):
+        files.append(BatchFile("(output)", None, "the completed batch names no output file"))
+    for file_id in (output, getattr(batch, "error_file_id", None)):
+        if file_id is None:
+            continue
+        try:
+            files.append(BatchFile(file_id, await _content(client, file_id, sleep, first_wait)))
+        except (WorkbenchError, OSError) as exc:
+            files.append(BatchFile(file_id, None, f"{type(exc).__name__}: {exc}"))
+    return files
+
+
+async def _content(
+    client: Any, file_id: str, sleep: Callable[[float], Awaitable[None]], first_wait: float
+) -> str:
+    """A file's text; a failure that may pass is logged and tried again after a wait (the
+    polls' backoff), up to ``_DOWNLOAD_TRIES`` times in all."""
+    delays = poll_delays(first_wait)
+    for tries in range(1, _DOWNLOAD_TRIES + 1):
+        try:
+            return text_of(await call_resource(client, "files", "content", file_id))
+        except (WorkbenchError, OSError) as exc:
+            if tries == _DOWNLOAD_TRIES or not passing(exc):
+                raise
+            log.warning("workbench: downloading file %s failed: %s", file_id, exc)
+        await sleep(delays())
+    raise AssertionError("unreachable")
 
 
 def passing(error: BaseException) -> bool:

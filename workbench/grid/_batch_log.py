@@ -2,8 +2,10 @@
 written as soon as each step is known, so that a new process picks the batches up instead of
 submitting them again.
 
-A row is written right after its input file is uploaded (the file's id: a crash before the
-batch is created reuses the file), updated right after the batch is created (its id), at each
+A row is written before its input file is uploaded (``claim``: its cells, status ``uploading``,
+so that two runs of one grid never both submit them), updated right after the upload (the
+file's id: a crash before the batch is created reuses the file), right after the batch is
+created (its id), at each
 poll that changes its status or counts, and when its results are merged into the grid. Rows are
 keyed by the grid's ``version`` and the server's base URL (never a key).
 """
@@ -11,6 +13,8 @@ keyed by the grid's ``version`` and the server's base URL (never a key).
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +22,16 @@ from typing import Any
 
 from ..conversation._log import ConversationLog, default_log_path
 
-__all__ = ["LOST", "TERMINAL", "BatchLog", "BatchRow", "batch_log_path"]
+__all__ = ["LOST", "TERMINAL", "UPLOADING", "BatchLog", "BatchRow", "batch_log_path"]
 
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 """The statuses after which a batch changes no more."""
+
+UPLOADING = "uploading"
+"""Not a status of the API: a run claimed the row's cells and is uploading or creating (the
+status says which process: ``uploading by <host>:<pid>``)."""
+
+_CLAIMED = f"{UPLOADING} by {socket.gethostname()}:{os.getpid()}"
 
 LOST = "lost"
 """Not a status of the API: the server answered 404 for the batch (see ``BatchRunner._lost``)."""
@@ -86,7 +96,7 @@ class BatchLog:
         )
         return [_row(values) for values in found]
 
-    def uploaded(
+    def claim(
         self,
         grid_version: str,
         server: str,
@@ -94,22 +104,63 @@ class BatchLog:
         model: str,
         part: int,
         custom_ids: list[str],
-        input_file_id: str,
-    ) -> BatchRow:
-        """Record an uploaded input file (before its batch is created); returns the new row."""
+    ) -> BatchRow | list[BatchRow]:
+        """Claim cells before their file is uploaded: in one transaction, a new row (status
+        ``uploading``, no file yet) when no unmerged row of this grid and server holds any of
+        ``custom_ids``; else the rows that do (another run's), and nothing is written."""
         now = time.time()
-        ids = json.dumps(custom_ids)
+        wanted = set(custom_ids)
         with self.db._transaction() as conn:
+            found = conn.execute(
+                f"SELECT {_COLUMNS} FROM grid_batches WHERE grid_version = ? AND server = ?"
+                " AND merged = 0 ORDER BY id",
+                (grid_version, server),
+            ).fetchall()
+            holders = [row for row in map(_row, found) if wanted & set(row.custom_ids)]
+            if holders:
+                return holders
+            ids = json.dumps(custom_ids)
             cursor = conn.execute(
                 "INSERT INTO grid_batches (grid_version, server, endpoint, model, part,"
-                " custom_ids, input_file_id, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (grid_version, server, endpoint, model, part, ids, input_file_id, now, now),
+                " custom_ids, status, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (grid_version, server, endpoint, model, part, ids, _CLAIMED, now, now),
             )
             rowid = int(cursor.lastrowid or 0)
         return BatchRow(
-            rowid, grid_version, server, endpoint, model, part, list(custom_ids), input_file_id,
-            created=now, updated=now,
+            rowid, grid_version, server, endpoint, model, part, list(custom_ids),
+            status=_CLAIMED, created=now, updated=now,
         )  # fmt: skip
+
+    def take(self, row: BatchRow, lease: float) -> bool:
+        """Take over ``row``, a batch not created yet, unless another run is submitting it: a
+        claim of a live process (on another host: for less than ``lease`` seconds). True when
+        it is now this run's; ``row`` is updated from the log either way."""
+        now = time.time()
+        with self.db._transaction() as conn:
+            found = conn.execute(f"SELECT {_COLUMNS} FROM grid_batches WHERE id = ?", (row.id,))
+            values = found.fetchone()
+            current = _row(values) if values else None
+            free = (
+                current is not None
+                and current.batch_id is None
+                and not current.merged
+                and not _claimed(current, now - lease)
+            )
+            if free:
+                conn.execute(
+                    "UPDATE grid_batches SET status = ?, updated = ? WHERE id = ?",
+                    (_CLAIMED, now, row.id),
+                )
+        if current is not None:
+            vars(row).update(vars(current))
+        if free:
+            row.status, row.updated = _CLAIMED, now
+        return free
+
+    def row(self, rowid: int) -> BatchRow | None:
+        """The row ``rowid`` as the log has it now."""
+        found = self.db._read(f"SELECT {_COLUMNS} FROM grid_batches WHERE id = ?", rowid)
+        return _row(found[0]) if found else None
 
     def update(self, row: BatchRow, **changes: Any) -> None:
         """Set ``changes`` (any of ``input_file_id``, ``batch_id``, ``status``,
@@ -134,6 +185,26 @@ _UPDATABLE = frozenset(
     {"input_file_id", "batch_id", "status", "request_counts", "output_file_id", "error_file_id"}
     | {"merged"}
 )
+
+
+def _claimed(row: BatchRow, since: float) -> bool:
+    """Whether another run holds ``row``'s claim: one of this host whose process is alive, or
+    one elsewhere made after ``since``."""
+    status = row.status or ""
+    if not status.startswith(UPLOADING):
+        return False
+    host, _, pid = status.removeprefix(f"{UPLOADING} by ").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return row.updated >= since
+    if int(pid) == os.getpid():
+        return True  # another grid of this process: it releases its claims as it stops
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # alive, another user's
+    return True
 
 
 def _stored(name: str, value: Any) -> Any:

@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,15 +24,16 @@ from ._batch import BATCH_URLS
 from ._batch_calls import (
     call_resource,
     counts_of,
+    download_files,
     find_batch,
+    gather_all,
     missing_batch,
     passing,
     poll_delays,
-    text_of,
     without_retries,
 )
 from ._batch_log import LOST, TERMINAL, BatchLog, BatchRow, batch_log_path
-from ._batch_merge import BatchFile, merge_batch
+from ._batch_merge import merge_batch
 from ._batch_split import BatchPart, split_batches
 from ._cells import ANSWERED, Cell
 from ._grid_events import BatchProgress, CellFinished
@@ -46,8 +48,8 @@ __all__ = ["BatchRunner", "server_of"]
 
 log = logging.getLogger("workbench")
 
-_DOWNLOAD_TRIES = 5  # a file that may come back: fetched this many times before its cells fail
 _CREATE_TRIES = 3  # a batch create failing in a way that may pass: sent this many times in all
+_CLAIM_LEASE = 900.0  # seconds after which a claim without a batch is another run's to take
 
 
 @dataclass
@@ -94,6 +96,7 @@ class BatchRunner:
         self._wake: asyncio.Event | None = None
         self._client: Any = None
         self._client_once: Any = None  # the same, never retrying a request on its own
+        self._claims: set[int] = set()  # the log rows this run claimed (see BatchLog.claim)
         self._server = server_of(grid)
         # The cells' conversations go to the log too when the grid logs them (log=), as a
         # live run writes them; the batches always do (the same file: see batch_log_path).
@@ -121,11 +124,11 @@ class BatchRunner:
         self._client_once = without_retries(sender.client)
         try:
             first, pending = self._logged_jobs()
-            await _all(self._job(job) for job in first)
+            await gather_all(self._job(job) for job in first)
             before = len(first) + len(pending)
             jobs = pending + (self._new_jobs(pending, before) if self.submit else [])
             self._parts = len(first) + len(jobs)
-            await _all(self._job(job) for job in jobs)
+            await gather_all(self._job(job) for job in jobs)
         finally:
             await sender.aclose()
             self._db.close()
@@ -168,30 +171,78 @@ class BatchRunner:
 
     async def _job(self, job: _Job) -> None:
         try:
-            if job.row is None or job.row.batch_id is None:
-                if not self.cancelled:
-                    await self._submit(job)
-                if job.row is None or job.row.batch_id is None:  # cancelled before its create
-                    self._settle(job, "cancelled", "cancelled before it was sent")
-                    return
+            if job.row is None and not self.cancelled:
+                await self._claim(job)
+            elif job.row is not None and job.row.batch_id is None:
+                await self._own(job)
+            if job.row is None or job.row.batch_id is None:  # cancelled before its create
+                self._release(job)
+                self._settle(job, "cancelled", "cancelled before it was sent")
+                return
             await self._finish(job)
-        except (WorkbenchError, OSError) as exc:
+        except BaseException as exc:
+            self._release(job)
+            if not isinstance(exc, (WorkbenchError, OSError)):
+                raise  # a cancelled task (a kernel interrupt), say: the claim is released
             # The run goes on for the other batches; these cells say what failed.
             self.problems.append(f"batch {job.number}: {type(exc).__name__}: {exc}")
             self._settle(job, "error", f"batch: {type(exc).__name__}: {exc}")
 
+    async def _claim(self, job: _Job) -> None:
+        """Claim the part's cells in the log, then submit them; cells another run claimed
+        first are followed in its rows instead (one batch for them, whoever submits it)."""
+        part = job.part
+        assert part is not None
+        claimed = self._log.claim(
+            self.grid.version, self._server, part.endpoint, part.model, job.number,
+            list(part.custom_ids),
+        )  # fmt: skip
+        if isinstance(claimed, BatchRow):
+            job.row = claimed
+            self._claims.add(claimed.id)
+            await self._submit(job)
+            return
+        # Another run holds them: this job's cells go to jobs following its rows (any cell
+        # those do not hold stays pending, to be sent by a later run).
+        followers = []
+        for row in claimed:
+            held = {cid: job.held[cid] for cid in row.custom_ids if cid in job.held}
+            followers.append(_Job(job.number, held, row=row))
+        job.held = {}
+        await gather_all(self._job(follower) for follower in followers)
+
+    async def _own(self, job: _Job) -> None:
+        """Wait for a logged row without a batch: until its batch is created (by the run that
+        claimed it), or until it is this run's to submit (released, or its claim too old)."""
+        row = job.row
+        assert row is not None
+        delays = poll_delays(self.poll_interval)
+        while not self.cancelled:
+            if self._log.take(row, _CLAIM_LEASE):
+                self._claims.add(row.id)
+                await self._submit(job)
+                return
+            if row.batch_id is not None or row.merged:
+                return
+            self._progress(job, None, "waiting")  # for another run submitting these cells
+            await self._sleep(delays())
+
+    def _release(self, job: _Job) -> None:
+        """Let a later run submit a row this run claimed and could not create the batch of."""
+        row = job.row
+        if row is not None and row.batch_id is None and row.id in self._claims:
+            with contextlib.suppress(OSError, sqlite3.Error):
+                self._log.update(row, status=None)
+
     async def _submit(self, job: _Job) -> None:
         """Upload the part (unless the log has its file) and create its batch, logging each."""
-        if job.row is None:
-            part = job.part
-            assert part is not None
-            job.row = self._log.uploaded(
-                self.grid.version, self._server, part.endpoint, part.model, job.number,
-                list(part.custom_ids), await self._upload(job, part),
-            )  # fmt: skip
+        row = job.row
+        assert row is not None
+        if row.input_file_id is None:
+            part = job.part or self._part_of(row)
+            self._log.update(row, input_file_id=await self._upload(job, part))
             if self.cancelled:  # the file stays logged: the next run creates its batch
                 return
-        row = job.row
         # A row an earlier run logged may have its batch already, the id lost (the process
         # died before logging it, or the create's answer never came): adopted, not made twice.
         batch = await self._find(row) if job.part is None else None
@@ -280,7 +331,7 @@ class BatchRunner:
         if getattr(batch, "lost", False):
             self._lost(job, batch)
             return
-        files = await self._download(batch)
+        files = await download_files(self._client, batch, self._sleep, self.poll_interval)
         held = {cid: c for cid, c in job.held.items() if c.status not in ANSWERED}
         # Read back, a merged batch's conversations are in the log already: not written twice.
         cells_log = None if read_back else self._cells_db
@@ -385,35 +436,6 @@ class BatchRunner:
                 log.warning("workbench: polling batch %s failed: %s", batch_id, exc)
             await self._sleep(delays())
 
-    async def _download(self, batch: Any) -> list[BatchFile]:
-        files: list[BatchFile] = []
-        output = getattr(batch, "output_file_id", None)
-        counts = counts_of(batch) or {}
-        if output is None and batch.status == "completed" and counts.get("completed"):
-            files.append(BatchFile("(output)", None, "the completed batch names no output file"))
-        for file_id in (output, getattr(batch, "error_file_id", None)):
-            if file_id is None:
-                continue
-            try:
-                files.append(BatchFile(file_id, await self._content(file_id)))
-            except (WorkbenchError, OSError) as exc:
-                files.append(BatchFile(file_id, None, f"{type(exc).__name__}: {exc}"))
-        return files
-
-    async def _content(self, file_id: str) -> str:
-        """A file's text; a failure that may pass is logged and tried again after a wait,
-        up to ``_DOWNLOAD_TRIES`` times in all."""
-        delays = poll_delays(self.poll_interval)
-        for tries in range(1, _DOWNLOAD_TRIES + 1):
-            try:
-                return text_of(await self._call("files", "content", file_id))
-            except (WorkbenchError, OSError) as exc:
-                if tries == _DOWNLOAD_TRIES or not passing(exc):
-                    raise
-                log.warning("workbench: downloading file %s failed: %s", file_id, exc)
-            await self._sleep(delays())
-        raise AssertionError("unreachable")
-
     # -- helpers -----------------------------------------------------------------------------
 
     async def _call(self, resource: str, method: str, *args: Any, **kwargs: Any) -> Any:
@@ -458,19 +480,6 @@ class BatchRunner:
                     cell.status = "skipped"
                     cell.error = "skipped: resume() submits nothing, and no logged batch holds it"
                 self.grid._emit(CellFinished(cell))
-
-
-async def _all(jobs: Iterable[Awaitable[None]]) -> None:
-    """Run ``jobs`` at once; if one fails, the others are cancelled (and awaited) before the
-    error goes on, so that none keeps polling after the run."""
-    tasks = [asyncio.ensure_future(job) for job in jobs]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
 
 
 def _reset(cell: Cell) -> None:
