@@ -79,6 +79,8 @@ def test_a_batch_run_in_jupyterlab_light_dark_and_narrow(lab: LabServer, page: P
         page.wait_for_function(f"() => ({COUNTS})().includes('1/6 requests')", timeout=60_000)
         held = str(page.evaluate(COUNTS))
         assert held == "0/6 cells · batches: 1 in_progress · 1/6 requests", held
+        meter = page.locator(".wbg-progress").evaluate("m => [m.value, m.max]")
+        assert meter == [1, 6], "the meter follows the batch's requests"
         page.mouse.move(0, 0)
         print("held, light:", held, "contrast", _bar_contrast(page))
         _shot(page, "batch-running-light.png")
