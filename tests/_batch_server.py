@@ -276,9 +276,25 @@ class FakeBatchClient:
         self.files: Any = _Blocking(files) if blocking else files
         self.batches: Any = _Blocking(batches) if blocking else batches
         self._inner = inner or AsyncClient(local=True)
+        model = getattr(self._inner, "local_model", None)
+        # Its batches are the fake server's, which outlive the local model that answers chat.
+        self.local_model = None if model is None else _ChatOnlyModel(model)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
+
+
+class _ChatOnlyModel:
+    """The inner local model, without the ``instance`` that ties a grid's logged batches to
+    it (the fake server's batches are not the model's)."""
+
+    instance = None
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
 
 
 class BatchHandler:

@@ -4,12 +4,14 @@ the server's lowered limits, and a cancelled, an expired and a failed batch kept
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from tests._batches import FakeClock
-from workbench import AsyncClient, BatchLimits, Grid
+from workbench import AsyncClient, BatchLimits, Grid, WorkbenchError
 from workbench.local import BatchTiming, LocalModel
 
 PROMPTS = ["Describe {city} in a line.", "Name a street in {city}."]
@@ -104,3 +106,26 @@ def test_a_grid_across_both_protocols_sends_a_batch_per_endpoint() -> None:
         result.to_dataframe().drop(columns=NOT_COMPARED),
         live.run(display=False).to_dataframe().drop(columns=NOT_COMPARED[:-1]),
     )
+
+
+def test_the_log_ties_batches_to_the_local_model_that_holds_them(tmp_path: Path) -> None:
+    """The in-process model's batches end with it (with the process): a grid on another model
+    (a new process) submits its own instead of asking this one's, which it cannot have."""
+    log = tmp_path / "log.sqlite3"
+
+    def batch_ids(model: LocalModel) -> list[str]:
+        return [b["id"] for b in model.batches.list(after=None, limit=100)["data"]]
+
+    def grid_on(model: LocalModel) -> Grid:
+        return Grid(PROMPTS, vars=ROWS, client=AsyncClient(local=model), log=log)
+
+    first, second = LocalModel(), LocalModel()
+    ran = grid_on(first).run(batch=True, display=False, poll_interval=0.001)
+    again = grid_on(first).run(batch=True, display=False, poll_interval=0.001)
+    assert again.batch_ids == ran.batch_ids and len(batch_ids(first)) == 1, "picked up"
+    with pytest.raises(WorkbenchError, match="no batch of this grid"):
+        grid_on(second).resume(display=False)
+    elsewhere = grid_on(second).run(batch=True, display=False, poll_interval=0.001)
+    assert elsewhere.counts == {"done": 6} and elsewhere.batch_problems == []
+    assert batch_ids(second) == elsewhere.batch_ids
+    assert not set(elsewhere.batch_ids) & set(ran.batch_ids), "none of the other model's"

@@ -388,6 +388,18 @@ def test_the_estimate_at_the_batch_price_is_half_for_the_replies() -> None:
     live, batch = grid.estimate(), grid.estimate(batch=True)
     assert live.cost_usd is not None and batch.cost_usd == pytest.approx(live.cost_usd / 2)
     assert batch.prompt_tokens == live.prompt_tokens
+    # The two print alike but for the price, so the batch one says which price it is.
+    assert batch.batch and not live.batch
+    assert repr(live).splitlines()[-1] == f"  cost: ~${live.cost_usd:,.4f}"
+    assert repr(batch).splitlines()[-1] == (
+        f"  cost: ~${batch.cost_usd:,.4f} (replies at the Batch API's price)"
+    )
+    mixed = Grid(["Hi"], models=["gpt-4o-mini", "workbench-local"], apis="chat", client=inner)
+    last = repr(mixed.estimate(batch=True)).splitlines()[-1]
+    assert last.endswith(
+        "(no price for workbench-local); priced: gpt-4o-mini ~$0.0001"
+        " (replies at the Batch API's price)"
+    ), last
 
 
 def test_a_file_uploaded_before_a_failed_create_is_reused_by_the_next_run(

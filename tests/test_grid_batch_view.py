@@ -34,6 +34,23 @@ def test_the_view_shows_each_batch_status_and_its_request_counts() -> None:
     assert view.table.summary["counts"] == {"done": 4}
 
 
+def test_the_progress_carries_the_batches_requests_for_the_meter() -> None:
+    server = FakeBatchServer(lines_per_poll=1)
+    grid = Grid(["Say hi", "Name a color"], client=FakeBatchClient(server))
+    view = GridView(grid)
+    seen: list[tuple[Any, ...]] = []
+
+    def record(change: dict[str, Any]) -> None:
+        new = change["new"]
+        seen.append((new.get("done"), new.get("batches"), new.get("batch_requests")))
+
+    view.table.observe(record, "progress")
+    grid.run(batch=True, display=False)
+    # The cells stay pending (done 0) while the batch answers its requests one by one.
+    assert (0, "batches: 1 in_progress · 1/2 requests", [1, 2]) in seen
+    assert seen[-1][2] == [2, 2]
+
+
 @pytest.mark.browser
 def test_the_bar_in_the_browser_shows_the_batches(page: Any) -> None:
     grid = Grid(["Say hi", "Name a color"], client=FakeBatchClient(FakeBatchServer()))
@@ -44,3 +61,6 @@ def test_the_bar_in_the_browser_shows_the_batches(page: Any) -> None:
     bridge.forward()
     counts = str(page.locator(".wbg-counts").text_content())
     assert counts.endswith("batches: 1 in_progress · 1/2 requests"), counts
+    # No cell has its reply yet, but the meter shows the batch's requests answered.
+    meter = page.locator(".wbg-progress").evaluate("m => [m.value, m.max]")
+    assert meter == [1, 2], meter

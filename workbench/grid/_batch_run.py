@@ -490,5 +490,9 @@ def _reset(cell: Cell) -> None:
 
 
 def server_of(grid: Grid) -> str:
-    """The server a grid's batches are logged under: its base URL (never a key)."""
-    return grid._base_url or type(grid.client).__name__
+    """The server a grid's batches are logged under: its base URL (never a key); on the
+    in-process local model, that model (``LocalModel.instance``): its batches end with it, so
+    a new process must not look for them."""
+    base = grid._base_url or type(grid.client).__name__
+    instance = getattr(getattr(grid.client, "local_model", None), "instance", None)
+    return f"{base}#{instance}" if isinstance(instance, str) else base

@@ -67,6 +67,8 @@ class GridEstimate:
         judge_tokens: their estimated tokens, prompt and completion together.
         judge_cost_usd: their estimated dollars (0 without model graders; None when a judge
             model's price is unknown).
+        batch: the replies are priced at the Batch API's price (``estimate(batch=True)``);
+            the judges are asked live.
     """
 
     cells: int
@@ -78,6 +80,7 @@ class GridEstimate:
     judge_requests: int = 0
     judge_tokens: int = 0
     judge_cost_usd: float | None = 0.0
+    batch: bool = False
 
     @property
     def unpriced(self) -> list[str]:
@@ -95,15 +98,18 @@ class GridEstimate:
                 f"  judges: {self.judge_requests:,} requests, ~{self.judge_tokens:,} tokens,"
                 f" cost {judged}"
             )
+        # Said on the line itself: an estimate at the batch price and one at the live price
+        # look alike otherwise, and a notebook often shows both.
+        priced = " (replies at the Batch API's price)" if self.batch else ""
         if self.cost_usd is not None:
-            lines.append(f"  cost: ~${self.cost_usd:,.4f}")
+            lines.append(f"  cost: ~${self.cost_usd:,.4f}{priced}")
         else:
             known = [f"{m} ~${c:,.4f}" for m, c in self.cost_by_model.items() if c is not None]
             lines.append(
                 "  cost: unknown (no price for "
                 + ", ".join(self.unpriced)
                 + ")"
-                + (f"; priced: {', '.join(known)}" if known else "")
+                + (f"; priced: {', '.join(known)}{priced}" if known else "")
             )
         return "\n".join(lines)
 
@@ -144,6 +150,7 @@ def estimate(spec: GridSpec, base_url: str | None, *, batch: bool = False) -> Gr
         judge_requests,
         judge_tokens,
         judge_total,
+        batch,
     )
 
 

@@ -11,6 +11,7 @@ import itertools
 import json
 import logging
 import re
+import secrets
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -126,6 +127,8 @@ class LocalModel:
             self.files, timing, batch_limits or BatchLimits(), now, self._answer_line
         )
         """The batches of ``/v1/batches``."""
+        self.instance = secrets.token_hex(6)
+        """A random name: grids log their batches here under it (they end with this model)."""
 
     def _next_number(self) -> int:
         with self._id_lock:

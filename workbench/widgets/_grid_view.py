@@ -263,7 +263,17 @@ class GridTable(anywidget.AnyWidget):
             "cancelled": statuses.count("cancelled") + statuses.count("skipped"),
             "rate": round(rate, 2),
             "eta": round((total - done) / rate, 1) if rate else None,
-            **({"batches": batches_text(self._batches.values())} if self._batches else {}),
+            **(self._batch_progress() if self._batches else {}),
+        }
+
+    def _batch_progress(self) -> dict[str, Any]:
+        """The batches' text and their requests answered (or failed) of all: while the cells
+        wait on a batch, the meter follows its requests (the cells fill only at the merge)."""
+        batches = list(self._batches.values())
+        answered = sum(b.completed + b.failed for b in batches)
+        return {
+            "batches": batches_text(batches),
+            "batch_requests": [answered, sum(b.total for b in batches)],
         }
 
     # -- the front end -----------------------------------------------------------------------

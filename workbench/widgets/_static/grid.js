@@ -44,6 +44,13 @@ function progressText(state) {
   }
   bar.meter.max = slots.size || 1;
   bar.meter.value = count.done;
+  // A batch answers its requests long before its cells fill (at the merge): the meter shows
+  // whichever has got further.
+  const [answered, requests] = p.batch_requests || [0, 0];
+  if (requests && answered / requests > count.done / bar.meter.max) {
+    bar.meter.max = requests;
+    bar.meter.value = answered;
+  }
   const parts = [`${count.done}/${slots.size} cells`];
   if (count.running) parts.push(`${count.running} running`);
   if (count.cut) parts.push(`${count.cut} cut`);
