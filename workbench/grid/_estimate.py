@@ -320,16 +320,34 @@ class Budget:
         limit: the most dollars the run may spend; None for no limit.
         spec: the grid.
         base_url: the server, for prices.
+        batch: the replies go through the Batch API, at its price (the judges are asked live).
     """
 
-    def __init__(self, limit: float | None, spec: GridSpec, base_url: str | None) -> None:
+    def __init__(
+        self, limit: float | None, spec: GridSpec, base_url: str | None, *, batch: bool = False
+    ) -> None:
         self.limit = limit
         self.spent = 0.0
         self.reserved = 0.0
         self.stopped: str | None = None
         self._spec = spec
         self._base_url = base_url
+        self._batch = batch
         self._longest: dict[int, int] = {}
+
+    def cell_cost(self, cell: Cell) -> tuple[float | None, float | None]:
+        """``cell``'s estimated dollars before it is sent: its reply's and its judges' (None
+        where a price is unknown)."""
+        row = self._spec.rows[cell.row]
+        params = self._spec.columns[cell.column].params
+        longest = self._longest.get(cell.column, 0)
+        completion = completion_tokens(params, longest)
+        prompt = prompt_tokens(self._spec, row)
+        cost = price_of(cell.model, prompt, completion, self._base_url, batch=self._batch)
+        _, _, judged = judge_cell_estimate(
+            self._spec, cell.row, cell.column, self._base_url, longest
+        )
+        return cost, _total(judged) if judged else 0.0
 
     def reserve(self, cell: Cell) -> tuple[float, float]:
         """Reserve ``cell``'s estimated cost; returns it, as the reply's part and the judges'
@@ -342,18 +360,10 @@ class Budget:
             return 0.0, 0.0
         if self.stopped is not None:
             raise BudgetExceeded(self.stopped)
-        row = self._spec.rows[cell.row]
-        params = self._spec.columns[cell.column].params
-        longest = self._longest.get(cell.column, 0)
-        completion = completion_tokens(params, longest)
-        cost = price_of(cell.model, prompt_tokens(self._spec, row), completion, self._base_url)
-        _, _, judged = judge_cell_estimate(
-            self._spec, cell.row, cell.column, self._base_url, longest
-        )
-        judges = _total(judged) if judged else 0.0
+        cost, judges = self.cell_cost(cell)
         total = None if cost is None or judges is None else cost + judges
         if cost is None or judges is None or total is None or self.over(total):
-            judging = f" with its judges ~${judges:.4f}" if judged and judges is not None else ""
+            judging = f" with its judges ~${judges:.4f}" if judges else ""
             self.stopped = (
                 f"skipped: the budget max_cost_usd={self.limit:g} would be exceeded (spent"
                 f" ${self.spent:.4f}, ${self.reserved:.4f} in flight, this cell"
