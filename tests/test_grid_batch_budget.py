@@ -94,3 +94,29 @@ def test_without_a_budget_every_cell_is_sent(log_path: Path) -> None:
     result = make_grid(batch_client(server)).run(batch=True, display=False, poll_interval=0.01)
     assert result.counts == {"done": 10}
     assert len(sent_lines(server)) == 10
+
+
+JUDGE = {
+    "type": "score_model",
+    "name": "q",
+    "model": "gpt-4o-mini",
+    "input": [{"role": "user", "content": "Rate: {{ sample.output_text }}"}],
+    "range": [0, 1],
+}
+
+
+def test_the_graders_check_prices_the_replies_at_the_batch_price(log_path: Path) -> None:
+    client = batch_client(short_replies())
+    live = make_grid(client, graders=[JUDGE]).estimate().cost_usd
+    batch = make_grid(client, graders=[JUDGE]).estimate(batch=True).cost_usd
+    assert live is not None and batch is not None and batch < live
+    between = (live + batch) / 2
+    with pytest.raises(workbench.WorkbenchError, match=r"not started.*estimate\(\)"):
+        make_grid(client, graders=[JUDGE], max_cost_usd=between).run(display=False)
+    result = make_grid(client, graders=[JUDGE], max_cost_usd=between).run(
+        batch=True, display=False, poll_interval=0.01
+    )
+    assert result.counts == {"done": 10}
+    below = batch * 0.9
+    with pytest.raises(workbench.WorkbenchError, match=r"estimate\(batch=True\)"):
+        make_grid(client, graders=[JUDGE], max_cost_usd=below).run(batch=True, display=False)

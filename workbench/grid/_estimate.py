@@ -270,6 +270,7 @@ def check_start(
     base_url: str | None,
     *,
     judges_only: bool = False,
+    batch: bool = False,
 ) -> None:
     """Refuse to start a run with model graders whose estimate, judges included, is past the
     budget: a judge grid stopped half way would give pass rates over whichever cells ran.
@@ -282,6 +283,7 @@ def check_start(
         base_url: the server, for prices.
         judges_only: the cells are answered already (read from Batch API output or an eval's
             samples): only their judges are estimated, for the replies they hold.
+        batch: the replies go through the Batch API, at its price (the judges are asked live).
 
     Raises:
         WorkbenchError: the estimate is over the budget, with its reply and judge parts.
@@ -296,7 +298,8 @@ def check_start(
             continue
         row = spec.rows[cell.row]
         completion = completion_tokens(spec.columns[cell.column].params)
-        replies += price_of(cell.model, prompt_tokens(spec, row), completion, base_url) or 0.0
+        reply = price_of(cell.model, prompt_tokens(spec, row), completion, base_url, batch=batch)
+        replies += reply or 0.0
         judges += _total(judge_cell_estimate(spec, cell.row, cell.column, base_url)[2]) or 0.0
     if spent + replies + judges > limit:
         raise WorkbenchError(
@@ -304,7 +307,7 @@ def check_start(
             + ("" if judges_only else f"replies ~${replies:.4f} + ")
             + f"judges ~${judges:.4f}"
             + (f" + ${spent:.4f} already spent" if spent else "")
-            + ("" if judges_only else " (see grid.estimate())")
+            + ("" if judges_only else f" (see grid.estimate({'batch=True' if batch else ''}))")
             + "; raise max_cost_usd, or grade fewer cells or with fewer judge_repeats"
         )
 

@@ -434,7 +434,7 @@ class Grid:
             self._cancel_requested = False
         return cells
 
-    def _check_budget(self, cells: list[Cell]) -> None:
+    def _check_budget(self, cells: list[Cell], *, batch: bool = False) -> None:
         """A grid with model graders does not start past its budget (``check_start``)."""
         if self.max_cost_usd is None or not any(g.uses_model for g in self._spec.graders):
             return
@@ -443,7 +443,7 @@ class Grid:
             for c in self.cells
             if c.status in ANSWERED
         )
-        check_start(self._spec, cells, spent, self.max_cost_usd, self._base_url)
+        check_start(self._spec, cells, spent, self.max_cost_usd, self._base_url, batch=batch)
 
     def _show(self, display: bool | None, total: int) -> None:
         try:

@@ -67,7 +67,7 @@ def prepare_batch(
             raise WorkbenchError("the grid is already running: cancel() it or wait")
         indexes = [i for i, cell in enumerate(grid.cells) if cell.status not in ANSWERED]
         if submit:
-            grid._check_budget([grid.cells[i] for i in indexes])
+            grid._check_budget([grid.cells[i] for i in indexes], batch=True)
         for i in indexes:
             grid.cells[i] = grid.cells[i].fresh()
         cells = [grid.cells[i] for i in indexes]
