@@ -136,7 +136,7 @@ def test_the_log_has_each_step_as_soon_as_it_is_known(log_path: Path) -> None:
     assert first_status == "uploading" and first_row == {}, "nothing logged before the upload"
     created = next(row for status, row in seen if status == "validating")
     assert created["input_file_id"] and created["batch_id"] and not created["merged"]
-    assert created["grid_version"] == grid.version
+    assert created["grid_version"] == grid.requests_version
     assert created["server"] == str(grid.client.base_url)
     assert json.loads(created["request_counts"]) == {"total": 12, "completed": 0, "failed": 0}
     (last,) = log_rows(log_path)

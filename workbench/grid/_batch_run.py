@@ -153,7 +153,7 @@ class BatchRunner:
         wanted = self._wanted()
         merged: list[_Job] = []
         pending: list[_Job] = []
-        for row in self._log.rows(self.grid.version, self._server):
+        for row in self._log.rows(self.grid.requests_version, self._server):
             held = {cid: wanted[cid] for cid in row.custom_ids if cid in wanted}
             if held:
                 jobs = merged if row.merged else pending
@@ -193,7 +193,7 @@ class BatchRunner:
             part = job.part
             assert part is not None
             job.row = self._log.uploaded(
-                self.grid.version, self._server, part.endpoint, part.model, job.number,
+                self.grid.requests_version, self._server, part.endpoint, part.model, job.number,
                 list(part.custom_ids), await self._upload(job, part),
             )  # fmt: skip
             if self.cancelled:  # the file stays logged: the next run creates its batch
@@ -213,7 +213,7 @@ class BatchRunner:
 
     async def _upload(self, job: _Job, part: BatchPart) -> str:
         self._progress(job, None, "uploading")
-        name = f"workbench-grid-{self.grid.version}-{job.number}.jsonl"
+        name = f"workbench-grid-{self.grid.requests_version}-{job.number}.jsonl"
         uploaded = await self._call("files", "create", file=(name, part.data), purpose="batch")
         return str(uploaded.id)
 
@@ -224,7 +224,10 @@ class BatchRunner:
             completion_window="24h",
             endpoint=BATCH_URLS.get(row.endpoint, row.endpoint),
             input_file_id=row.input_file_id,
-            metadata={"workbench_grid": self.grid.version, "workbench_part": str(row.part)},
+            metadata={
+                "workbench_grid": self.grid.requests_version,
+                "workbench_part": str(row.part),
+            },
         )
 
     def _part_of(self, row: BatchRow) -> BatchPart:

@@ -25,7 +25,7 @@ from ..protocol._pricing import cost_usd
 from ..protocol._schema import type_to_response_format
 from ..protocol._token_estimate import prompt_estimate, text_tokens
 from ..types import CompletionUsage
-from ._cells import Cell
+from ._cells import ANSWERED, Cell
 from ._spec import GridSpec, Row
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "JUDGE_INSTRUCTION_TOKENS",
     "Budget",
     "GridEstimate",
+    "check_budget",
     "check_prices",
     "check_start",
     "estimate",
@@ -260,6 +261,26 @@ def check_prices(models: Iterable[str], base_url: str | None) -> None:
             " machine have no price), so the budget cannot be kept: leave out max_cost_usd or"
             " choose priced models"
         )
+
+
+def check_budget(
+    spec: GridSpec,
+    grid_cells: Iterable[Cell],
+    cells: Iterable[Cell],
+    limit: float | None,
+    base_url: str | None,
+    *,
+    batch: bool = False,
+) -> None:
+    """A run of ``cells`` with model graders does not start past its budget: ``check_start``,
+    after what the answered ``grid_cells`` (and their judges) cost; nothing without a limit or
+    a model grader."""
+    if limit is None or not any(g.uses_model for g in spec.graders):
+        return
+    spent = sum(
+        (c.cost_usd or 0.0) + (c.judge_cost_usd or 0.0) for c in grid_cells if c.status in ANSWERED
+    )
+    check_start(spec, cells, spent, limit, base_url, batch=batch)
 
 
 def check_start(

@@ -59,8 +59,8 @@ def prepare_batch(
     logged = logged_batches(grid) if not submit or grid.max_cost_usd is not None else []
     if not submit and not logged:
         raise WorkbenchError(
-            f"no batch of this grid (version {grid.version}) on {grid._base_url} in the log:"
-            " run(batch=True) submits them"
+            f"no batch of this grid (requests_version {grid.requests_version}) on"
+            f" {grid._base_url} in the log: run(batch=True) submits them"
         )
     with grid._lock:
         if grid._runner is not None:
@@ -153,9 +153,10 @@ def check_batch_client(client: Any) -> None:
 
 
 def logged_batches(grid: Grid) -> list[BatchRow]:
-    """The batches the log holds for ``grid``'s version on its server, oldest first."""
+    """The batches the log holds for ``grid``'s requests (``requests_version``) on its
+    server, oldest first."""
     with ConversationLog(batch_log_path(grid._log)) as db:
-        return BatchLog(db).rows(grid.version, server_of(grid))
+        return BatchLog(db).rows(grid.requests_version, server_of(grid))
 
 
 def batch_settings(
