@@ -14,6 +14,7 @@ from ..conversation._log import ConversationLog
 from ._batch_budget import skip_past_budget
 from ._batch_log import BatchLog, BatchRow, batch_log_path
 from ._batch_run import BatchRunner, server_of
+from ._batch_split import check_request_sizes
 from ._cells import ANSWERED, Cell
 from ._grid_events import CellFinished, GridFinished, GridStarted
 from ._result import GridResult
@@ -56,12 +57,16 @@ def prepare_batch(
         raise InvalidParameterError(
             "batch", "a grid with tools runs them between requests, which a batch cannot"
         )
-    logged = logged_batches(grid) if not submit or grid.max_cost_usd is not None else []
+    logged = logged_batches(grid)
     if not submit and not logged:
         raise WorkbenchError(
             f"no batch of this grid (requests_version {grid.requests_version}) on"
             f" {grid._base_url} in the log: run(batch=True) submits them"
         )
+    submitted = {cid for row in logged for cid in row.custom_ids}
+    if submit:
+        unsent = [c for c in grid.cells if c.status not in ANSWERED and str(c.key) not in submitted]
+        check_request_sizes(grid, unsent, limits)
     with grid._lock:
         if grid._runner is not None:
             raise WorkbenchError("the grid is already running: cancel() it or wait")
@@ -71,7 +76,6 @@ def prepare_batch(
         for i in indexes:
             grid.cells[i] = grid.cells[i].fresh()
         cells = [grid.cells[i] for i in indexes]
-        submitted = {cid for row in logged for cid in row.custom_ids}
         skipped = skip_past_budget(grid, cells, submitted) if submit else []
         runner = BatchRunner(
             grid,
