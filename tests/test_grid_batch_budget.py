@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -120,3 +121,21 @@ def test_the_graders_check_prices_the_replies_at_the_batch_price(log_path: Path)
     below = batch * 0.9
     with pytest.raises(workbench.WorkbenchError, match=r"estimate\(batch=True\)"):
         make_grid(client, graders=[JUDGE], max_cost_usd=below).run(batch=True, display=False)
+
+
+async def test_cells_a_logged_batch_holds_are_never_skipped(log_path: Path) -> None:
+    server = short_replies()
+    server.lines_per_poll = 1
+    client = batch_client(server)
+    grid = make_grid(client)
+    run = asyncio.create_task(grid.arun(batch=True, display=False, poll_interval=0.01))
+    while not any(b["request_counts"]["completed"] for b in server.batches.values()):
+        await asyncio.sleep(0.01)
+    run.cancel()  # the kernel dies while the batch runs: its cells are paid for
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    per_cell = (make_grid(client).estimate(batch=True).cost_usd or 0) / len(PROMPTS)
+    again = make_grid(client, max_cost_usd=per_cell * 2.5)  # room for 2 of the 10
+    result = await again.arun(batch=True, display=False, poll_interval=0.01)
+    assert result.counts == {"done": 10}, "the batch answers them whatever the budget says"
+    assert len(sent_lines(server)) == 10 and len(server.batches) == 1
