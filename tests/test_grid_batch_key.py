@@ -72,3 +72,10 @@ def test_resume_names_the_requests_version_when_none_is_logged(log_path: Path) -
     other = batch_grid(server, params={"temperature": 0.5})  # other requests
     with pytest.raises(WorkbenchError, match=f"requests_version {other.requests_version}"):
         other.resume(display=False)
+
+
+def test_resume_with_no_log_file_says_so_and_makes_none(log_path: Path) -> None:
+    server = FakeBatchServer()
+    with pytest.raises(WorkbenchError, match="no batch of this grid"):
+        batch_grid(server).resume(display=False)
+    assert not log_path.exists() and server.calls == []

@@ -158,8 +158,11 @@ def check_batch_client(client: Any) -> None:
 
 def logged_batches(grid: Grid) -> list[BatchRow]:
     """The batches the log holds for ``grid``'s requests (``requests_version``) on its
-    server, oldest first."""
-    with ConversationLog(batch_log_path(grid._log)) as db:
+    server, oldest first (none, without creating it, when the log file does not exist)."""
+    path = batch_log_path(grid._log)
+    if not path.exists():
+        return []
+    with ConversationLog(path) as db:
         return BatchLog(db).rows(grid.requests_version, server_of(grid))
 
 
