@@ -50,6 +50,7 @@ DTYPES = {
     "finish_reason": "str",
     "api": "str",
     "request_id": "str",
+    "batch_id": "str",
     "status": "str",
     "error": "str",
     "kept": "bool",

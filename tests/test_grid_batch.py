@@ -11,11 +11,12 @@ import pytest
 from pydantic import BaseModel
 
 import workbench
-from tests._grid import local_client
-from tests._mock import assert_valid_request
-from workbench import Grid, GridResult
+from tests._grid import USAGE, local_client, priced_client
+from tests._mock import assert_valid_request, completion_json
+from workbench import Grid, GridResult, InvalidParameterError
 from workbench.grid import BatchFileError
 from workbench.local import LocalModel
+from workbench.protocol._pricing import cost_usd
 
 
 class Verdict(BaseModel):
@@ -124,6 +125,9 @@ def test_round_trip_reads_back_the_same_result_as_a_live_run(tmp_path: Path) -> 
         assert chat.messages[-1].content == mine.output
     frame = result.to_dataframe()
     live_frame = live.result().to_dataframe()
+    answered = frame["status"] == "done"
+    assert set(frame["batch_id"][answered]) == {"unknown"}, "through a batch, not named"
+    frame = frame.drop(columns="batch_id")
     assert list(frame.columns) == list(live_frame.columns)
     assert dict(frame.dtypes) == dict(live_frame.dtypes)
     same = frame["status"] == "done"
@@ -216,3 +220,26 @@ def _body(line: str, **fields: Any) -> str:
     record = json.loads(line)
     record["response"]["body"].update(fields)
     return json.dumps(record)
+
+
+def test_batch_output_is_priced_at_the_batch_price(tmp_path: Path) -> None:
+    client, _ = priced_client()
+    priced = Grid(["Hi"], models="gpt-4o-mini", apis="chat", client=client)
+    [requests] = priced.to_batch_jsonl(tmp_path / "requests.jsonl")
+    custom_id = json.loads(requests.read_text())["custom_id"]
+    body = completion_json("Hello") | {"model": "gpt-4o-mini", "usage": USAGE}
+    line = {"custom_id": custom_id, "response": {"status_code": 200, "body": body}}
+    out = tmp_path / "out.jsonl"
+    out.write_text(json.dumps(line) + "\n")
+    usage = workbench.types.CompletionUsage.model_validate(USAGE)
+    half = cost_usd("gpt-4o-mini", usage, "https://api.openai.com/v1", batch=True)
+    assert half is not None and half > 0
+
+    cell = GridResult.from_batch_output(priced, out).cells[0]
+    assert cell.cost_usd == pytest.approx(half) and cell.batch_id == "unknown"
+    named = GridResult.from_batch_output(priced, out, batch_id="batch_abc")
+    assert named.cells[0].batch_id == "batch_abc"
+    assert named.cells[0].conversation.messages[-1].batch_id == "batch_abc"
+    assert named.to_dataframe()["cost_usd"][0] == pytest.approx(half)
+    with pytest.raises(InvalidParameterError, match="batch_id"):
+        GridResult.from_batch_output(priced, out, batch_id="")

@@ -148,7 +148,7 @@ def test_the_log_has_each_step_as_soon_as_it_is_known(log_path: Path) -> None:
     assert len(json.loads(first_row["custom_ids"])) == 12 and first_row["batch_id"] is None
     created = next(row for status, row in seen if status == "validating")
     assert created["input_file_id"] and created["batch_id"] and not created["merged"]
-    assert created["grid_version"] == grid.version
+    assert created["grid_version"] == grid.requests_version
     assert created["server"] == str(grid.client.base_url)
     assert json.loads(created["request_counts"]) == {"total": 12, "completed": 0, "failed": 0}
     (last,) = log_rows(log_path)

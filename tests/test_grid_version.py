@@ -139,6 +139,18 @@ def test_any_change_gives_a_new_version() -> None:
     assert len(set(versions.values())) == len(versions)  # and each change its own
 
 
+def test_the_requests_version_changes_with_the_requests_only() -> None:
+    base = _grid()
+    assert len(base.requests_version) == 12 and base.requests_version != base.version
+    readers = {"scorer", "scorer name"}  # read the replies: no request changes
+    for name, change in CHANGES.items():
+        changed = _grid(**change).requests_version != base.requests_version
+        assert changed == (name not in readers), name
+    graded = _grid(graders=[Exact("exact")], judge_repeats=3)
+    assert graded.version != base.version
+    assert graded.requests_version == base.requests_version
+
+
 class Exact(Grader):
     def __init__(self, name: str, definition: Mapping[str, Any] | None = None, **extra: Any):
         self.name = name

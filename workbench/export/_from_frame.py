@@ -169,6 +169,7 @@ class _Row:
             "finish_reason": self.text("finish_reason"),
             "api": self._choice("api", ("chat", "responses")) or "chat",  # older tables: chat
             "request_id": self.text("request_id"),
+            "batch_id": self.text("batch_id"),
             "status": "complete" if status in (*CUT_SHORT, TOOL_ROUND_LIMIT) else status,
             "turn_ended": TOOL_ROUND_LIMIT if status == TOOL_ROUND_LIMIT else None,
             "error": self.text("error"),

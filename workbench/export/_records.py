@@ -173,7 +173,7 @@ class Records:
 
     def _add_outcome(self, values: dict[str, Any], scrub: Scrubber) -> None:
         """How each request went: where its usage came from, its latency, why it finished, its
-        request id, status and error, whether it is kept, and when it was made."""
+        request id and batch, status and error, whether it is kept, and when it was made."""
         c = self.columns
         c["usage_source"].extend(values["usage_source"])
         latencies = values["latency"]
@@ -184,6 +184,7 @@ class Records:
         replies = zip(values["api"], values["role"], strict=True)
         c["api"].extend([api if role == "assistant" else None for api, role in replies])
         c["request_id"].extend(values["request_id"])
+        c["batch_id"].extend(values["batch_id"])
         # A reply the token limit cut or the content filter withheld is not ``complete``, nor
         # the last of a turn stopped at the tool-round limit (``Message.ending``).
         c["status"].extend(

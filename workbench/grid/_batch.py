@@ -38,10 +38,13 @@ if TYPE_CHECKING:
     from ._grid import Grid
 
 __all__ = ["BATCH_URLS", "BatchFileError", "endpoint", "read_batch_output", "request_body"]
-__all__ += ["fill_from_record", "parse_line", "request_line", "write_batch"]
+__all__ += ["UNKNOWN_BATCH", "fill_from_record", "parse_line", "request_line", "write_batch"]
 
 BATCH_URL = "/v1/chat/completions"
 BATCH_URLS = {"chat": BATCH_URL, "responses": "/v1/responses"}
+UNKNOWN_BATCH = "unknown"
+"""The ``batch_id`` of replies read from Batch output files whose batch is not named (the
+files do not hold it): still priced at the batch price."""
 
 
 class BatchFileError(WorkbenchError, ValueError):
@@ -126,9 +129,11 @@ def write_batch(grid: Grid, path: str | Path, model: str | None = None) -> list[
     return [target_path for target_path, _ in files]
 
 
-def read_batch_output(grid: Grid, paths: Sequence[str | Path]) -> list[Cell]:
+def read_batch_output(
+    grid: Grid, paths: Sequence[str | Path], batch_id: str = UNKNOWN_BATCH
+) -> list[Cell]:
     """New cells for ``grid`` from Batch output lines (every file read, and every line checked,
-    before anything is returned).
+    before anything is returned), their replies marked as come through ``batch_id``.
 
     Raises:
         BatchFileError: naming the file, line and field at fault.
@@ -149,7 +154,8 @@ def read_batch_output(grid: Grid, paths: Sequence[str | Path]) -> list[Cell]:
                     f"{where}: custom_id {str(key)!r} was answered already at {answered[key]}"
                 )
             answered[key] = where
-            fill_from_record(grid, cells[index[key]], record, where)
+            fill_from_record(grid, cells[index[key]], record, where, batch_id)
+            cells[index[key]].batch_id = batch_id
     for cell in cells:
         if cell.key not in answered:
             cell.status = "skipped"

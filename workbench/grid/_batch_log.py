@@ -7,7 +7,8 @@ so that two runs of one grid never both submit them), updated right after the up
 file's id: a crash before the batch is created reuses the file), right after the batch is
 created (its id), at each
 poll that changes its status or counts, and when its results are merged into the grid. Rows are
-keyed by the grid's ``version`` and the server's base URL (never a key).
+keyed by the grid's ``requests_version`` (in the ``grid_version`` column: what defines the
+requests, not the scorers or graders) and the server's base URL (never a key).
 """
 
 from __future__ import annotations

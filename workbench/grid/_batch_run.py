@@ -146,7 +146,7 @@ class BatchRunner:
         wanted = self._wanted()
         first: list[_Job] = []
         pending: list[_Job] = []
-        for row in self._log.rows(self.grid.version, self._server):
+        for row in self._log.rows(self.grid.requests_version, self._server):
             held = {cid: wanted[cid] for cid in row.custom_ids if cid in wanted}
             if held:
                 jobs = first if row.merged or row.status == LOST else pending
@@ -194,7 +194,7 @@ class BatchRunner:
         part = job.part
         assert part is not None
         claimed = self._log.claim(
-            self.grid.version, self._server, part.endpoint, part.model, job.number,
+            self.grid.requests_version, self._server, part.endpoint, part.model, job.number,
             list(part.custom_ids),
         )  # fmt: skip
         if isinstance(claimed, BatchRow):
@@ -265,7 +265,7 @@ class BatchRunner:
 
     async def _upload(self, job: _Job, part: BatchPart) -> str:
         self._progress(job, None, "uploading")
-        name = f"workbench-grid-{self.grid.version}-{job.number}.jsonl"
+        name = f"workbench-grid-{self.grid.requests_version}-{job.number}.jsonl"
         uploaded = await self._call("files", "create", file=(name, part.data), purpose="batch")
         return str(uploaded.id)
 
@@ -274,6 +274,7 @@ class BatchRunner:
         after a failure that may pass, the batch may exist with its answer lost, so it is
         looked up by its input file and created again only when it is not there."""
         delays = poll_delays(self.poll_interval)
+        metadata = {"workbench_grid": self.grid.requests_version, "workbench_part": str(row.part)}
         for tries in range(1, _CREATE_TRIES + 1):
             try:
                 return await call_resource(
@@ -283,7 +284,7 @@ class BatchRunner:
                     completion_window="24h",
                     endpoint=BATCH_URLS.get(row.endpoint, row.endpoint),
                     input_file_id=row.input_file_id,
-                    metadata={"workbench_grid": self.grid.version, "workbench_part": str(row.part)},
+                    metadata=metadata,
                 )
             except (WorkbenchError, OSError) as exc:
                 if not passing(exc):

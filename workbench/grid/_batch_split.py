@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ..local import BatchLimits
     from ._grid import Grid
 
-__all__ = ["BatchPart", "split_batches"]
+__all__ = ["BatchPart", "check_request_sizes", "split_batches"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,30 @@ def split_batches(grid: Grid, cells: Iterable[Cell], limits: BatchLimits) -> lis
     return parts
 
 
+def check_request_sizes(grid: Grid, cells: Iterable[Cell], limits: BatchLimits) -> None:
+    """Refuse, before anything is sent, a batch run with a request larger than one batch file
+    may hold.
+
+    Raises:
+        InvalidParameterError: naming the first such cell.
+    """
+    for cell in cells:
+        _line(grid, cell, limits)
+
+
+def _line(grid: Grid, cell: Cell, limits: BatchLimits) -> bytes:
+    """``cell``'s line of a batch file, as bytes, checked against ``limits.max_bytes``."""
+    line = (request_line(grid, cell) + "\n").encode("utf-8")
+    if len(line) > limits.max_bytes:
+        raise InvalidParameterError(
+            "batch_limits",
+            f"cell {cell.key} is a request of {len(line)} bytes, more than one batch file"
+            f" may hold ({limits.max_bytes} bytes): leave it out of the grid, or send it live"
+            " (grid.rerun(key))",
+        )
+    return line
+
+
 def _cut(
     grid: Grid, cells: list[Cell], limits: BatchLimits
 ) -> Iterator[tuple[list[str], list[bytes]]]:
@@ -59,13 +83,7 @@ def _cut(
     lines: list[bytes] = []
     size = 0
     for cell in cells:
-        line = (request_line(grid, cell) + "\n").encode("utf-8")
-        if len(line) > limits.max_bytes:
-            raise InvalidParameterError(
-                "batch_limits",
-                f"cell {cell.key} is a request of {len(line)} bytes, more than one batch file"
-                f" may hold ({limits.max_bytes} bytes)",
-            )
+        line = _line(grid, cell, limits)
         if ids and (len(ids) >= limits.max_requests or size + len(line) > limits.max_bytes):
             yield ids, lines
             ids, lines, size = [], [], 0

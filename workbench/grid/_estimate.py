@@ -25,7 +25,7 @@ from ..protocol._pricing import cost_usd
 from ..protocol._schema import type_to_response_format
 from ..protocol._token_estimate import prompt_estimate, text_tokens
 from ..types import CompletionUsage
-from ._cells import Cell
+from ._cells import ANSWERED, Cell
 from ._spec import GridSpec, Row
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "JUDGE_INSTRUCTION_TOKENS",
     "Budget",
     "GridEstimate",
+    "check_budget",
     "check_prices",
     "check_start",
     "estimate",
@@ -262,6 +263,26 @@ def check_prices(models: Iterable[str], base_url: str | None) -> None:
         )
 
 
+def check_budget(
+    spec: GridSpec,
+    grid_cells: Iterable[Cell],
+    cells: Iterable[Cell],
+    limit: float | None,
+    base_url: str | None,
+    *,
+    batch: bool = False,
+) -> None:
+    """A run of ``cells`` with model graders does not start past its budget: ``check_start``,
+    after what the answered ``grid_cells`` (and their judges) cost; nothing without a limit or
+    a model grader."""
+    if limit is None or not any(g.uses_model for g in spec.graders):
+        return
+    spent = sum(
+        (c.cost_usd or 0.0) + (c.judge_cost_usd or 0.0) for c in grid_cells if c.status in ANSWERED
+    )
+    check_start(spec, cells, spent, limit, base_url, batch=batch)
+
+
 def check_start(
     spec: GridSpec,
     cells: Iterable[Cell],
@@ -270,6 +291,7 @@ def check_start(
     base_url: str | None,
     *,
     judges_only: bool = False,
+    batch: bool = False,
 ) -> None:
     """Refuse to start a run with model graders whose estimate, judges included, is past the
     budget: a judge grid stopped half way would give pass rates over whichever cells ran.
@@ -282,6 +304,7 @@ def check_start(
         base_url: the server, for prices.
         judges_only: the cells are answered already (read from Batch API output or an eval's
             samples): only their judges are estimated, for the replies they hold.
+        batch: the replies go through the Batch API, at its price (the judges are asked live).
 
     Raises:
         WorkbenchError: the estimate is over the budget, with its reply and judge parts.
@@ -296,7 +319,8 @@ def check_start(
             continue
         row = spec.rows[cell.row]
         completion = completion_tokens(spec.columns[cell.column].params)
-        replies += price_of(cell.model, prompt_tokens(spec, row), completion, base_url) or 0.0
+        reply = price_of(cell.model, prompt_tokens(spec, row), completion, base_url, batch=batch)
+        replies += reply or 0.0
         judges += _total(judge_cell_estimate(spec, cell.row, cell.column, base_url)[2]) or 0.0
     if spent + replies + judges > limit:
         raise WorkbenchError(
@@ -304,7 +328,7 @@ def check_start(
             + ("" if judges_only else f"replies ~${replies:.4f} + ")
             + f"judges ~${judges:.4f}"
             + (f" + ${spent:.4f} already spent" if spent else "")
-            + ("" if judges_only else " (see grid.estimate())")
+            + ("" if judges_only else f" (see grid.estimate({'batch=True' if batch else ''}))")
             + "; raise max_cost_usd, or grade fewer cells or with fewer judge_repeats"
         )
 
@@ -320,16 +344,34 @@ class Budget:
         limit: the most dollars the run may spend; None for no limit.
         spec: the grid.
         base_url: the server, for prices.
+        batch: the replies go through the Batch API, at its price (the judges are asked live).
     """
 
-    def __init__(self, limit: float | None, spec: GridSpec, base_url: str | None) -> None:
+    def __init__(
+        self, limit: float | None, spec: GridSpec, base_url: str | None, *, batch: bool = False
+    ) -> None:
         self.limit = limit
         self.spent = 0.0
         self.reserved = 0.0
         self.stopped: str | None = None
         self._spec = spec
         self._base_url = base_url
+        self._batch = batch
         self._longest: dict[int, int] = {}
+
+    def cell_cost(self, cell: Cell) -> tuple[float | None, float | None]:
+        """``cell``'s estimated dollars before it is sent: its reply's and its judges' (None
+        where a price is unknown)."""
+        row = self._spec.rows[cell.row]
+        params = self._spec.columns[cell.column].params
+        longest = self._longest.get(cell.column, 0)
+        completion = completion_tokens(params, longest)
+        prompt = prompt_tokens(self._spec, row)
+        cost = price_of(cell.model, prompt, completion, self._base_url, batch=self._batch)
+        _, _, judged = judge_cell_estimate(
+            self._spec, cell.row, cell.column, self._base_url, longest
+        )
+        return cost, _total(judged) if judged else 0.0
 
     def reserve(self, cell: Cell) -> tuple[float, float]:
         """Reserve ``cell``'s estimated cost; returns it, as the reply's part and the judges'
@@ -342,18 +384,10 @@ class Budget:
             return 0.0, 0.0
         if self.stopped is not None:
             raise BudgetExceeded(self.stopped)
-        row = self._spec.rows[cell.row]
-        params = self._spec.columns[cell.column].params
-        longest = self._longest.get(cell.column, 0)
-        completion = completion_tokens(params, longest)
-        cost = price_of(cell.model, prompt_tokens(self._spec, row), completion, self._base_url)
-        _, _, judged = judge_cell_estimate(
-            self._spec, cell.row, cell.column, self._base_url, longest
-        )
-        judges = _total(judged) if judged else 0.0
+        cost, judges = self.cell_cost(cell)
         total = None if cost is None or judges is None else cost + judges
         if cost is None or judges is None or total is None or self.over(total):
-            judging = f" with its judges ~${judges:.4f}" if judged and judges is not None else ""
+            judging = f" with its judges ~${judges:.4f}" if judges else ""
             self.stopped = (
                 f"skipped: the budget max_cost_usd={self.limit:g} would be exceeded (spent"
                 f" ${self.spent:.4f}, ${self.reserved:.4f} in flight, this cell"

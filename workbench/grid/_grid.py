@@ -4,6 +4,7 @@ run concurrently and watched live."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import threading
@@ -21,13 +22,13 @@ from ._batch_run import BatchRunner
 from ._blocking import run_blocking
 from ._cells import ANSWERED, Cell, CellKey
 from ._display import open_display
-from ._estimate import GridEstimate, check_prices, check_start, estimate, judge_models
+from ._estimate import GridEstimate, check_budget, check_prices, estimate, judge_models
 from ._grid_batch import reported, start_run
 from ._grid_events import GridEvent, GridFinished, GridStarted
 from ._openai_eval import openai_eval_options
 from ._result import GridResult
 from ._run import Runner, needs_scoring
-from ._run_version import SHORT, grid_version
+from ._run_version import SHORT, grid_version, requests_version
 from ._spec import build_spec
 
 if TYPE_CHECKING:
@@ -258,6 +259,12 @@ class Grid:
             self._version = grid_version(self._spec, self._spec.graders)[:SHORT]
         return self._version
 
+    @functools.cached_property
+    def requests_version(self) -> str:
+        """12 hex characters of a hash of what defines the grid's requests: its ``version``
+        less the scorers, graders and judge repeats. The key of its batches in the log."""
+        return requests_version(self._spec)[:SHORT]
+
     @property
     def running(self) -> bool:
         """Whether a run is in progress."""
@@ -377,7 +384,7 @@ class Grid:
         logged batch holds end ``skipped``).
 
         Raises:
-            WorkbenchError: the log holds no batch of this grid's version on this server.
+            WorkbenchError: no batch of this grid's ``requests_version`` on this server logged.
         """
         return reported(self._blocking(start_run(self, display, None, None, poll_interval)))
 
@@ -434,16 +441,9 @@ class Grid:
             self._cancel_requested = False
         return cells
 
-    def _check_budget(self, cells: list[Cell]) -> None:
-        """A grid with model graders does not start past its budget (``check_start``)."""
-        if self.max_cost_usd is None or not any(g.uses_model for g in self._spec.graders):
-            return
-        spent = sum(
-            (c.cost_usd or 0.0) + (c.judge_cost_usd or 0.0)
-            for c in self.cells
-            if c.status in ANSWERED
-        )
-        check_start(self._spec, cells, spent, self.max_cost_usd, self._base_url)
+    def _check_budget(self, cells: list[Cell], *, batch: bool = False) -> None:
+        """A grid with model graders does not start past its budget (``check_budget``)."""
+        check_budget(self._spec, self.cells, cells, self.max_cost_usd, self._base_url, batch=batch)
 
     def _show(self, display: bool | None, total: int) -> None:
         try:

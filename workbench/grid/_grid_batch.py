@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from .._exceptions import InvalidParameterError, WorkbenchError
 from ..conversation._log import ConversationLog
+from ._batch_budget import skip_past_budget
 from ._batch_log import BatchLog, BatchRow, batch_log_path
 from ._batch_run import BatchRunner, server_of
-from ._cells import ANSWERED
-from ._grid_events import GridFinished, GridStarted
+from ._batch_split import check_request_sizes
+from ._cells import ANSWERED, Cell
+from ._grid_events import CellFinished, GridFinished, GridStarted
 from ._result import GridResult
 from ._run import Runner, needs_scoring
 
@@ -36,9 +38,9 @@ def start_run(
     """Claim ``grid`` for a run and show it; returns what runs it. ``batch``: True for
     ``run(batch=True)``, None for ``resume()`` (batches, submitting nothing), False live."""
     if batch is None or batch is True:
-        runner = prepare_batch(grid, batch is True, limits, poll_interval)
-        grid._show(display, len(runner.cells))
-        return lambda: execute_batch(grid, runner)
+        runner, skipped = prepare_batch(grid, batch is True, limits, poll_interval)
+        grid._show(display, len(runner.cells) + len(skipped))
+        return lambda: execute_batch(grid, runner, skipped)
     no_batch_options(batch, limits, poll_interval)
     cells = grid._prepare(None)
     grid._show(display, len(cells))
@@ -47,43 +49,54 @@ def start_run(
 
 def prepare_batch(
     grid: Grid, submit: bool, limits: BatchLimits | None, poll_interval: float | None
-) -> BatchRunner:
-    """Check a batch run's options, claim the grid, and reset the cells it will answer."""
+) -> tuple[BatchRunner, list[Cell]]:
+    """Check a batch run's options, claim the grid, and reset the cells it will answer; returns
+    the run, and the cells it skips as past the budget (``skip_past_budget``)."""
     limits, first_poll = batch_settings(grid.client, limits, poll_interval)
     if any(tool.enabled for tool in grid._spec.tools):
         raise InvalidParameterError(
             "batch", "a grid with tools runs them between requests, which a batch cannot"
         )
-    if not submit and not logged_batches(grid):
+    logged = logged_batches(grid)
+    if not submit and not logged:
         raise WorkbenchError(
-            f"no batch of this grid (version {grid.version}) on {grid._base_url} in the log:"
-            " run(batch=True) submits them"
+            f"no batch of this grid (requests_version {grid.requests_version}) on"
+            f" {grid._base_url} in the log: run(batch=True) submits them"
         )
+    submitted = {cid for row in logged for cid in row.custom_ids}
+    if submit:
+        unsent = [c for c in grid.cells if c.status not in ANSWERED and str(c.key) not in submitted]
+        check_request_sizes(grid, unsent, limits)
     with grid._lock:
         if grid._runner is not None:
             raise WorkbenchError("the grid is already running: cancel() it or wait")
         indexes = [i for i, cell in enumerate(grid.cells) if cell.status not in ANSWERED]
         if submit:
-            grid._check_budget([grid.cells[i] for i in indexes])
+            grid._check_budget([grid.cells[i] for i in indexes], batch=True)
         for i in indexes:
             grid.cells[i] = grid.cells[i].fresh()
+        cells = [grid.cells[i] for i in indexes]
+        skipped = skip_past_budget(grid, cells, submitted) if submit else []
         runner = BatchRunner(
             grid,
-            [grid.cells[i] for i in indexes],
+            [cell for cell in cells if cell.status != "skipped"],
             limits=limits,
             poll_interval=first_poll,
             submit=submit,
         )
         grid._runner = runner
         grid._cancel_requested = False
-    return runner
+    return runner, skipped
 
 
-async def execute_batch(grid: Grid, runner: BatchRunner) -> GridResult:
-    """Run the batches, then score and grade what they answered (as a live run does)."""
+async def execute_batch(grid: Grid, runner: BatchRunner, skipped: list[Cell]) -> GridResult:
+    """Run the batches, then score and grade what they answered (as a live run does);
+    ``skipped``: the cells past the budget, which end at once."""
     started = time.perf_counter()
     try:
         grid._emit(GridStarted(grid))
+        for cell in skipped:
+            grid._emit(CellFinished(cell))
         await runner.run()
         unscored = [c for c in grid.cells if needs_scoring(c, grid._spec)]
         if unscored:
@@ -147,9 +160,13 @@ def check_batch_client(client: Any) -> None:
 
 
 def logged_batches(grid: Grid) -> list[BatchRow]:
-    """The batches the log holds for ``grid``'s version on its server, oldest first."""
-    with ConversationLog(batch_log_path(grid._log)) as db:
-        return BatchLog(db).rows(grid.version, server_of(grid))
+    """The batches the log holds for ``grid``'s requests (``requests_version``) on its
+    server, oldest first (none, without creating it, when the log file does not exist)."""
+    path = batch_log_path(grid._log)
+    if not path.exists():
+        return []
+    with ConversationLog(path) as db:
+        return BatchLog(db).rows(grid.requests_version, server_of(grid))
 
 
 def batch_settings(

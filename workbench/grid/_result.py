@@ -8,8 +8,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._exceptions import InvalidParameterError
 from ..conversation._tools import run_sync
-from ._batch import read_batch_output
+from ._batch import UNKNOWN_BATCH, read_batch_output
 from ._cells import ANSWERED, Cell
 from ._compare import compare_results
 from ._frame import cells_frame
@@ -211,19 +212,33 @@ class GridResult:
         return ax
 
     @classmethod
-    def from_batch_output(cls, grid: Grid, path: str | Path | Sequence[str | Path]) -> GridResult:
+    def from_batch_output(
+        cls,
+        grid: Grid,
+        path: str | Path | Sequence[str | Path],
+        *,
+        batch_id: str = UNKNOWN_BATCH,
+    ) -> GridResult:
         """Read OpenAI Batch API output (and error) files for ``grid.to_batch_jsonl(...)``'s
         requests back into a result; the grid's cells are replaced by what the files hold.
 
-        Each line's ``custom_id`` names its cell; a cell no line answers is ``skipped``. Scorers
-        and graders run on the outputs (model graders' judges through the grid's client,
-        within its ``max_cost_usd``: a ``WorkbenchError`` before any judge is asked when their
-        estimate is past it). A malformed file raises ``BatchFileError`` naming the file, line
-        and field, and changes nothing.
-        """
+        Each line's ``custom_id`` names its cell; a cell no line answers is ``skipped``. The
+        replies came through a batch: each is marked with ``batch_id`` (the batch's id, which
+        the files do not hold: ``"unknown"`` unless given) and priced at the batch price.
+        Scorers and graders run on the outputs (model graders' judges through the grid's
+        client, within its ``max_cost_usd``: a ``WorkbenchError`` before any judge is asked
+        when their estimate is past it). A malformed file raises ``BatchFileError`` naming the
+        file, line and field, and changes nothing.
 
+        Raises:
+            InvalidParameterError: ``batch_id`` is not a non-empty string.
+        """
+        if not isinstance(batch_id, str) or not batch_id:
+            raise InvalidParameterError(
+                "batch_id", f"must be the batch's id, a non-empty string; got {batch_id!r}"
+            )
         paths = [path] if isinstance(path, (str, Path)) else list(path)
-        cells = read_batch_output(grid, paths)
+        cells = read_batch_output(grid, paths, batch_id)
         spec = grid._spec
         scorers = prepare_scorers(spec.scorers)
         done = [cell for cell in cells if cell.status in ANSWERED]

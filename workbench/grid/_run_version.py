@@ -1,6 +1,7 @@
 """A grid's version: a content hash of everything that defines its run (prompts, system prompt,
 vars, models, apis, parameter sets, repeats, tools, response format, scorers, graders and
-judge repeats).
+judge repeats); and its requests version, the same less what only reads the replies (scorers,
+graders, judge repeats).
 
 The same inputs give the same version in any process: values are reduced to plain JSON
 (``identity``) before hashing, never to a ``repr`` that could hold a memory address. A new kind
@@ -23,7 +24,7 @@ from ..conversation._tools import Tool
 from ..evals import Grader
 from ._spec import GridSpec
 
-__all__ = ["SHORT", "grader_identity", "grid_version", "identity"]
+__all__ = ["SHORT", "grader_identity", "grid_version", "identity", "requests_version"]
 
 SHORT = 12
 """How many hex characters of the hash make the version shown (``GridResult.version``)."""
@@ -35,6 +36,23 @@ def grid_version(spec: GridSpec, graders: Iterable[Any] | Mapping[str, Any] = ()
     """The sha256 (hex) of what defines a grid's run: ``spec`` and its ``graders`` (a list, or
     a dict by name)."""
     defined = {
+        **_requests(spec),
+        "scorers": dict(spec.scorers),
+        "graders": _graders(graders),
+        "judge_repeats": spec.judge_repeats,
+    }
+    return hashlib.sha256(_json(defined).encode()).hexdigest()
+
+
+def requests_version(spec: GridSpec) -> str:
+    """The sha256 (hex) of what defines the requests a grid sends: its ``grid_version`` less
+    the scorers, graders and judge repeats, which read the replies and change no request (the
+    key of a grid's batches in the log: a grader edited after a restart picks them up)."""
+    return hashlib.sha256(_json(_requests(spec)).encode()).hexdigest()
+
+
+def _requests(spec: GridSpec) -> dict[str, Any]:
+    return {
         "rows": [
             {
                 "prompt": row.prompt,
@@ -51,11 +69,7 @@ def grid_version(spec: GridSpec, graders: Iterable[Any] | Mapping[str, Any] = ()
         "repeats": spec.repeats,
         "response_format": spec.response_format,
         "tools": list(spec.tools),
-        "scorers": dict(spec.scorers),
-        "graders": _graders(graders),
-        "judge_repeats": spec.judge_repeats,
     }
-    return hashlib.sha256(_json(defined).encode()).hexdigest()
 
 
 def _graders(graders: Iterable[Any] | Mapping[str, Any]) -> list[Any]:
