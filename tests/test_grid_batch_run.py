@@ -738,8 +738,8 @@ grid.run(batch=True, display=False)
 def test_the_claim_of_a_process_that_died_uploading_is_taken_over(log_path: Path) -> None:
     run_until_killed(DIES_UPLOADING, log_path)
     (row,) = log_rows(log_path)
-    host, _, pid = row["status"].removeprefix("uploading by ").rpartition(":")
-    assert host == socket.gethostname() and int(pid) != os.getpid()
+    host, pid, nonce = row["status"].removeprefix("uploading by ").rsplit(":", 2)
+    assert host == socket.gethostname() and int(pid) != os.getpid() and nonce
     assert row["input_file_id"] is None, "claimed, then the process died"
     server = FakeBatchServer()
     result = batch_grid(server).run(batch=True, display=False)
@@ -747,3 +747,51 @@ def test_the_claim_of_a_process_that_died_uploading_is_taken_over(log_path: Path
     assert server.calls.count("files.create") == 1
     (row,) = log_rows(log_path)
     assert row["merged"] == 1
+
+
+def _claimed_by(log_path: Path, status: str, age: float) -> None:
+    """Make the one row's claim read as ``status``, written ``age`` seconds ago."""
+    with sqlite3.connect(log_path) as db:
+        db.execute("UPDATE grid_batches SET status = ?, updated = updated - ?", (status, age))
+
+
+@pytest.mark.parametrize(
+    ("holder", "age"),
+    [
+        pytest.param(lambda: f"{os.getpid()}:0badc0de", 0.0, id="this pid, another process"),
+        pytest.param(lambda: f"{os.getppid()}:0badc0de", 7200.0, id="a live pid, hours old"),
+    ],
+)
+def test_a_claim_whose_process_is_gone_is_taken_over_not_waited_for(
+    log_path: Path, holder: Any, age: float
+) -> None:
+    """A pid can be reused: by this very process (a container restarted with the same pid), or
+    by an unrelated live one. Neither holds the claim: the run takes it over instead of waiting
+    for a batch nobody will create."""
+    run_until_killed(DIES_UPLOADING, log_path)
+    _claimed_by(log_path, f"uploading by {socket.gethostname()}:{holder()}", age)
+    server = FakeBatchServer()
+    seen: list[str] = []
+    grid = batch_grid(server)
+    grid.subscribe(lambda e: seen.append(getattr(e, "status", "")))
+    result = grid.run(batch=True, display=False)
+    assert result.counts == {"done": 12} and "waiting" not in seen
+    assert server.calls.count("files.create") == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX fork")
+def test_a_forked_worker_claims_under_its_own_pid_and_mark() -> None:
+    from workbench.grid._batch_log import _claim_tag
+
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: write its tag and leave at once
+        os.write(write, _claim_tag().encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    theirs = os.read(read, 200).decode()
+    os.close(read)
+    os.close(write)
+    ours = _claim_tag()
+    assert theirs.rsplit(":", 2)[1] == str(child) != ours.rsplit(":", 2)[1]
+    assert theirs.rsplit(":", 2)[2] != ours.rsplit(":", 2)[2]

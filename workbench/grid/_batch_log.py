@@ -32,7 +32,16 @@ UPLOADING = "uploading"
 """Not a status of the API: a run claimed the row's cells and is uploading or creating (the
 status says which process: ``uploading by <host>:<pid>``)."""
 
-_CLAIMED = f"{UPLOADING} by {socket.gethostname()}:{os.getpid()}"
+_NONCE = [os.urandom(4).hex()]
+"""This process's mark in its claims: a pid can be reused, and a forked child gets a new one."""
+os.register_at_fork(after_in_child=lambda: _NONCE.__setitem__(0, os.urandom(4).hex()))
+
+
+def _claim_tag() -> str:
+    """The status of a row this process claims: ``uploading by <host>:<pid>:<nonce>``, made at
+    each claim (a forked worker claims under its own pid, not its parent's)."""
+    return f"{UPLOADING} by {socket.gethostname()}:{os.getpid()}:{_NONCE[0]}"
+
 
 LOST = "lost"
 """Not a status of the API: the server answered 404 for the batch (see ``BatchRunner._lost``)."""
@@ -109,7 +118,7 @@ class BatchLog:
         """Claim cells before their file is uploaded: in one transaction, a new row (status
         ``uploading``, no file yet) when no unmerged row of this grid and server holds any of
         ``custom_ids``; else the rows that do (another run's), and nothing is written."""
-        now = time.time()
+        now, tag = time.time(), _claim_tag()
         wanted = set(custom_ids)
         with self.db._transaction() as conn:
             found = conn.execute(
@@ -124,19 +133,19 @@ class BatchLog:
             cursor = conn.execute(
                 "INSERT INTO grid_batches (grid_version, server, endpoint, model, part,"
                 " custom_ids, status, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (grid_version, server, endpoint, model, part, ids, _CLAIMED, now, now),
+                (grid_version, server, endpoint, model, part, ids, tag, now, now),
             )
             rowid = int(cursor.lastrowid or 0)
         return BatchRow(
             rowid, grid_version, server, endpoint, model, part, list(custom_ids),
-            status=_CLAIMED, created=now, updated=now,
+            status=tag, created=now, updated=now,
         )  # fmt: skip
 
     def take(self, row: BatchRow, lease: float) -> bool:
         """Take over ``row``, a batch not created yet, unless another run is submitting it: a
-        claim of a live process (on another host: for less than ``lease`` seconds). True when
-        it is now this run's; ``row`` is updated from the log either way."""
-        now = time.time()
+        claim of a live process made less than ``lease`` seconds ago. True when it is now this
+        run's; ``row`` is updated from the log either way."""
+        now, tag = time.time(), _claim_tag()
         with self.db._transaction() as conn:
             found = conn.execute(f"SELECT {_COLUMNS} FROM grid_batches WHERE id = ?", (row.id,))
             values = found.fetchone()
@@ -150,12 +159,12 @@ class BatchLog:
             if free:
                 conn.execute(
                     "UPDATE grid_batches SET status = ?, updated = ? WHERE id = ?",
-                    (_CLAIMED, now, row.id),
+                    (tag, now, row.id),
                 )
         if current is not None:
             vars(row).update(vars(current))
         if free:
-            row.status, row.updated = _CLAIMED, now
+            row.status, row.updated = tag, now
         return free
 
     def row(self, rowid: int) -> BatchRow | None:
@@ -189,16 +198,19 @@ _UPDATABLE = frozenset(
 
 
 def _claimed(row: BatchRow, since: float) -> bool:
-    """Whether another run holds ``row``'s claim: one of this host whose process is alive, or
-    one elsewhere made after ``since``."""
+    """Whether another run holds ``row``'s claim: one made after ``since`` (a claim whose
+    run died without a word is free once that long has passed, whatever its pid), by a
+    process still alive when it is of this host (one gone, or a pid now this process's under
+    another mark, is free at once)."""
     status = row.status or ""
-    if not status.startswith(UPLOADING):
+    if not status.startswith(UPLOADING) or row.updated < since:
         return False
-    host, _, pid = status.removeprefix(f"{UPLOADING} by ").rpartition(":")
+    holder = status.removeprefix(f"{UPLOADING} by ")
+    host, pid, nonce = [*holder.rsplit(":", 2), "", ""][:3]
     if host != socket.gethostname() or not pid.isdigit():
-        return row.updated >= since
+        return True
     if int(pid) == os.getpid():
-        return True  # another grid of this process: it releases its claims as it stops
+        return nonce == _NONCE[0]  # another grid of this process; else a dead one's pid
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
