@@ -546,12 +546,12 @@ def test_a_new_run_reads_a_merged_batch_back_and_submits_only_what_it_left(
     assert [r["merged"] for r in log_rows(log_path)] == [1, 1]
 
 
-@pytest.mark.parametrize("status", [409, 500])
+@pytest.mark.parametrize("status", [409, 400])
 def test_a_cancel_the_server_refuses_merges_the_batch_as_it_ends(
     log_path: Path, status: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The cancel meets a batch that finished meanwhile (a 409; OpenAI says 400) or a server
-    error: nothing to cancel, the batch is polled to its end and merged, no cell failed."""
+    """The cancel meets a batch that finished meanwhile (a 409; OpenAI says 400): nothing to
+    cancel, the batch is polled to its end and merged, no cell failed."""
     server = FakeBatchServer(fail_cancels=[status])
     grid = batch_grid(server)
     grid.subscribe(lambda e: grid.cancel() if getattr(e, "status", "") == "finalizing" else 0)
@@ -561,6 +561,23 @@ def test_a_cancel_the_server_refuses_merges_the_batch_as_it_ends(
     assert "cancelling batch" in caplog.text
     (row,) = log_rows(log_path)
     assert row["status"] == "completed" and row["merged"] == 1
+
+
+@pytest.mark.parametrize("status", [503, 429])
+def test_a_cancel_that_fails_in_a_way_that_may_pass_is_sent_again(
+    log_path: Path, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One 503 (or 429) on ``batches.cancel`` does not drop the cancel: it is sent again at
+    the next poll, and the batch ends ``cancelled`` instead of running (billed) to its end."""
+    server = FakeBatchServer(lines_per_poll=4, fail_cancels=[status])
+    grid = batch_grid(server)
+    grid.subscribe(lambda e: grid.cancel() if e.type == "batch.progress" and e.completed else 0)
+    result = grid.run(batch=True, display=False, poll_interval=0.01)
+    assert server.calls.count("batches.cancel") == 2
+    assert result.counts == {"done": 8, "cancelled": 4}
+    assert "sent again" in caplog.text
+    (row,) = log_rows(log_path)
+    assert row["status"] == "cancelled" and row["merged"] == 1
 
 
 async def test_a_batch_another_server_does_not_know_is_kept_for_its_own(log_path: Path) -> None:

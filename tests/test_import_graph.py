@@ -63,7 +63,7 @@ SEAMS: dict[tuple[str, str], str] = {
     ("workbench.grid._sender", "workbench.local.*"): "as for the client",
     ("workbench.grid._grid_batch", "workbench.local"): "BatchLimits, shared with the local"
     " model's batches: the local model loads only when a batch run starts",
-    ("workbench.grid._batch_run", "workbench.local"): "as above",
+    ("workbench.grid._batch_split", "workbench.local"): "as above",
     ("workbench.grid._result", "workbench.grid._openai_samples"): "a circle otherwise: the"
     " samples' grader builds a Grid, whose module imports GridResult",
     ("workbench.grid._result", "workbench.grid._compare_frame"): "the comparison's DataFrame"

@@ -34,7 +34,7 @@ from ._batch_calls import (
 )
 from ._batch_log import LOST, TERMINAL, BatchLog, BatchRow, batch_log_path
 from ._batch_merge import merge_batch
-from ._batch_split import BatchPart, split_batches
+from ._batch_split import BatchPart, part_of, split_batches
 from ._cells import ANSWERED, Cell
 from ._grid_events import BatchProgress, CellFinished
 from ._run import needs_scoring
@@ -239,7 +239,7 @@ class BatchRunner:
         row = job.row
         assert row is not None
         if row.input_file_id is None:
-            part = job.part or self._part_of(row)
+            part = job.part or part_of(self.grid, row.custom_ids)
             self._log.update(row, input_file_id=await self._upload(job, part))
             if self.cancelled:  # the file stays logged: the next run creates its batch
                 return
@@ -259,7 +259,7 @@ class BatchRunner:
             if getattr(exc, "status_code", None) != 404 or job.part is not None:
                 raise
         # The logged file is gone from the server: upload the same lines again.
-        part = self._part_of(row)
+        part = part_of(self.grid, row.custom_ids)
         self._log.update(row, input_file_id=await self._upload(job, part))
         return await self._create(row)
 
@@ -307,16 +307,6 @@ class BatchRunner:
         except (WorkbenchError, OSError) as exc:
             log.warning("workbench: listing batches failed: %s", exc)
             return None
-
-    def _part_of(self, row: BatchRow) -> BatchPart:
-        """The input file a logged row stands for, built again from the grid's cells."""
-        by_id = {str(c.key): c for c in self.grid.cells}
-        cells = [by_id[cid] for cid in row.custom_ids if cid in by_id]
-        from ..local import BatchLimits  # the local model's package: loaded when needed
-
-        whole = BatchLimits(max_requests=max(1, len(cells)), max_bytes=2**62)
-        (part,) = split_batches(self.grid, cells, whole)
-        return part
 
     async def _finish(self, job: _Job) -> None:
         """Poll the job's batch to its end, then download its files and merge them."""
@@ -397,9 +387,8 @@ class BatchRunner:
         delays = poll_delays(self.poll_interval)
         while batch.status not in TERMINAL:
             if self.cancelled and not job.cancel_sent:
-                job.cancel_sent = True
-                batch = await self._cancel(batch)
-                delays = poll_delays(self.poll_interval)
+                batch = await self._cancel(job, batch, delays)
+                delays = poll_delays(self.poll_interval) if job.cancel_sent else delays
             else:
                 await self._sleep(delays())
                 if self.cancelled and not job.cancel_sent:
@@ -412,15 +401,24 @@ class BatchRunner:
             self._progress(job, batch)
         return batch
 
-    async def _cancel(self, batch: Any) -> Any:
-        """Cancel ``batch``; a refusal (a 409 or 400: it finished meanwhile) or any other
-        failure means there is nothing to cancel: the batch is polled on to its end and merged
-        as it ends, its cells kept."""
+    async def _cancel(self, job: _Job, batch: Any, delays: Callable[[], float]) -> Any:
+        """Cancel ``batch``. It is settled (``job.cancel_sent``) when the server takes it or
+        refuses it (a 409 or 400: it finished meanwhile; or another refusal that will not
+        change), or when the batch is seen final or ``cancelling``; after a failure that may
+        pass (no answer, a 429, a 5xx) the cancel is sent again at the next poll, not dropped:
+        the batch would run on to its end, billed."""
+        job.cancel_sent = True
         try:
             return await self._call("batches", "cancel", batch.id)
         except (WorkbenchError, OSError) as exc:
-            log.warning("workbench: cancelling batch %s failed (polled on): %s", batch.id, exc)
-        return await self._retrieve(batch.id)
+            job.cancel_sent = not passing(exc) or getattr(exc, "status_code", None) == 409
+            then = "polled on" if job.cancel_sent else "sent again"
+            log.warning("workbench: cancelling batch %s failed (%s): %s", batch.id, then, exc)
+        if not job.cancel_sent:
+            await self._sleep(delays())
+        batch = await self._retrieve(batch.id, delays)
+        job.cancel_sent = job.cancel_sent or batch.status in (*TERMINAL, "cancelling")
+        return batch
 
     async def _retrieve(self, batch_id: str, delays: Callable[[], float] | None = None) -> Any:
         """The batch as the server has it now; a failure that may pass with time (a blip in

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ..local import BatchLimits
     from ._grid import Grid
 
-__all__ = ["BatchPart", "check_request_sizes", "split_batches"]
+__all__ = ["BatchPart", "check_request_sizes", "part_of", "split_batches"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,17 @@ def split_batches(grid: Grid, cells: Iterable[Cell], limits: BatchLimits) -> lis
         for ids, lines in _cut(grid, members, limits):
             parts.append(BatchPart(api, model, tuple(ids), b"".join(lines)))
     return parts
+
+
+def part_of(grid: Grid, custom_ids: Iterable[str]) -> BatchPart:
+    """The one input file of the grid's cells ``custom_ids`` (a logged batch's, built again)."""
+    by_id = {str(c.key): c for c in grid.cells}
+    cells = [by_id[cid] for cid in custom_ids if cid in by_id]
+    from ..local import BatchLimits  # the local model's package: loaded when needed
+
+    whole = BatchLimits(max_requests=max(1, len(cells)), max_bytes=2**62)
+    (part,) = split_batches(grid, cells, whole)
+    return part
 
 
 def check_request_sizes(grid: Grid, cells: Iterable[Cell], limits: BatchLimits) -> None:
