@@ -634,6 +634,24 @@ def test_a_download_that_fails_is_retried_and_a_merged_batch_never_resubmitted(
     assert batch_grid(server).run(batch=True, display=False).counts == {"done": 12}
 
 
+def test_a_merged_batch_whose_file_is_gone_is_given_up_and_its_cells_sent_anew(
+    log_path: Path,
+) -> None:
+    """The output file of a merged batch is deleted (or expired: a 404) before a new run reads
+    it back: it never comes back, so the batch is given up and its cells sent anew, once."""
+    server = FakeBatchServer()
+    assert batch_grid(server).run(batch=True, display=False).counts == {"done": 12}
+    (first,) = server.batches.values()
+    del server.files[first["output_file_id"]]
+    with pytest.warns(UserWarning, match=r"is gone: left 12 cell\(s\) unanswered: sent anew"):
+        again = batch_grid(server).run(batch=True, display=False)
+    assert again.counts == {"done": 12} and server.calls.count("batches.create") == 2
+    statuses = [(r["status"], r["merged"]) for r in log_rows(log_path)]
+    assert statuses == [("lost", 1), ("completed", 1)]
+    assert batch_grid(server).run(batch=True, display=False).counts == {"done": 12}
+    assert server.calls.count("batches.create") == 2, "the new batch has them: not sent again"
+
+
 def test_a_batch_whose_create_answer_is_lost_is_adopted_not_created_twice(
     log_path: Path,
 ) -> None:

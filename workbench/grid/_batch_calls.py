@@ -100,7 +100,7 @@ async def download_files(
     client: Any, batch: Any, sleep: Callable[[float], Awaitable[None]], first_wait: float
 ) -> list[BatchFile]:
     """A finished batch's output and error files; one that cannot be read is a ``BatchFile``
-    without text, saying why."""
+    without text, saying why (``gone`` when the server answered 404 or 410)."""
     files: list[BatchFile] = []
     output = getattr(batch, "output_file_id", None)
     counts = counts_of(batch) or {}
@@ -112,7 +112,8 @@ async def download_files(
         try:
             files.append(BatchFile(file_id, await _content(client, file_id, sleep, first_wait)))
         except (WorkbenchError, OSError) as exc:
-            files.append(BatchFile(file_id, None, f"{type(exc).__name__}: {exc}"))
+            gone = getattr(exc, "status_code", None) in (404, 410)
+            files.append(BatchFile(file_id, None, f"{type(exc).__name__}: {exc}", gone))
     return files
 
 

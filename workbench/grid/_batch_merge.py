@@ -32,11 +32,13 @@ __all__ = ["BatchFile", "merge_batch"]
 @dataclass(frozen=True, slots=True)
 class BatchFile:
     """One output or error file of a batch: its id, and its text (None, with ``problem``
-    saying why, when it could not be downloaded)."""
+    saying why, when it could not be downloaded; ``gone``: the server has it no more, a 404
+    or 410)."""
 
     file_id: str
     text: str | None
     problem: str | None = None
+    gone: bool = False
 
 
 @dataclass

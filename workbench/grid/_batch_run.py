@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -35,7 +34,7 @@ from ._batch_calls import (
 from ._batch_log import LOST, TERMINAL, BatchLog, BatchRow, batch_log_path
 from ._batch_merge import merge_batch
 from ._batch_split import BatchPart, part_of, split_batches
-from ._cells import ANSWERED, Cell
+from ._cells import ANSWERED, Cell, reset_cell
 from ._grid_events import BatchProgress, CellFinished
 from ._run import needs_scoring
 from ._sender import open_sender
@@ -336,21 +335,33 @@ class BatchRunner:
             error_file_id=getattr(batch, "error_file_id", None),
             merged=True,
         )
-        unreadable = [f.file_id for f in files if f.text is None]
-        if unreadable:  # the row stays merged: the next run reads the files again
+        unreadable = [f for f in files if f.text is None]
+        names = ", ".join(f.file_id for f in unreadable)
+        # A file the server has no more (a 404 or 410: deleted, expired) never comes back: read
+        # back, the batch is given up (status lost) and its unanswered cells sent anew.
+        gone = bool(unreadable) and all(f.gone for f in unreadable)
+        if unreadable and not (gone and read_back and self.submit):
+            then = "a later run sends them anew" if gone else "a later run reads it"
             self.problems.append(
-                f"batch {batch.id}: its file {', '.join(unreadable)} could not be read: its"
-                " cells are errors until a later run reads it"
+                f"batch {batch.id}: its file {names} could not be read: its cells are errors"
+                f" until {then}"
             )
-        # The cells a batch read back left unanswered (expired, failed) are submitted anew;
-        # not those an unreadable file leaves without an answer: the batch has it.
+        # The cells a batch read back left unanswered (expired, failed, a file gone) are
+        # submitted anew (said once: not those a newer row holds, sent anew by a run before);
+        # not those a file that may come back leaves without an answer.
         again = [c for c in held.values() if c.status not in ANSWERED]
-        if read_back and self.submit and again and not unreadable:
-            self.problems.append(
-                f"batch {batch.id} ({batch.status}) left {len(again)} cell(s) unanswered: sent anew"
-            )
+        if read_back and self.submit and again and (gone or not unreadable):
+            rows = self._log.rows(self.grid.requests_version, self._server)
+            newer = {cid for later in rows if later.id > row.id for cid in later.custom_ids}
+            if anew := [c for c in again if str(c.key) not in newer]:
+                why = f"its file {names} is gone:" if gone else f"({batch.status})"
+                self.problems.append(
+                    f"batch {batch.id} {why} left {len(anew)} cell(s) unanswered: sent anew"
+                )
+            if gone:
+                self._log.update(row, status=LOST)
             for cell in again:
-                _reset(cell)
+                reset_cell(cell)
         for cell in held.values():
             if cell.status != "pending" and not needs_scoring(cell, self.grid._spec):
                 self.grid._emit(CellFinished(cell))
@@ -371,7 +382,7 @@ class BatchRunner:
             self._log.update(row, status=LOST, merged=True)
             self.problems.append(f"{why}, again: its {len(left)} unanswered cell(s) sent anew")
             for cell in left:
-                _reset(cell)
+                reset_cell(cell)
             return
         self._log.update(row, status=LOST)
         self.problems.append(f"{why} ({batch.errors.data[0].message}): its log row is kept")
@@ -402,11 +413,10 @@ class BatchRunner:
         return batch
 
     async def _cancel(self, job: _Job, batch: Any, delays: Callable[[], float]) -> Any:
-        """Cancel ``batch``. It is settled (``job.cancel_sent``) when the server takes it or
-        refuses it (a 409 or 400: it finished meanwhile; or another refusal that will not
-        change), or when the batch is seen final or ``cancelling``; after a failure that may
-        pass (no answer, a 429, a 5xx) the cancel is sent again at the next poll, not dropped:
-        the batch would run on to its end, billed."""
+        """Cancel ``batch``: settled (``job.cancel_sent``) once the server takes or refuses it
+        (a 409 or 400: it finished meanwhile; or another refusal that will not change) or the
+        batch is seen final or ``cancelling``; after a failure that may pass (no answer, a 429,
+        a 5xx) it is sent again at the next poll (dropped, the batch would run on, billed)."""
         job.cancel_sent = True
         try:
             return await self._call("batches", "cancel", batch.id)
@@ -479,13 +489,6 @@ class BatchRunner:
                     cell.status = "skipped"
                     cell.error = "skipped: resume() submits nothing, and no logged batch holds it"
                 self.grid._emit(CellFinished(cell))
-
-
-def _reset(cell: Cell) -> None:
-    """Make ``cell`` pending again, in place (the run's jobs hold it)."""
-    fresh = cell.fresh()
-    for name in (f.name for f in dataclasses.fields(Cell)):
-        setattr(cell, name, getattr(fresh, name))
 
 
 def server_of(grid: Grid) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..conversation._protocol_choice import Api
 from ..evals import Grade
 
-__all__ = ["ANSWERED", "CUT_BY", "Cell", "CellKey", "CellStatus", "ScoreError"]
+__all__ = ["ANSWERED", "CUT_BY", "Cell", "CellKey", "CellStatus", "ScoreError", "reset_cell"]
 
 CellStatus = Literal[
     "pending", "running", "done", "cut", "incomplete", "error", "cancelled", "skipped"
@@ -198,3 +199,10 @@ class Cell:
         text = " ".join((text or "").split())
         shown = text if len(text) <= 50 else text[:47] + "..."
         return f"Cell({str(self.key)!r}, {self.status}, {shown!r})"
+
+
+def reset_cell(cell: Cell) -> None:
+    """Make ``cell`` pending again, in place (a batch run's jobs hold it)."""
+    fresh = cell.fresh()
+    for name in (f.name for f in dataclasses.fields(Cell)):
+        setattr(cell, name, getattr(fresh, name))
