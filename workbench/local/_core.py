@@ -218,13 +218,10 @@ class LocalModel:
         """A batch line answered as the same request sent live would be (never streamed)."""
         if request.body.get("stream"):
             message = "A batch request cannot stream: 'stream' must be false or left out."
-            kind = "invalid_request_error"
-            return 400, {
-                "error": {"message": message, "type": kind, "param": "stream", "code": None}
-            }
-        response = self._answer(
-            "POST", request.path, {}, {}, json.dumps(request.body).encode(), repeat, variants
-        )
+            response = _error(400, message, "invalid_request_error", param="stream")
+        else:
+            body = json.dumps(request.body).encode()
+            response = self._answer("POST", request.path, {}, {}, body, repeat, variants)
         return response.status, json.loads(response.body)
 
     def _route(
